@@ -1,0 +1,101 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Settings shared by every target (STYLE §4.2).
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "pipewright",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "pipewright", targets: ["pipewright"]),
+        .executable(name: "pipewright-bench", targets: ["pipewright-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/vapor/vapor.git", from: "4.110.0"),
+        .package(url: "https://github.com/vapor/fluent.git", from: "4.12.0"),
+        .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.8.0"),
+        .package(url: "https://github.com/vapor/fluent-postgres-driver.git", from: "2.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.0"),
+    ],
+    targets: [
+        // MARK: - Domain modules (no Vapor, no Fluent)
+        .target(
+            name: "PipewrightCore",
+            dependencies: [
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SSHKeys",
+            dependencies: [
+                "PipewrightCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: - Vapor adapter
+        .target(
+            name: "App",
+            dependencies: [
+                "PipewrightCore",
+                "SSHKeys",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "pipewright",
+            dependencies: ["App", .product(name: "Vapor", package: "vapor")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "pipewright-bench",
+            dependencies: ["PipewrightCore", "SSHKeys", "PipewrightTesting"],
+            path: "Benchmarks/pipewright-bench",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: - Test support and tests
+        .target(
+            name: "PipewrightTesting",
+            dependencies: ["PipewrightCore", "SSHKeys"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PipewrightCoreTests",
+            dependencies: ["PipewrightCore", "PipewrightTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SSHKeysTests",
+            dependencies: ["SSHKeys", "PipewrightCore", "PipewrightTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AppTests",
+            dependencies: [
+                "App",
+                "PipewrightTesting",
+                .product(name: "VaporTesting", package: "vapor"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

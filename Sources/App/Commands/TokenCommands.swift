@@ -1,0 +1,36 @@
+import Fluent
+import Foundation
+import PipewrightCore
+import Vapor
+
+/// `pipewright token create USER [--name NAME] [--expires-in-days N]`.
+struct TokenCommands: AsyncCommandGroup {
+    var help = "Manage API tokens."
+    var commands: [String: any AnyAsyncCommand] { ["create": TokenCreateCommand()] }
+}
+
+/// Prints a new bearer token for a user (shown once).
+struct TokenCreateCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Argument(name: "username", help: "The user the token acts as.")
+        var username: String
+        @Option(name: "name", help: "A label for the token (default: cli).")
+        var name: String?
+        @Option(name: "expires-in-days", help: "Lifetime in days (default: never expires).")
+        var expiresInDays: Int?
+        init() {}
+    }
+
+    var help = "Create an API token for a user and print it once."
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let app = context.application
+        guard let user = try await User.query(on: app.db).filter(\.$username == signature.username).first() else {
+            throw AppError.notFound("User '\(signature.username)'")
+        }
+        let issued = try await TokenIssuer.issue(
+            for: try user.requireID(), name: signature.name ?? "cli", expiresInDays: signature.expiresInDays,
+            now: app.services.now(), on: app.db)
+        context.console.print(issued.token)
+    }
+}

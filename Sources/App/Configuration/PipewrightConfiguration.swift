@@ -1,0 +1,170 @@
+import Fluent
+import Foundation
+import PipewrightCore
+import SSHKeys
+
+/// Every setting of the service, parsed and validated once from the environment (SPEC §1).
+///
+/// Defaults give a working single-node service: SQLite in `./data`, a master key file created on first
+/// start, `tofu` host-key policy, `ssh` from `PATH`.
+public struct PipewrightConfiguration: Sendable {
+    /// Where the database is.
+    public enum Database: Sendable, Equatable {
+        /// SQLite file at the path (`sqlite://PATH`), or an in-memory database (tests).
+        case sqlite(path: String)
+        case sqliteInMemory
+        /// A PostgreSQL URL (`postgres://user:pass@host:port/db`).
+        case postgres(url: String)
+    }
+
+    /// Where the master key comes from.
+    public enum MasterKeySource: Sendable {
+        /// Base64 in `PIPEWRIGHT_MASTER_KEY`.
+        case environment(MasterKey)
+        /// A file (created 0600 with a random key on first start when absent).
+        case file(path: String)
+        /// A key given directly (tests).
+        case fixed(MasterKey)
+    }
+
+    public var host: String
+    public var port: Int
+    /// Data directory (created 0700): SQLite file, master key file, log store.
+    public var dataDirectory: String
+    public var database: Database
+    public var masterKey: MasterKeySource
+    public var bitbucketAPIURL: String
+    /// Monitor poll period while an execution runs.
+    public var pollInterval: Duration
+    /// After this the monitor emits `log_timeout`.
+    public var monitorTimeout: Duration
+    public var hostKeyPolicy: HostKeyPolicy
+    /// OpenSSH client binary (`ssh` looked up on `PATH` by default).
+    public var sshExecutable: String
+    public var allowsPrivateKeyExport: Bool
+    public var logLevel: String
+    /// Upper bound of SSH sessions run at once by one deploy/test/undeploy request.
+    public var sshConcurrency: Int
+    /// Connect timeout for SSH.
+    public var sshConnectTimeout: Duration
+    /// Whole-session timeout for one SSH command.
+    public var sshCommandTimeout: Duration
+    /// When true no `admin` user is created on first start (tests).
+    public var createsInitialAdmin: Bool
+
+    /// Parses the environment.
+    ///
+    /// - Parameter environment: variables as in `ProcessInfo.processInfo.environment`.
+    /// - Throws: `ConfigurationError.invalid(variable:reason:)` for the first bad variable.
+    public static func fromEnvironment(_ environment: [String: String]) throws -> PipewrightConfiguration {
+        func value(_ name: String) -> String? {
+            guard let raw = environment[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+            return raw
+        }
+        func integer(_ name: String, default defaultValue: Int, range: ClosedRange<Int>) throws -> Int {
+            guard let raw = value(name) else { return defaultValue }
+            guard let parsed = Int(raw), range.contains(parsed) else {
+                throw ConfigurationError.invalid(
+                    variable: name, reason: "expected a whole number in \(range.lowerBound)...\(range.upperBound)")
+            }
+            return parsed
+        }
+        func seconds(_ name: String, default defaultValue: Double) throws -> Duration {
+            guard let raw = value(name) else { return .milliseconds(Int64(defaultValue * 1000)) }
+            guard let parsed = Double(raw), parsed > 0, parsed <= 86_400 * 7 else {
+                throw ConfigurationError.invalid(variable: name, reason: "expected a number of seconds > 0")
+            }
+            return .milliseconds(Int64(parsed * 1000))
+        }
+        func boolean(_ name: String, default defaultValue: Bool) throws -> Bool {
+            guard let raw = value(name)?.lowercased() else { return defaultValue }
+            switch raw {
+            case "1", "true", "yes", "on": return true
+            case "0", "false", "no", "off": return false
+            default: throw ConfigurationError.invalid(variable: name, reason: "expected true or false")
+            }
+        }
+
+        let dataDirectory = value("PIPEWRIGHT_DATA_DIR") ?? "./data"
+        let database: Database
+        if let url = value("DATABASE_URL") {
+            database = try parseDatabaseURL(url)
+        } else {
+            database = .sqlite(path: dataDirectory + "/pipewright.sqlite")
+        }
+        let masterKey: MasterKeySource
+        if let base64 = environment["PIPEWRIGHT_MASTER_KEY"], !base64.isEmpty {
+            do {
+                masterKey = .environment(try MasterKey(base64: base64))
+            } catch {
+                throw ConfigurationError.invalid(
+                    variable: "PIPEWRIGHT_MASTER_KEY", reason: "must be the base64 encoding of exactly 32 bytes")
+            }
+        } else {
+            masterKey = .file(path: value("PIPEWRIGHT_MASTER_KEY_FILE") ?? dataDirectory + "/master.key")
+        }
+        let policyName = value("PIPEWRIGHT_HOST_KEY_POLICY") ?? "tofu"
+        guard let policy = HostKeyPolicy(rawValue: policyName) else {
+            throw ConfigurationError.invalid(variable: "PIPEWRIGHT_HOST_KEY_POLICY", reason: "expected tofu or strict")
+        }
+        let logLevel = value("LOG_LEVEL")?.lowercased() ?? "info"
+        let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+        guard levels.contains(logLevel) else {
+            throw ConfigurationError.invalid(variable: "LOG_LEVEL", reason: "expected one of \(levels.joined(separator: ", "))")
+        }
+        let apiURL = value("BITBUCKET_API_URL") ?? "https://api.bitbucket.org/2.0"
+        guard let parsedAPI = URL(string: apiURL), let scheme = parsedAPI.scheme, ["http", "https"].contains(scheme),
+            parsedAPI.host != nil
+        else {
+            throw ConfigurationError.invalid(variable: "BITBUCKET_API_URL", reason: "expected an http(s) URL")
+        }
+        let host = value("PIPEWRIGHT_HOST") ?? "127.0.0.1"
+        return PipewrightConfiguration(
+            host: host,
+            port: try integer("PIPEWRIGHT_PORT", default: 8080, range: 1...65535),
+            dataDirectory: dataDirectory,
+            database: database,
+            masterKey: masterKey,
+            bitbucketAPIURL: apiURL,
+            pollInterval: try seconds("PIPEWRIGHT_POLL_INTERVAL", default: 5),
+            monitorTimeout: try seconds("PIPEWRIGHT_MONITOR_TIMEOUT", default: 600),
+            hostKeyPolicy: policy,
+            sshExecutable: value("PIPEWRIGHT_SSH") ?? "ssh",
+            allowsPrivateKeyExport: try boolean("PIPEWRIGHT_ALLOW_PRIVATE_KEY_EXPORT", default: true),
+            logLevel: logLevel,
+            sshConcurrency: try integer("PIPEWRIGHT_SSH_CONCURRENCY", default: 16, range: 1...256),
+            sshConnectTimeout: try seconds("PIPEWRIGHT_SSH_CONNECT_TIMEOUT", default: 10),
+            sshCommandTimeout: try seconds("PIPEWRIGHT_SSH_COMMAND_TIMEOUT", default: 60),
+            createsInitialAdmin: true
+        )
+    }
+
+    /// Parses `DATABASE_URL`: `sqlite://PATH`, `sqlite::memory:`, `postgres://…` / `postgresql://…`.
+    static func parseDatabaseURL(_ url: String) throws -> Database {
+        if url == "sqlite::memory:" || url == "sqlite://:memory:" { return .sqliteInMemory }
+        if url.hasPrefix("sqlite://") {
+            let path = String(url.dropFirst("sqlite://".count))
+            guard !path.isEmpty else {
+                throw ConfigurationError.invalid(variable: "DATABASE_URL", reason: "sqlite:// needs a file path")
+            }
+            return .sqlite(path: path)
+        }
+        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            guard let components = URLComponents(string: url), components.host?.isEmpty == false else {
+                throw ConfigurationError.invalid(variable: "DATABASE_URL", reason: "not a valid postgres:// URL")
+            }
+            return .postgres(url: url)
+        }
+        throw ConfigurationError.invalid(variable: "DATABASE_URL", reason: "expected sqlite://PATH or postgres://…")
+    }
+
+    /// A configuration for tests: in-memory SQLite, a fixed master key, no initial admin.
+    public static func testing(dataDirectory: String, masterKey: MasterKey) -> PipewrightConfiguration {
+        PipewrightConfiguration(
+            host: "127.0.0.1", port: 8080, dataDirectory: dataDirectory, database: .sqliteInMemory,
+            masterKey: .fixed(masterKey), bitbucketAPIURL: "http://127.0.0.1:9/2.0", pollInterval: .seconds(5),
+            monitorTimeout: .seconds(600), hostKeyPolicy: .tofu, sshExecutable: "ssh", allowsPrivateKeyExport: true,
+            logLevel: "info", sshConcurrency: 16, sshConnectTimeout: .seconds(10), sshCommandTimeout: .seconds(60),
+            createsInitialAdmin: false)
+    }
+}

@@ -1,0 +1,61 @@
+import Fluent
+import Foundation
+import PipewrightCore
+import Vapor
+
+/// `POST /api/servers` body.
+struct CreateServerRequest: Content {
+    var name: String?
+    var host: String
+    var port: Int?
+    var username: String
+}
+
+/// `POST /api/servers/{id}/host-keys/accept` body.
+struct AcceptHostKeyRequest: Content {
+    /// `SHA256:…` as `ssh-keygen -l` prints it.
+    var fingerprintSha256: String
+}
+
+/// A pinned host key (SPEC §5).
+struct HostKeyResponse: Content {
+    var keyType: String
+    var fingerprintSHA256: String
+    var firstSeenAt: Date
+    var approvedBy: String?
+
+    enum CodingKeys: String, CodingKey {
+        case keyType = "key_type"
+        case fingerprintSHA256 = "fingerprint_sha256"
+        case firstSeenAt = "first_seen_at"
+        case approvedBy = "approved_by"
+    }
+
+    init(_ key: ServerHostKey) {
+        keyType = key.algorithm
+        fingerprintSHA256 = key.fingerprintSHA256
+        firstSeenAt = key.firstSeenAt
+        approvedBy = key.approvedBy
+    }
+}
+
+/// A server (SPEC §5).
+struct ServerResponse: Content {
+    var id: Int
+    var name: String?
+    var host: String
+    var port: Int
+    var username: String
+    var hostKeys: [HostKeyResponse]
+    var createdAt: Date?
+
+    init(_ server: Server, hostKeys: [ServerHostKey]) throws {
+        id = try server.requireID()
+        name = server.name
+        host = server.host
+        port = server.port
+        username = server.username
+        self.hostKeys = hostKeys.map(HostKeyResponse.init)
+        createdAt = server.createdAt
+    }
+}

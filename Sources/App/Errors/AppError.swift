@@ -1,0 +1,91 @@
+import Fluent
+import Foundation
+import PipewrightCore
+import Vapor
+
+/// Errors raised by the HTTP adapter itself (validation, auth, ownership, conflicts).
+///
+/// Messages are shown to clients: they name fields and limits, never secrets.
+enum AppError: APIErrorConvertible, Equatable {
+    /// 400: a field is missing or malformed.
+    case invalidField(String, reason: String)
+    /// 400: the body is not valid JSON of the expected shape.
+    case invalidBody(reason: String)
+    /// 401: no valid session cookie or bearer token.
+    case unauthenticated
+    /// 401: wrong username or password.
+    case invalidCredentials
+    /// 403: a cookie-authenticated state change without a matching `X-CSRF-Token`.
+    case csrfTokenMissing
+    /// 403: the user may not do this (admin only, …).
+    case forbidden(String)
+    /// 403: private-key export is disabled for this key or by configuration.
+    case exportDisabled
+    /// 404: unknown, or another user's, resource.
+    case notFound(String)
+    /// 409: the resource already exists.
+    case duplicate(code: String, message: String, details: [String: String])
+    /// 409: the key is still recorded on servers.
+    case keyInUse(servers: Int)
+    /// 413: body over the limit.
+    case payloadTooLarge(limitBytes: Int)
+    /// 503: not ready (database or master key).
+    case notReady(String)
+
+    var status: HTTPResponseStatus {
+        switch self {
+        case .invalidField, .invalidBody: .badRequest
+        case .unauthenticated, .invalidCredentials: .unauthorized
+        case .csrfTokenMissing, .forbidden, .exportDisabled: .forbidden
+        case .notFound: .notFound
+        case .duplicate, .keyInUse: .conflict
+        case .payloadTooLarge: .payloadTooLarge
+        case .notReady: .serviceUnavailable
+        }
+    }
+
+    var code: String {
+        switch self {
+        case .invalidField: "invalid_field"
+        case .invalidBody: "invalid_body"
+        case .unauthenticated: "unauthenticated"
+        case .invalidCredentials: "invalid_credentials"
+        case .csrfTokenMissing: "csrf_token_invalid"
+        case .forbidden: "forbidden"
+        case .exportDisabled: "export_disabled"
+        case .notFound: "not_found"
+        case .duplicate(let code, _, _): code
+        case .keyInUse: "key_in_use"
+        case .payloadTooLarge: "payload_too_large"
+        case .notReady: "not_ready"
+        }
+    }
+
+    var message: String {
+        switch self {
+        case .invalidField(let field, let reason): "Invalid \(field): \(reason)."
+        case .invalidBody(let reason): "The request body is not valid: \(reason)."
+        case .unauthenticated: "Sign in or send an API token (Authorization: Bearer pw_…)."
+        case .invalidCredentials: "Wrong username or password."
+        case .csrfTokenMissing: "Missing or wrong X-CSRF-Token header for a cookie-authenticated request."
+        case .forbidden(let why): why
+        case .exportDisabled: "Private-key export is disabled for this key."
+        case .notFound(let what): "\(what) not found."
+        case .duplicate(_, let message, _): message
+        case .keyInUse(let servers):
+            "The key is still deployed on \(servers) server(s); pass remove_from_servers=true or force=true."
+        case .payloadTooLarge(let limit): "The request body is larger than \(limit) bytes."
+        case .notReady(let why): why
+        }
+    }
+
+    var details: [String: String] {
+        switch self {
+        case .invalidField(let field, let reason): ["field": field, "reason": reason]
+        case .duplicate(_, _, let details): details
+        case .keyInUse(let servers): ["servers": String(servers)]
+        case .payloadTooLarge(let limit): ["limit_bytes": String(limit)]
+        default: [:]
+        }
+    }
+}

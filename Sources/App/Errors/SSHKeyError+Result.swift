@@ -1,0 +1,19 @@
+import Fluent
+import Foundation
+import PipewrightCore
+import SSHKeys
+
+extension OperationErrorResponse {
+    /// The per-server `error` object for any error: domain errors keep their code and message; anything
+    /// else becomes `internal_error` with a fixed message (details are logged, never returned).
+    init(_ error: any Error) {
+        switch error {
+        case let error as any APIErrorConvertible:
+            self.init(code: error.code, message: error.message, details: error.details.isEmpty ? nil : error.details)
+        case let error as any PipewrightError:
+            self.init(code: error.code, message: error.message, details: error.details.isEmpty ? nil : error.details)
+        default:
+            self.init(code: "internal_error", message: "Internal error.", details: nil)
+        }
+    }
+}

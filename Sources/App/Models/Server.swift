@@ -1,0 +1,35 @@
+import Fluent
+import Foundation
+import PipewrightCore
+
+/// A remote SSH account `username@host:port` that keys are deployed to, with its pinned host keys.
+///
+/// `@unchecked Sendable`: see `User`.
+final class Server: Model, @unchecked Sendable {
+    static let schema = "servers"
+
+    // managed fields
+    @ID(custom: .id, generatedBy: .database) var id: Int?
+    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+
+    // reference fields
+    @Parent(key: "owner_id") var owner: User
+
+    // data fields
+    @Field(key: "host") var host: String
+    @OptionalField(key: "name") var name: String?
+    @Field(key: "port") var port: Int
+    @Field(key: "username") var username: String
+
+    @Children(for: \.$server) var hostKeys: [ServerHostKey]
+
+    init() {}
+
+    init(ownerID: Int, name: String?, host: String, port: Int, username: String) {
+        self.$owner.id = ownerID
+        self.name = name
+        self.host = host
+        self.port = port
+        self.username = username
+    }
+}

@@ -1,0 +1,97 @@
+import Fluent
+import Foundation
+import PipewrightCore
+import SSHKeys
+
+/// A deploy/test/undeploy target after validation: a server row, plus a one-time password if given.
+struct ResolvedTarget: Sendable {
+    var server: Server
+    /// Used once for this request; never stored or logged.
+    var password: Secret<String>?
+
+    static func stored(_ server: Server) -> ResolvedTarget { ResolvedTarget(server: server, password: nil) }
+
+    var sshTarget: SSHTarget { SSHTarget(host: server.host, port: server.port, username: server.username) }
+}
+
+/// Turns request targets into servers the user may use: `{"server_id"}` must be the user's (else 404);
+/// `{"host","port","username"}` is validated (400 `invalid_target`, nothing executed) and matched or created.
+struct TargetResolver {
+    let db: any Database
+    let user: AuthenticatedUser
+    /// Upper bound of targets in one request.
+    static let maximumTargets = 100
+
+    func resolve(_ requests: [TargetRequest], allowPasswords: Bool) async throws -> [ResolvedTarget] {
+        guard !requests.isEmpty else { throw AppError.invalidField("servers", reason: "must list at least one target") }
+        guard requests.count <= Self.maximumTargets else {
+            throw AppError.invalidField("servers", reason: "at most \(Self.maximumTargets) targets per request")
+        }
+        // Validate everything before touching the database or any server.
+        var validated: [(index: Int, serverID: Int?, target: SSHTarget?, password: Secret<String>?)] = []
+        for (index, request) in requests.enumerated() {
+            var password: Secret<String>?
+            if let value = request.password {
+                guard allowPasswords else {
+                    throw AppError.invalidField("servers[\(index)].password", reason: "is not accepted here")
+                }
+                guard !value.isEmpty, value.utf8.count <= 1024 else {
+                    throw AppError.invalidField("servers[\(index)].password", reason: "must be 1-1024 bytes")
+                }
+                password = Secret(value)
+            }
+            if let serverID = request.serverId {
+                guard request.host == nil, request.username == nil else {
+                    throw AppError.invalidField("servers[\(index)]", reason: "give server_id or host/username, not both")
+                }
+                validated.append((index, serverID, nil, password))
+            } else {
+                guard let host = request.host, let username = request.username else {
+                    throw AppError.invalidField("servers[\(index)]", reason: "needs server_id, or host and username")
+                }
+                let target = try SSHTarget(host: host, port: request.port ?? 22, username: username).validated()
+                validated.append((index, nil, target, password))
+            }
+        }
+        var resolved: [ResolvedTarget] = []
+        var seen = Set<Int>()
+        for entry in validated {
+            let server: Server
+            if let serverID = entry.serverID {
+                guard let found = try await Server.find(serverID, on: db), user.owns(found.$owner.id) else {
+                    throw AppError.notFound("Server \(serverID)")
+                }
+                server = found
+            } else if let target = entry.target {
+                server = try await findOrCreate(target)
+            } else {
+                continue
+            }
+            let id = try server.requireID()
+            guard seen.insert(id).inserted else { continue }
+            resolved.append(ResolvedTarget(server: server, password: entry.password))
+        }
+        return resolved
+    }
+
+    /// The user's server for `(host, port, username)`, created if new (safe under concurrent requests).
+    func findOrCreate(_ target: SSHTarget) async throws -> Server {
+        if let existing = try await find(target) { return existing }
+        let server = Server(ownerID: user.id, name: nil, host: target.host, port: target.port, username: target.username)
+        do {
+            try await server.create(on: db)
+            return server
+        } catch {
+            // A concurrent request created the same server first: use theirs.
+            guard (error as? any DatabaseError)?.isConstraintFailure == true, let existing = try await find(target) else {
+                throw error
+            }
+            return existing
+        }
+    }
+
+    private func find(_ target: SSHTarget) async throws -> Server? {
+        try await Server.query(on: db).filter(\.$owner.$id == user.id).filter(\.$host == target.host)
+            .filter(\.$port == target.port).filter(\.$username == target.username).first()
+    }
+}

@@ -1,0 +1,103 @@
+import Fluent
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import Foundation
+import PipewrightCore
+import SSHKeys
+import Vapor
+
+/// Configures `app`: data directory, database and migrations, master key check, JSON coders, middleware,
+/// routes and commands.
+///
+/// - Parameters:
+///   - configuration: parsed settings (`PipewrightConfiguration.fromEnvironment`).
+///   - customize: lets tests replace collaborators (SSH runner, clock, bcrypt cost) after the live ones are built.
+/// - Throws: `ConfigurationError` for an unusable data directory, database or master key (the caller
+///   prints it as one line and exits 1).
+public func configure(
+    _ app: Application, configuration: PipewrightConfiguration, customize: ((inout AppServices) -> Void)? = nil
+) async throws {
+    try prepareDataDirectory(configuration.dataDirectory)
+
+    switch configuration.database {
+    case .sqlite(let path):
+        app.databases.use(.sqlite(.file(path), sqlLogLevel: .debug), as: .sqlite)
+    case .sqliteInMemory:
+        app.databases.use(.sqlite(.memory, sqlLogLevel: .debug), as: .sqlite)
+    case .postgres(let url):
+        do {
+            app.databases.use(try .postgres(url: url, sqlLogLevel: .debug), as: .psql)
+        } catch {
+            throw ConfigurationError.invalid(variable: "DATABASE_URL", reason: "not a usable PostgreSQL URL")
+        }
+    }
+    for migration in Migrations.all { app.migrations.add(migration) }
+    do {
+        try await app.autoMigrate()
+    } catch {
+        throw ConfigurationError.invalid(variable: "DATABASE_URL", reason: "cannot open or migrate the database (\(type(of: error)))")
+    }
+
+    let masterKey = try MasterKeyStore.load(configuration.masterKey)
+    switch try await MasterKeyStore.verify(masterKey, on: app.db) {
+    case .matches: break
+    case .mismatch:
+        throw ConfigurationError.invalid(
+            variable: MasterKeyStore.variableName(for: configuration.masterKey),
+            reason: "this master key (id \(masterKey.id)) does not open the data already stored; "
+                + "start with the key that sealed it (nothing was changed)")
+    }
+
+    var services = AppServices.live(configuration: configuration, masterKey: masterKey, logger: app.logger)
+    customize?(&services)
+    app.passwords.use(.bcrypt(cost: services.passwordHashCost))
+    services.dummyPasswordHash = try app.password.hash(TokenHasher.randomToken())
+    app.services = services
+
+    let encoder = JSONEncoder()
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    encoder.dateEncodingStrategy = .iso8601
+    encoder.outputFormatting = [.sortedKeys]
+    let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .convertFromSnakeCase
+    decoder.dateDecodingStrategy = .iso8601
+    ContentConfiguration.global.use(encoder: encoder, for: .json)
+    ContentConfiguration.global.use(decoder: decoder, for: .json)
+
+    app.http.server.configuration.hostname = configuration.host
+    app.http.server.configuration.port = configuration.port
+    app.routes.defaultMaxBodySize = "1mb"
+
+    app.middleware = Middlewares()
+    app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
+    app.middleware.use(APIErrorMiddleware())
+
+    try routes(app)
+
+    app.asyncCommands.use(UserCommands(), as: "user")
+    app.asyncCommands.use(TokenCommands(), as: "token")
+    app.asyncCommands.use(MasterKeyCommands(), as: "master-key")
+    app.asyncCommands.use(KeysCommands(), as: "keys")
+
+    if configuration.createsInitialAdmin {
+        try await InitialAdmin.createIfNeeded(app: app)
+    }
+}
+
+/// Creates the data directory 0700 (or tightens an existing one).
+func prepareDataDirectory(_ path: String) throws {
+    let manager = FileManager.default
+    var isDirectory: ObjCBool = false
+    if manager.fileExists(atPath: path, isDirectory: &isDirectory) {
+        guard isDirectory.boolValue else {
+            throw ConfigurationError.invalid(variable: "PIPEWRIGHT_DATA_DIR", reason: "\(path) is not a directory")
+        }
+    } else {
+        do {
+            try manager.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw ConfigurationError.invalid(variable: "PIPEWRIGHT_DATA_DIR", reason: "cannot create \(path)")
+        }
+    }
+    try? manager.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path)
+}

@@ -1,0 +1,35 @@
+import Fluent
+import Foundation
+import PipewrightCore
+import Vapor
+
+/// The whole route table (STYLE §3.5), grouped by authentication level.
+func routes(_ app: Application) throws {
+    let services = app.services
+
+    // MARK: - Public
+    do {
+        app.get("health") { _ in HealthResponse(status: "ok") }
+        app.get("ready") { req async throws -> Response in
+            let check = await ReadinessCheck.run(on: req.db, masterKey: services.masterKey)
+            let response = Response(status: check.ready ? .ok : .serviceUnavailable)
+            try response.content.encode(check)
+            return response
+        }
+    }
+
+    let api = app.grouped("api").grouped(AuthenticationMiddleware(now: services.now))
+
+    // MARK: - Sign-in (no user yet)
+    do {
+        try api.register(collection: AuthController(services: services))
+    }
+
+    // MARK: - Signed in (session cookie + CSRF, or bearer token)
+    do {
+        let signedIn = api.grouped(RequireUserMiddleware())
+        try signedIn.register(collection: TokenController(services: services))
+        try signedIn.register(collection: SSHKeyController(services: services))
+        try signedIn.register(collection: ServerController(services: services))
+    }
+}

@@ -1,0 +1,238 @@
+import Fluent
+import Foundation
+import SSHKeys
+import Testing
+import Vapor
+import VaporTesting
+
+@testable import App
+
+@Suite struct SSHKeyCRUDTests {
+    @Test func create_ed25519_returnsSpecShape_withoutPrivateKey() async throws {
+        try await withTestApp { ctx in
+            try await ctx.app.testing().test(
+                .POST, "api/ssh-keys", headers: .json(ctx.memberAuth),
+                body: try jsonBody(["name": "Production Server", "key_type": "ed25519"])
+            ) { res in
+                #expect(res.status == .created)
+                let body = try res.json()
+                #expect(body["key_type"] as? String == "ed25519")
+                #expect(body["key_size"] as? Int == 256)
+                #expect((body["public_key"] as? String)?.hasPrefix("ssh-ed25519 AAAA") == true)
+                #expect((body["fingerprint_sha256"] as? String)?.hasPrefix("SHA256:") == true)
+                #expect((body["fingerprint_md5"] as? String)?.hasPrefix("MD5:") == true)
+                #expect(body["status"] as? String == "active")
+                #expect(body["deployments"] as? [Any] != nil)
+                #expect(!res.body.string.contains("PRIVATE KEY"))
+                #expect(body["private_key"] == nil)
+            }
+        }
+    }
+
+    @Test func create_rejectsBadTypeAndSize() async throws {
+        try await withTestApp { ctx in
+            let cases: [([String: Any], String)] = [
+                (["name": "a", "key_type": "dsa"], "key_type"),
+                (["name": "a", "key_type": "rsa", "key_size": 1024], "key_size"),
+                (["name": "", "key_type": "ed25519"], "name"),
+                (["name": "a", "key_type": "ed25519", "comment": "two\nlines"], "comment"),
+            ]
+            for (body, field) in cases {
+                try await ctx.app.testing().test(.POST, "api/ssh-keys", headers: .json(ctx.memberAuth), body: try jsonBody(body)) { res in
+                    #expect(res.status == .badRequest)
+                    let error = try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: res.body))
+                    #expect(error.error.details["field"] == field)
+                }
+            }
+        }
+    }
+
+    @Test func privateKey_isSealedAtRest_andExportRoundTrips() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pw-sqlite-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let file = directory + "/db.sqlite"
+        try await withTestApp(configure: { configuration in
+            configuration.database = .sqlite(path: file)
+            configuration.dataDirectory = directory
+        }) { ctx in
+            var id = 0
+            try await ctx.app.testing().test(
+                .POST, "api/ssh-keys", headers: .json(ctx.memberAuth),
+                body: try jsonBody(["name": "sealed", "key_type": "ed25519", "passphrase": "correct horse"])
+            ) { res in
+                #expect(res.status == .created)
+                id = try #require(try res.json()["id"] as? Int)
+            }
+            var exported = ""
+            try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)/private", headers: ctx.memberAuth) { res in
+                #expect(res.status == .ok)
+                #expect(res.headers.first(name: .cacheControl) == "no-store")
+                exported = try #require(try res.json()["private_key"] as? String)
+            }
+            #expect(exported.hasPrefix("-----BEGIN OPENSSH PRIVATE KEY-----"))
+            // The export is passphrase-protected: wrong passphrase fails, right one opens it.
+            #expect(throws: SSHKeyError.wrongPassphrase) { try PrivateKeyImporter.parse(exported, passphrase: nil) }
+            let opened = try PrivateKeyImporter.parse(exported, passphrase: .init("correct horse"))
+            let record = try #require(try await StoredKey.find(id, on: ctx.app.db))
+            #expect(opened.key.publicKey.fingerprintSHA256 == record.fingerprintSHA256)
+            // Neither the PEM body, the unencrypted key nor the passphrase are in the database file.
+            let vault = KeyVault(masterKey: ctx.app.services.masterKey)
+            let plain = try vault.privateKeyPEM(of: record).value
+            let body = plain.split(separator: "\n").dropFirst().dropLast().joined()
+            let database = try Data(contentsOf: URL(fileURLWithPath: file))
+            #expect(database.range(of: Data(String(body.prefix(40)).utf8)) == nil)
+            #expect(database.range(of: Data("correct horse".utf8)) == nil)
+            #expect(database.range(of: Data("PRIVATE KEY".utf8)) == nil)
+        }
+    }
+
+    @Test func export_disabledByKeyOrConfiguration_is403() async throws {
+        try await withTestApp { ctx in
+            var id = 0
+            try await ctx.app.testing().test(
+                .POST, "api/ssh-keys", headers: .json(ctx.memberAuth),
+                body: try jsonBody(["name": "locked", "key_type": "ed25519", "exportable": false])
+            ) { res in id = try #require(try res.json()["id"] as? Int) }
+            try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)/private", headers: ctx.memberAuth) { res in
+                #expect(res.status == .forbidden)
+                #expect(res.errorCode == "export_disabled")
+            }
+        }
+        try await withTestApp(configure: { $0.allowsPrivateKeyExport = false }) { ctx in
+            var id = 0
+            try await ctx.app.testing().test(
+                .POST, "api/ssh-keys", headers: .json(ctx.memberAuth), body: try jsonBody(["name": "x", "key_type": "ed25519"])
+            ) { res in id = try #require(try res.json()["id"] as? Int) }
+            try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)/private", headers: ctx.memberAuth) { res in
+                #expect(res.errorCode == "export_disabled")
+            }
+        }
+    }
+
+    @Test func otherUsersKey_is404_adminSeesIt() async throws {
+        try await withTestApp { ctx in
+            var id = 0
+            try await ctx.app.testing().test(
+                .POST, "api/ssh-keys", headers: .json(ctx.adminAuth), body: try jsonBody(["name": "admin's", "key_type": "ed25519"])
+            ) { res in id = try #require(try res.json()["id"] as? Int) }
+            for (method, path) in [(HTTPMethod.GET, ""), (.GET, "/private"), (.DELETE, ""), (.POST, "/rotate")] {
+                try await ctx.app.testing().test(method, "api/ssh-keys/\(id)\(path)", headers: ctx.memberAuth) { res in
+                    #expect(res.status == .notFound, "\(method) \(path)")
+                }
+            }
+            try await ctx.app.testing().test(.GET, "api/ssh-keys", headers: ctx.memberAuth) { res in
+                #expect(try res.json()["items"] as? [Any] == [])
+            }
+            try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)", headers: ctx.adminAuth) { res in
+                #expect(res.status == .ok)
+            }
+        }
+    }
+
+    @Test func import_duplicate_is409_andUpdateChangesMetadataOnly() async throws {
+        let key = try KeyGenerator.generate(type: .ed25519)
+        let pem = try key.openSSHPrivateKeyPEM(comment: "imported@test", passphrase: nil).value
+        try await withTestApp { ctx in
+            var id = 0
+            try await ctx.app.testing().test(
+                .POST, "api/ssh-keys/import", headers: .json(ctx.memberAuth),
+                body: try jsonBody(["name": "imp", "private_key": pem.replacingOccurrences(of: "\n", with: "\r\n")])
+            ) { res in
+                #expect(res.status == .created)
+                let body = try res.json()
+                id = try #require(body["id"] as? Int)
+                #expect(body["comment"] as? String == "imported@test")
+                #expect(body["fingerprint_sha256"] as? String == key.publicKey.fingerprintSHA256)
+            }
+            try await ctx.app.testing().test(
+                .POST, "api/ssh-keys/import", headers: .json(ctx.memberAuth), body: try jsonBody(["name": "again", "private_key": pem])
+            ) { res in
+                #expect(res.status == .conflict)
+                #expect(res.errorCode == "duplicate_key")
+            }
+            try await ctx.app.testing().test(
+                .PUT, "api/ssh-keys/\(id)", headers: .json(ctx.memberAuth), body: try jsonBody(["name": "renamed", "comment": "new comment"])
+            ) { res in
+                #expect(res.status == .ok)
+                let body = try res.json()
+                #expect(body["name"] as? String == "renamed")
+                #expect((body["public_key"] as? String)?.hasSuffix(" new comment") == true)
+                #expect(body["fingerprint_sha256"] as? String == key.publicKey.fingerprintSHA256)
+            }
+        }
+    }
+
+    @Test func import_errors_haveSpecCodes() async throws {
+        let key = try KeyGenerator.generate(type: .ed25519)
+        try await withTestApp { ctx in
+            let cases: [(String, String)] = [
+                (key.publicKey.authorizedKeysLine, "not_a_private_key"),
+                ("-----BEGIN DSA PRIVATE KEY-----\nMIIBuwIBAAKBgQ==\n-----END DSA PRIVATE KEY-----\n", "unsupported_key_type"),
+                ("hello world", "invalid_private_key"),
+            ]
+            for (text, code) in cases {
+                try await ctx.app.testing().test(
+                    .POST, "api/ssh-keys/import", headers: .json(ctx.memberAuth), body: try jsonBody(["name": "x", "private_key": text])
+                ) { res in
+                    #expect(res.status == .badRequest)
+                    #expect(res.errorCode == code)
+                }
+            }
+        }
+    }
+
+    @Test func masterKey_mismatchOnRestart_refusesToStart_andChangesNothing() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pw-mk-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let file = directory + "/db.sqlite"
+        let original = MasterKey.generate()
+        var sealedBefore = ""
+        try await withTestApp(masterKey: original, configure: { $0.database = .sqlite(path: file); $0.dataDirectory = directory }) { ctx in
+            try await ctx.app.testing().test(
+                .POST, "api/ssh-keys", headers: .json(ctx.memberAuth), body: try jsonBody(["name": "k", "key_type": "ed25519"])
+            ) { res in #expect(res.status == .created) }
+            sealedBefore = try #require(try await StoredKey.query(on: ctx.app.db).first()?.sealedPrivateKey)
+        }
+        let app = try await Application.make(.testing)
+        var configuration = PipewrightConfiguration.testing(dataDirectory: directory, masterKey: MasterKey.generate())
+        configuration.database = .sqlite(path: file)
+        await #expect {
+            try await configure(app, configuration: configuration)
+        } throws: { error in
+            guard case ConfigurationError.invalid(let variable, let reason) = error else { return false }
+            return variable == "PIPEWRIGHT_MASTER_KEY" && reason.contains("does not open")
+        }
+        try await app.asyncShutdown()
+        try await withTestApp(masterKey: original, configure: { $0.database = .sqlite(path: file); $0.dataDirectory = directory }) { ctx in
+            let after = try await StoredKey.query(on: ctx.app.db).first()?.sealedPrivateKey
+            #expect(after == sealedBefore)
+            let report = try await SecretInventory.verify(with: original, on: ctx.app.db)
+            #expect(report.failures.isEmpty && report.checked >= 2)
+        }
+    }
+
+    @Test func masterKeyRotate_resealsEverything_oldKeyNoLongerOpens() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pw-rot-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let original = MasterKey.generate()
+        try await withTestApp(masterKey: original) { ctx in
+            for name in ["a", "b"] {
+                try await ctx.app.testing().test(
+                    .POST, "api/ssh-keys", headers: .json(ctx.memberAuth),
+                    body: try jsonBody(["name": name, "key_type": "ed25519", "passphrase": "pp-\(name)"])
+                ) { res in #expect(res.status == .created) }
+            }
+            let result = try await rotateMasterKey(app: ctx.app, newKeyFile: directory + "/new.key")
+            #expect(result.count == 5)  // 2 private keys, 2 passphrases, 1 check value
+            let written = try String(contentsOfFile: directory + "/new.key", encoding: .utf8)
+            #expect(try MasterKey(base64: written.trimmingCharacters(in: .whitespacesAndNewlines)).id == result.newKey.id)
+            #expect(try await SecretInventory.verify(with: result.newKey, on: ctx.app.db).failures.isEmpty)
+            #expect(try await SecretInventory.verify(with: original, on: ctx.app.db).failures.count == 5)
+            // Export still works with the in-memory key swapped.
+            let id = try #require(try await StoredKey.query(on: ctx.app.db).first()?.id)
+            try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)/private", headers: ctx.memberAuth) { res in
+                #expect(res.status == .ok)
+            }
+        }
+    }
+}
