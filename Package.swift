@@ -7,6 +7,11 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// Tests may rely on transitive imports (VaporTesting re-exports NIO, Fluent, …).
+let testSwiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny")
+]
+
 let package = Package(
     name: "pipewright",
     platforms: [.macOS(.v14)],
@@ -81,12 +86,12 @@ let package = Package(
         .testTarget(
             name: "PipewrightCoreTests",
             dependencies: ["PipewrightCore", "PipewrightTesting"],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
         .testTarget(
             name: "SSHKeysTests",
             dependencies: ["SSHKeys", "PipewrightCore", "PipewrightTesting"],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
         .testTarget(
             name: "AppTests",
@@ -95,7 +100,7 @@ let package = Package(
                 "PipewrightTesting",
                 .product(name: "VaporTesting", package: "vapor"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
         ),
     ]
 )

@@ -8,10 +8,10 @@ import VaporTesting
 @Suite struct AuthTests {
     @Test func health_andReady_report200() async throws {
         try await withTestApp { ctx in
-            try await ctx.app.testing().test(.GET, "health") { res in
+            try await ctx.app.testing().test(.GET, "health") { res async throws in
                 #expect(res.status == .ok)
             }
-            try await ctx.app.testing().test(.GET, "ready") { res in
+            try await ctx.app.testing().test(.GET, "ready") { res async throws in
                 #expect(res.status == .ok)
                 let body = try res.json()
                 #expect(body["ready"] as? Bool == true)
@@ -22,11 +22,11 @@ import VaporTesting
 
     @Test func api_withoutCredentials_is401WithErrorEnvelope() async throws {
         try await withTestApp { ctx in
-            try await ctx.app.testing().test(.GET, "api/ssh-keys") { res in
+            try await ctx.app.testing().test(.GET, "api/ssh-keys") { res async throws in
                 #expect(res.status == .unauthorized)
                 #expect(res.errorCode == "unauthenticated")
             }
-            try await ctx.app.testing().test(.GET, "api/ssh-keys", headers: ["Authorization": "Bearer pw_forged"]) { res in
+            try await ctx.app.testing().test(.GET, "api/ssh-keys", headers: ["Authorization": "Bearer pw_forged"]) { res async throws in
                 #expect(res.status == .unauthorized)
             }
         }
@@ -39,7 +39,7 @@ import VaporTesting
             try await ctx.app.testing().test(
                 .POST, "api/auth/login", headers: .json([:]),
                 body: try jsonBody(["username": "member", "password": "member-password-1"])
-            ) { res in
+            ) { res async throws in
                 #expect(res.status == .ok)
                 let setCookie = res.headers.first(name: .setCookie) ?? ""
                 #expect(setCookie.contains("HttpOnly"))
@@ -49,16 +49,16 @@ import VaporTesting
                 #expect(!(try res.json().description.contains("password_hash")))
             }
             let body = try jsonBody(["name": "k", "key_type": "ed25519"])
-            try await ctx.app.testing().test(.POST, "api/ssh-keys", headers: .json(["Cookie": cookie]), body: body) { res in
+            try await ctx.app.testing().test(.POST, "api/ssh-keys", headers: .json(["Cookie": cookie]), body: body) { res async throws in
                 #expect(res.status == .forbidden)
                 #expect(res.errorCode == "csrf_token_invalid")
             }
             try await ctx.app.testing().test(
                 .POST, "api/ssh-keys", headers: .json(["Cookie": cookie, "X-CSRF-Token": csrf]), body: body
-            ) { res in
+            ) { res async throws in
                 #expect(res.status == .created)
             }
-            try await ctx.app.testing().test(.GET, "api/auth/me", headers: ["Cookie": cookie]) { res in
+            try await ctx.app.testing().test(.GET, "api/auth/me", headers: ["Cookie": cookie]) { res async throws in
                 #expect(res.status == .ok)
                 #expect(try res.json()["csrf_token"] as? String == csrf)
             }
@@ -70,7 +70,7 @@ import VaporTesting
             for (user, password) in [("member", "nope"), ("ghost", "member-password-1")] {
                 try await ctx.app.testing().test(
                     .POST, "api/auth/login", headers: .json([:]), body: try jsonBody(["username": user, "password": password])
-                ) { res in
+                ) { res async throws in
                     #expect(res.status == .unauthorized)
                     #expect(res.errorCode == "invalid_credentials")
                     #expect(res.headers.first(name: .setCookie) == nil)
@@ -85,7 +85,7 @@ import VaporTesting
             var id = 0
             try await ctx.app.testing().test(
                 .POST, "api/tokens", headers: .json(ctx.memberAuth), body: try jsonBody(["name": "ci", "expires_in_days": 30])
-            ) { res in
+            ) { res async throws in
                 #expect(res.status == .created)
                 let body = try res.json()
                 token = try #require(body["token"] as? String)
@@ -94,14 +94,14 @@ import VaporTesting
             }
             let stored = try #require(try await APIToken.find(id, on: ctx.app.db))
             #expect(stored.tokenHash != token && stored.tokenHash == TokenHasher.hash(token))
-            try await ctx.app.testing().test(.GET, "api/tokens", headers: ["Authorization": "Bearer \(token)"]) { res in
+            try await ctx.app.testing().test(.GET, "api/tokens", headers: ["Authorization": "Bearer \(token)"]) { res async throws in
                 #expect(res.status == .ok)
                 #expect(!res.body.string.contains(token))
             }
-            try await ctx.app.testing().test(.DELETE, "api/tokens/\(id)", headers: ctx.memberAuth) { res in
+            try await ctx.app.testing().test(.DELETE, "api/tokens/\(id)", headers: ctx.memberAuth) { res async throws in
                 #expect(res.status == .noContent)
             }
-            try await ctx.app.testing().test(.GET, "api/tokens", headers: ["Authorization": "Bearer \(token)"]) { res in
+            try await ctx.app.testing().test(.GET, "api/tokens", headers: ["Authorization": "Bearer \(token)"]) { res async throws in
                 #expect(res.status == .unauthorized)
             }
         }
@@ -110,7 +110,7 @@ import VaporTesting
     @Test(arguments: ["page=0", "page=-1", "page=abc", "per_page=0", "per_page=x"])
     func list_badPagination_is400(query: String) async throws {
         try await withTestApp { ctx in
-            try await ctx.app.testing().test(.GET, "api/ssh-keys?\(query)", headers: ctx.memberAuth) { res in
+            try await ctx.app.testing().test(.GET, "api/ssh-keys?\(query)", headers: ctx.memberAuth) { res async throws in
                 #expect(res.status == .badRequest)
                 #expect(res.errorCode == "invalid_field")
             }
@@ -123,7 +123,7 @@ import VaporTesting
             for raw in bodies {
                 try await ctx.app.testing().test(
                     .POST, "api/ssh-keys", headers: .json(ctx.memberAuth), body: ByteBuffer(string: raw)
-                ) { res in
+                ) { res async throws in
                     #expect(res.status == .badRequest, "body \(raw.debugDescription)")
                     #expect(res.errorCode == "invalid_body")
                 }

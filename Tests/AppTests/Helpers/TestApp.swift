@@ -20,6 +20,7 @@ struct TestContext {
 }
 
 /// Runs `body` with a fresh app. `customize` may replace services (SSH runner, clock).
+@discardableResult
 func withTestApp<T>(
     masterKey: MasterKey = MasterKey.generate(),
     configure customizeConfiguration: (inout PipewrightConfiguration) -> Void = { _ in },
