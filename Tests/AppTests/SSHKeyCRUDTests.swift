@@ -214,8 +214,11 @@ import VaporTesting
     @Test func masterKeyRotate_resealsEverything_oldKeyNoLongerOpens() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pw-rot-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let file = directory + "/db.sqlite"
         let original = MasterKey.generate()
-        try await withTestApp(masterKey: original) { ctx in
+        var newKey: MasterKey?
+        try await withTestApp(masterKey: original, configure: { $0.database = .sqlite(path: file) }) { ctx in
             for name in ["a", "b"] {
                 try await ctx.app.testing().test(
                     .POST, "api/ssh-keys", headers: .json(ctx.memberAuth),
@@ -226,13 +229,20 @@ import VaporTesting
             #expect(result.count == 5)  // 2 private keys, 2 passphrases, 1 check value
             let written = try String(contentsOfFile: directory + "/new.key", encoding: .utf8)
             #expect(try MasterKey(base64: written.trimmingCharacters(in: .whitespacesAndNewlines)).id == result.newKey.id)
+            #expect(!FileManager.default.fileExists(atPath: directory + "/new.key.new"))
             #expect(try await SecretInventory.verify(with: result.newKey, on: ctx.app.db).failures.isEmpty)
             #expect(try await SecretInventory.verify(with: original, on: ctx.app.db).failures.count == 5)
-            // Export still works with the in-memory key swapped.
+            newKey = result.newKey
+        }
+        // A restart with the new key opens everything; with the old one it refuses to start.
+        try await withTestApp(masterKey: try #require(newKey), configure: { $0.database = .sqlite(path: file) }) { ctx in
             let id = try #require(try await StoredKey.query(on: ctx.app.db).first()?.id)
             try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)/private", headers: ctx.memberAuth) { res async throws in
                 #expect(res.status == .ok)
             }
+        }
+        await #expect(throws: ConfigurationError.self) {
+            try await withTestApp(masterKey: original, configure: { $0.database = .sqlite(path: file) }) { _ in }
         }
     }
 }

@@ -1,3 +1,4 @@
+import Fluent
 import Foundation
 import SSHKeys
 import Testing
@@ -35,8 +36,8 @@ func withTestApp<T>(
         try await configure(app, configuration: configuration) { services in
             services.passwordHashCost = 4
         }
-        let admin = try await createUser(username: "admin", password: "admin-password-1", role: .admin, app: app)
-        let member = try await createUser(username: "member", password: "member-password-1", role: .member, app: app)
+        let admin = try await existingOrNewUser("admin", role: .admin, app: app)
+        let member = try await existingOrNewUser("member", role: .member, app: app)
         let adminToken = try await TokenIssuer.issue(
             for: try admin.requireID(), name: "test", expiresInDays: nil, now: Date(), on: app.db)
         let memberToken = try await TokenIssuer.issue(
@@ -51,6 +52,12 @@ func withTestApp<T>(
         try? await app.asyncShutdown()
         throw error
     }
+}
+
+/// The user (kept when the test reopens a database file), password `<name>-password-1`.
+func existingOrNewUser(_ name: String, role: User.Role, app: Application) async throws -> User {
+    if let user = try await User.query(on: app.db).filter(\.$username == name).first() { return user }
+    return try await createUser(username: name, password: "\(name)-password-1", role: role, app: app)
 }
 
 /// Decoded SPEC §2 error body.
