@@ -13,7 +13,7 @@ import SSHKeys
 /// `start(users:)` creates fresh local accounts (`useradd -m -s /bin/sh pwt_<random>`, random
 /// password via `chpasswd`), a temporary directory with a new Ed25519 host key and an
 /// `sshd_config` (`UsePAM no`, `PasswordAuthentication yes`, `LogLevel VERBOSE`, `ListenAddress
-/// 127.0.0.1`, a free high port), then runs `/usr/sbin/sshd -D -e -f <config>` and waits until its
+/// 127.0.0.1`, a free high port), then runs `/usr/sbin/sshd -D -E <log> -f <config>` and waits until its
 /// log says `Server listening on 127.0.0.1 port N.`. Every fixture has its own port, users, key and
 /// directory, so parallel tests may each start one. Always call ``stop()`` (or use
 /// ``withFixture(users:_:)``): it kills `sshd`, deletes the users (`userdel -r -f`) and the
@@ -32,7 +32,7 @@ public actor SSHDFixture {
 
     /// The current Ed25519 host key.
     public private(set) var hostKey: HostKey
-    private var process: Process?
+    private var sshd: SSHDProcess?
     private var isStopped = false
 
     /// `SHA256:…` fingerprint of the current host key.
@@ -163,7 +163,7 @@ public actor SSHDFixture {
         }
     }
 
-    /// The sshd log so far (`-e` output at `LogLevel VERBOSE`).
+    /// The sshd log so far (`-E` log file at `LogLevel VERBOSE`).
     public nonisolated func log() -> String {
         guard let data = FileManager.default.contents(atPath: "\(directory)/sshd.log") else { return "" }
         return String(decoding: data, as: UTF8.self)
@@ -216,32 +216,23 @@ public actor SSHDFixture {
 
             """
         try Data(config.utf8).write(to: URL(fileURLWithPath: configPath))
-        let logPath = "\(directory)/sshd.log"
-        if !FileManager.default.fileExists(atPath: logPath) {
-            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        }
-        let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        try logHandle.seekToEnd()
         let logOffset = log().utf8.count
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/sshd")
-        process.arguments = ["-D", "-e", "-f", configPath]
-        process.standardOutput = logHandle
-        process.standardError = logHandle
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        try logHandle.close()
-        self.process = process
+        // -E appends the log (also of per-connection children) to a file we can read while it runs.
+        let process = SSHDProcess(
+            invocation: ProcessInvocation(
+                executable: .path("/usr/sbin/sshd"),
+                arguments: ["-D", "-E", "\(directory)/sshd.log", "-f", configPath],
+                timeout: .seconds(3600)))
+        sshd = process
 
         let ready = "Server listening on 127.0.0.1 port \(port)."
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
-            let recent = String(log().utf8.dropFirst(logOffset)) ?? ""
+            let recent = String(decoding: Array(log().utf8.dropFirst(logOffset)), as: UTF8.self)
             if recent.contains(ready) { return }
-            if !process.isRunning {
-                self.process = nil
-                throw SSHDFixtureError.sshdDidNotStart(log: recent)
+            if let exit = process.exitDescription {
+                sshd = nil
+                throw SSHDFixtureError.sshdDidNotStart(log: "\(exit); \(recent)")
             }
             try await Task.sleep(for: .milliseconds(10))
         }
@@ -250,17 +241,9 @@ public actor SSHDFixture {
     }
 
     private func terminateSSHD() async {
-        guard let process else { return }
-        self.process = nil
-        guard process.isRunning else { return }
-        let pid = process.processIdentifier
-        kill(pid, SIGTERM)
-        let deadline = ContinuousClock.now + .seconds(3)
-        while process.isRunning && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        if process.isRunning { kill(pid, SIGKILL) }
-        while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+        guard let sshd else { return }
+        self.sshd = nil
+        await sshd.stop()
     }
 
     // MARK: - Helpers

@@ -37,7 +37,9 @@ public struct ProcessInvocation: Sendable, Equatable {
     /// Variables added to (or replacing those in) the environment inherited from this process.
     public var environmentAdditions: [String: String]
     /// Bytes written to the program's standard input, which is then closed. Empty means the
-    /// program reads end-of-file immediately.
+    /// program reads end-of-file immediately. At most the system's pipe capacity (1 MiB on Linux
+    /// by default, `/proc/sys/fs/pipe-max-size`); larger input makes the run throw
+    /// ``ProcessError/launchFailed(executable:reason:)``.
     public var standardInput: [UInt8]
     /// Wall-clock limit for the whole run, from launch to exit. When it expires the process and
     /// its process group are terminated (SIGTERM, then SIGKILL) and the result is

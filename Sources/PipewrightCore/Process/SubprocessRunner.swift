@@ -1,6 +1,14 @@
 import Subprocess
 import SystemPackage
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The live ``ProcessRunner``, built on swift-subprocess.
 ///
 /// Each child starts in a new session (`setsid`), so it and everything it spawns form one process
@@ -8,9 +16,12 @@ import SystemPackage
 /// receives SIGTERM, then SIGKILL 250 ms later, and the child is reaped before `run` returns:
 /// nothing is leaked.
 ///
-/// Standard input is written from ``ProcessInvocation/standardInput`` and then closed; standard
-/// output and standard error are collected separately, each up to
-/// ``ProcessInvocation/outputLimitBytes``.
+/// Standard input is written into a pipe *before* the child starts (the pipe is enlarged with
+/// `F_SETPIPE_SZ` when needed, up to the system's `pipe-max-size`, 1 MiB by default) and the write
+/// end is closed, so the child reads the bytes followed by end-of-file. Writing before launch means a
+/// child that exits without reading (e.g. `ssh` after an authentication failure) can never make this
+/// process write to a closed pipe and die of SIGPIPE. Standard output and standard error are
+/// collected separately, each up to ``ProcessInvocation/outputLimitBytes``.
 public struct SubprocessRunner: ProcessRunner {
     private let clock: any Clock<Duration>
 
@@ -79,7 +90,7 @@ public struct SubprocessRunner: ProcessRunner {
             arguments: Arguments(invocation.arguments),
             environment: .inherit.updating(additions),
             platformOptions: options,
-            input: .array(invocation.standardInput),
+            input: .fileDescriptor(try prefilledPipe(invocation.standardInput), closeAfterSpawningProcess: true),
             output: .bytes(limit: invocation.outputLimitBytes),
             error: .bytes(limit: invocation.outputLimitBytes)
         )
@@ -93,6 +104,51 @@ public struct SubprocessRunner: ProcessRunner {
             standardOutput: result.standardOutput,
             standardError: result.standardError
         )
+    }
+
+    /// A pipe already holding `bytes`, write end closed; returns the read end (close-on-exec).
+    private static func prefilledPipe(_ bytes: [UInt8]) throws -> FileDescriptor {
+        var descriptors: [Int32] = [-1, -1]
+        // pipe2(2) is not exported by the Glibc module; set close-on-exec right after pipe(2).
+        // Children spawned by swift-subprocess close all descriptors above 2 anyway.
+        guard pipe(&descriptors) == 0 else { throw pipeError("cannot create a pipe") }
+        _ = fcntl(descriptors[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(descriptors[1], F_SETFD, FD_CLOEXEC)
+        let (readEnd, writeEnd) = (descriptors[0], descriptors[1])
+        defer { close(writeEnd) }
+        #if os(Linux)
+            // F_SETPIPE_SZ / F_GETPIPE_SZ (fcntl(2)); the default capacity is 64 KiB.
+            if bytes.count > 65_536 {
+                _ = fcntl(writeEnd, 1031, Int32(clamping: bytes.count))
+                guard fcntl(writeEnd, 1032) >= bytes.count else {
+                    close(readEnd)
+                    throw pipeError("standard input of \(bytes.count) bytes exceeds the pipe capacity")
+                }
+            }
+        #else
+            if bytes.count > 16_384 {
+                close(readEnd)
+                throw pipeError("standard input of \(bytes.count) bytes exceeds the pipe capacity")
+            }
+        #endif
+        var written = 0
+        while written < bytes.count {
+            let result = bytes.withUnsafeBytes { raw -> Int in
+                guard let base = raw.baseAddress else { return 0 }
+                return write(writeEnd, base + written, bytes.count - written)
+            }
+            if result < 0 && errno == EINTR { continue }
+            guard result > 0 else {
+                close(readEnd)
+                throw pipeError("cannot write standard input")
+            }
+            written += result
+        }
+        return FileDescriptor(rawValue: readEnd)
+    }
+
+    private static func pipeError(_ reason: String) -> ProcessError {
+        ProcessError.launchFailed(executable: "(standard input)", reason: reason)
     }
 
     private static func map(_ error: SubprocessError, invocation: ProcessInvocation) -> any Error {
