@@ -17,21 +17,30 @@ import Testing
     }
 
     @Test func run_timeout_killsWholeProcessGroup() async throws {
-        let marker = "/tmp/pwt-subprocess-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: marker) }
+        let pidFile = "/tmp/pwt-subprocess-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: pidFile) }
         let clock = ContinuousClock()
         let start = clock.now
-        // The child spawns a grandchild that would create the marker after 2 s.
+        // The child starts a grandchild in the background and records its pid; both would sleep 60 s.
         let result = try await runner.run(
             ProcessInvocation(
                 executable: .path("/bin/sh"),
-                arguments: ["-c", "(sleep 2; touch \(marker)) & sleep 30"],
-                timeout: .milliseconds(300)))
-        let elapsed = start.duration(to: clock.now)
+                arguments: ["-c", "sleep 60 & echo $! > \(pidFile); sleep 60"],
+                timeout: .milliseconds(500)))
         #expect(result.termination == .timedOut)
-        #expect(elapsed < .seconds(2))
-        try await Task.sleep(for: .milliseconds(2500))
-        #expect(!FileManager.default.fileExists(atPath: marker), "grandchild survived the timeout")
+        // Far below the children's 60 s (generous: a saturated 2-core machine delays resumption).
+        #expect(start.duration(to: clock.now) < .seconds(30))
+        let pidText = try String(contentsOfFile: pidFile, encoding: .utf8)
+        let grandchild = try #require(pid_t(pidText.trimmingCharacters(in: .whitespacesAndNewlines)))
+        // The grandchild was in the killed process group; allow init a moment to reap it.
+        var alive = true
+        for _ in 0..<100 where alive {
+            // A zombie (state Z, waiting for a non-reaping PID 1 in containers) counts as dead.
+            let stat = (try? String(contentsOfFile: "/proc/\(grandchild)/stat", encoding: .utf8)) ?? ""
+            alive = kill(grandchild, 0) == 0 && !stat.contains(") Z ")
+            if alive { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        #expect(!alive, "grandchild \(grandchild) survived the timeout")
     }
 
     @Test func run_outputLimit_throws() async throws {
