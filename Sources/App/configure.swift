@@ -38,6 +38,11 @@ public func configure(
         throw ConfigurationError.invalid(variable: "DATABASE_URL", reason: "cannot open or migrate the database (\(type(of: error)))")
     }
 
+    if case .sqlite(let path) = configuration.database {
+        // The database holds only sealed secrets, but its metadata is nobody else's business either.
+        try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+    }
+
     let masterKey = try MasterKeyStore.load(configuration.masterKey)
     switch try await MasterKeyStore.verify(masterKey, on: app.db) {
     case .matches: break

@@ -39,8 +39,10 @@ enum Entrypoint {
         do {
             try await app.execute()
             try await app.asyncShutdown()
+        } catch let error as any AbortError {
+            try? await app.asyncShutdown()
+            fail("error: \(error.reason)")
         } catch {
-            app.logger.report(error: error)
             try? await app.asyncShutdown()
             fail("error: \(error)")
         }

@@ -211,6 +211,32 @@ import VaporTesting
         }
     }
 
+    @Test func masterKeyRotate_withKeyFile_replacesFileAtomically() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pw-rotf-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let keyFile = directory + "/master.key"
+        try await withTestApp(configure: {
+            $0.masterKey = .file(path: keyFile)
+            $0.database = .sqlite(path: directory + "/db.sqlite")
+        }) { ctx in
+            let before = try String(contentsOfFile: keyFile, encoding: .utf8)
+            let result = try await rotateMasterKey(app: ctx.app, newKeyFile: nil)
+            let after = try String(contentsOfFile: keyFile, encoding: .utf8)
+            #expect(before != after)
+            #expect(result.path == keyFile)
+            #expect(try MasterKey(base64: after.trimmingCharacters(in: .whitespacesAndNewlines)).id == result.newKey.id)
+            #expect(!FileManager.default.fileExists(atPath: keyFile + ".new"))
+            let mode = try FileManager.default.attributesOfItem(atPath: keyFile)[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+        }
+        // The service starts again from the rotated file.
+        try await withTestApp(configure: {
+            $0.masterKey = .file(path: keyFile)
+            $0.database = .sqlite(path: directory + "/db.sqlite")
+        }) { _ in }
+    }
+
     @Test func masterKeyRotate_resealsEverything_oldKeyNoLongerOpens() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pw-rot-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }

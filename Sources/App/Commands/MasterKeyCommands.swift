@@ -61,12 +61,13 @@ func rotateMasterKey(app: Application, newKeyFile: String?) async throws -> (new
         throw ConfigurationError.invalid(variable: "PIPEWRIGHT_MASTER_KEY_FILE", reason: "cannot write \(stagingPath)")
     }
     let count = try await SecretInventory.reseal(from: services.masterKey, to: newKey, on: app.db)
-    if manager.fileExists(atPath: finalPath) {
-        _ = try manager.replaceItemAt(URL(fileURLWithPath: finalPath), withItemAt: URL(fileURLWithPath: stagingPath))
-    } else {
-        try manager.moveItem(atPath: stagingPath, toPath: finalPath)
+    // rename(2) replaces the old key file atomically (FileManager.replaceItemAt is unreliable on Linux).
+    guard rename(stagingPath, finalPath) == 0 else {
+        throw ConfigurationError.invalid(
+            variable: "PIPEWRIGHT_MASTER_KEY_FILE",
+            reason: "the data is now sealed with the key in \(stagingPath) but it could not be moved to \(finalPath): "
+                + "move it there by hand")
     }
-    try? manager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: finalPath)
     app.services.masterKey = newKey
     return (newKey, count, finalPath)
 }

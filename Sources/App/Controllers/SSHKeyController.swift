@@ -161,7 +161,7 @@ struct SSHKeyController: RouteCollection {
     @Sendable func test(req: Request) async throws -> TestResultsResponse {
         let user = try req.requireUser()
         let record = try await Self.findKey(req)
-        let body = try? req.content.decode(TestKeyRequest.self)
+        let body = (req.body.data?.readableBytes ?? 0) > 0 ? try req.content.decode(TestKeyRequest.self) : nil
         let targets: [ResolvedTarget]
         if let servers = body?.servers, !servers.isEmpty {
             targets = try await TargetResolver(db: req.db, user: user).resolve(servers, allowPasswords: false)
