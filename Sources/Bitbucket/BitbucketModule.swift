@@ -1,0 +1,2 @@
+/// Bitbucket Cloud REST 2.0 client (see Client/).
+enum BitbucketModule {}

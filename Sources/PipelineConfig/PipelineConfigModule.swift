@@ -1,0 +1,2 @@
+/// Stack detection and generated configuration (see Detection/, Generation/).
+enum PipelineConfigModule {}

@@ -1,0 +1,2 @@
+/// Fake Bitbucket server (see FakeBitbucketServer).
+enum BitbucketFakeModule {}
