@@ -34,6 +34,8 @@ public struct PipewrightConfiguration: Sendable {
     public var database: Database
     public var masterKey: MasterKeySource
     public var bitbucketAPIURL: String
+    /// Base URL clients and Bitbucket reach the service at (webhook URLs); default `http://HOST:PORT`.
+    public var publicURL: String
     /// Monitor poll period while an execution runs.
     public var pollInterval: Duration
     /// After this the monitor emits `log_timeout`.
@@ -119,13 +121,21 @@ public struct PipewrightConfiguration: Sendable {
             throw ConfigurationError.invalid(variable: "BITBUCKET_API_URL", reason: "expected an http(s) URL")
         }
         let host = value("PIPEWRIGHT_HOST") ?? "127.0.0.1"
+        let port = try integer("PIPEWRIGHT_PORT", default: 8080, range: 1...65535)
+        let publicURL = value("PIPEWRIGHT_PUBLIC_URL") ?? "http://\(host):\(port)"
+        guard let parsedPublic = URL(string: publicURL), ["http", "https"].contains(parsedPublic.scheme ?? ""),
+            parsedPublic.host != nil
+        else {
+            throw ConfigurationError.invalid(variable: "PIPEWRIGHT_PUBLIC_URL", reason: "expected an http(s) URL")
+        }
         return PipewrightConfiguration(
             host: host,
-            port: try integer("PIPEWRIGHT_PORT", default: 8080, range: 1...65535),
+            port: port,
             dataDirectory: dataDirectory,
             database: database,
             masterKey: masterKey,
             bitbucketAPIURL: apiURL,
+            publicURL: publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL,
             pollInterval: try seconds("PIPEWRIGHT_POLL_INTERVAL", default: 5),
             monitorTimeout: try seconds("PIPEWRIGHT_MONITOR_TIMEOUT", default: 600),
             hostKeyPolicy: policy,
@@ -162,7 +172,7 @@ public struct PipewrightConfiguration: Sendable {
     public static func testing(dataDirectory: String, masterKey: MasterKey) -> PipewrightConfiguration {
         PipewrightConfiguration(
             host: "127.0.0.1", port: 8080, dataDirectory: dataDirectory, database: .sqliteInMemory,
-            masterKey: .fixed(masterKey), bitbucketAPIURL: "http://127.0.0.1:9/2.0", pollInterval: .seconds(5),
+            masterKey: .fixed(masterKey), bitbucketAPIURL: "http://127.0.0.1:9/2.0", publicURL: "http://127.0.0.1:8080", pollInterval: .seconds(5),
             monitorTimeout: .seconds(600), hostKeyPolicy: .tofu, sshExecutable: "ssh", allowsPrivateKeyExport: true,
             logLevel: "info", sshConcurrency: 16, sshConnectTimeout: .seconds(10), sshCommandTimeout: .seconds(60),
             createsInitialAdmin: false)

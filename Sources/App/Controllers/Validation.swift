@@ -21,6 +21,34 @@ enum Validation {
         }
     }
 
+    /// A Bitbucket workspace or repository slug: 1–100 of letters, digits, `.`, `_`, `-`.
+    static func slug(_ value: String, field: String) throws -> String {
+        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        let allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+        guard !trimmed.isEmpty, trimmed.count <= 100, trimmed.unicodeScalars.allSatisfy(allowed.contains),
+            trimmed != ".", trimmed != ".."
+        else {
+            throw AppError.invalidField(field, reason: "use 1-100 letters, digits, '.', '_' or '-'")
+        }
+        return trimmed
+    }
+
+    /// A git branch name (git-check-ref-format rules): `/` allowed between components; no spaces, control
+    /// characters, `..`, `~^:?*[\\`, `@{`, leading `-` or `/`, trailing `/`, `.` or `.lock`; at most 200.
+    static func branch(_ value: String, field: String) throws -> String {
+        let name = value.trimmingCharacters(in: .whitespaces)
+        let forbidden = CharacterSet(charactersIn: " ~^:?*[\\").union(.controlCharacters).union(.whitespacesAndNewlines)
+        let components = name.split(separator: "/", omittingEmptySubsequences: false)
+        guard !name.isEmpty, name.count <= 200, !name.hasPrefix("-"), !name.hasPrefix("/"), !name.hasSuffix("/"),
+            !name.hasSuffix("."), !name.hasSuffix(".lock"), !name.contains(".."), !name.contains("@{"), name != "@",
+            name.unicodeScalars.allSatisfy({ !forbidden.contains($0) }),
+            components.allSatisfy({ !$0.isEmpty && !$0.hasPrefix(".") })
+        else {
+            throw AppError.invalidField(field, reason: "is not a valid git branch name")
+        }
+        return name
+    }
+
     /// An integer path parameter; anything else is a 404 (an id that cannot exist).
     static func pathID(_ req: Request, _ name: String) throws -> Int {
         guard let raw = req.parameters.get(name), let id = Int(raw), id > 0 else {

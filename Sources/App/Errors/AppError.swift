@@ -21,6 +21,8 @@ enum AppError: APIErrorConvertible, Equatable {
     case forbidden(String)
     /// 403: private-key export is disabled for this key or by configuration.
     case exportDisabled
+    /// 422: well-formed but refers to something that does not exist or cannot be used.
+    case unprocessable(String, reason: String)
     /// 404: unknown, or another user's, resource.
     case notFound(String)
     /// 409: the resource already exists.
@@ -38,6 +40,7 @@ enum AppError: APIErrorConvertible, Equatable {
         case .unauthenticated, .invalidCredentials: .unauthorized
         case .csrfTokenMissing, .forbidden, .exportDisabled: .forbidden
         case .notFound: .notFound
+        case .unprocessable: .unprocessableEntity
         case .duplicate, .keyInUse: .conflict
         case .payloadTooLarge: .payloadTooLarge
         case .notReady: .serviceUnavailable
@@ -54,6 +57,7 @@ enum AppError: APIErrorConvertible, Equatable {
         case .forbidden: "forbidden"
         case .exportDisabled: "export_disabled"
         case .notFound: "not_found"
+        case .unprocessable: "invalid_reference"
         case .duplicate(let code, _, _): code
         case .keyInUse: "key_in_use"
         case .payloadTooLarge: "payload_too_large"
@@ -71,6 +75,7 @@ enum AppError: APIErrorConvertible, Equatable {
         case .forbidden(let why): why
         case .exportDisabled: "Private-key export is disabled for this key."
         case .notFound(let what): "\(what) not found."
+        case .unprocessable(let field, let reason): "Invalid \(field): \(reason)."
         case .duplicate(_, let message, _): message
         case .keyInUse(let servers):
             "The key is still deployed on \(servers) server(s); pass remove_from_servers=true or force=true."
@@ -81,7 +86,7 @@ enum AppError: APIErrorConvertible, Equatable {
 
     var details: [String: String] {
         switch self {
-        case .invalidField(let field, let reason): ["field": field, "reason": reason]
+        case .invalidField(let field, let reason), .unprocessable(let field, let reason): ["field": field, "reason": reason]
         case .duplicate(_, _, let details): details
         case .keyInUse(let servers): ["servers": String(servers)]
         case .payloadTooLarge(let limit): ["limit_bytes": String(limit)]

@@ -5,6 +5,7 @@ import PipewrightCore
 /// The ordered, append-only list of schema migrations. Never edit or reorder a shipped entry.
 enum Migrations {
     static let all: [any Migration] = [
-        CreateInitialSchema()
+        CreateInitialSchema(),
+        CreateConnectionAndPipeline(),
     ]
 }

@@ -5,7 +5,7 @@ import SSHKeys
 
 /// Every sealed value the database holds, for `pipewright keys verify` and `pipewright master-key rotate`.
 ///
-/// Add new sealed columns here (Bitbucket tokens, webhook secrets, …) so rotation never leaves one behind.
+/// A new sealed column is added to `sealedValues(on:)` so rotation never leaves one behind.
 enum SecretInventory {
     /// One sealed value that failed to open.
     struct Failure: Sendable, Equatable {
@@ -14,30 +14,68 @@ enum SecretInventory {
         var column: String
     }
 
+    /// A sealed column of one row: where it is, its associated data, and how to write a re-sealed value.
+    struct SealedValue {
+        var table: String
+        var id: Int
+        var column: String
+        var value: String
+        var associatedData: [UInt8]
+        var store: (String, any Database) async throws -> Void
+    }
+
+    /// Every sealed value in the database.
+    static func sealedValues(on db: any Database) async throws -> [SealedValue] {
+        var values: [SealedValue] = []
+        for record in try await StoredKey.query(on: db).all() {
+            let id = try record.requireID()
+            if let value = record.sealedPrivateKey {
+                values.append(SealedValue(
+                    table: StoredKey.schema, id: id, column: "private_key", value: value,
+                    associatedData: StoredKey.associatedData(id: id, column: "private_key")
+                ) { new, db in record.sealedPrivateKey = new; try await record.save(on: db) })
+            }
+            if let value = record.sealedPassphrase {
+                values.append(SealedValue(
+                    table: StoredKey.schema, id: id, column: "passphrase", value: value,
+                    associatedData: StoredKey.associatedData(id: id, column: "passphrase")
+                ) { new, db in record.sealedPassphrase = new; try await record.save(on: db) })
+            }
+        }
+        for record in try await Connection.query(on: db).all() {
+            guard let value = record.sealedToken else { continue }
+            let id = try record.requireID()
+            values.append(SealedValue(
+                table: Connection.schema, id: id, column: "token", value: value,
+                associatedData: Connection.associatedData(id: id)
+            ) { new, db in record.sealedToken = new; try await record.save(on: db) })
+        }
+        for record in try await Pipeline.query(on: db).all() {
+            guard let value = record.sealedWebhookSecret else { continue }
+            let id = try record.requireID()
+            values.append(SealedValue(
+                table: Pipeline.schema, id: id, column: "webhook_secret", value: value,
+                associatedData: Pipeline.webhookAssociatedData(id: id)
+            ) { new, db in record.sealedWebhookSecret = new; try await record.save(on: db) })
+        }
+        if let check = try await Setting.query(on: db).filter(\.$name == Setting.masterKeyCheck).first() {
+            values.append(SealedValue(
+                table: Setting.schema, id: try check.requireID(), column: "value", value: check.value,
+                associatedData: MasterKeyStore.checkAssociatedData
+            ) { new, db in check.value = new; try await check.save(on: db) })
+        }
+        return values
+    }
+
     /// Opens every sealed value with `key`.
     ///
     /// - Returns: the number of values checked and the ones that failed.
     static func verify(with key: MasterKey, on db: any Database) async throws -> (checked: Int, failures: [Failure]) {
-        var checked = 0
-        var failures: [Failure] = []
-        for record in try await StoredKey.query(on: db).all() {
-            let id = try record.requireID()
-            for (column, value) in [("private_key", record.sealedPrivateKey), ("passphrase", record.sealedPassphrase)] {
-                guard let value else { continue }
-                checked += 1
-                let aad = StoredKey.associatedData(id: id, column: column)
-                if (try? SealedSecret(base64: value).open(with: key, associatedData: aad)) == nil {
-                    failures.append(Failure(table: StoredKey.schema, id: id, column: column))
-                }
-            }
-        }
-        if let check = try await Setting.query(on: db).filter(\.$name == Setting.masterKeyCheck).first() {
-            checked += 1
-            if !MasterKeyStore.opensCheck(check.value, with: key) {
-                failures.append(Failure(table: Setting.schema, id: try check.requireID(), column: "value"))
-            }
-        }
-        return (checked, failures)
+        let values = try await sealedValues(on: db)
+        let failures = values.filter { value in
+            (try? SealedSecret(base64: value.value).open(with: key, associatedData: value.associatedData)) == nil
+        }.map { Failure(table: $0.table, id: $0.id, column: $0.column) }
+        return (values.count, failures)
     }
 
     /// Re-seals every value from `old` to `new` in one transaction: all or nothing.
@@ -46,27 +84,13 @@ enum SecretInventory {
     /// - Throws: `SSHKeyError.sealedSecretCorrupt` if any value does not open with `old` (nothing is changed).
     static func reseal(from old: MasterKey, to new: MasterKey, on db: any Database) async throws -> Int {
         try await db.transaction { tx in
-            var count = 0
-            func reseal(_ value: String, aad: [UInt8]) throws -> String {
-                let plaintext = try SealedSecret(base64: value).open(with: old, associatedData: aad)
-                count += 1
-                return try SealedSecret.seal(plaintext.value, with: new, associatedData: aad).base64
+            let values = try await sealedValues(on: tx)
+            for value in values {
+                let plaintext = try SealedSecret(base64: value.value).open(with: old, associatedData: value.associatedData)
+                let resealed = try SealedSecret.seal(plaintext.value, with: new, associatedData: value.associatedData)
+                try await value.store(resealed.base64, tx)
             }
-            for record in try await StoredKey.query(on: tx).all() {
-                let id = try record.requireID()
-                if let value = record.sealedPrivateKey {
-                    record.sealedPrivateKey = try reseal(value, aad: StoredKey.associatedData(id: id, column: "private_key"))
-                }
-                if let value = record.sealedPassphrase {
-                    record.sealedPassphrase = try reseal(value, aad: StoredKey.associatedData(id: id, column: "passphrase"))
-                }
-                try await record.save(on: tx)
-            }
-            if let check = try await Setting.query(on: tx).filter(\.$name == Setting.masterKeyCheck).first() {
-                check.value = try reseal(check.value, aad: MasterKeyStore.checkAssociatedData)
-                try await check.save(on: tx)
-            }
-            return count
+            return values.count
         }
     }
 }

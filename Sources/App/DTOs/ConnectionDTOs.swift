@@ -1,0 +1,54 @@
+import PipewrightCore
+import Fluent
+import Foundation
+import Vapor
+
+/// `POST /api/connections` body.
+struct CreateConnectionRequest: Content {
+    struct Auth: Content {
+        /// `api_token` (needs `email`) or `access_token`.
+        var type: String
+        var email: String?
+        var token: String
+    }
+
+    var name: String
+    var workspace: String
+    var auth: Auth
+}
+
+/// A connection as shown to clients: never the token.
+struct ConnectionResponse: Content {
+    var id: Int
+    var name: String
+    var workspace: String
+    var authType: String
+    var email: String?
+    var accountName: String?
+    var lastVerifiedAt: Date?
+    var createdAt: Date?
+
+    init(_ connection: Connection) throws {
+        id = try connection.requireID()
+        name = connection.name
+        workspace = connection.workspace
+        authType = connection.authType.rawValue
+        email = connection.email
+        accountName = connection.accountName
+        lastVerifiedAt = connection.lastVerifiedAt
+        createdAt = connection.createdAt
+    }
+}
+
+/// `POST /api/connections/{id}/verify` response.
+struct VerifyConnectionResponse: Content {
+    struct Account: Content {
+        var uuid: String?
+        var displayName: String?
+        var nickname: String?
+    }
+
+    var ok: Bool
+    var account: Account?
+    var error: OperationErrorResponse?
+}

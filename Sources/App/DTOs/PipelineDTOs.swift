@@ -1,0 +1,144 @@
+import PipewrightCore
+import Fluent
+import Foundation
+import Vapor
+
+/// The `deploy` object of a pipeline (SPEC §7).
+struct DeployTargetBody: Content {
+    var serverIds: [Int]
+    var sshKeyId: Int
+    var deployPath: String
+    var appPort: Int?
+    var domain: String?
+    var buildCommand: String?
+    var startCommand: String?
+}
+
+/// A user override of detection (any field replaces the detected one).
+struct StackOverrideBody: Content {
+    var language: String?
+    var framework: String?
+    var runtimeVersion: String?
+    var packageManager: String?
+    var buildCommand: String?
+    var testCommand: String?
+    var startCommand: String?
+}
+
+/// `POST /api/pipelines` body.
+struct CreatePipelineRequest: Content {
+    var name: String
+    var connectionId: Int
+    var repoSlug: String
+    /// Defaults to the connection's workspace.
+    var workspace: String?
+    /// Defaults to `main`.
+    var branch: String?
+    var deploy: DeployTargetBody
+    var stackOverride: StackOverrideBody?
+}
+
+/// `PUT /api/pipelines/{id}` body: any field given replaces the stored one.
+struct UpdatePipelineRequest: Content {
+    var name: String?
+    var repoSlug: String?
+    var workspace: String?
+    var branch: String?
+    var deploy: DeployTargetBody?
+    var stackOverride: StackOverrideBody?
+}
+
+/// A pipeline as shown to clients (SPEC §7). `webhook_secret` only in the creation response.
+struct PipelineResponse: Content {
+    var id: Int
+    var name: String
+    var connectionId: Int
+    var workspace: String
+    var repoSlug: String
+    var branch: String
+    var stack: StackBody?
+    var stackOverride: StackOverrideBody?
+    var deploy: DeployTargetBody
+    var webhookUrl: String
+    var webhookSecret: String?
+    var createdAt: Date?
+    var updatedAt: Date?
+}
+
+/// A detected stack (SPEC §7 `detect`).
+struct StackBody: Content, Equatable {
+    struct Evidence: Content, Equatable {
+        var file: String
+        var reason: String
+    }
+
+    var language: String
+    var framework: String?
+    var runtimeVersion: String?
+    var packageManager: String?
+    var buildCommand: String
+    var testCommand: String?
+    var startCommand: String?
+    var directory: String?
+    var evidence: [Evidence]
+}
+
+/// `POST /api/pipelines/{id}/detect` response.
+struct DetectResponse: Content {
+    var stack: StackBody
+    var candidates: [StackBody]
+    var isMonorepo: Bool
+    var stacks: [StackBody]
+}
+
+/// `GET /api/pipelines/{id}/config` response.
+struct ConfigResponse: Content {
+    struct File: Content {
+        var path: String
+        var content: String
+    }
+
+    struct Validation: Content {
+        var file: String
+        var ok: Bool
+        var messages: [String]
+    }
+
+    struct Variable: Content {
+        var name: String
+        var value: String?
+        var secured: Bool
+        var description: String
+    }
+
+    var files: [File]
+    var validation: [Validation]
+    var repositoryVariables: [Variable]
+}
+
+/// `POST /api/pipelines/{id}/create-pr` body.
+struct CreatePullRequestRequest: Content {
+    var title: String?
+    var description: String?
+    var branch: String?
+    var commitMessage: String?
+    var includeNginxConfig: Bool?
+    var destinationBranch: String?
+    var closeSourceBranch: Bool?
+}
+
+/// `POST /api/pipelines/{id}/create-pr` response.
+struct CreatePullRequestResponse: Content {
+    struct PullRequest: Content {
+        var id: Int
+        var url: String
+        var title: String
+        var sourceBranch: String
+        var destinationBranch: String
+    }
+
+    var pullRequest: PullRequest
+    var commit: String?
+    var files: [String]
+    var created: Bool
+}
