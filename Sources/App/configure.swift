@@ -21,17 +21,19 @@ public func configure(
 
     switch configuration.database {
     case .sqlite(let path):
-        app.databases.use(.sqlite(.file(path), sqlLogLevel: .debug), as: .sqlite)
+        app.databases.use(.sqlite(.file(path), sqlLogLevel: .trace), as: .sqlite)
     case .sqliteInMemory:
-        app.databases.use(.sqlite(.memory, sqlLogLevel: .debug), as: .sqlite)
+        app.databases.use(.sqlite(.memory, sqlLogLevel: .trace), as: .sqlite)
     case .postgres(let url):
         do {
-            app.databases.use(try .postgres(url: url, sqlLogLevel: .debug), as: .psql)
+            app.databases.use(try .postgres(url: url, sqlLogLevel: .trace), as: .psql)
         } catch {
             throw ConfigurationError.invalid(variable: "DATABASE_URL", reason: "not a usable PostgreSQL URL")
         }
     }
-    for migration in Migrations.all { app.migrations.add(migration) }
+    let isSQLite: Bool
+    if case .postgres = configuration.database { isSQLite = false } else { isSQLite = true }
+    for migration in Migrations.all(sqlite: isSQLite) { app.migrations.add(migration) }
     do {
         try await app.autoMigrate()
     } catch {

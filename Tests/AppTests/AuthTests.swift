@@ -107,12 +107,34 @@ import VaporTesting
         }
     }
 
-    @Test(arguments: ["page=0", "page=-1", "page=abc", "per_page=0", "per_page=x"])
+    @Test(arguments: ["page=0", "page=-1", "page=abc", "per_page=0", "per_page=x", "page=9223372036854775807", "page=99999999999999999999"])
     func list_badPagination_is400(query: String) async throws {
         try await withTestApp { ctx in
             try await ctx.app.testing().test(.GET, "api/ssh-keys?\(query)", headers: ctx.memberAuth) { res async throws in
                 #expect(res.status == .badRequest)
                 #expect(res.errorCode == "invalid_field")
+            }
+        }
+    }
+
+    @Test func decodingErrors_nameSnakeCaseFields_andEmptyBodyIs400() async throws {
+        try await withTestApp { ctx in
+            try await ctx.app.testing().test(
+                .POST, "api/ssh-keys", headers: .json(ctx.memberAuth), body: ByteBuffer(string: #"{"name": "x"}"#)
+            ) { res async throws in
+                let error = try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: res.body)).error
+                #expect(error.details["path"] == "key_type")
+                #expect(error.message.contains("'key_type'"))
+            }
+            try await ctx.app.testing().test(
+                .POST, "api/ssh-keys", headers: .json(ctx.memberAuth), body: ByteBuffer(string: "[]")
+            ) { res async throws in
+                #expect(res.status == .badRequest)
+                #expect(res.body.string.contains("expected object"))
+            }
+            try await ctx.app.testing().test(.POST, "api/ssh-keys", headers: ctx.memberAuth) { res async throws in
+                #expect(res.status == .badRequest)
+                #expect(res.errorCode == "invalid_body")
             }
         }
     }

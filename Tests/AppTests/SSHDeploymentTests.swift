@@ -75,7 +75,7 @@ import VaporTesting
                     #expect(deployments.first?["method"] as? String == "password")
                     #expect(deployments.first?["last_verified_at"] as? String != nil)
                 }
-                let pins = try await ServerHostKey.query(on: ctx.app.db).all().map(\.fingerprintSHA256)
+                let pins = try await PinnedHostKey.query(on: ctx.app.db).all().map(\.fingerprintSHA256)
                 #expect(pins.contains(await fixture.hostKeyFingerprint))
                 #expect(!(try #require(fixture.authorizedKeys(of: user))).contains("PRIVATE"))
             }
@@ -270,6 +270,56 @@ import VaporTesting
                     #expect(try res.json()["status"] as? String == "retired")
                     #expect((try res.json()["deployments"] as? [Any])?.isEmpty == true)
                 }
+            }
+        }
+    }
+
+    @Test func concurrentRotations_onlyOneRuns() async throws {
+        try await SSHDFixture.withFixture { fixture in
+            try await withTestApp { ctx in
+                let user = fixture.users[0]
+                let id = try await createKey(ctx)
+                _ = try await post(ctx, "api/ssh-keys/\(id)/deploy", ["servers": [target(fixture, user, password: user.password.value)]])
+                let statuses = try await withThrowingTaskGroup(of: HTTPStatus.self) { group in
+                    for _ in 0..<6 {
+                        group.addTask {
+                            var status = HTTPStatus.internalServerError
+                            try await ctx.app.testing().test(.POST, "api/ssh-keys/\(id)/rotate", headers: ctx.memberAuth) { res async throws in
+                                status = res.status
+                            }
+                            return status
+                        }
+                    }
+                    return try await group.reduce(into: [HTTPStatus]()) { $0.append($1) }
+                }
+                #expect(statuses.filter { $0 == .ok }.count == 1)
+                #expect(statuses.filter { $0 == .conflict }.count == 5)
+                #expect(try await StoredKey.query(on: ctx.app.db).filter(\.$status == .active).count() == 1)
+                let lines = try #require(fixture.authorizedKeys(of: user)).split(separator: "\n")
+                #expect(lines.count == 1)
+            }
+        }
+    }
+
+    @Test func serverDelete_inUseIs409_andPinsSurviveDeletion() async throws {
+        try await SSHDFixture.withFixture { fixture in
+            try await withTestApp { ctx in
+                let user = fixture.users[0]
+                let id = try await createKey(ctx)
+                _ = try await post(ctx, "api/ssh-keys/\(id)/deploy", ["servers": [target(fixture, user, password: user.password.value)]])
+                let serverID = try #require(try await Server.query(on: ctx.app.db).first()?.id)
+                try await ctx.app.testing().test(.DELETE, "api/servers/\(serverID)", headers: ctx.memberAuth) { res async throws in
+                    #expect(res.status == .conflict)
+                    #expect(res.errorCode == "server_in_use")
+                }
+                try await ctx.app.testing().test(.DELETE, "api/servers/\(serverID)?force=true", headers: ctx.memberAuth) { res async throws in
+                    #expect(res.status == .noContent)
+                }
+                // Re-adding the server does not re-trust a changed host key: the pin belongs to host:port.
+                try await fixture.regenerateHostKey()
+                let deploy = try await post(ctx, "api/ssh-keys/\(id)/deploy", ["servers": [target(fixture, user, password: user.password.value)]])
+                #expect((try results(deploy).first?["error"] as? [String: Any])?["code"] as? String == "host_key_mismatch")
+                #expect(fixture.failedPasswordAttempts(for: user) == 0)
             }
         }
     }

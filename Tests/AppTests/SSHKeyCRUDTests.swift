@@ -162,6 +162,34 @@ import VaporTesting
         }
     }
 
+    @Test func ids_areNeverReused_afterDelete() async throws {
+        try await withTestApp { ctx in
+            var ids: [Int] = []
+            for _ in 0..<2 {
+                try await ctx.app.testing().test(
+                    .POST, "api/ssh-keys", headers: .json(ctx.memberAuth), body: try jsonBody(["name": "k", "key_type": "ed25519"])
+                ) { res async throws in ids.append(try #require(try res.json()["id"] as? Int)) }
+                try await ctx.app.testing().test(.DELETE, "api/ssh-keys/\(ids.last ?? 0)", headers: ctx.memberAuth) { res async throws in
+                    #expect(res.status == .noContent)
+                }
+            }
+            #expect(ids[1] > ids[0])
+        }
+    }
+
+    @Test func comments_rejectBidiOverridesAndSeparators() async throws {
+        try await withTestApp { ctx in
+            for comment in ["evil\u{202E}txt", "a\u{2028}b", "zero\u{200B}width"] {
+                try await ctx.app.testing().test(
+                    .POST, "api/ssh-keys", headers: .json(ctx.memberAuth),
+                    body: try jsonBody(["name": "k", "key_type": "ed25519", "comment": comment])
+                ) { res async throws in
+                    #expect(res.status == .badRequest)
+                }
+            }
+        }
+    }
+
     @Test func import_errors_haveSpecCodes() async throws {
         let key = try KeyGenerator.generate(type: .ed25519)
         try await withTestApp { ctx in

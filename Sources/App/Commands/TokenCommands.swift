@@ -25,6 +25,9 @@ struct TokenCreateCommand: AsyncCommand {
 
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
+        if let days = signature.expiresInDays, !(1...3650).contains(days) {
+            throw AppError.invalidField("expires-in-days", reason: "must be between 1 and 3650")
+        }
         guard let user = try await User.query(on: app.db).filter(\.$username == signature.username).first() else {
             throw AppError.notFound("User '\(signature.username)'")
         }

@@ -58,6 +58,7 @@ struct AuthController: RouteCollection {
         let user = try req.requireUser()
         var csrf: String?
         if case .session(_, let token) = user.method { csrf = token }
-        return MeResponse(user: UserResponse(user), csrfToken: csrf)
+        guard let record = try await User.find(user.id, on: req.db) else { throw AppError.unauthenticated }
+        return MeResponse(user: try UserResponse(record), csrfToken: csrf)
     }
 }

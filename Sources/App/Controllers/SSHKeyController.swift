@@ -16,6 +16,7 @@ struct SSHKeyController: RouteCollection {
         keys.get(use: index)
         keys.get(":keyID", use: show)
         keys.put(":keyID", use: update)
+        keys.patch(":keyID", use: update)
         keys.delete(":keyID", use: delete)
         keys.get(":keyID", "private", use: exportPrivateKey)
         keys.post(":keyID", "deploy", use: deploy)
@@ -57,6 +58,9 @@ struct SSHKeyController: RouteCollection {
             throw AppError.invalidField("private_key", reason: "must not be empty")
         }
         let passphrase = try Self.passphrase(body.passphrase)
+        guard body.privateKey.components(separatedBy: "-----BEGIN ").count <= 2 else {
+            throw SSHKeyError.invalidPrivateKey(reason: "the text holds more than one key; import them one at a time")
+        }
         let imported = try PrivateKeyImporter.parse(body.privateKey, passphrase: passphrase)
         let comment = try Self.comment(body.comment ?? imported.comment, default: name)
         let record = try await vault.store(
@@ -112,8 +116,14 @@ struct SSHKeyController: RouteCollection {
     }
 
     @Sendable func delete(req: Request) async throws -> Response {
-        let user = try req.requireUser()
         let record = try await Self.findKey(req)
+        return try await services.locks.withLock("ssh_key:\(try record.requireID())") {
+            try await deleteLocked(req: req, record: record)
+        }
+    }
+
+    private func deleteLocked(req: Request, record: StoredKey) async throws -> Response {
+        let user = try req.requireUser()
         let removeFromServers = try Validation.flag(req, "remove_from_servers")
         let force = try Validation.flag(req, "force")
         let present = try await Self.deployments(of: record, on: req.db).filter { $0.status == .present }
@@ -153,8 +163,14 @@ struct SSHKeyController: RouteCollection {
         guard record.status == .active else {
             throw AppError.duplicate(code: "key_retired", message: "A retired key cannot be deployed.", details: [:])
         }
-        let results = try await KeyOperations(services: services, db: req.db, logger: req.logger)
-            .deploy(record, targets: targets, parallel: body.parallel ?? true, actor: user)
+        let results = try await services.locks.withLock("ssh_key:\(try record.requireID())") {
+            // Re-read under the lock: the key may have been deleted or retired meanwhile.
+            guard let current = try await StoredKey.find(record.id, on: req.db), current.status == .active else {
+                throw AppError.notFound("SSH key")
+            }
+            return try await KeyOperations(services: services, db: req.db, logger: req.logger)
+                .deploy(current, targets: targets, parallel: body.parallel ?? true, actor: user)
+        }
         return ServerResultsResponse(results: results, ok: results.allSatisfy { $0.error == nil })
     }
 
@@ -167,6 +183,9 @@ struct SSHKeyController: RouteCollection {
             targets = try await TargetResolver(db: req.db, user: user).resolve(servers, allowPasswords: false)
         } else {
             targets = try await Self.deployments(of: record, on: req.db).map { .stored($0.server) }
+            guard !targets.isEmpty else {
+                throw AppError.unprocessable("servers", reason: "the key is not recorded on any server; list servers to test")
+            }
         }
         let results = try await KeyOperations(services: services, db: req.db, logger: req.logger)
             .test(record, targets: targets)
@@ -178,18 +197,23 @@ struct SSHKeyController: RouteCollection {
         let record = try await Self.findKey(req)
         let body = try req.content.decode(UndeployKeyRequest.self)
         let targets = try await TargetResolver(db: req.db, user: user).resolve(body.servers, allowPasswords: true)
-        let results = try await KeyOperations(services: services, db: req.db, logger: req.logger)
-            .undeploy(record, targets: targets, force: body.force ?? false, actor: user)
+        let results = try await services.locks.withLock("ssh_key:\(try record.requireID())") {
+            try await KeyOperations(services: services, db: req.db, logger: req.logger)
+                .undeploy(record, targets: targets, force: body.force ?? false, actor: user)
+        }
         return ServerResultsResponse(results: results, ok: results.allSatisfy { $0.error == nil })
     }
 
     @Sendable func rotate(req: Request) async throws -> RotateKeyResponse {
         let user = try req.requireUser()
         let record = try await Self.findKey(req)
-        guard record.status == .active else {
-            throw AppError.duplicate(code: "key_retired", message: "This key is already retired.", details: [:])
+        return try await services.locks.withLock("ssh_key:\(try record.requireID())") {
+            guard let current = try await StoredKey.find(record.id, on: req.db) else { throw AppError.notFound("SSH key") }
+            guard current.status == .active else {
+                throw AppError.duplicate(code: "key_retired", message: "This key is already retired.", details: [:])
+            }
+            return try await KeyOperations(services: services, db: req.db, logger: req.logger).rotate(current, actor: user)
         }
-        return try await KeyOperations(services: services, db: req.db, logger: req.logger).rotate(record, actor: user)
     }
 
     // MARK: - Helpers

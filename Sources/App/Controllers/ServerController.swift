@@ -23,8 +23,10 @@ struct ServerController: RouteCollection {
         let query = Server.query(on: req.db)
         if !user.isAdmin { query.filter(\.$owner.$id == user.id) }
         let total = try await query.count()
-        let servers = try await query.sort(\.$id).range(page.offset..<(page.offset + page.perPage)).with(\.$hostKeys).all()
-        return PageResponse(items: try servers.map { try ServerResponse($0, hostKeys: $0.hostKeys) }, request: page, total: total)
+        let servers = try await query.sort(\.$id).range(page.offset..<(page.offset + page.perPage)).all()
+        var items: [ServerResponse] = []
+        for server in servers { items.append(try await Self.response(server, on: req.db)) }
+        return PageResponse(items: items, request: page, total: total)
     }
 
     @Sendable func create(req: Request) async throws -> Response {
@@ -33,28 +35,39 @@ struct ServerController: RouteCollection {
         let target = try SSHTarget(host: body.host, port: body.port ?? 22, username: body.username).validated()
         let name = try body.name.map { try Validation.name($0, field: "name") }
         let resolver = TargetResolver(db: req.db, user: user)
-        let server = try await resolver.findOrCreate(target)
-        if let name, server.name != name {
-            server.name = name
-            try await server.save(on: req.db)
+        if let existing = try await resolver.find(target) {
+            throw AppError.duplicate(
+                code: "duplicate_server", message: "You already have \(target) (id \(try existing.requireID())).",
+                details: ["existing_id": String(try existing.requireID())])
         }
+        let server = try await resolver.findOrCreate(target, name: name)
         let response = Response(status: .created)
-        try response.content.encode(ServerResponse(server, hostKeys: try await server.$hostKeys.get(on: req.db)))
+        try response.content.encode(try await Self.response(server, on: req.db))
         return response
     }
 
     @Sendable func show(req: Request) async throws -> ServerResponse {
-        let server = try await Self.findServer(req)
-        return try ServerResponse(server, hostKeys: try await server.$hostKeys.get(on: req.db))
+        try await Self.response(try await Self.findServer(req), on: req.db)
     }
 
+    /// Refused with 409 `server_in_use` while keys are recorded there (the lines would stay on the host
+    /// with no record), unless `?force=true`. Pinned host keys belong to `host:port` and are kept.
     @Sendable func delete(req: Request) async throws -> HTTPStatus {
         let server = try await Self.findServer(req)
+        let recorded = try await KeyDeployment.query(on: req.db).filter(\.$server.$id == server.requireID()).count()
+        if recorded > 0, try !Validation.flag(req, "force") {
+            throw AppError.duplicate(
+                code: "server_in_use",
+                message: "\(recorded) key(s) are recorded on this server; undeploy them first or pass force=true.",
+                details: ["deployments": String(recorded)])
+        }
         try await server.delete(on: req.db)
+        req.logger.notice("server deleted", metadata: ["server_id": "\(server.id ?? 0)", "actor": "\(req.authenticatedUser?.username ?? "")"])
         return .noContent
     }
 
-    /// Replaces the pins with the server's current host key whose fingerprint the admin approved.
+    /// Replaces the pins of the server's `host:port` with its current host key whose fingerprint the
+    /// admin approved (read again with `ssh-keyscan`, so only a key the server really presents is pinned).
     @Sendable func acceptHostKey(req: Request) async throws -> ServerResponse {
         let admin = try req.requireAdmin()
         let server = try await Self.findServer(req)
@@ -71,17 +84,23 @@ struct ServerController: RouteCollection {
                 message: "The server does not present a host key with that fingerprint.",
                 details: ["presented": presented.map(\.fingerprintSHA256).joined(separator: ",")])
         }
-        let serverID = try server.requireID()
+        let (host, port) = (server.host, server.port)
         let now = services.now()
         try await req.db.transaction { tx in
-            try await ServerHostKey.query(on: tx).filter(\.$server.$id == serverID).delete()
-            try await ServerHostKey(
-                serverID: serverID, algorithm: key.algorithm, keyBase64: key.blobBase64,
+            try await PinnedHostKey.query(on: tx).filter(\.$host == host).filter(\.$port == port).delete()
+            try await PinnedHostKey(
+                host: host, port: port, algorithm: key.algorithm, keyBase64: key.blobBase64,
                 fingerprintSHA256: key.fingerprintSHA256, firstSeenAt: now, approvedBy: admin.username
             ).create(on: tx)
         }
-        req.logger.notice("host key accepted", metadata: ["server_id": "\(serverID)", "fingerprint": "\(fingerprint)"])
-        return try ServerResponse(server, hostKeys: try await server.$hostKeys.get(reload: true, on: req.db))
+        req.logger.notice(
+            "host key accepted",
+            metadata: ["server_id": "\(server.id ?? 0)", "fingerprint": "\(fingerprint)", "actor": "\(admin.username)"])
+        return try await Self.response(server, on: req.db)
+    }
+
+    static func response(_ server: Server, on db: any Database) async throws -> ServerResponse {
+        try ServerResponse(server, hostKeys: try await PinnedHostKey.pins(host: server.host, port: server.port, on: db))
     }
 
     static func findServer(_ req: Request) async throws -> Server {

@@ -14,10 +14,12 @@ enum Validation {
         return trimmed
     }
 
-    /// Rejects C0/C1 control characters (newlines included).
+    /// Rejects C0/C1 control characters (newlines included), invisible format characters (bidi
+    /// overrides such as U+202E, zero-width joiners) and line/paragraph separators (U+2028/U+2029).
     static func noControlCharacters(_ value: String, field: String) throws {
-        if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            throw AppError.invalidField(field, reason: "must not contain control characters")
+        let refused: Set<Unicode.GeneralCategory> = [.control, .format, .lineSeparator, .paragraphSeparator]
+        if value.unicodeScalars.contains(where: { refused.contains($0.properties.generalCategory) }) {
+            throw AppError.invalidField(field, reason: "must not contain control, format or line-separator characters")
         }
     }
 

@@ -31,7 +31,7 @@ struct HostKeyResponse: Content {
         case approvedBy = "approved_by"
     }
 
-    init(_ key: ServerHostKey) {
+    init(_ key: PinnedHostKey) {
         keyType = key.algorithm
         fingerprintSHA256 = key.fingerprintSHA256
         firstSeenAt = key.firstSeenAt
@@ -49,7 +49,7 @@ struct ServerResponse: Content {
     var hostKeys: [HostKeyResponse]
     var createdAt: Date?
 
-    init(_ server: Server, hostKeys: [ServerHostKey]) throws {
+    init(_ server: Server, hostKeys: [PinnedHostKey]) throws {
         id = try server.requireID()
         name = server.name
         host = server.host

@@ -63,6 +63,11 @@ struct APIErrorMiddleware: AsyncMiddleware {
         case let error as any PipewrightError:
             // A domain error without an explicit HTTP mapping: treat as bad input, never leak internals.
             return Rendered(status: .unprocessableEntity, code: error.code, message: error.message, details: error.details)
+        case let error as any AbortError where error.status == .unprocessableEntity || error.status == .unsupportedMediaType:
+            // Vapor's own "no body / not JSON" rejections of content decoding.
+            return Rendered(
+                status: .badRequest, code: "invalid_body",
+                message: "The request needs a JSON object body (Content-Type: application/json).", details: [:])
         case let error as any AbortError:
             let code: String
             switch error.status {
@@ -100,9 +105,23 @@ struct APIErrorMiddleware: AsyncMiddleware {
         @unknown default:
             path = []
         }
-        var keys = path.map { $0.intValue.map(String.init) ?? $0.stringValue }
-        if case .keyNotFound(let key, _) = error { keys.append(key.stringValue) }
+        var keys = path.map { $0.intValue.map(String.init) ?? snakeCase($0.stringValue) }
+        if case .keyNotFound(let key, _) = error { keys.append(snakeCase(key.stringValue)) }
         return keys.joined(separator: ".")
+    }
+
+    /// `keyType` → `key_type`, as clients spell fields (the decoder converts from snake_case).
+    static func snakeCase(_ key: String) -> String {
+        var result = ""
+        for character in key {
+            if character.isUppercase {
+                if !result.isEmpty { result.append("_") }
+                result.append(contentsOf: character.lowercased())
+            } else {
+                result.append(character)
+            }
+        }
+        return result
     }
 
     private static func describe(_ error: DecodingError) -> String {
@@ -123,7 +142,8 @@ struct APIErrorMiddleware: AsyncMiddleware {
         case is Int.Type, is Int64.Type: "integer"
         case is Double.Type: "number"
         case is Bool.Type: "boolean"
-        default: type is any Collection.Type ? "array" : "object"
+        default:
+            String(describing: type).hasPrefix("Array") ? "array" : "object"
         }
     }
 }

@@ -1,11 +1,22 @@
 import Fluent
-import Foundation
-import PipewrightCore
 
 /// The ordered, append-only list of schema migrations. Never edit or reorder a shipped entry.
 enum Migrations {
-    static let all: [any Migration] = [
-        CreateInitialSchema(),
-        CreateConnectionAndPipeline(),
-    ]
+    /// - Parameter sqlite: whether the database is SQLite (ids then use `AUTOINCREMENT`, so a deleted
+    ///   row's id is never handed out again; PostgreSQL identity columns never reuse ids anyway).
+    static func all(sqlite: Bool) -> [any Migration] {
+        [
+            CreateInitialSchema(sqlite: sqlite),
+            CreateConnectionAndPipeline(sqlite: sqlite),
+        ]
+    }
+}
+
+extension SchemaBuilder {
+    /// The integer primary key `id`, never reused (SPEC §2: ids are integers).
+    func autoIncrementID(sqlite: Bool) -> Self {
+        sqlite
+            ? field(.id, .int, .custom("PRIMARY KEY AUTOINCREMENT"))
+            : field(.id, .int, .identifier(auto: true))
+    }
 }

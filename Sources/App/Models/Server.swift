@@ -21,8 +21,6 @@ final class Server: Model, @unchecked Sendable {
     @Field(key: "port") var port: Int
     @Field(key: "username") var username: String
 
-    @Children(for: \.$server) var hostKeys: [ServerHostKey]
-
     init() {}
 
     init(ownerID: Int, name: String?, host: String, port: Int, username: String) {

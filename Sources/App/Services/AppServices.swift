@@ -17,6 +17,8 @@ public struct AppServices: Sendable {
     var hostKeyScanner: HostKeyScanner
     /// Current time (injected so tests can pin it).
     var now: @Sendable () -> Date
+    /// Fail-fast per-resource locks for state-changing operations.
+    var locks = OperationLocks()
     /// bcrypt cost for password hashes (12 in production; tests lower it).
     var passwordHashCost: Int
     /// A hash of a random string, verified against on unknown usernames so timing reveals nothing.

@@ -220,24 +220,29 @@ struct KeyOperations {
     }
 
     private func pins(of server: Server) async throws -> [HostKey] {
-        try await ServerHostKey.query(on: db).filter(\.$server.$id == server.requireID()).all().compactMap {
+        try await PinnedHostKey.pins(host: server.host, port: server.port, on: db).compactMap {
             try? HostKey(algorithm: $0.algorithm, blobBase64: $0.keyBase64)
         }
     }
 
-    /// Under `tofu`, the host keys accepted on first contact become the server's pins.
+    /// Under `tofu`, the host keys accepted on first contact become the pins of `host:port`.
     private func pinIfFirstContact(_ server: Server, accepted: [HostKey]) async throws {
         guard !accepted.isEmpty else { return }
-        let serverID = try server.requireID()
+        let (host, port) = (server.host, server.port)
         let now = services.now()
-        try await db.transaction { tx in
-            guard try await ServerHostKey.query(on: tx).filter(\.$server.$id == serverID).count() == 0 else { return }
-            for key in accepted {
-                try await ServerHostKey(
-                    serverID: serverID, algorithm: key.algorithm, keyBase64: key.blobBase64,
-                    fingerprintSHA256: key.fingerprintSHA256, firstSeenAt: now, approvedBy: nil
-                ).create(on: tx)
+        do {
+            try await db.transaction { tx in
+                guard try await PinnedHostKey.pins(host: host, port: port, on: tx).isEmpty else { return }
+                for key in accepted {
+                    try await PinnedHostKey(
+                        host: host, port: port, algorithm: key.algorithm, keyBase64: key.blobBase64,
+                        fingerprintSHA256: key.fingerprintSHA256, firstSeenAt: now, approvedBy: nil
+                    ).create(on: tx)
+                }
             }
+        } catch {
+            // A concurrent first contact pinned the same endpoint first; theirs stands (unique host/port/algorithm).
+            guard (error as? any DatabaseError)?.isConstraintFailure == true else { throw error }
         }
     }
 
@@ -268,8 +273,12 @@ struct KeyOperations {
         entry.lastVerifiedAt = now
         do {
             try await entry.save(on: db)
-        } catch let error as any DatabaseError where error.isConstraintFailure {
-            // A concurrent request recorded the same pair first: theirs stands.
+        } catch {
+            // A concurrent request may have recorded the same pair first: then theirs stands. Anything else
+            // (the key or server row vanished) is an error the caller must see.
+            guard (error as? any DatabaseError)?.isConstraintFailure == true,
+                try await deployment(keyID: keyID, serverID: serverID) != nil
+            else { throw error }
         }
     }
 

@@ -75,14 +75,17 @@ struct KeyVault {
         return Secret(String(decoding: opened.value, as: UTF8.self))
     }
 
-    /// The private key as the owner should receive it: passphrase-protected if it had one.
+    /// The private key as the owner should receive it: with the key's current comment, and
+    /// passphrase-protected if it has a passphrase.
     func exportPEM(of record: StoredKey) throws -> Secret<String> {
         let pem = try privateKeyPEM(of: record)
-        guard let sealedPassphrase = record.sealedPassphrase else { return pem }
-        let passphrase = try SealedSecret(base64: sealedPassphrase).open(
-            with: masterKey, associatedData: StoredKey.associatedData(id: try record.requireID(), column: "passphrase"))
+        var passphrase: Secret<String>?
+        if let sealedPassphrase = record.sealedPassphrase {
+            let opened = try SealedSecret(base64: sealedPassphrase).open(
+                with: masterKey, associatedData: StoredKey.associatedData(id: try record.requireID(), column: "passphrase"))
+            passphrase = Secret(String(decoding: opened.value, as: UTF8.self))
+        }
         let imported = try PrivateKeyImporter.parse(pem.value, passphrase: nil)
-        return try imported.key.openSSHPrivateKeyPEM(
-            comment: record.comment, passphrase: Secret(String(decoding: passphrase.value, as: UTF8.self)))
+        return try imported.key.openSSHPrivateKeyPEM(comment: record.comment, passphrase: passphrase)
     }
 }

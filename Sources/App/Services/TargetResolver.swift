@@ -38,6 +38,10 @@ struct TargetResolver {
                 guard !value.isEmpty, value.utf8.count <= 1024 else {
                     throw AppError.invalidField("servers[\(index)].password", reason: "must be 1-1024 bytes")
                 }
+                // The askpass helper hands the password over as one line: NUL, CR or LF would cut it short.
+                guard !value.unicodeScalars.contains(where: { $0 == "\0" || $0 == "\n" || $0 == "\r" }) else {
+                    throw AppError.invalidField("servers[\(index)].password", reason: "must not contain NUL, CR or LF")
+                }
                 password = Secret(value)
             }
             if let serverID = request.serverId {
@@ -75,9 +79,9 @@ struct TargetResolver {
     }
 
     /// The user's server for `(host, port, username)`, created if new (safe under concurrent requests).
-    func findOrCreate(_ target: SSHTarget) async throws -> Server {
+    func findOrCreate(_ target: SSHTarget, name: String? = nil) async throws -> Server {
         if let existing = try await find(target) { return existing }
-        let server = Server(ownerID: user.id, name: nil, host: target.host, port: target.port, username: target.username)
+        let server = Server(ownerID: user.id, name: name, host: target.host, port: target.port, username: target.username)
         do {
             try await server.create(on: db)
             return server
@@ -90,7 +94,7 @@ struct TargetResolver {
         }
     }
 
-    private func find(_ target: SSHTarget) async throws -> Server? {
+    func find(_ target: SSHTarget) async throws -> Server? {
         try await Server.query(on: db).filter(\.$owner.$id == user.id).filter(\.$host == target.host)
             .filter(\.$port == target.port).filter(\.$username == target.username).first()
     }

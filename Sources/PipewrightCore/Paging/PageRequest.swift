@@ -5,6 +5,8 @@
 public struct PageRequest: Sendable, Equatable {
     /// Largest page size served (SPEC §2).
     public static let maximumPerPage = 100
+    /// Largest page number accepted (keeps `offset` far from integer overflow).
+    public static let maximumPage = 1_000_000
     /// Page size when the client sends none.
     public static let defaultPerPage = 20
 
@@ -18,11 +20,14 @@ public struct PageRequest: Sendable, Equatable {
     /// - Parameters:
     ///   - page: 1-based page number, `nil` for 1.
     ///   - perPage: page size, `nil` for 20; above 100 becomes 100.
-    /// - Throws: `PageRequest.Invalid` naming the field when `page` < 1 or `perPage` < 1.
+    /// - Throws: `PageRequest.Invalid` naming the field when `page` is outside `1...1_000_000` or `perPage` < 1.
     public init(page: Int?, perPage: Int?) throws(Invalid) {
         let page = page ?? 1
         let perPage = perPage ?? Self.defaultPerPage
         guard page >= 1 else { throw Invalid(field: "page", reason: "must be 1 or more") }
+        guard page <= Self.maximumPage else {
+            throw Invalid(field: "page", reason: "must be at most \(Self.maximumPage)")
+        }
         guard perPage >= 1 else { throw Invalid(field: "per_page", reason: "must be 1 or more") }
         self.page = page
         self.perPage = min(perPage, Self.maximumPerPage)

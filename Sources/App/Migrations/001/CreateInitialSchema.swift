@@ -4,9 +4,12 @@ import PipewrightCore
 
 /// Schema version 1: users, sessions, API tokens, settings, SSH keys, servers, host keys, ledger.
 struct CreateInitialSchema: AsyncMigration {
+    /// Whether the database is SQLite (see `SchemaBuilder.autoIncrementID`).
+    let sqlite: Bool
+
     func prepare(on database: any Database) async throws {
         try await database.schema("users")
-            .field(.id, .int, .identifier(auto: true))
+            .autoIncrementID(sqlite: sqlite)
             .field("username", .string, .required)
             .field("password_hash", .string, .required)
             .field("role", .string, .required)
@@ -14,7 +17,7 @@ struct CreateInitialSchema: AsyncMigration {
             .unique(on: "username")
             .create()
         try await database.schema("user_sessions")
-            .field(.id, .int, .identifier(auto: true))
+            .autoIncrementID(sqlite: sqlite)
             .field("user_id", .int, .required, .references("users", .id, onDelete: .cascade))
             .field("token_hash", .string, .required)
             .field("csrf_token", .string, .required)
@@ -23,7 +26,7 @@ struct CreateInitialSchema: AsyncMigration {
             .unique(on: "token_hash")
             .create()
         try await database.schema("api_tokens")
-            .field(.id, .int, .identifier(auto: true))
+            .autoIncrementID(sqlite: sqlite)
             .field("user_id", .int, .required, .references("users", .id, onDelete: .cascade))
             .field("name", .string, .required)
             .field("prefix", .string, .required)
@@ -34,13 +37,13 @@ struct CreateInitialSchema: AsyncMigration {
             .unique(on: "token_hash")
             .create()
         try await database.schema("settings")
-            .field(.id, .int, .identifier(auto: true))
+            .autoIncrementID(sqlite: sqlite)
             .field("name", .string, .required)
             .field("value", .string, .required)
             .unique(on: "name")
             .create()
         try await database.schema("ssh_keys")
-            .field(.id, .int, .identifier(auto: true))
+            .autoIncrementID(sqlite: sqlite)
             .field("owner_id", .int, .required, .references("users", .id))
             .field("name", .string, .required)
             .field("key_type", .string, .required)
@@ -59,7 +62,7 @@ struct CreateInitialSchema: AsyncMigration {
             .unique(on: "owner_id", "fingerprint_sha256")
             .create()
         try await database.schema("servers")
-            .field(.id, .int, .identifier(auto: true))
+            .autoIncrementID(sqlite: sqlite)
             .field("owner_id", .int, .required, .references("users", .id))
             .field("name", .string)
             .field("host", .string, .required)
@@ -68,17 +71,19 @@ struct CreateInitialSchema: AsyncMigration {
             .field("created_at", .datetime)
             .unique(on: "owner_id", "host", "port", "username")
             .create()
-        try await database.schema("server_host_keys")
-            .field(.id, .int, .identifier(auto: true))
-            .field("server_id", .int, .required, .references("servers", .id, onDelete: .cascade))
+        try await database.schema("pinned_host_keys")
+            .autoIncrementID(sqlite: sqlite)
+            .field("host", .string, .required)
+            .field("port", .int, .required)
             .field("algorithm", .string, .required)
             .field("key_base64", .string, .required)
             .field("fingerprint_sha256", .string, .required)
             .field("first_seen_at", .datetime, .required)
             .field("approved_by", .string)
+            .unique(on: "host", "port", "algorithm")
             .create()
         try await database.schema("key_deployments")
-            .field(.id, .int, .identifier(auto: true))
+            .autoIncrementID(sqlite: sqlite)
             .field("key_id", .int, .required, .references("ssh_keys", .id, onDelete: .cascade))
             .field("server_id", .int, .required, .references("servers", .id, onDelete: .cascade))
             .field("deployed_at", .datetime, .required)
@@ -91,7 +96,7 @@ struct CreateInitialSchema: AsyncMigration {
     }
 
     func revert(on database: any Database) async throws {
-        for table in ["key_deployments", "server_host_keys", "servers", "ssh_keys", "settings", "api_tokens",
+        for table in ["key_deployments", "pinned_host_keys", "servers", "ssh_keys", "settings", "api_tokens",
                       "user_sessions", "users"] {
             try await database.schema(table).delete()
         }

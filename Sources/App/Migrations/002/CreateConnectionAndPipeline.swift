@@ -4,9 +4,12 @@ import Fluent
 
 /// Schema version 2: Bitbucket connections and pipelines.
 struct CreateConnectionAndPipeline: AsyncMigration {
+    /// Whether the database is SQLite (see `SchemaBuilder.autoIncrementID`).
+    let sqlite: Bool
+
     func prepare(on database: any Database) async throws {
         try await database.schema("connections")
-            .field(.id, .int, .identifier(auto: true))
+            .autoIncrementID(sqlite: sqlite)
             .field("owner_id", .int, .required, .references("users", .id))
             .field("name", .string, .required)
             .field("workspace", .string, .required)
@@ -18,7 +21,7 @@ struct CreateConnectionAndPipeline: AsyncMigration {
             .field("created_at", .datetime)
             .create()
         try await database.schema("pipelines")
-            .field(.id, .int, .identifier(auto: true))
+            .autoIncrementID(sqlite: sqlite)
             .field("owner_id", .int, .required, .references("users", .id))
             .field("connection_id", .int, .required, .references("connections", .id))
             .field("ssh_key_id", .int, .required, .references("ssh_keys", .id))
