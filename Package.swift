@@ -55,12 +55,32 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .target(
+            name: "Bitbucket",
+            dependencies: [
+                "PipewrightCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PipelineConfig",
+            dependencies: [
+                "PipewrightCore",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: - Vapor adapter
         .target(
             name: "App",
             dependencies: [
                 "PipewrightCore",
                 "SSHKeys",
+                "Bitbucket",
+                "PipelineConfig",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
@@ -87,6 +107,26 @@ let package = Package(
             dependencies: ["PipewrightCore", "SSHKeys"],
             swiftSettings: swiftSettings
         ),
+        /// An in-repo fake of Bitbucket Cloud REST 2.0 (reference/bitbucket-api.md), served on 127.0.0.1 by tests.
+        .target(
+            name: "BitbucketFake",
+            dependencies: [
+                "PipewrightCore",
+                .product(name: "Vapor", package: "vapor"),
+            ],
+            path: "Tests/Support/BitbucketFake",
+            swiftSettings: testSwiftSettings
+        ),
+        .testTarget(
+            name: "BitbucketTests",
+            dependencies: ["Bitbucket", "BitbucketFake", "PipewrightCore", "PipewrightTesting"],
+            swiftSettings: testSwiftSettings
+        ),
+        .testTarget(
+            name: "PipelineConfigTests",
+            dependencies: ["PipelineConfig", "PipewrightCore"],
+            swiftSettings: testSwiftSettings
+        ),
         .testTarget(
             name: "PipewrightCoreTests",
             dependencies: ["PipewrightCore", "PipewrightTesting"],
@@ -102,6 +142,7 @@ let package = Package(
             dependencies: [
                 "App",
                 "PipewrightTesting",
+                "BitbucketFake",
                 .product(name: "VaporTesting", package: "vapor"),
             ],
             swiftSettings: testSwiftSettings

@@ -15,7 +15,7 @@ import Vapor
 /// - Throws: `ConfigurationError` for an unusable data directory, database or master key (the caller
 ///   prints it as one line and exits 1).
 public func configure(
-    _ app: Application, configuration: PipewrightConfiguration, customize: ((inout AppServices) -> Void)? = nil
+    _ app: Application, configuration: PipewrightConfiguration, customize: (inout AppServices) -> Void = { _ in }
 ) async throws {
     try prepareDataDirectory(configuration.dataDirectory)
 
@@ -56,7 +56,7 @@ public func configure(
     }
 
     var services = AppServices.live(configuration: configuration, masterKey: masterKey, logger: app.logger)
-    customize?(&services)
+    customize(&services)
     app.passwords.use(.bcrypt(cost: services.passwordHashCost))
     services.dummyPasswordHash = try app.password.hash(TokenHasher.randomToken())
     app.services = services

@@ -31,5 +31,7 @@ func routes(_ app: Application) throws {
         try signedIn.register(collection: TokenController(services: services))
         try signedIn.register(collection: SSHKeyController(services: services))
         try signedIn.register(collection: ServerController(services: services))
+        try signedIn.register(collection: ConnectionController(services: services))
+        try signedIn.register(collection: PipelineController(services: services))
     }
 }

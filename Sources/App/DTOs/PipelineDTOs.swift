@@ -1,6 +1,7 @@
 import PipewrightCore
 import Fluent
 import Foundation
+import PipelineConfig
 import Vapor
 
 /// The `deploy` object of a pipeline (SPEC §7).
@@ -81,6 +82,22 @@ struct StackBody: Content, Equatable {
     var startCommand: String?
     var directory: String?
     var evidence: [Evidence]
+}
+
+extension StackBody {
+    init(_ stack: DetectedStack) {
+        self.init(
+            language: stack.language.rawValue, framework: stack.framework, runtimeVersion: stack.runtimeVersion,
+            packageManager: stack.packageManager, buildCommand: stack.buildCommand, testCommand: stack.testCommand,
+            startCommand: stack.startCommand, directory: stack.directory,
+            evidence: stack.evidence.map { Evidence(file: $0.file, reason: $0.reason) })
+    }
+}
+
+extension ConfigResponse.Validation {
+    init(_ result: PipelineConfig.ValidationResult) {
+        self.init(file: result.file, ok: result.ok, messages: result.messages)
+    }
 }
 
 /// `POST /api/pipelines/{id}/detect` response.

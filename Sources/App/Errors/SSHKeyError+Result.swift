@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import Bitbucket
 import PipewrightCore
 import SSHKeys
 
@@ -8,6 +9,9 @@ extension OperationErrorResponse {
     /// else becomes `internal_error` with a fixed message (details are logged, never returned).
     init(_ error: any Error) {
         switch error {
+        case let error as BitbucketError:
+            let wrapped = BitbucketHTTPError(error: error)
+            self.init(code: wrapped.code, message: wrapped.message, details: wrapped.details.isEmpty ? nil : wrapped.details)
         case let error as any APIErrorConvertible:
             self.init(code: error.code, message: error.message, details: error.details.isEmpty ? nil : error.details)
         case let error as any PipewrightError:

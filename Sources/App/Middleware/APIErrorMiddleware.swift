@@ -1,5 +1,6 @@
 import Fluent
 import FluentKit
+import Bitbucket
 import Foundation
 import PipewrightCore
 import Vapor
@@ -52,6 +53,8 @@ struct APIErrorMiddleware: AsyncMiddleware {
 
     static func render(_ error: any Error) -> Rendered {
         switch error {
+        case let error as BitbucketError:
+            return render(BitbucketHTTPError(error: error))
         case let error as any APIErrorConvertible:
             return Rendered(
                 status: error.status, code: error.code, message: error.message, details: error.details,

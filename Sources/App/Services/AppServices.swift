@@ -1,4 +1,6 @@
 import Fluent
+import AsyncHTTPClient
+import Bitbucket
 import Foundation
 import PipewrightCore
 import SSHKeys
@@ -15,6 +17,8 @@ public struct AppServices: Sendable {
     var ssh: any SSHRunner
     /// Reads a server's host keys (`ssh-keyscan`) for admin approval.
     var hostKeyScanner: HostKeyScanner
+    /// Builds a Bitbucket client for `(base URL, credentials, logger)`; tests shorten its retry delays.
+    var makeBitbucketClient: @Sendable (String, BitbucketCredentials, Logger) -> any BitbucketAPI
     /// Current time (injected so tests can pin it).
     var now: @Sendable () -> Date
     /// Fail-fast per-resource locks for state-changing operations.
@@ -27,11 +31,21 @@ public struct AppServices: Sendable {
     static func live(configuration: PipewrightConfiguration, masterKey: MasterKey, logger: Logger) -> AppServices {
         let runner = OpenSSHRunner(
             processRunner: SubprocessRunner(), sshExecutable: configuration.sshExecutable, logger: logger)
+        // One redirect-free client for the process (step logs redirect to storage: the client follows
+        // those itself, without forwarding Authorization).
+        let transport = AsyncHTTPClientTransport(httpClient: bitbucketHTTPClient)
         return AppServices(
             configuration: configuration, masterKey: masterKey, ssh: runner,
-            hostKeyScanner: HostKeyScanner(processRunner: SubprocessRunner()), now: { Date() }, passwordHashCost: 12)
+            hostKeyScanner: HostKeyScanner(processRunner: SubprocessRunner()),
+            makeBitbucketClient: { baseURL, credentials, logger in
+                LiveBitbucketClient(baseURL: baseURL, credentials: credentials, transport: transport, logger: logger)
+            },
+            now: { Date() }, passwordHashCost: 12)
     }
 }
+
+/// The process-wide HTTP client for Bitbucket: redirects are not followed automatically.
+let bitbucketHTTPClient = AsyncHTTPClientTransport.makeHTTPClient()
 
 extension Application {
     private struct AppServicesKey: StorageKey {

@@ -25,6 +25,7 @@ struct TestContext {
 func withTestApp<T>(
     masterKey: MasterKey = MasterKey.generate(),
     configure customizeConfiguration: (inout PipewrightConfiguration) -> Void = { _ in },
+    services customizeServices: (inout AppServices) -> Void = { _ in },
     _ body: (TestContext) async throws -> T
 ) async throws -> T {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pw-test-\(UUID().uuidString)").path
@@ -35,6 +36,7 @@ func withTestApp<T>(
     do {
         try await configure(app, configuration: configuration) { services in
             services.passwordHashCost = 4
+            customizeServices(&services)
         }
         let admin = try await existingOrNewUser("admin", role: .admin, app: app)
         let member = try await existingOrNewUser("member", role: .member, app: app)

@@ -1,0 +1,115 @@
+import PipewrightCore
+
+/// Everything the Bitbucket client throws, classified for callers and the HTTP adapter.
+///
+/// Messages and details never contain the token or the `Authorization` header (server text is
+/// redacted before it is stored here). ``code`` values are stable `snake_case`.
+public enum BitbucketError: PipewrightError, Equatable {
+    /// Where a transport failure came from.
+    public enum TransportReason: Sendable, Equatable {
+        /// The request timed out (connect, read or overall deadline).
+        case timeout
+        /// Connection refused or broken, DNS or TLS failure; `description` is short and header-free.
+        case connection(String)
+    }
+
+    /// 401: credentials missing, wrong, expired, or of the wrong kind. `message` includes a hint about
+    /// API tokens (Basic e-mail:token) and the app-password shutdown on 2026-06-09.
+    case unauthorized(message: String)
+    /// 403: authenticated but not allowed; `requiredScopes` from `error.detail.required` when present.
+    case forbidden(message: String, requiredScopes: [String])
+    /// 404: the workspace, repository, branch, path or pull request does not exist (or is hidden).
+    case notFound(message: String)
+    /// 409: e.g. `POST /src` whose `parents` is not the branch tip (the branch moved).
+    case conflict(message: String)
+    /// 400: rejected input; `fields` from `error.fields` (field → messages).
+    case badRequest(message: String, fields: [String: [String]])
+    /// 429 after the retry budget was used; `retryAfter` when the server sent `Retry-After`.
+    case rateLimited(retryAfter: Duration?)
+    /// Any other non-success status (5xx, unexpected 3xx/4xx).
+    case upstream(status: Int, message: String)
+    /// No HTTP response: timeout or connection failure.
+    case transport(reason: TransportReason)
+    /// A success status with a body that could not be understood (bad JSON, missing fields,
+    /// a pagination link to another host).
+    case invalidResponse(reason: String)
+
+    /// Stable machine code, e.g. `bitbucket_unauthorized`, `bitbucket_timeout`.
+    public var code: String {
+        switch self {
+        case .unauthorized: "bitbucket_unauthorized"
+        case .forbidden: "bitbucket_forbidden"
+        case .notFound: "bitbucket_not_found"
+        case .conflict: "bitbucket_conflict"
+        case .badRequest: "bitbucket_bad_request"
+        case .rateLimited: "bitbucket_rate_limited"
+        case .upstream: "bitbucket_upstream_error"
+        case .transport(.timeout): "bitbucket_timeout"
+        case .transport(.connection): "bitbucket_unreachable"
+        case .invalidResponse: "bitbucket_invalid_response"
+        }
+    }
+
+    /// One human sentence, safe to show.
+    public var message: String {
+        switch self {
+        case .unauthorized(let message), .notFound(let message), .conflict(let message):
+            message
+        case .forbidden(let message, let scopes):
+            scopes.isEmpty ? message : "\(message) Required scopes: \(scopes.joined(separator: ", "))."
+        case .badRequest(let message, _):
+            message
+        case .rateLimited(let retryAfter):
+            if let retryAfter {
+                "Bitbucket rate limit exceeded; retry after \(retryAfter.components.seconds) s."
+            } else {
+                "Bitbucket rate limit exceeded (1,000 requests per hour per credential for repository APIs)."
+            }
+        case .upstream(let status, let message):
+            "Bitbucket answered HTTP \(status): \(message)"
+        case .transport(.timeout):
+            "Bitbucket did not answer in time."
+        case .transport(.connection(let reason)):
+            "Bitbucket could not be reached: \(reason)."
+        case .invalidResponse(let reason):
+            "Bitbucket sent a response that could not be understood: \(reason)."
+        }
+    }
+
+    /// Machine-readable context: `required_scopes`, `fields.<name>`, `status`, `retry_after_s`.
+    public var details: [String: String] {
+        switch self {
+        case .forbidden(_, let scopes) where !scopes.isEmpty:
+            ["required_scopes": scopes.joined(separator: ",")]
+        case .badRequest(_, let fields):
+            Dictionary(uniqueKeysWithValues: fields.map { ("fields.\($0.key)", $0.value.joined(separator: "; ")) })
+        case .upstream(let status, _):
+            ["status": String(status)]
+        case .rateLimited(let retryAfter?):
+            ["retry_after_s": String(retryAfter.components.seconds)]
+        default:
+            [:]
+        }
+    }
+
+    /// Whether an idempotent request that failed this way may be retried (429, 5xx, transport).
+    public var isRetryable: Bool {
+        switch self {
+        case .rateLimited, .transport: true
+        case .upstream(let status, _): status >= 500
+        default: false
+        }
+    }
+
+    /// The server's requested minimum wait, when it sent one.
+    public var retryAfter: Duration? {
+        if case .rateLimited(let retryAfter) = self { return retryAfter }
+        return nil
+    }
+
+    /// The sentence appended to every 401 (reference §1.1, pitfall §9.17).
+    public static let authenticationHint =
+        "API tokens authenticate with Basic <Atlassian account e-mail>:<token> and need scopes; "
+        + "repository, project and workspace access tokens use Bearer. "
+        + "App passwords stop working on 2026-06-09 — replace them with an API token."
+}

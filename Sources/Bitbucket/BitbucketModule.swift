@@ -1,2 +1,0 @@
-/// Bitbucket Cloud REST 2.0 client (see Client/).
-enum BitbucketModule {}

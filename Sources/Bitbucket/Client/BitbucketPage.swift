@@ -1,0 +1,22 @@
+/// The pagination envelope `{"page", "pagelen", "size", "values", "next", "previous"}` (reference §2.3).
+///
+/// `next` is followed verbatim; when it is missing but `page`, `pagelen` and `size` show more items,
+/// the client asks for `page + 1` itself (pipelines quirk, reference §9.1).
+struct BitbucketPage<Value: Decodable>: Decodable {
+    var values: [Value]
+    var next: String?
+    var page: Int?
+    var pagelen: Int?
+    var size: Int?
+
+    enum CodingKeys: String, CodingKey { case values, next, page, pagelen, size }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        values = try container.decodeIfPresent([Value].self, forKey: .values) ?? []
+        next = try container.decodeIfPresent(String.self, forKey: .next)
+        page = try container.decodeIfPresent(Int.self, forKey: .page)
+        pagelen = try container.decodeIfPresent(Int.self, forKey: .pagelen)
+        size = try container.decodeIfPresent(Int.self, forKey: .size)
+    }
+}

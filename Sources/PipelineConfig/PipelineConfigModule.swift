@@ -1,2 +1,0 @@
-/// Stack detection and generated configuration (see Detection/, Generation/).
-enum PipelineConfigModule {}

@@ -1,2 +1,0 @@
-/// Fake Bitbucket server (see FakeBitbucketServer).
-enum BitbucketFakeModule {}
