@@ -8,6 +8,7 @@ enum Migrations {
         [
             CreateInitialSchema(sqlite: sqlite),
             CreateConnectionAndPipeline(sqlite: sqlite),
+            CreateExecution(sqlite: sqlite),
         ]
     }
 }

@@ -58,6 +58,14 @@ enum SecretInventory {
                 associatedData: Pipeline.webhookAssociatedData(id: id)
             ) { new, db in record.sealedWebhookSecret = new; try await record.save(on: db) })
         }
+        for record in try await Execution.query(on: db).all() {
+            guard let value = record.sealedVariables else { continue }
+            let id = try record.requireID()
+            values.append(SealedValue(
+                table: Execution.schema, id: id, column: "variables", value: value,
+                associatedData: Execution.variablesAssociatedData(id: id)
+            ) { new, db in record.sealedVariables = new; try await record.save(on: db) })
+        }
         if let check = try await Setting.query(on: db).filter(\.$name == Setting.masterKeyCheck).first() {
             values.append(SealedValue(
                 table: Setting.schema, id: try check.requireID(), column: "value", value: check.value,
