@@ -73,6 +73,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .target(
+            name: "LogStore",
+            dependencies: [
+                "PipewrightCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: - Vapor adapter
         .target(
             name: "App",
@@ -81,6 +90,7 @@ let package = Package(
                 "SSHKeys",
                 "Bitbucket",
                 "PipelineConfig",
+                "LogStore",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
@@ -96,7 +106,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "pipewright-bench",
-            dependencies: ["PipewrightCore", "SSHKeys", "PipewrightTesting"],
+            dependencies: ["PipewrightCore", "SSHKeys", "LogStore", "PipewrightTesting"],
             path: "Benchmarks/pipewright-bench",
             swiftSettings: swiftSettings
         ),
@@ -120,6 +130,11 @@ let package = Package(
         .testTarget(
             name: "BitbucketTests",
             dependencies: ["Bitbucket", "BitbucketFake", "PipewrightCore", "PipewrightTesting"],
+            swiftSettings: testSwiftSettings
+        ),
+        .testTarget(
+            name: "LogStoreTests",
+            dependencies: ["LogStore", "PipewrightCore"],
             swiftSettings: testSwiftSettings
         ),
         .testTarget(

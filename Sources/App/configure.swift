@@ -55,7 +55,7 @@ public func configure(
                 + "start with the key that sealed it (nothing was changed)")
     }
 
-    var services = AppServices.live(configuration: configuration, masterKey: masterKey, logger: app.logger)
+    var services = try AppServices.live(configuration: configuration, masterKey: masterKey, logger: app.logger)
     customize(&services)
     app.passwords.use(.bcrypt(cost: services.passwordHashCost))
     services.dummyPasswordHash = try app.password.hash(TokenHasher.randomToken())
@@ -78,6 +78,10 @@ public func configure(
     app.middleware = Middlewares()
     app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
     app.middleware.use(APIErrorMiddleware())
+
+    app.executionEvents = ExecutionEventBus()
+    app.executionSupervisor = ExecutionSupervisor(application: app)
+    app.lifecycle.use(ExecutionSupervisorLifecycle())
 
     try routes(app)
 

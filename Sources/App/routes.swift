@@ -18,6 +18,11 @@ func routes(_ app: Application) throws {
         }
     }
 
+    // MARK: - Bitbucket webhooks (HMAC-signed, no user)
+    do {
+        try app.grouped("api").register(collection: WebhookController(services: services))
+    }
+
     let api = app.grouped("api").grouped(AuthenticationMiddleware(now: services.now))
 
     // MARK: - Sign-in (no user yet)
@@ -33,5 +38,6 @@ func routes(_ app: Application) throws {
         try signedIn.register(collection: ServerController(services: services))
         try signedIn.register(collection: ConnectionController(services: services))
         try signedIn.register(collection: PipelineController(services: services))
+        try signedIn.register(collection: ExecutionController(services: services))
     }
 }

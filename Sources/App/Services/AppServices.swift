@@ -2,6 +2,7 @@ import Fluent
 import AsyncHTTPClient
 import Bitbucket
 import Foundation
+import LogStore
 import PipewrightCore
 import SSHKeys
 import Vapor
@@ -21,6 +22,16 @@ public struct AppServices: Sendable {
     var makeBitbucketClient: @Sendable (String, BitbucketCredentials, Logger) -> any BitbucketAPI
     /// Current time (injected so tests can pin it).
     var now: @Sendable () -> Date
+    /// Build logs, under `<data dir>/logs`.
+    var logStore: LogStore
+    /// Sleeps of retries and monitors (tests use a short or manual clock).
+    var clock: any Clock<Duration> = ContinuousClock()
+    /// Base of the trigger backoff: delay before attempt n+1 is up to 2ⁿ × this (SPEC §8: 1 s).
+    var triggerRetryBaseDelay: Duration = .seconds(1)
+    /// Upper bound of one trigger backoff delay.
+    var triggerRetryCap: Duration = .seconds(60)
+    /// Clock skew allowed when matching a pipeline created by an ambiguous POST.
+    var triggerLookupSkew: Duration = .seconds(30)
     /// Fail-fast per-resource locks for state-changing operations.
     var locks = OperationLocks()
     /// bcrypt cost for password hashes (12 in production; tests lower it).
@@ -28,7 +39,7 @@ public struct AppServices: Sendable {
     /// A hash of a random string, verified against on unknown usernames so timing reveals nothing.
     var dummyPasswordHash = ""
 
-    static func live(configuration: PipewrightConfiguration, masterKey: MasterKey, logger: Logger) -> AppServices {
+    static func live(configuration: PipewrightConfiguration, masterKey: MasterKey, logger: Logger) throws -> AppServices {
         let runner = OpenSSHRunner(
             processRunner: SubprocessRunner(), sshExecutable: configuration.sshExecutable, logger: logger)
         // One redirect-free client for the process (step logs redirect to storage: the client follows
@@ -40,7 +51,18 @@ public struct AppServices: Sendable {
             makeBitbucketClient: { baseURL, credentials, logger in
                 LiveBitbucketClient(baseURL: baseURL, credentials: credentials, transport: transport, logger: logger)
             },
-            now: { Date() }, passwordHashCost: 12)
+            now: { Date() },
+            logStore: try openLogStore(directory: configuration.dataDirectory + "/logs", logger: logger),
+            passwordHashCost: 12)
+    }
+}
+
+/// Opens the log store, naming the variable to fix when the directory is unusable.
+func openLogStore(directory: String, logger: Logger) throws -> LogStore {
+    do {
+        return try LogStore(directory: directory, logger: logger)
+    } catch {
+        throw ConfigurationError.invalid(variable: "PIPEWRIGHT_DATA_DIR", reason: "cannot open the log store in \(directory)")
     }
 }
 

@@ -89,6 +89,87 @@ public protocol BitbucketAPI: Sendable {
     /// - Throws: ``BitbucketError/notFound(message:)`` for an unknown id.
     func updatePullRequest(workspace: String, slug: String, id: Int, title: String, description: String)
         async throws(BitbucketError) -> BitbucketPullRequest
+
+    // MARK: - Pipelines (reference §2)
+
+    /// `POST /repositories/{workspace}/{repo_slug}/pipelines/` — starts a pipeline run.
+    ///
+    /// **Never retried automatically** (not idempotent). A ``BitbucketError/transport(reason:)`` with
+    /// `.timeout` (or `.connection`) after sending is *ambiguous*: the run may have been created. Look it
+    /// up with ``pipelines(workspace:slug:branch:commit:sort:pagelen:maxPages:)`` (by commit or branch,
+    /// newest first) before triggering again.
+    ///
+    /// https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pipelines/#api-repositories-workspace-repo-slug-pipelines-post
+    /// - Parameters:
+    ///   - target: branch, commit on a branch, custom pipeline or tag (see ``BitbucketPipelineTarget``).
+    ///   - variables: run variables (values are sent, never logged).
+    /// - Returns: the new run (normally `PENDING`), from the `201` body.
+    /// - Throws: ``BitbucketError/badRequest(message:fields:)`` (pipelines disabled, no yml, unknown
+    ///   custom pipeline, invalid body), ``BitbucketError/notFound(message:)``,
+    ///   ``BitbucketError/unauthorized(message:)``, ``BitbucketError/forbidden(message:requiredScopes:)``,
+    ///   ``BitbucketError/rateLimited(retryAfter:)`` (429, not retried),
+    ///   ``BitbucketError/upstream(status:message:)`` (5xx, not retried), ``BitbucketError/transport(reason:)``.
+    func triggerPipeline(
+        workspace: String, slug: String, target: BitbucketPipelineTarget, variables: [BitbucketPipelineVariable]
+    ) async throws(BitbucketError) -> BitbucketPipeline
+
+    /// `GET /repositories/{workspace}/{repo_slug}/pipelines/?sort=…&target.branch=…&target.commit.hash=…`.
+    ///
+    /// This list historically omits `next` (pitfall §9.1): pages are requested by number until one is
+    /// empty, short, or `size` is reached; results are de-duplicated by UUID. Retried on 429/5xx/timeouts.
+    ///
+    /// https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pipelines/#api-repositories-workspace-repo-slug-pipelines-get
+    /// - Parameters:
+    ///   - branch: only runs whose target branch is this (`target.branch`), or `nil`.
+    ///   - commit: only runs for this full commit hash (`target.commit.hash`), or `nil`.
+    ///   - sort: `-created_on` (newest first, the useful order) or `created_on`.
+    ///   - pagelen: page size, 1…100.
+    ///   - maxPages: stop after this many pages (e.g. `1` for "did my POST create a run?").
+    /// - Returns: runs in server order.
+    func pipelines(
+        workspace: String, slug: String, branch: String?, commit: String?, sort: String, pagelen: Int, maxPages: Int
+    ) async throws(BitbucketError) -> [BitbucketPipeline]
+
+    /// `GET /repositories/{workspace}/{repo_slug}/pipelines/{pipeline_uuid}`.
+    ///
+    /// https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pipelines/#api-repositories-workspace-repo-slug-pipelines-pipeline-uuid-get
+    /// - Parameter uuid: the **braced** UUID as returned (sent percent-encoded, `%7B…%7D`); a build
+    ///   number as a decimal string also works.
+    /// - Throws: ``BitbucketError/notFound(message:)`` for an unknown run or an unbraced UUID
+    ///   ("The value provided is not a valid uuid.").
+    func pipeline(workspace: String, slug: String, uuid: String) async throws(BitbucketError) -> BitbucketPipeline
+
+    /// `POST /repositories/{workspace}/{repo_slug}/pipelines/{pipeline_uuid}/stopPipeline` — asks Bitbucket
+    /// to stop a run (`204`; the run then ends `COMPLETED/STOPPED`). Not retried automatically.
+    ///
+    /// https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pipelines/#api-repositories-workspace-repo-slug-pipelines-pipeline-uuid-stoppipeline-post
+    /// - Throws: ``BitbucketError/badRequest(message:fields:)`` when the run is already completed,
+    ///   ``BitbucketError/notFound(message:)`` for an unknown run.
+    func stopPipeline(workspace: String, slug: String, uuid: String) async throws(BitbucketError)
+
+    /// `GET /repositories/{workspace}/{repo_slug}/pipelines/{pipeline_uuid}/steps/`, all pages.
+    ///
+    /// https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pipelines/#api-repositories-workspace-repo-slug-pipelines-pipeline-uuid-steps-get
+    /// - Returns: the steps in run order, de-duplicated by UUID.
+    /// - Throws: ``BitbucketError/notFound(message:)`` for an unknown run.
+    func steps(workspace: String, slug: String, pipelineUUID: String) async throws(BitbucketError)
+        -> [BitbucketPipelineStep]
+
+    /// `GET /repositories/{workspace}/{repo_slug}/pipelines/{pipeline_uuid}/steps/{step_uuid}/log` with
+    /// `Range: bytes={fromByte}-` — the log bytes written since `fromByte`.
+    ///
+    /// Sends `Accept: application/octet-stream, */*` (a JSON-only `Accept` gets 406). Handles `206`
+    /// (the tail), `200` (the whole log: bytes before `fromByte` are dropped here), `416`/`304`
+    /// (nothing new), `404` (no log yet), and a `307` to long-term storage, which is followed
+    /// **without** `Authorization` (another origin) — reads there report ``BitbucketLogChunk/complete``
+    /// once nothing is left. Retried on 429/5xx/timeouts.
+    ///
+    /// https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pipelines/#api-repositories-workspace-repo-slug-pipelines-pipeline-uuid-steps-step-uuid-log-get
+    /// - Parameter fromByte: first byte wanted (0 for the whole log; the previous `nextOffset` after).
+    /// - Throws: ``BitbucketError/invalidResponse(reason:)`` when a `206` starts after `fromByte`
+    ///   (bytes would be lost), other statuses as classified.
+    func stepLog(workspace: String, slug: String, pipelineUUID: String, stepUUID: String, fromByte: Int64)
+        async throws(BitbucketError) -> BitbucketLogChunk
 }
 
 extension BitbucketAPI {
@@ -101,5 +182,23 @@ extension BitbucketAPI {
         try await createCommit(
             workspace: workspace, slug: slug, branch: branch, parents: parents, message: message, author: author,
             changes: files.map { .write(path: $0.path, contents: $0.contents) })
+    }
+
+    /// ``pipelines(workspace:slug:branch:commit:sort:pagelen:maxPages:)`` with 100 per page and
+    /// defaults: no filters, newest first, up to 10 pages (1,000 runs).
+    public func pipelines(
+        workspace: String, slug: String, branch: String? = nil, commit: String? = nil, sort: String = "-created_on",
+        maxPages: Int = 10
+    ) async throws(BitbucketError) -> [BitbucketPipeline] {
+        try await pipelines(
+            workspace: workspace, slug: slug, branch: branch, commit: commit, sort: sort, pagelen: 100,
+            maxPages: maxPages)
+    }
+
+    /// ``triggerPipeline(workspace:slug:target:variables:)`` without variables.
+    public func triggerPipeline(workspace: String, slug: String, target: BitbucketPipelineTarget)
+        async throws(BitbucketError) -> BitbucketPipeline
+    {
+        try await triggerPipeline(workspace: workspace, slug: slug, target: target, variables: [])
     }
 }

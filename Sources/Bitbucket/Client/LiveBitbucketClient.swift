@@ -90,7 +90,8 @@ public struct LiveBitbucketClient: BitbucketAPI {
     /// - Throws: the classified ``BitbucketError`` for any non-2xx status or transport failure.
     func perform(
         method: String, url: String, body: [UInt8]? = nil, contentType: String? = nil,
-        accept: String = "application/json", idempotent: Bool? = nil, followRedirects: Bool = false
+        accept: String = "application/json", idempotent: Bool? = nil, followRedirects: Bool = false,
+        headers extraHeaders: BitbucketHTTPHeaders = [:]
     ) async throws(BitbucketError) -> BitbucketHTTPResponse {
         let retryable = idempotent ?? (method != "POST" && method != "PATCH")
         let policy = retryable ? retryPolicy : .never
@@ -109,21 +110,28 @@ public struct LiveBitbucketClient: BitbucketAPI {
             operation: { (_: Int) async throws(BitbucketError) -> BitbucketHTTPResponse in
                 let response = try await exchange(
                     method: method, url: url, body: body, contentType: contentType, accept: accept,
-                    followRedirects: followRedirects)
+                    followRedirects: followRedirects, headers: extraHeaders)
                 guard (200..<300).contains(response.status) else { throw classify(response) }
                 return response
             })
     }
 
     /// One exchange, following up to ``maxRedirects`` redirects when asked; returns any status.
+    ///
+    /// `extraHeaders` (e.g. `Range`) are sent on every hop, redirects included; they must not carry
+    /// credentials (only `Authorization` is origin-scoped).
     func exchange(
-        method: String, url: String, body: [UInt8]?, contentType: String?, accept: String, followRedirects: Bool
+        method: String, url: String, body: [UInt8]?, contentType: String?, accept: String, followRedirects: Bool,
+        headers extraHeaders: BitbucketHTTPHeaders = [:]
     ) async throws(BitbucketError) -> BitbucketHTTPResponse {
         var method = method
         var body = body
         var currentURL = url
         for _ in 0...Self.maxRedirects {
             var headers: BitbucketHTTPHeaders = ["Accept": accept, "User-Agent": "pipewright"]
+            for field in extraHeaders where field.name.lowercased() != "authorization" {
+                headers.add(name: field.name, value: field.value)
+            }
             if let origin, BitbucketOrigin(url: currentURL) == origin {
                 headers.add(name: "Authorization", value: credentials.authorizationHeaderValue)
             }
@@ -265,19 +273,23 @@ public struct LiveBitbucketClient: BitbucketAPI {
     /// Reads every page of a list endpoint (reference §2.3, §9 items 1–3).
     ///
     /// Follows `next` verbatim (never re-adding parameters); without `next`, requests `page + 1` while
-    /// `page × pagelen < size`; stops on an empty page; de-duplicates by `key`.
+    /// `page × pagelen < size` (or, when `size` is missing, while pages come back full); stops on an
+    /// empty page; de-duplicates by `key`.
     ///
+    /// - Parameter pageLimit: when set, stop quietly after this many pages (a bounded look-up, e.g. the
+    ///   most recent pipelines); when `nil`, more than ``maxPages`` pages is an error.
     /// - Throws: ``BitbucketError/invalidResponse(reason:)`` for a `next` on another host or more than
     ///   ``maxPages`` pages; any request error.
     func collectPages<Value: Decodable>(
         _ segments: [String], trailingSlash: Bool = false, query: [(String, String)], pagelen: Int,
-        key: (Value) -> String
+        pageLimit: Int? = nil, key: (Value) -> String
     ) async throws(BitbucketError) -> [Value] {
         let baseQuery = query + [("pagelen", String(pagelen))]
         var nextURL = url(segments, trailingSlash: trailingSlash, query: baseQuery)
         var seen = Set<String>()
         var values: [Value] = []
-        for _ in 0..<Self.maxPages {
+        let limit = pageLimit.map { max(1, min($0, Self.maxPages)) }
+        for _ in 0..<(limit ?? Self.maxPages) {
             let response = try await perform(method: "GET", url: nextURL)
             let page = try decode(BitbucketPage<Value>.self, from: response)
             for value in page.values where seen.insert(key(value)).inserted { values.append(value) }
@@ -289,11 +301,16 @@ public struct LiveBitbucketClient: BitbucketAPI {
                 nextURL = resolved
                 continue
             }
-            guard !page.values.isEmpty, let number = page.page, let size = page.size else { return values }
+            guard !page.values.isEmpty, let number = page.page else { return values }
             let length = max(page.pagelen ?? page.values.count, page.values.count)
-            guard number * length < size, values.count < size else { return values }
+            if let size = page.size {
+                guard number * length < size, values.count < size else { return values }
+            } else {
+                guard page.values.count >= length else { return values }
+            }
             nextURL = url(segments, trailingSlash: trailingSlash, query: baseQuery + [("page", String(number + 1))])
         }
+        if limit != nil { return values }
         throw .invalidResponse(reason: "more than \(Self.maxPages) pages")
     }
 }

@@ -20,6 +20,8 @@ extension FakeBitbucketBackend {
 
     func clearRecorded() { recorded = [] }
 
+    func markStopping() { isStopping = true }
+
     func repositorySnapshot(_ workspace: String, _ slug: String) -> FakeRepository? {
         repositories[repositoryKey(workspace, slug)]
     }

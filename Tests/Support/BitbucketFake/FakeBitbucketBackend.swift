@@ -17,16 +17,22 @@ actor FakeBitbucketBackend {
     var maxPagelen = 100
     /// When `true`, access-token 2xx responses carry `X-RateLimit-Limit`/`X-RateLimit-Resource`.
     var sendsRateLimitHeaders = false
+    /// Pipelines, steps, logs and their scripted behaviour (`FakeBitbucketBackend+Pipelines.swift`).
+    var pipelineStore = FakePipelineStore()
+    /// Set by ``FakeBitbucketServer/stop()`` so held responses are released at once.
+    var isStopping = false
 
     let routes: [FakeRoute] = FakeBitbucketBackend.allRoutes
 
     /// Every route of the fake, in matching order.
-    static var allRoutes: [FakeRoute] { userRoutes + repositoryRoutes + branchRoutes + sourceRoutes + pullRequestRoutes }
+    static var allRoutes: [FakeRoute] { userRoutes + repositoryRoutes + branchRoutes + sourceRoutes + pullRequestRoutes + pipelineRoutes }
 
     // MARK: - Handling
 
     func handle(_ request: FakeRequest) -> FakeResponse {
         recorded.append(request)
+        // Log storage is another origin: no Bitbucket auth, failures or routes (reference §2.7).
+        if request.path.hasPrefix(Self.storagePathPrefix) { return storageResponse(request) }
         if !pendingFailures.isEmpty {
             switch pendingFailures.removeFirst() {
             case .tooManyRequests: return Self.rateLimitResponse

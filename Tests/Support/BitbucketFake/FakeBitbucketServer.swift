@@ -18,6 +18,12 @@ import Vapor
 /// with `page`, `pagelen`, `size`, `next` (omittable). Auth: Basic and Bearer with real-looking 401s,
 /// per-credential scopes → 403 with `detail.required`; injected failures and an hourly limit → 429
 /// `text/plain` with no `Retry-After`. All state lives in one actor.
+///
+/// Pipelines (`FakeBitbucketServer+Pipelines.swift`): trigger (201, braced UUIDs, build numbers,
+/// scripted trigger failures incl. accept-then-drop), list (filters, `sort`, no `next`), get by
+/// `%7Buuid%7D` or build number, stop, steps, and step logs with `Range`/206/416/304/404/406 and a
+/// 307 to a storage origin (`localhost` instead of `127.0.0.1`) that refuses `Authorization`. Runs
+/// advance only when a test calls ``advancePipeline(_:)``.
 public final class FakeBitbucketServer: Sendable {
     /// `http://127.0.0.1:PORT/2.0`.
     public let baseURL: String
@@ -66,6 +72,7 @@ public final class FakeBitbucketServer: Sendable {
 
     /// Stops the server and releases the port.
     public func stop() async throws {
+        await backend.markStopping()
         await application.server.shutdown()
         try await application.asyncShutdown()
     }
@@ -79,6 +86,20 @@ public final class FakeBitbucketServer: Sendable {
             method: request.method.rawValue, path: path, rawQuery: request.url.query,
             headers: request.headers.map { (name: $0.name, value: $0.value) }, body: body)
         let answer = await backend.handle(fake)
+        if let hold = answer.holdFor {
+            let deadline = ContinuousClock.now.advanced(by: hold)
+            while ContinuousClock.now < deadline, await !backend.isStopping {
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        if answer.dropsConnection {
+            // Headers go out, then the body fails: the connection is closed without a usable response.
+            let response = Response(status: .created, headers: ["Content-Type": "application/json"])
+            response.body = Response.Body(asyncStream: { writer in
+                try? await writer.write(.error(Abort(.internalServerError, reason: "dropped by the fake")))
+            })
+            return response
+        }
         var headers = HTTPHeaders()
         for (name, value) in answer.headers { headers.add(name: name, value: value) }
         return Response(

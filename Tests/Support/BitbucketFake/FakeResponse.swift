@@ -6,6 +6,10 @@ public struct FakeResponse: Sendable {
     public var headers: [(name: String, value: String)]
     /// Body bytes.
     public var body: [UInt8]
+    /// When set, the server holds the response this long before sending it (cut short by `stop()`).
+    public var holdFor: Duration?
+    /// When `true`, the connection is broken instead of sending a usable response (after `holdFor`).
+    public var dropsConnection = false
 
     /// Creates a response.
     public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {

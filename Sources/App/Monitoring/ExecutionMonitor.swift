@@ -1,0 +1,187 @@
+import Bitbucket
+import Fluent
+import Foundation
+import LogStore
+import Logging
+import PipewrightCore
+import Vapor
+
+/// Follows one active execution on Bitbucket until it ends (SPEC §10): polls every
+/// `PIPEWRIGHT_POLL_INTERVAL` (sooner when woken by a webhook, slower after a 429), maps the running
+/// step to `BUILDING`/`TESTING`/`DEPLOYING`, stores the steps and publishes `pipeline_status` on change.
+/// After `PIPEWRIGHT_MONITOR_TIMEOUT` it publishes `log_timeout` and stops.
+struct ExecutionMonitor {
+    let application: Application
+    let executionID: Int
+    let wakeUps: WakeSignal
+
+    private var db: any Database { application.db }
+    private var services: AppServices { application.services }
+    private var logger: Logger { application.logger }
+
+    func run() async {
+        let started = ContinuousClock.now
+        var offsets = storedOffsets()
+        var carry: [String: [UInt8]] = [:]
+        var backoff = services.configuration.pollInterval
+        while !Task.isCancelled {
+            do {
+                guard try await poll(offsets: &offsets, carry: &carry) == .running else { return }
+                backoff = services.configuration.pollInterval
+            } catch let error as BitbucketError {
+                if case .rateLimited(let retryAfter) = error {
+                    backoff = min(max(backoff * 2, retryAfter ?? .zero), .seconds(300))
+                }
+                await publish(.logError(executionID: executionID, code: error.code, message: error.message))
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.error("monitor poll failed", metadata: ["execution_id": "\(executionID)", "error_type": "\(type(of: error))"])
+            }
+            if ContinuousClock.now - started >= services.configuration.monitorTimeout {
+                await publish(.logTimeout(executionID: executionID, afterSeconds: services.configuration.monitorTimeout.seconds))
+                return
+            }
+            // Sleep until the next poll or a wake-up, whichever comes first.
+            await wakeUps.wait(for: backoff, clock: services.clock)
+        }
+    }
+
+    enum PollResult { case running, finished }
+
+    /// Bytes of each step's log already stored: where reading resumes (after a restart too).
+    private func storedOffsets() -> [String: Int64] {
+        guard let stats = try? services.logStore.stats(execution: executionID) else { return [:] }
+        return stats.bySteps.mapValues(\.bytes)
+    }
+
+    /// One round: pipeline state, steps and new log bytes; returns whether to keep going.
+    private func poll(offsets: inout [String: Int64], carry: inout [String: [UInt8]]) async throws -> PollResult {
+        guard let execution = try await Execution.find(executionID, on: db) else { return .finished }
+        guard !execution.status.isTerminal, let uuid = execution.bitbucketUUID else { return .finished }
+        guard let pipeline = try await Pipeline.find(execution.$pipeline.id, on: db),
+            let connection = try await Connection.find(pipeline.$connection.id, on: db)
+        else { return .finished }
+        let client = try BitbucketGateway(services: services, logger: logger).client(for: connection)
+        let remote = try await client.pipeline(workspace: pipeline.workspace, slug: pipeline.repoSlug, uuid: uuid)
+        let remoteSteps = try await client.steps(workspace: pipeline.workspace, slug: pipeline.repoSlug, pipelineUUID: uuid)
+        let steps = remoteSteps.map(ExecutionStep.init)
+        for (step, remoteStep) in zip(steps, remoteSteps) where remoteStep.state != .pending {
+            try await readLog(
+                client, pipeline: pipeline, pipelineUUID: uuid, step: step, finished: remoteStep.isFinished,
+                offsets: &offsets, carry: &carry)
+        }
+        let old = (try? JSONDecoder.iso8601.decode([ExecutionStep].self, from: Data(execution.stepsJSON.utf8))) ?? []
+        let changed = steps.filter { !old.contains($0) }
+        let status = Self.status(of: remote.state, steps: remoteSteps, current: execution.status)
+        let previous = execution.status
+        execution.stepsJSON = String(decoding: try JSONEncoder.iso8601.encode(steps), as: UTF8.self)
+        if status != previous || !changed.isEmpty {
+            execution.status = status
+            if status.isTerminal {
+                execution.finishedAt = services.now()
+                if status == .error, execution.errorReason == nil {
+                    execution.errorReason = remote.errorMessage ?? "Bitbucket reported an error."
+                }
+            }
+            try await execution.save(on: db)
+        }
+        if status != previous {
+            await publish(.status(
+                executionID: executionID, pipelineID: pipeline.id ?? 0, status: status.rawValue,
+                previous: previous.rawValue, changedSteps: changed, seq: 0))
+        }
+        return status.isTerminal ? .finished : .running
+    }
+
+    /// Reads the step's new log bytes (`Range` from the stored offset) into the log store and publishes
+    /// the complete lines. Only complete lines are handed to the store (the partial last line waits in
+    /// `carry`), so the store's byte count is exactly where a restarted monitor resumes reading. A
+    /// finished step's last partial line is flushed.
+    private func readLog(
+        _ client: any BitbucketAPI, pipeline: Pipeline, pipelineUUID: String, step: ExecutionStep, finished: Bool,
+        offsets: inout [String: Int64], carry: inout [String: [UInt8]]
+    ) async throws {
+        var lines: [LogLine] = []
+        while true {
+            let offset = offsets[step.name] ?? 0
+            let chunk = try await client.stepLog(
+                workspace: pipeline.workspace, slug: pipeline.repoSlug, pipelineUUID: pipelineUUID, stepUUID: step.uuid,
+                fromByte: offset)
+            guard case .bytes(let bytes, let next) = chunk, !bytes.isEmpty else { break }
+            offsets[step.name] = next
+            var pending = carry[step.name, default: []] + bytes
+            if let newline = pending.lastIndex(of: UInt8(ascii: "\n")) {
+                lines += try services.logStore.append(execution: executionID, step: step.name, bytes: Array(pending[...newline]))
+                pending = Array(pending[(newline + 1)...])
+            }
+            if pending.count > Self.maximumCarryBytes {
+                // A line longer than the store's split size: let the store split it now.
+                lines += try services.logStore.append(execution: executionID, step: step.name, bytes: pending)
+                pending = []
+            }
+            carry[step.name] = pending
+            if bytes.count < 64 * 1024 { break }
+        }
+        if finished {
+            if let rest = carry[step.name], !rest.isEmpty {
+                lines += try services.logStore.append(execution: executionID, step: step.name, bytes: rest)
+                carry[step.name] = []
+            }
+            lines += try services.logStore.finishStep(execution: executionID, step: step.name)
+        }
+        guard let first = lines.first else { return }
+        await publish(.logs(
+            executionID: executionID, step: step, lines: lines.map { String(decoding: $0.bytes, as: UTF8.self) },
+            firstSeq: first.seq))
+    }
+
+    /// Partial-line bytes held by the monitor before they go to the store anyway (1 MiB, the store's split size).
+    static let maximumCarryBytes = 1 << 20
+
+    private func publish(_ event: ExecutionEvent) async {
+        await application.executionEvents.publish(event, executionID: executionID)
+    }
+
+    /// SPEC §8 status from Bitbucket's pipeline state and the running step's name.
+    static func status(of state: BitbucketPipelineState, steps: [BitbucketPipelineStep], current: Execution.Status)
+        -> Execution.Status
+    {
+        switch state {
+        case .pending:
+            return .pending
+        case .completed(let result):
+            switch result {
+            case .successful: return .success
+            case .failed: return .failed
+            case .stopped: return .stopped
+            default: return .error
+            }
+        case .inProgress, .unknown:
+            guard let running = steps.first(where: { $0.state == .inProgress }) ?? steps.last(where: { $0.startedOn != nil })
+            else { return current == .triggering ? .pending : current }
+            let name = (running.name ?? "").lowercased()
+            if name.contains("deploy") { return .deploying }
+            if name.contains("test") { return .testing }
+            return .building
+        }
+    }
+}
+
+extension ExecutionStep {
+    init(_ step: BitbucketPipelineStep) {
+        uuid = step.uuid
+        name = step.name ?? "step"
+        status = step.state.description
+        startedAt = step.startedOn.flatMap(TriggerAttempts.parseDate)
+        durationS = step.durationInSeconds.map(Double.init)
+    }
+}
+
+extension BitbucketPipelineStep {
+    /// The step has ended (its log will not grow any more).
+    var isFinished: Bool {
+        if case .completed = state { return true }
+        return false
+    }
+}

@@ -1,0 +1,233 @@
+import Bitbucket
+import Fluent
+import Foundation
+import Logging
+import PipewrightCore
+import SSHKeys
+import Vapor
+
+/// The trigger attempts of one execution (SPEC §8).
+///
+/// Delay before attempt n+1 is up to 2ⁿ × `triggerRetryBaseDelay` (full jitter, capped), never shorter
+/// than `Retry-After`. Retried: transport errors, timeouts, 429, 5xx. Not retried: 400, 401, 403, 404,
+/// 409 — the execution becomes `ERROR` with the reason. After an ambiguous failure (the POST may have
+/// reached Bitbucket: timeout or dropped connection) recent pipelines of the branch/commit are listed
+/// before POSTing again, and one created since the first attempt is adopted — a retry never starts a
+/// second pipeline.
+struct TriggerAttempts {
+    let application: Application
+
+    private var db: any Database { application.db }
+    private var services: AppServices { application.services }
+    private var logger: Logger { application.logger }
+
+    func run(executionID: Int) async {
+        do {
+            try await attempt(executionID: executionID)
+        } catch is CancellationError {
+            return  // shutdown: resumed at the next start
+        } catch {
+            logger.error("trigger failed unexpectedly", metadata: ["execution_id": "\(executionID)", "error_type": "\(type(of: error))"])
+            try? await markError(executionID: executionID, reason: "Internal error while triggering.")
+        }
+    }
+
+    private func attempt(executionID: Int) async throws {
+        guard let execution = try await Execution.find(executionID, on: db), execution.status == .triggering else { return }
+        guard let pipeline = try await Pipeline.find(execution.$pipeline.id, on: db),
+            let connection = try await Connection.find(pipeline.$connection.id, on: db)
+        else {
+            try await markError(executionID: executionID, reason: "The pipeline or its connection no longer exists.")
+            return
+        }
+        let client = try BitbucketGateway(services: services, logger: logger).client(for: connection)
+        let target = Self.target(for: execution)
+        let variables = try variables(of: execution)
+        let policy = RetryPolicy(
+            maxAttempts: execution.retry ? execution.maxRetries + 1 : 1, baseDelay: services.triggerRetryBaseDelay,
+            cap: services.triggerRetryCap)
+        var random = SystemRandomNumberGenerator()
+        let previous = try await TriggerAttempt.query(on: db).filter(\.$execution.$id == executionID).all()
+        var number = (previous.map(\.number).max() ?? 0)
+        let firstStart = previous.map(\.startedAt).min() ?? services.now()
+        var ambiguous = previous.contains { $0.outcome == nil } || previous.last?.error?.hasPrefix("ambiguous") == true
+        while number < policy.maxAttempts {
+            try Task.checkCancellation()
+            if ambiguous, let adopted = try await lookUp(client, pipeline, execution, since: firstStart) {
+                try await adopt(adopted, execution: execution, pipeline: pipeline)
+                return
+            }
+            number += 1
+            let record = TriggerAttempt()
+            record.$execution.id = executionID
+            record.number = number
+            record.startedAt = services.now()
+            try await record.create(on: db)
+            do {
+                let created = try await client.triggerPipeline(
+                    workspace: pipeline.workspace, slug: pipeline.repoSlug, target: target, variables: variables)
+                record.outcome = .succeeded
+                record.httpStatus = 201
+                record.finishedAt = services.now()
+                try await record.save(on: db)
+                try await adopt(created, execution: execution, pipeline: pipeline)
+                return
+            } catch {
+                record.outcome = .failed
+                record.finishedAt = services.now()
+                record.httpStatus = error.httpStatus
+                record.error = Self.describe(error)
+                let retryable = error.isRetryableTrigger
+                ambiguous = error.isAmbiguousTrigger
+                if !retryable || number >= policy.maxAttempts {
+                    try await record.save(on: db)
+                    let reason = retryable
+                        ? "Gave up after \(number) attempt(s): \(Self.describe(error))"
+                        : "Bitbucket refused the trigger: \(Self.describe(error))"
+                    try await markError(executionID: executionID, reason: reason)
+                    return
+                }
+                let delay = policy.delay(beforeAttempt: number, retryAfter: error.retryAfter, random: &random)
+                record.nextRetryAt = services.now().addingTimeInterval(delay.seconds)
+                try await record.save(on: db)
+                logger.info("trigger attempt failed; retrying", metadata: [
+                    "execution_id": "\(executionID)", "attempt": "\(number)", "delay_s": "\(delay.seconds)",
+                ])
+                try await services.clock.sleep(for: delay)
+            }
+        }
+    }
+
+    /// A pipeline created for this branch/commit since the first attempt that no execution owns yet.
+    private func lookUp(_ client: any BitbucketAPI, _ pipeline: Pipeline, _ execution: Execution, since start: Date)
+        async throws -> BitbucketPipeline?
+    {
+        let recent: [BitbucketPipeline]
+        do {
+            recent = try await client.pipelines(
+                workspace: pipeline.workspace, slug: pipeline.repoSlug, branch: execution.branch, commit: execution.commit,
+                sort: "-created_on", maxPages: 1)
+        } catch {
+            return nil  // cannot tell: the next POST is still guarded by the next lookup
+        }
+        let earliest = start.addingTimeInterval(-services.triggerLookupSkew.seconds)
+        for candidate in recent {
+            guard let createdOn = candidate.createdOn.flatMap(Self.parseDate), createdOn >= earliest else { continue }
+            let owned = try await Execution.query(on: db).filter(\.$bitbucketUUID == candidate.uuid).count()
+            if owned == 0 { return candidate }
+        }
+        return nil
+    }
+
+    private func adopt(_ created: BitbucketPipeline, execution: Execution, pipeline: Pipeline) async throws {
+        execution.bitbucketUUID = created.uuid
+        execution.buildNumber = created.buildNumber
+        execution.bitbucketURL = BitbucketPipeline.resultsURL(
+            workspace: pipeline.workspace, slug: pipeline.repoSlug, buildNumber: created.buildNumber)
+        execution.status = .pending
+        execution.startedAt = services.now()
+        if execution.commit == nil { execution.commit = created.commit }
+        try await execution.save(on: db)
+        let id = try execution.requireID()
+        await application.executionEvents.publish(
+            .status(executionID: id, pipelineID: pipeline.id ?? 0, status: Execution.Status.pending.rawValue,
+                    previous: Execution.Status.triggering.rawValue, changedSteps: [], seq: 0),
+            executionID: id)
+        await application.executionSupervisor.ensureMonitor(executionID: id)
+    }
+
+    private func markError(executionID: Int, reason: String) async throws {
+        guard let execution = try await Execution.find(executionID, on: db) else { return }
+        let previous = execution.status
+        execution.status = .error
+        execution.errorReason = reason
+        execution.finishedAt = services.now()
+        try await execution.save(on: db)
+        await application.executionEvents.publish(
+            .status(executionID: executionID, pipelineID: execution.$pipeline.id, status: Execution.Status.error.rawValue,
+                    previous: previous.rawValue, changedSteps: [], seq: 0),
+            executionID: executionID)
+    }
+
+    private func variables(of execution: Execution) throws -> [BitbucketPipelineVariable] {
+        guard let sealed = execution.sealedVariables else { return [] }
+        let opened = try SealedSecret(base64: sealed).open(
+            with: services.masterKey, associatedData: Execution.variablesAssociatedData(id: try execution.requireID()))
+        let stored = try JSONDecoder().decode([StoredVariable].self, from: Data(opened.value))
+        return stored.map { BitbucketPipelineVariable(key: $0.key, secret: Secret($0.value), secured: $0.secured) }
+    }
+
+    /// Pipeline variables as sealed in `executions.sealed_variables`.
+    struct StoredVariable: Codable {
+        var key: String
+        var value: String
+        var secured: Bool
+    }
+
+    static func target(for execution: Execution) -> BitbucketPipelineTarget {
+        if let pattern = execution.pattern {
+            return execution.commit.map { .custom(pattern, onBranch: execution.branch, commit: $0) }
+                ?? .custom(pattern, onBranch: execution.branch)
+        }
+        if let commit = execution.commit { return .commit(commit, onBranch: execution.branch) }
+        return .branch(execution.branch)
+    }
+
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case let error as BitbucketError: "\(error.code): \(error.message)"
+        case let error as any PipewrightError: "\(error.code): \(error.message)"
+        default: "internal error"
+        }
+    }
+
+    static func parseDate(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: text)
+    }
+}
+
+extension Error {
+    /// HTTP status Bitbucket answered with, when it answered.
+    var httpStatus: Int? {
+        guard let error = self as? BitbucketError else { return nil }
+        switch error {
+        case .unauthorized: return 401
+        case .forbidden: return 403
+        case .notFound: return 404
+        case .conflict: return 409
+        case .badRequest: return 400
+        case .rateLimited: return 429
+        case .upstream(let status, _): return status
+        case .transport, .invalidResponse: return nil
+        }
+    }
+
+    /// SPEC §8: network errors, timeouts, 429 and 5xx are retried; 400/401/403/404/409 are not.
+    var isRetryableTrigger: Bool {
+        guard let error = self as? BitbucketError else { return false }
+        switch error {
+        case .transport, .rateLimited, .upstream, .invalidResponse: return true
+        case .unauthorized, .forbidden, .notFound, .conflict, .badRequest: return false
+        }
+    }
+
+    /// The POST may have reached Bitbucket without an answer: look before posting again.
+    var isAmbiguousTrigger: Bool {
+        guard let error = self as? BitbucketError else { return false }
+        switch error {
+        case .transport, .invalidResponse: return true
+        case .upstream(let status, _): return status >= 500
+        default: return false
+        }
+    }
+
+    /// `Retry-After` sent with a 429, if any.
+    var retryAfter: Duration? {
+        guard case .rateLimited(let after)? = self as? BitbucketError else { return nil }
+        return after
+    }
+}
