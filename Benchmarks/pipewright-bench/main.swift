@@ -2,6 +2,7 @@
 //
 //   swift build -c release && swift run -c release pipewright-bench keys     [runs]
 //   swift build -c release && swift run -c release pipewright-bench deploy   [runs]   (root: starts sshd)
+//   swift run -c release pipewright-bench logs [SIZE_MB]   (default 100; 1000 for the 1 GB goals)
 //
 // `keys`:   RSA-4096 generation in-process (swift-crypto) vs `ssh-keygen -t rsa -b 4096 -N ''`, medians.
 // `deploy`: one `POST /api/ssh-keys/{id}/deploy` to 10 sshd instances vs to 1, medians of wall time,
@@ -150,7 +151,8 @@ let runs = arguments.count > 1 ? Int(arguments[1]) ?? 10 : 10
 switch arguments.first {
 case "keys": try benchmarkKeys(runs: runs)
 case "deploy": try await benchmarkDeploy(runs: runs)
+case "logs": try await benchmarkLogs(arguments: Array(arguments.dropFirst()))
 default:
-    print("usage: pipewright-bench keys|deploy [runs]")
+    print("usage: pipewright-bench keys|deploy [runs] | logs [SIZE_MB]")
     exit(2)
 }

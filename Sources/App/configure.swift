@@ -82,6 +82,7 @@ public func configure(
     app.executionEvents = ExecutionEventBus()
     app.executionSupervisor = ExecutionSupervisor(application: app)
     app.lifecycle.use(ExecutionSupervisorLifecycle())
+    app.lifecycle.use(LogRetentionLifecycle())
 
     try routes(app)
 

@@ -39,5 +39,6 @@ func routes(_ app: Application) throws {
         try signedIn.register(collection: ConnectionController(services: services))
         try signedIn.register(collection: PipelineController(services: services))
         try signedIn.register(collection: ExecutionController(services: services))
+        try signedIn.register(collection: LogController(services: services))
     }
 }

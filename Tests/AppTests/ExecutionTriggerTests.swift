@@ -25,7 +25,10 @@ import VaporTesting
     }
 
     /// A fake with `acme/web` running Build/Test/Deploy, an app with fast retries and polling, and a pipeline.
-    func withSetup(pollInterval: Duration = .milliseconds(50), _ body: (Setup) async throws -> Void) async throws {
+    func withSetup(
+        pollInterval: Duration = .milliseconds(50), monitorTimeout: Duration = .seconds(600),
+        _ body: (Setup) async throws -> Void
+    ) async throws {
         let fake = try await FakeBitbucketServer.start()
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
         do {
@@ -39,6 +42,7 @@ import VaporTesting
             try await withTestApp(configure: {
                 $0.bitbucketAPIURL = fake.baseURL
                 $0.pollInterval = pollInterval
+                $0.monitorTimeout = monitorTimeout
             }, services: { services in
                 services.triggerRetryBaseDelay = .milliseconds(10)
                 services.triggerRetryCap = .milliseconds(40)
@@ -247,6 +251,46 @@ import VaporTesting
                     #expect(res.status == .badRequest)
                     #expect(try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: res.body)).error.details["field"] == field)
                 }
+            }
+        }
+    }
+
+    @Test func monitorTimeout_publishesLogTimeout_andStops() async throws {
+        try await withSetup(monitorTimeout: .milliseconds(300)) { setup in
+            let id = try await trigger(setup)
+            let events = await setup.ctx.app.executionEvents.subscribe(executionID: id)
+            _ = try await waitFor(setup, id) { ($0["bitbucket"] as? [String: Any]) != nil }
+            var sawTimeout = false
+            let deadline = ContinuousClock.now + .seconds(5)
+            for await event in events {
+                if case .logTimeout(let executionID, let after) = event {
+                    #expect(executionID == id && after == 0.3)
+                    sawTimeout = true
+                    break
+                }
+                if ContinuousClock.now > deadline { break }
+            }
+            #expect(sawTimeout)
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(await setup.ctx.app.executionSupervisor.isMonitoring(executionID: id) == false)
+        }
+    }
+
+    @Test func stop_asksBitbucket_andExecutionEndsStopped() async throws {
+        try await withSetup { setup in
+            let id = try await trigger(setup)
+            _ = try await waitFor(setup, id) { ($0["bitbucket"] as? [String: Any]) != nil }
+            try await setup.ctx.app.testing().test(.POST, "api/executions/\(id)/stop", headers: setup.ctx.memberAuth) { res async throws in
+                #expect(res.status == .ok, "\(res.body.string)")
+            }
+            let done = try await waitFor(setup, id) { $0["status"] as? String == "STOPPED" }
+            #expect(done["status"] as? String == "STOPPED")
+            try await setup.ctx.app.testing().test(.POST, "api/executions/\(id)/stop", headers: setup.ctx.memberAuth) { res async throws in
+                #expect(res.status == .conflict)
+            }
+            try await setup.ctx.app.testing().test(.POST, "api/executions/\(id)/rerun", headers: setup.ctx.memberAuth) { res async throws in
+                #expect(res.status == .accepted)
+                #expect(try res.json()["id"] as? Int != id)
             }
         }
     }

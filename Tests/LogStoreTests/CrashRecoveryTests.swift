@@ -54,3 +54,50 @@ import Testing
         }
     }
 }
+
+#if canImport(Glibc)
+    import Glibc
+
+    @Suite struct KillNineTests {
+        /// A forked child appends as fast as it can and is killed with SIGKILL mid-stream.
+        @Test func open_afterSIGKILLMidAppend_hasOnlyCompleteLines() async throws {
+            try await withStore { _, directory in
+                let child = fork()
+                if child == 0 {
+                    // Child: only raw syscalls-backed store calls, then busy appending until killed.
+                    guard let store = try? LogStore(directory: directory) else { _exit(2) }
+                    var index = 0
+                    while true {
+                        var chunk = ""
+                        for _ in 0..<50 {
+                            index += 1
+                            chunk += "line \(index) é 🚀 " + String(repeating: "x", count: index % 300) + "\n"
+                        }
+                        // Split each chunk mid-line so a partial line is always held.
+                        let bytes = Array(chunk.utf8)
+                        _ = try? store.append(execution: 9, step: "S", bytes: Array(bytes[..<(bytes.count / 2)]))
+                        _ = try? store.append(execution: 9, step: "S", bytes: Array(bytes[(bytes.count / 2)...]))
+                    }
+                }
+                #expect(child > 0)
+                try await Task.sleep(for: .milliseconds(400))
+                kill(child, SIGKILL)
+                var status: Int32 = 0
+                waitpid(child, &status, 0)
+
+                let store = try LogStore(directory: directory)
+                let highest = try store.highestSeq(execution: 9)
+                #expect(highest > 0, "the child wrote nothing before it was killed")
+                let raw = try await collect(store.rawBytes(execution: 9))
+                var expected: [UInt8] = []
+                for index in 1...max(highest, 1) {
+                    expected += Array(("line \(index) é 🚀 " + String(repeating: "x", count: index % 300) + "\n").utf8)
+                }
+                #expect(raw == expected)
+                #expect(try store.stats(execution: 9).totalLines == highest)
+                let appended = try store.append(execution: 9, step: "S", bytes: "after restart\n".bytes)
+                #expect(appended.map(\.seq) == [highest + 1])
+            }
+        }
+    }
+#endif

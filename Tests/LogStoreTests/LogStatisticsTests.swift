@@ -60,7 +60,9 @@ import Testing
     @Test func stats_equalBruteForceRecomputation_liveAndAfterReopen() async throws {
         try await withStore { store, directory in
             let lines = Self.sampleLines()
-            for line in lines { try store.append(execution: 3, step: line.step, bytes: (line.text + "\n").bytes) }
+            for line in lines.prefix(1500) { try store.append(execution: 3, step: line.step, bytes: (line.text + "\n").bytes) }
+            try store.finishStep(execution: 3, step: "Build")  // writes a snapshot covering 1,500 lines
+            for line in lines.dropFirst(1500) { try store.append(execution: 3, step: line.step, bytes: (line.text + "\n").bytes) }
             let expected = Self.bruteForce(lines)
             let live = try store.stats(execution: 3)
             #expect(live == expected)
@@ -69,11 +71,12 @@ import Testing
             #expect(live.bySteps["Build"]?.durationSeconds != nil)
             #expect(live.firstError?.text == "ERROR: test failed")
 
-            // Without the snapshot the statistics are rebuilt from the files.
+            // A stale snapshot plus replay of the later lines.
             store.close(execution: 3)
+            #expect(try LogStore(directory: directory).stats(execution: 3) == expected)
+            // Without any snapshot the statistics are rebuilt from the files.
             try FileManager.default.removeItem(atPath: directory + "/3/stats.json")
-            let reopened = try LogStore(directory: directory)
-            #expect(try reopened.stats(execution: 3) == expected)
+            #expect(try LogStore(directory: directory).stats(execution: 3) == expected)
         }
     }
 }

@@ -118,7 +118,9 @@ import Testing
             var page = 1
             var cursor = 0
             var appending = true
+            var queriesWhileAppending = 0
             while true {
+                if appending { queriesWhileAppending += 1 }
                 let done = !appending
                 let paged = try store.lines(execution: 1, query: pageQuery(LogFilter(text: "MATCH"), page: page, perPage: 37))
                 if paged.items.count == 37 { byPage += paged.items.map(\.seq); page += 1 }
@@ -136,6 +138,7 @@ import Testing
             let expected = (0..<total).filter { $0 == 0 || $0 % 3 != 0 }.map { $0 + 1 }
             #expect(byPage == expected)
             #expect(byCursor == expected)
+            #expect(queriesWhileAppending > 1, "the walks must overlap the appends")
         }
     }
 

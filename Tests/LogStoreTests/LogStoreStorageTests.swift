@@ -9,7 +9,7 @@ import Testing
             // Mixed 1-, 2-, 3- and 4-byte characters so cuts must respect UTF-8 boundaries.
             let unit = Array("abcé日🚀".utf8)
             var line: [UInt8] = []
-            while line.count < 5 * 1024 * 1024 { line += unit }
+            while line.count < 5_000_000 { line += unit }
             let input = line + [0x0A] + "after\n".bytes
             var stored: [LogLine] = []
             var position = 0
@@ -18,8 +18,10 @@ import Testing
                 stored += try store.append(execution: 1, step: "Build", bytes: Array(input[position..<end]))
                 position = end
             }
+            // 5 MB in pieces of at most 1 MiB (cut before a character), then "after".
             #expect(stored.count == 6)
             #expect(stored.map(\.seq) == Array(1...6))
+            #expect(line.count > 4 * LogStore.maximumLineBytes)
             #expect(stored.dropLast().allSatisfy { $0.bytes.count <= LogStore.maximumLineBytes })
             #expect(stored[0].continuesOnNextLine && !stored[0].isContinuation && !stored[0].hasNewline)
             #expect(stored[1].continuesOnNextLine && stored[1].isContinuation)

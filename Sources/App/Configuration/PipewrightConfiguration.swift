@@ -51,6 +51,8 @@ public struct PipewrightConfiguration: Sendable {
     public var sshConnectTimeout: Duration
     /// Whole-session timeout for one SSH command.
     public var sshCommandTimeout: Duration
+    /// Logs of executions finished longer ago than this are deleted.
+    public var logRetentionDays: Int
     /// When true no `admin` user is created on first start (tests).
     public var createsInitialAdmin: Bool
 
@@ -145,6 +147,7 @@ public struct PipewrightConfiguration: Sendable {
             sshConcurrency: try integer("PIPEWRIGHT_SSH_CONCURRENCY", default: 16, range: 1...256),
             sshConnectTimeout: try seconds("PIPEWRIGHT_SSH_CONNECT_TIMEOUT", default: 10),
             sshCommandTimeout: try seconds("PIPEWRIGHT_SSH_COMMAND_TIMEOUT", default: 60),
+            logRetentionDays: try integer("PIPEWRIGHT_LOG_RETENTION_DAYS", default: 90, range: 1...36500),
             createsInitialAdmin: true
         )
     }
@@ -175,6 +178,6 @@ public struct PipewrightConfiguration: Sendable {
             masterKey: .fixed(masterKey), bitbucketAPIURL: "http://127.0.0.1:9/2.0", publicURL: "http://127.0.0.1:8080", pollInterval: .seconds(5),
             monitorTimeout: .seconds(600), hostKeyPolicy: .tofu, sshExecutable: "ssh", allowsPrivateKeyExport: true,
             logLevel: "info", sshConcurrency: 16, sshConnectTimeout: .seconds(10), sshCommandTimeout: .seconds(60),
-            createsInitialAdmin: false)
+            logRetentionDays: 90, createsInitialAdmin: false)
     }
 }

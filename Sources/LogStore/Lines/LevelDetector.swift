@@ -49,20 +49,28 @@ public enum LevelDetector {
         (c | 0x20) &- 0x61 < 26 || c &- 0x30 < 10 || c == 0x5F
     }
 
+    /// 256 entries: 1 for `A–Z a–z 0–9 _`, else 0 (allocated once, never freed).
+    nonisolated(unsafe) static let wordTable: UnsafePointer<UInt8> = {
+        let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
+        for c in 0..<256 { table[c] = isWordByte(UInt8(c)) ? 1 : 0 }
+        return UnsafePointer(table)
+    }()
+
     /// Level rank (0 none … 4 ERROR) of an already stripped line.
     static func rank(of p: UnsafeBufferPointer<UInt8>) -> UInt8 {
         guard let base = p.baseAddress else { return 0 }
         let n = p.count
+        let table = wordTable
         var best: UInt8 = 0
         var i = 0
         while i < n {
             let c = base[i]
-            if !isWordByte(c) {
-                i += 1
+            if table[Int(c)] == 0 {
+                i &+= 1
                 continue
             }
             var j = i &+ 1
-            while j < n, isWordByte(base[j]) { j &+= 1 }
+            while j < n, table[Int(base[j])] != 0 { j &+= 1 }
             let length = j &- i
             if length >= 3, (c | 0x20) &- 0x61 < 26 {
                 let next: UInt8 = j < n ? base[j] : 0

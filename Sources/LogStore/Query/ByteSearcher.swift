@@ -80,7 +80,9 @@ struct ByteSearcher: Sendable {
             let a = raw.loadUnaligned(fromByteOffset: k &+ p1, as: SIMD16<UInt8>.self) | f1
             let b = raw.loadUnaligned(fromByteOffset: k &+ p2, as: SIMD16<UInt8>.self) | f2
             let hits = (a .== b1) .& (b .== b2)
-            if any(hits) {
+            // `any(_:)` is not specialised well; test the 16 mask bytes as two words instead.
+            let words = unsafeBitCast(hits, to: SIMD2<UInt64>.self)
+            if words[0] | words[1] != 0 {
                 for lane in 0..<16 where hits[lane] {
                     let position = k &+ lane
                     if position > last { return nil }

@@ -29,6 +29,7 @@ public struct LogQuery: Sendable, Equatable {
     ///   - context: lines around matches, `0...20`.
     ///   - includesHighlights: whether to compute highlights.
     ///   - regexBudget: time limit for regex matching.
+    // The default page (1, 20) is valid, so `try!` cannot trap.
     public init(
         filter: LogFilter = LogFilter(), pagination: LogPagination = .page(try! PageRequest(page: 1, perPage: 20)),
         context: Int = 0, includesHighlights: Bool = false, regexBudget: Duration = LogQuery.defaultRegexBudget

@@ -259,7 +259,7 @@ final class ExecutionLog: @unchecked Sendable {
     private func store(
         step: UInt16, name: String, _ bytes: UnsafeBufferPointer<UInt8>, isContinuation: Bool, flushAll: Bool, collect: Bool
     ) throws(LogStoreError) -> ([LogLine], Int, Pending) {
-        guard let base = bytes.baseAddress, bytes.count > 0 else { return ([], 0, Pending()) }
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return ([], 0, Pending(isContinuation: isContinuation)) }
         let n = bytes.count
         let maximum = LogStore.maximumLineBytes
         let (startLines, startBytes) = stateLock.withLock { (publishedLines, publishedBytes) }

@@ -53,11 +53,10 @@ struct IndexEntry: Equatable {
         flags = raw.load(fromByteOffset: 15, as: UInt8.self)
     }
 
+    @inline(__always)
     func append(to buffer: inout [UInt8]) {
-        withUnsafeBytes(of: UInt64(offset).littleEndian) { buffer.append(contentsOf: $0) }
-        withUnsafeBytes(of: UInt32(length).littleEndian) { buffer.append(contentsOf: $0) }
-        withUnsafeBytes(of: step.littleEndian) { buffer.append(contentsOf: $0) }
-        buffer.append(level)
-        buffer.append(flags)
+        // One 16-byte append: a tuple of these types is laid out without padding.
+        let record = (UInt64(offset).littleEndian, UInt32(length).littleEndian, step.littleEndian, level, flags)
+        withUnsafeBytes(of: record) { buffer.append(contentsOf: $0) }
     }
 }

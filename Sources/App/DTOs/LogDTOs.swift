@@ -1,0 +1,111 @@
+import Foundation
+import LogStore
+import PipewrightCore
+import Vapor
+
+/// One stored log line (SPEC §9).
+struct LogLineResponse: Content {
+    var seq: Int
+    var step: String
+    var ts: Date?
+    var level: String?
+    var text: String
+    /// UTF-16 `[start, end)` ranges over the ANSI-stripped text, with `highlight=true`.
+    var highlights: [[Int]]?
+    /// `true` for lines added by `context=N` around matches.
+    var context: Bool?
+    /// `true` when the line is a piece of a line longer than 1 MiB that continues on the next seq.
+    var continues: Bool?
+
+    init(_ line: LogLine, highlight: Bool) {
+        seq = line.seq
+        step = line.step
+        ts = line.timestamp
+        level = line.level?.rawValue
+        text = String(decoding: line.bytes, as: UTF8.self)
+        highlights = highlight && !line.isContext ? line.highlights.map { [$0.start, $0.end] } : nil
+        context = line.isContext ? true : nil
+        continues = line.continuesOnNextLine ? true : nil
+    }
+}
+
+/// `GET /api/executions/{id}/logs` response: page-based (`pagination`) or cursor-based (`next_after_seq`).
+struct LogLinesResponse: Content {
+    var items: [LogLineResponse]
+    var pagination: PageResponse<LogLineResponse>.Pagination?
+    var nextAfterSeq: Int?
+    /// Highest seq stored when the query ran (resume live streams after it).
+    var highestSeq: Int
+}
+
+/// `GET /api/executions/{id}/logs/stats` response (SPEC §9).
+struct LogStatsResponse: Content {
+    struct Step: Content {
+        var lines: Int
+        var bytes: Int64
+        var errors: Int
+        var warnings: Int
+        var durationS: Double?
+    }
+
+    struct FirstError: Content {
+        var seq: Int
+        var step: String
+        var text: String
+    }
+
+    var totalLines: Int
+    var bytes: Int64
+    var byLevel: [String: Int]
+    var bySteps: [String: Step]
+    var firstError: FirstError?
+    var firstTimestamp: Date?
+    var lastTimestamp: Date?
+    var timestampsFound: Int
+    var durationS: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case totalLines = "total_lines", bytes, byLevel = "by_level", bySteps = "by_step", firstError = "first_error"
+        case firstTimestamp = "first_timestamp", lastTimestamp = "last_timestamp", timestampsFound = "timestamps_found"
+        case durationS = "duration_s"
+    }
+
+    init(_ stats: LogStatistics) {
+        totalLines = stats.totalLines
+        bytes = stats.bytes
+        byLevel = Dictionary(uniqueKeysWithValues: LogLevel.allCases.map { ($0.rawValue, stats.byLevel[$0] ?? 0) })
+        bySteps = stats.bySteps.mapValues {
+            Step(lines: $0.lines, bytes: $0.bytes, errors: $0.errors, warnings: $0.warnings, durationS: $0.durationSeconds)
+        }
+        firstError = stats.firstError.map { FirstError(seq: $0.seq, step: $0.step, text: $0.text) }
+        firstTimestamp = stats.firstTimestamp
+        lastTimestamp = stats.lastTimestamp
+        timestampsFound = stats.timestampsFound
+        durationS = stats.durationSeconds
+    }
+}
+
+/// One execution in `GET /api/pipelines/{id}/logs` (the seed endpoint).
+struct PipelineLogEntry: Content {
+    var execution: ExecutionResponse
+    /// The last lines of the log (of `step_filter`'s step when given).
+    var excerpt: [LogLineResponse]
+    var totalLines: Int
+    var errors: Int
+}
+
+/// `GET /api/pipelines/{id}/logs` response: executions matching the filters plus a summary of all of them.
+struct PipelineLogsResponse: Content {
+    struct Summary: Content {
+        var total: Int
+        var byStatus: [String: Int]
+        var successRate: Double?
+        var averageDurationS: Double?
+        var lastSuccessAt: Date?
+        var lastFailureAt: Date?
+    }
+
+    var items: [PipelineLogEntry]
+    var pagination: PageResponse<PipelineLogEntry>.Pagination
+    var summary: Summary
+}

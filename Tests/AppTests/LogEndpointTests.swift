@@ -1,0 +1,185 @@
+import Fluent
+import Foundation
+import LogStore
+import Testing
+import Vapor
+import VaporTesting
+
+@testable import App
+
+/// Log endpoints (SPEC §9) over logs loaded through the admin ingestion path.
+@Suite struct LogEndpointTests {
+    /// A member pipeline with executions of the given statuses; returns (pipeline id, execution ids).
+    func seed(_ ctx: TestContext, statuses: [Execution.Status]) async throws -> (Int, [Int]) {
+        var ids: [Int] = []
+        for (path, payload) in [
+            ("api/connections", ["name": "acme", "workspace": "acme", "auth": ["type": "access_token", "token": "t0k3n"]]),
+            ("api/ssh-keys", ["name": "deploy", "key_type": "ed25519"]),
+            ("api/servers", ["host": "203.0.113.10", "username": "deploy"]),
+        ] as [(String, [String: Any])] {
+            try await ctx.app.testing().test(.POST, path, headers: .json(ctx.memberAuth), body: try jsonBody(payload)) { res async throws in
+                ids.append(try #require(try res.json()["id"] as? Int))
+            }
+        }
+        var pipelineID = 0
+        try await ctx.app.testing().test(.POST, "api/pipelines", headers: .json(ctx.memberAuth), body: try jsonBody([
+            "name": "web", "connection_id": ids[0], "repo_slug": "web",
+            "deploy": ["server_ids": [ids[2]], "ssh_key_id": ids[1], "deploy_path": "/srv/web"],
+        ])) { res async throws in pipelineID = try #require(try res.json()["id"] as? Int) }
+        var executions: [Int] = []
+        for (index, status) in statuses.enumerated() {
+            let execution = Execution()
+            execution.$owner.id = ctx.memberID
+            execution.$pipeline.id = pipelineID
+            execution.branch = "main"
+            execution.retry = true
+            execution.maxRetries = 3
+            execution.status = status
+            execution.stepsJSON = #"[{"name":"Build","status":"COMPLETED","uuid":"{s1}"}]"#
+            execution.triggerBy = "member"
+            execution.triggerAt = Date(timeIntervalSince1970: 1_700_000_000 + Double(index) * 3600)
+            execution.startedAt = execution.triggerAt
+            execution.finishedAt = status.isTerminal ? execution.triggerAt.addingTimeInterval(60) : nil
+            try await execution.create(on: ctx.app.db)
+            executions.append(try execution.requireID())
+        }
+        return (pipelineID, executions)
+    }
+
+    func ingest(_ ctx: TestContext, _ id: Int, step: String, _ text: String, finish: Bool = true) async throws {
+        try await ctx.app.testing().test(
+            .POST, "api/executions/\(id)/logs?step=\(step)&finish=\(finish)", headers: ctx.adminAuth, body: ByteBuffer(string: text)
+        ) { res async throws in #expect(res.status == .ok, "\(res.body.string)") }
+    }
+
+    @Test func seedStep4_failedExecutions_shapeAndTotals() async throws {
+        try await withTestApp { ctx in
+            let (pipelineID, ids) = try await seed(ctx, statuses: [.success, .failed, .failed, .success, .failed])
+            try await ingest(ctx, ids[1], step: "Build", "npm ci\nERROR build broke\n")
+            try await ctx.app.testing().test(.GET, "api/pipelines/\(pipelineID)/logs?status=FAILED&page=1&per_page=20", headers: ctx.memberAuth) { res async throws in
+                #expect(res.status == .ok)
+                let json = try res.json()
+                let items = try #require(json["items"] as? [[String: Any]])
+                #expect(items.count == 3)
+                #expect(items.allSatisfy { ($0["execution"] as? [String: Any])?["status"] as? String == "FAILED" })
+                let pagination = try #require(json["pagination"] as? [String: Any])
+                #expect(pagination["total"] as? Int == 3 && pagination["pages"] as? Int == 1 && pagination["per_page"] as? Int == 20)
+                let withLog = try #require(items.first { ($0["execution"] as? [String: Any])?["id"] as? Int == ids[1] })
+                #expect(withLog["errors"] as? Int == 1)
+                #expect((withLog["excerpt"] as? [[String: Any]])?.last?["text"] as? String == "ERROR build broke")
+                let summary = try #require(json["summary"] as? [String: Any])
+                #expect(summary["total"] as? Int == 3)
+                #expect((summary["by_status"] as? [String: Int])?["FAILED"] == 3)
+            }
+            try await ctx.app.testing().test(.GET, "api/pipelines/\(pipelineID)/logs", headers: ctx.memberAuth) { res async throws in
+                let summary = try #require(try res.json()["summary"] as? [String: Any])
+                #expect(summary["success_rate"] as? Double == 0.4)
+                #expect(summary["average_duration_s"] as? Double == 60)
+            }
+            for bad in ["status=NOPE", "page=0", "page=-1", "per_page=abc", "from_date=yesterday"] {
+                try await ctx.app.testing().test(.GET, "api/pipelines/\(pipelineID)/logs?\(bad)", headers: ctx.memberAuth) { res async throws in
+                    #expect(res.status == .badRequest, "\(bad)")
+                }
+            }
+        }
+    }
+
+    @Test func lines_filterHighlightAndCursor() async throws {
+        try await withTestApp { ctx in
+            let (_, ids) = try await seed(ctx, statuses: [.failed])
+            let id = ids[0]
+            let log = (1...250).map { $0 % 50 == 0 ? "\u{1B}[31mERROR\u{1B}[0m step \($0) failed ✗ 日本" : "INFO line \($0)" }.joined(separator: "\n") + "\n"
+            try await ingest(ctx, id, step: "Build", log)
+            try await ctx.app.testing().test(.GET, "api/executions/\(id)/logs?q=error&highlight=true", headers: ctx.memberAuth) { res async throws in
+                let json = try res.json()
+                let items = try #require(json["items"] as? [[String: Any]])
+                #expect(items.count == 5)
+                #expect((json["pagination"] as? [String: Any])?["total"] as? Int == 5)
+                #expect((items.first?["highlights"] as? [[Int]]) == [[0, 5]])
+                #expect(items.first?["level"] as? String == "ERROR")
+            }
+            try await ctx.app.testing().test(.GET, "api/executions/\(id)/logs?level=WARN&per_page=1000", headers: ctx.memberAuth) { res async throws in
+                let json = try res.json()
+                #expect((json["items"] as? [Any])?.count == 5)
+                #expect((json["pagination"] as? [String: Any])?["per_page"] as? Int == 100)
+            }
+            // Cursor walk: every line once, in order.
+            var seen: [Int] = []
+            var after = 0
+            for _ in 0..<20 {
+                var next: Int?
+                var count = 0
+                try await ctx.app.testing().test(.GET, "api/executions/\(id)/logs?after_seq=\(after)&per_page=40", headers: ctx.memberAuth) { res async throws in
+                    let json = try res.json()
+                    let items = (json["items"] as? [[String: Any]]) ?? []
+                    count = items.count
+                    seen += items.compactMap { $0["seq"] as? Int }
+                    next = json["next_after_seq"] as? Int
+                }
+                guard let next, count > 0 else { break }
+                after = next
+            }
+            #expect(seen == Array(1...250))
+            try await ctx.app.testing().test(.GET, "api/executions/\(id)/logs?q=(a&regex=true", headers: ctx.memberAuth) { res async throws in
+                #expect(res.status == .badRequest)
+                #expect(res.errorCode == "invalid_regex")
+            }
+        }
+    }
+
+    @Test func raw_isByteExact_andSupportsRange() async throws {
+        try await withTestApp { ctx in
+            let (_, ids) = try await seed(ctx, statuses: [.success])
+            let id = ids[0]
+            let log = "a 10%\ra 50%\ra 100%\n\u{1B}[32m✔ done\u{1B}[0m\n"
+            try await ingest(ctx, id, step: "Build", log)
+            try await ctx.app.testing().test(.GET, "api/executions/\(id)/logs/raw", headers: ctx.memberAuth) { res async throws in
+                #expect(res.status == .ok)
+                #expect(Array(res.body.readableBytesView) == Array(log.utf8))
+            }
+            try await ctx.app.testing().test(.GET, "api/executions/\(id)/logs/raw", headers: ["Authorization": "Bearer \(ctx.memberToken)", "Range": "bytes=2-4"]) { res async throws in
+                #expect(res.status == .partialContent)
+                #expect(res.body.string == "10%")
+                #expect(res.headers.first(name: .contentRange) == "bytes 2-4/\(log.utf8.count)")
+            }
+            try await ctx.app.testing().test(.GET, "api/executions/\(id)/logs/raw", headers: ["Authorization": "Bearer \(ctx.memberToken)", "Range": "bytes=9999-"]) { res async throws in
+                #expect(res.status == .rangeNotSatisfiable)
+            }
+            try await ctx.app.testing().test(.GET, "api/executions/\(id)/logs/stats", headers: ctx.memberAuth) { res async throws in
+                let json = try res.json()
+                #expect(json["total_lines"] as? Int == 2)
+                #expect(json["bytes"] as? Int == log.utf8.count)
+                #expect((json["by_step"] as? [String: Any])?["Build"] != nil)
+            }
+        }
+    }
+
+    @Test func ingestion_isAdminOnly_andOtherUsersLogsAre404() async throws {
+        try await withTestApp { ctx in
+            let (_, ids) = try await seed(ctx, statuses: [.success])
+            try await ctx.app.testing().test(.POST, "api/executions/\(ids[0])/logs?step=Build", headers: ctx.memberAuth, body: ByteBuffer(string: "x\n")) { res async throws in
+                #expect(res.status == .forbidden)
+            }
+            var otherToken = ""
+            let other = try await createUser(username: "other", password: "other-password-1", role: .member, app: ctx.app)
+            otherToken = try await TokenIssuer.issue(for: try other.requireID(), name: "t", expiresInDays: nil, now: Date(), on: ctx.app.db).token
+            for path in ["logs", "logs/raw", "logs/stats"] {
+                try await ctx.app.testing().test(.GET, "api/executions/\(ids[0])/\(path)", headers: ["Authorization": "Bearer \(otherToken)"]) { res async throws in
+                    #expect(res.status == .notFound)
+                }
+            }
+        }
+    }
+
+    @Test func retention_deletesOldFinishedLogs_neverActiveOnes() async throws {
+        try await withTestApp { ctx in
+            let (_, ids) = try await seed(ctx, statuses: [.success, .building])
+            for id in ids { try await ingest(ctx, id, step: "Build", "hello\n") }
+            // The first finished in 2023 (seed dates); the second is still running.
+            let deleted = try await LogRetention.prune(application: ctx.app, now: Date())
+            #expect(deleted == [ids[0]])
+            #expect(!ctx.app.services.logStore.hasLog(execution: ids[0]))
+            #expect(ctx.app.services.logStore.hasLog(execution: ids[1]))
+        }
+    }
+}
