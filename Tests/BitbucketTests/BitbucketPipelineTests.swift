@@ -1,3 +1,4 @@
+import PipewrightTesting
 import AsyncHTTPClient
 import Bitbucket
 import BitbucketFake

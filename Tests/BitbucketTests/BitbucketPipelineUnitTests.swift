@@ -1,4 +1,5 @@
 @testable import Bitbucket
+import PipewrightTesting
 import Foundation
 import PipewrightCore
 import Testing

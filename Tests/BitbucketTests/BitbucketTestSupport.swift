@@ -4,6 +4,7 @@ import BitbucketFake
 import Foundation
 import Logging
 import PipewrightCore
+import PipewrightTesting
 import Testing
 
 /// One HTTP client for every test in the process (never follows redirects).
@@ -84,32 +85,6 @@ final class StubTransport: BitbucketHTTPTransport, @unchecked Sendable {
             return sent.count - 1
         }
         return try answer(request, index)
-    }
-}
-
-/// A clock whose `sleep` returns at once, advancing `now` and recording the requested durations.
-final class ImmediateClock: Clock, @unchecked Sendable {
-    struct Instant: InstantProtocol {
-        var offset: Duration
-        func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
-        func duration(to other: Instant) -> Duration { other.offset - offset }
-        static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
-    }
-
-    private let lock = NSLock()
-    private var current = Instant(offset: .zero)
-    private var recorded: [Duration] = []
-
-    var now: Instant { lock.withLock { current } }
-    var minimumResolution: Duration { .nanoseconds(1) }
-    var sleeps: [Duration] { lock.withLock { recorded } }
-
-    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
-        try Task.checkCancellation()
-        lock.withLock {
-            recorded.append(current.duration(to: deadline))
-            if current < deadline { current = deadline }
-        }
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import PipewrightCore
+import PipewrightTesting
 import Testing
 
 @Suite struct RetryPolicyTests {
@@ -71,7 +72,7 @@ import Testing
     }
 
     @Test func retry_succeedsAfterTwoFailures_sleepingBetweenAttempts() async throws {
-        let clock = ManualSleepClock()
+        let clock = ImmediateClock()
         let policy = RetryPolicy(maxAttempts: 5, baseDelay: .seconds(1), cap: .seconds(60), jitter: .none)
         var attempts: [Int] = []
         let value = try await retry(policy: policy, clock: clock, classify: { (_: TestFailure) in .retry }) {
@@ -86,7 +87,7 @@ import Testing
     }
 
     @Test func retry_nonRetryableFailure_stopsAtOnce() async {
-        let clock = ManualSleepClock()
+        let clock = ImmediateClock()
         let policy = RetryPolicy(maxAttempts: 5, cap: .seconds(60))
         var attempts = 0
         await #expect(throws: TestFailure(id: 1)) {
@@ -101,7 +102,7 @@ import Testing
     }
 
     @Test func retry_exhaustsAttempts_rethrowsLastFailure() async {
-        let clock = ManualSleepClock()
+        let clock = ImmediateClock()
         let policy = RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(100), cap: .seconds(1))
         var reported: [Int] = []
         await #expect(throws: TestFailure(id: 4)) {
@@ -118,7 +119,7 @@ import Testing
     }
 
     @Test func retry_honoursRetryAfterFromClassifier() async throws {
-        let clock = ManualSleepClock()
+        let clock = ImmediateClock()
         let policy = RetryPolicy(maxAttempts: 2, baseDelay: .seconds(1), cap: .seconds(2))
         _ = try await retry(policy: policy, clock: clock, classify: { (_: TestFailure) in .retry(retryAfter: .seconds(30)) }) {
             (attempt: Int) async throws(TestFailure) -> Int in
@@ -144,28 +145,3 @@ private struct SplitMix64: RandomNumberGenerator {
     }
 }
 
-/// A clock whose `sleep` returns at once, advancing `now` and recording the requested durations.
-private final class ManualSleepClock: Clock, @unchecked Sendable {
-    struct Instant: InstantProtocol {
-        var offset: Duration
-        func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
-        func duration(to other: Instant) -> Duration { other.offset - offset }
-        static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
-    }
-
-    private let lock = NSLock()
-    private var current = Instant(offset: .zero)
-    private var recorded: [Duration] = []
-
-    var now: Instant { lock.withLock { current } }
-    var minimumResolution: Duration { .nanoseconds(1) }
-    var sleeps: [Duration] { lock.withLock { recorded } }
-
-    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
-        try Task.checkCancellation()
-        lock.withLock {
-            recorded.append(current.duration(to: deadline))
-            if current < deadline { current = deadline }
-        }
-    }
-}
