@@ -248,4 +248,31 @@ import VaporTesting
             }
         }
     }
+
+    @Test func createPR_invalidDestination_is400_beforeAnyBitbucketCall() async throws {
+        try await withPipeline { ctx, fake, id in
+            await fake.clearRequests()
+            let json = try await createPR(ctx, id, ["destination_branch": "x y"], status: .badRequest)
+            #expect((json["error"] as? [String: Any])?["code"] as? String == "invalid_field")
+            #expect(await fake.requests().isEmpty)
+        }
+    }
+
+    @Test func unreachableBitbucket_failsFast_withBitbucketUnreachable() async throws {
+        // Nothing listens on port 9: connection refused must not be re-dialled until a timeout.
+        try await withTestApp { ctx in
+            var connectionID = 0
+            try await ctx.app.testing().test(.POST, "api/connections", headers: .json(ctx.memberAuth), body: try jsonBody([
+                "name": "x", "workspace": "acme", "auth": ["type": "access_token", "token": "t0k3n-unreachable"],
+            ])) { res async throws in connectionID = try #require(try res.json()["id"] as? Int) }
+            let started = ContinuousClock.now
+            try await ctx.app.testing().test(.POST, "api/connections/\(connectionID)/verify", headers: ctx.memberAuth) { res async throws in
+                let json = try res.json()
+                #expect(json["ok"] as? Bool == false)
+                #expect((json["error"] as? [String: Any])?["code"] as? String == "bitbucket_unreachable")
+                #expect(!res.body.string.contains("t0k3n-unreachable"))
+            }
+            #expect(ContinuousClock.now - started < .seconds(40))
+        }
+    }
 }

@@ -294,4 +294,24 @@ import VaporTesting
             }
         }
     }
+
+    @Test func concurrentIdenticalTriggers_withoutKey_oneExecution_andKeyReuseWithOtherBodyIs422() async throws {
+        try await withSetup { setup in
+            // Keep the first execution TRIGGERING (Bitbucket answers 500) while the duplicates arrive.
+            await setup.fake.failNextTriggers(1000, with: .serverError)
+            let ids = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<15 { group.addTask { try await trigger(setup, ["branch": "main", "max_retries": 10]) } }
+                return try await group.reduce(into: Set<Int>()) { $0.insert($1) }
+            }
+            #expect(ids.count == 1)
+            _ = try await trigger(setup, ["branch": "release"], key: "k1")
+            var headers = HTTPHeaders.json(setup.ctx.memberAuth)
+            headers.add(name: "Idempotency-Key", value: "k1")
+            try await setup.ctx.app.testing().test(
+                .POST, "api/pipelines/\(setup.pipelineID)/trigger", headers: headers, body: try jsonBody(["branch": "other"])
+            ) { res async throws in
+                #expect(res.status == .unprocessableEntity)
+            }
+        }
+    }
 }

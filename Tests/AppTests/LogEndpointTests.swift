@@ -145,6 +145,17 @@ import VaporTesting
             try await ctx.app.testing().test(.GET, "api/executions/\(id)/logs/raw", headers: ["Authorization": "Bearer \(ctx.memberToken)", "Range": "bytes=9999-"]) { res async throws in
                 #expect(res.status == .rangeNotSatisfiable)
             }
+            // Unusable Range headers are ignored (RFC 9110): the whole log.
+            for header in ["bytes=5-2", "bytes=0-0,5-9", "items=0-5"] {
+                try await ctx.app.testing().test(.GET, "api/executions/\(id)/logs/raw", headers: ["Authorization": "Bearer \(ctx.memberToken)", "Range": header]) { res async throws in
+                    #expect(res.status == .ok, "\(header)")
+                    #expect(Array(res.body.readableBytesView) == Array(log.utf8))
+                }
+            }
+            try await ctx.app.testing().test(.GET, "api/executions/\(id)/logs/raw?step=nosuch", headers: ctx.memberAuth) { res async throws in
+                #expect(res.status == .ok)
+                #expect(res.body.readableBytes == 0)
+            }
             try await ctx.app.testing().test(.GET, "api/executions/\(id)/logs/stats", headers: ctx.memberAuth) { res async throws in
                 let json = try res.json()
                 #expect(json["total_lines"] as? Int == 2)

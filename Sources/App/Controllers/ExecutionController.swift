@@ -29,7 +29,12 @@ struct ExecutionController: RouteCollection {
             ? try req.content.decode(TriggerPipelineRequest.self) : TriggerPipelineRequest()
         let key = try Self.idempotencyKey(req)
         let plan = try Self.validate(body, pipeline: pipeline)
-        let execution = try await createOrReuse(plan: plan, key: key, pipeline: pipeline, user: user, db: req.db)
+        // Identical triggers of one pipeline are decided one after another, so a concurrent duplicate sees
+        // the first one's execution (with or without Idempotency-Key).
+        let db = req.db
+        let execution = try await services.locks.serialized("trigger:\(try pipeline.requireID())") {
+            try await createOrReuse(plan: plan, key: key, pipeline: pipeline, user: user, db: db)
+        }
         if execution.created {
             await req.application.executionSupervisor.startTrigger(executionID: try execution.record.requireID())
             req.logger.info("pipeline triggered", metadata: [
@@ -171,6 +176,12 @@ struct ExecutionController: RouteCollection {
     {
         let pipelineID = try pipeline.requireID()
         if let existing = try await Self.existing(pipelineID: pipelineID, key: key, plan: plan, on: db) {
+            // The commit may have been filled in from Bitbucket since; only a different requested one conflicts.
+            let sameCommit = plan.commit == nil || existing.commit == nil || existing.commit == plan.commit
+            guard existing.branch == plan.branch, existing.pattern == plan.pattern, sameCommit else {
+                throw AppError.unprocessable(
+                    "Idempotency-Key", reason: "was already used for a different trigger (execution \(existing.id ?? 0))")
+            }
             return (existing, false)
         }
         let execution = Execution()

@@ -65,19 +65,31 @@ struct LogController: RouteCollection {
         guard services.logStore.hasLog(execution: id) else {
             return Response(status: .ok, headers: headers, body: .init(string: ""))
         }
-        var range: LogByteRange?
-        if let header = req.headers.first(name: .range) {
-            guard let parsed = Self.parseRange(header) else {
-                throw AppError.invalidField("Range", reason: "use bytes=FIRST-LAST, bytes=FIRST- or bytes=-SUFFIX")
-            }
-            range = parsed
-        }
-        let bytes: LogRawBytes
-        do {
-            bytes = try services.logStore.rawBytes(execution: id, step: step, range: range)
-        } catch LogStoreError.invalidRange(let length) {
+        // RFC 9110 §14.2: a Range header the server cannot use is ignored (full 200 response).
+        let range = req.headers.first(name: .range).flatMap(Self.parseRange)
+        if req.headers.first(name: .range) == "bytes=-0" {
+            let length = (try? services.logStore.stats(execution: id).bytes) ?? 0
             headers.replaceOrAdd(name: .contentRange, value: "bytes */\(length)")
             return Response(status: .rangeNotSatisfiable, headers: headers)
+        }
+        if let step, (try? services.logStore.stats(execution: id).bySteps[step]) == nil {
+            return Response(status: .ok, headers: headers, body: .init(string: ""))
+        }
+        let outcome: Result<LogRawBytes, LogStoreError>
+        do {
+            outcome = .success(try services.logStore.rawBytes(execution: id, step: step, range: range))
+        } catch {
+            outcome = .failure(error)
+        }
+        let bytes: LogRawBytes
+        switch outcome {
+        case .success(let value):
+            bytes = value
+        case .failure(.invalidRange(let length)):
+            headers.replaceOrAdd(name: .contentRange, value: "bytes */\(length)")
+            return Response(status: .rangeNotSatisfiable, headers: headers)
+        case .failure(let error):
+            throw error
         }
         let status: HTTPResponseStatus = range == nil ? .ok : .partialContent
         if range != nil, !bytes.range.isEmpty {

@@ -69,6 +69,14 @@ struct PipelineController: RouteCollection {
         let pipeline = try await Self.find(req)
         let body = try req.content.decode(UpdatePipelineRequest.self)
         if let name = body.name { pipeline.name = try Validation.name(name, field: "name") }
+        if let connectionID = body.connectionId {
+            let connection = try await Self.connection(connectionID, for: try req.requireUser(), on: req.db)
+            guard connection.$owner.id == pipeline.$owner.id else {
+                throw AppError.unprocessable("connection_id", reason: "must belong to the pipeline's owner")
+            }
+            pipeline.$connection.id = connectionID
+            pipeline.stackJSON = nil
+        }
         if let slug = body.repoSlug { pipeline.repoSlug = try Validation.slug(slug, field: "repo_slug") }
         if let workspace = body.workspace { pipeline.workspace = try Validation.slug(workspace, field: "workspace") }
         if let branch = body.branch { pipeline.branch = try Validation.branch(branch, field: "branch") }

@@ -42,6 +42,7 @@ struct CreatePipelineRequest: Content {
 /// `PUT /api/pipelines/{id}` body: any field given replaces the stored one.
 struct UpdatePipelineRequest: Content {
     var name: String?
+    var connectionId: Int?
     var repoSlug: String?
     var workspace: String?
     var branch: String?

@@ -79,10 +79,10 @@ struct PipelineWorkshop {
         guard !message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, message.count <= 5000 else {
             throw AppError.invalidField("commit_message", reason: "must be 1-5000 characters")
         }
+        let requestedDestination = try request.destinationBranch.map { try Validation.branch($0, field: "destination_branch") }
         let client = try await client(for: pipeline)
         let repository = try await client.repository(workspace: pipeline.workspace, slug: pipeline.repoSlug)
-        let destination = try request.destinationBranch.map { try Validation.branch($0, field: "destination_branch") }
-            ?? repository.mainBranch ?? pipeline.branch
+        let destination = requestedDestination ?? repository.mainBranch ?? pipeline.branch
         guard destination != source else {
             throw AppError.invalidField("branch", reason: "must differ from the destination branch")
         }

@@ -32,6 +32,9 @@ public struct AsyncHTTPClientTransport: BitbucketHTTPTransport {
     public static func makeHTTPClient(connectTimeout: Duration = .seconds(10)) -> HTTPClient {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
         configuration.timeout.connect = .nanoseconds(TimeAmountConversion.of(connectTimeout))
+        // A refused connection fails at once (AHC would otherwise re-dial until the connect timeout);
+        // the client's own RetryPolicy decides whether to try again.
+        configuration.connectionPool.retryConnectionEstablishment = false
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 
