@@ -32,7 +32,7 @@ struct ExecutionController: RouteCollection {
         // Identical triggers of one pipeline are decided one after another, so a concurrent duplicate sees
         // the first one's execution (with or without Idempotency-Key).
         let db = req.db
-        let execution = try await services.locks.serialized("trigger:\(try pipeline.requireID())") {
+        let execution = try await services.queues.serialized("trigger:\(try pipeline.requireID())") {
             try await createOrReuse(plan: plan, key: key, pipeline: pipeline, user: user, db: db)
         }
         if execution.created {

@@ -34,6 +34,8 @@ public struct AppServices: Sendable {
     var triggerLookupSkew: Duration = .seconds(30)
     /// Fail-fast per-resource locks for state-changing operations.
     var locks = OperationLocks()
+    /// Serial queues for decisions that must see each other (identical triggers).
+    var queues = SerialQueues()
     /// bcrypt cost for password hashes (12 in production; tests lower it).
     var passwordHashCost: Int
     /// A hash of a random string, verified against on unknown usernames so timing reveals nothing.

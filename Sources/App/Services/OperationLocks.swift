@@ -8,23 +8,6 @@ import Foundation
 /// PostgreSQL the database constraints remain the last line of defence.
 actor OperationLocks {
     private var held: Set<String> = []
-    private var queues: [String: Task<Void, Never>] = [:]
-
-    /// Runs `body` after every earlier `serialized` call with the same `name` has finished (waits, never
-    /// fails): used where concurrent identical requests must see each other's result.
-    func serialized<T: Sendable>(_ name: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        let previous = queues[name]
-        let work = Task<Result<T, any Error>, Never> {
-            await previous?.value
-            do { return .success(try await body()) } catch { return .failure(error) }
-        }
-        let tail = Task<Void, Never> { _ = await work.value }
-        queues[name] = tail
-        let result = await work.value
-        if queues[name] == tail { queues[name] = nil }
-        return try result.get()
-    }
-
     /// Runs `body` holding `name`.
     ///
     /// - Throws: `AppError.operationInProgress` when `name` is already held; whatever `body` throws.
@@ -38,5 +21,25 @@ actor OperationLocks {
             held.remove(name)
             throw error
         }
+    }
+}
+
+/// Named serial queues: `serialized(name)` bodies with the same name run one after another (waiting,
+/// never failing), so concurrent identical requests see each other's result (e.g. duplicate triggers).
+actor SerialQueues {
+    private var tails: [String: Task<Void, Never>] = [:]
+
+    /// Runs `body` after every earlier call with the same `name` has finished.
+    func serialized<T: Sendable>(_ name: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let previous = tails[name]
+        let work = Task<Result<T, any Error>, Never> {
+            await previous?.value
+            do { return .success(try await body()) } catch { return .failure(error) }
+        }
+        let tail = Task<Void, Never> { _ = await work.value }
+        tails[name] = tail
+        let result = await work.value
+        if tails[name] == tail { tails[name] = nil }
+        return try result.get()
     }
 }
