@@ -89,7 +89,8 @@ struct ExecutionMonitor {
         if status != previous {
             await publish(.status(
                 executionID: executionID, pipelineID: pipeline.id ?? 0, status: status.rawValue,
-                previous: previous.rawValue, changedSteps: changed, seq: 0))
+                previous: previous.rawValue, changedSteps: changed,
+                seq: (try? services.logStore.highestSeq(execution: executionID)) ?? 0))
         }
         return status.isTerminal ? .finished : .running
     }
