@@ -1,0 +1,26 @@
+# The verbs developers and CI share (STYLE §4). `make test` is what CI runs.
+.PHONY: build test test-fast run migrate format lint bench
+
+build:
+	swift build --disable-automatic-resolution
+
+test:
+	scripts/test
+
+test-fast:
+	swift test --disable-automatic-resolution --no-parallel --filter 'PipewrightCoreTests|SSHKeysTests|BitbucketTests|PipelineConfigTests|LogStoreTests'
+
+run:
+	swift run pipewright serve
+
+migrate:
+	swift run pipewright migrate --yes
+
+format:
+	swift format --in-place --recursive Sources Tests Package.swift
+
+lint:
+	swift format lint --recursive Sources Tests Package.swift
+
+bench:
+	swift build -c release && swift run -c release pipewright-bench keys && swift run -c release pipewright-bench logs 100
