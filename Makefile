@@ -2,13 +2,13 @@
 .PHONY: build test test-fast run migrate format lint bench
 
 build:
-	swift build --disable-automatic-resolution
+	swift build
 
 test:
 	scripts/test
 
 test-fast:
-	swift test --disable-automatic-resolution --no-parallel --filter 'PipewrightCoreTests|SSHKeysTests|BitbucketTests|PipelineConfigTests|LogStoreTests'
+	swift test --no-parallel --filter 'PipewrightCoreTests|SSHKeysTests|BitbucketTests|PipelineConfigTests|LogStoreTests'
 
 run:
 	swift run pipewright serve
