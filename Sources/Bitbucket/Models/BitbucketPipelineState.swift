@@ -38,45 +38,8 @@ public enum BitbucketPipelineState: Sendable, Equatable, Hashable, Decodable, Cu
         }
     }
 
-    /// Outcome of a `COMPLETED` pipeline (`state.result.name`).
-    public enum Result: Sendable, Equatable, Hashable {
-        /// `SUCCESSFUL`.
-        case successful
-        /// `FAILED`: a step's script failed.
-        case failed
-        /// `ERROR`: Bitbucket could not run it (e.g. invalid `bitbucket-pipelines.yml`).
-        case error
-        /// `STOPPED` by a user or the API.
-        case stopped
-        /// `EXPIRED`.
-        case expired
-        /// Any other result name (or `""` when `result` is missing), kept raw.
-        case unknown(String)
-
-        /// Parses an upper- or lower-case result name.
-        public init(name: String) {
-            switch name.uppercased() {
-            case "SUCCESSFUL": self = .successful
-            case "FAILED": self = .failed
-            case "ERROR": self = .error
-            case "STOPPED": self = .stopped
-            case "EXPIRED": self = .expired
-            default: self = .unknown(name)
-            }
-        }
-
-        /// The API's upper-case name (`SUCCESSFUL`, `FAILED`, …, or the raw unknown value).
-        public var name: String {
-            switch self {
-            case .successful: "SUCCESSFUL"
-            case .failed: "FAILED"
-            case .error: "ERROR"
-            case .stopped: "STOPPED"
-            case .expired: "EXPIRED"
-            case .unknown(let raw): raw
-            }
-        }
-    }
+    /// Outcome of a `COMPLETED` pipeline (`state.result.name`); shared with steps.
+    public typealias Result = BitbucketRunResult
 
     /// `PENDING`: queued, no step has started.
     case pending

@@ -6,49 +6,8 @@
 ///
 /// https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pipelines/#api-repositories-workspace-repo-slug-pipelines-pipeline-uuid-steps-get
 public enum BitbucketPipelineStepState: Sendable, Equatable, Hashable, Decodable, CustomStringConvertible {
-    /// Outcome of a `COMPLETED` step (`state.result.name`).
-    public enum Result: Sendable, Equatable, Hashable {
-        /// `SUCCESSFUL`.
-        case successful
-        /// `FAILED`.
-        case failed
-        /// `ERROR`.
-        case error
-        /// `STOPPED`.
-        case stopped
-        /// `NOT_RUN`: skipped (an earlier step failed, or a manual step was never run).
-        case notRun
-        /// `EXPIRED`.
-        case expired
-        /// Any other result name (or `""` when `result` is missing), kept raw.
-        case unknown(String)
-
-        /// Parses an upper- or lower-case result name.
-        public init(name: String) {
-            switch name.uppercased() {
-            case "SUCCESSFUL": self = .successful
-            case "FAILED": self = .failed
-            case "ERROR": self = .error
-            case "STOPPED": self = .stopped
-            case "NOT_RUN": self = .notRun
-            case "EXPIRED": self = .expired
-            default: self = .unknown(name)
-            }
-        }
-
-        /// The API's upper-case name.
-        public var name: String {
-            switch self {
-            case .successful: "SUCCESSFUL"
-            case .failed: "FAILED"
-            case .error: "ERROR"
-            case .stopped: "STOPPED"
-            case .notRun: "NOT_RUN"
-            case .expired: "EXPIRED"
-            case .unknown(let raw): raw
-            }
-        }
-    }
+    /// Outcome of a `COMPLETED` step (`state.result.name`); shared with pipelines.
+    public typealias Result = BitbucketRunResult
 
     /// `PENDING`: not started (includes the `paused`/`halted` pending sub-stages).
     case pending
