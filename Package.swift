@@ -82,6 +82,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        /// Transport-independent realtime: event payloads, the per-execution hub with snapshot + resume,
+        /// Engine.IO v4 / Socket.IO v5 codecs.
+        .target(
+            name: "Realtime",
+            dependencies: ["PipewrightCore"],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: - Vapor adapter
         .target(
             name: "App",
@@ -91,6 +99,7 @@ let package = Package(
                 "Bitbucket",
                 "PipelineConfig",
                 "LogStore",
+                "Realtime",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
@@ -135,6 +144,11 @@ let package = Package(
         .testTarget(
             name: "LogStoreTests",
             dependencies: ["LogStore", "PipewrightCore"],
+            swiftSettings: testSwiftSettings
+        ),
+        .testTarget(
+            name: "RealtimeTests",
+            dependencies: ["Realtime", "PipewrightCore"],
             swiftSettings: testSwiftSettings
         ),
         .testTarget(
