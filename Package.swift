@@ -170,6 +170,7 @@ let package = Package(
             name: "AppTests",
             dependencies: [
                 "App",
+                "Realtime",
                 "PipewrightTesting",
                 "BitbucketFake",
                 .product(name: "VaporTesting", package: "vapor"),

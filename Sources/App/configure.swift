@@ -3,6 +3,7 @@ import FluentPostgresDriver
 import FluentSQLiteDriver
 import Foundation
 import PipewrightCore
+import Realtime
 import SSHKeys
 import Vapor
 
@@ -79,10 +80,14 @@ public func configure(
     app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
     app.middleware.use(APIErrorMiddleware())
 
-    app.executionEvents = ExecutionEventBus()
+    app.executionEvents = ExecutionEventHub()
     app.executionSupervisor = ExecutionSupervisor(application: app)
     app.lifecycle.use(ExecutionSupervisorLifecycle())
     app.lifecycle.use(LogRetentionLifecycle())
+    // Registered last so it shuts down first (Vapor runs shutdown handlers in reverse): clients are
+    // disconnected before the monitors stop.
+    app.realtimeConnections = RealtimeConnections()
+    app.lifecycle.use(RealtimeLifecycle())
 
     try routes(app)
 
