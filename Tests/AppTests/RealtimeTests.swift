@@ -2,6 +2,7 @@ import Fluent
 import Foundation
 import LogStore
 import Realtime
+import SSHKeys
 import Testing
 import Vapor
 import VaporTesting
@@ -283,6 +284,104 @@ import VaporTesting
                 ])
                 let after = try await second.finish()
                 #expect(before.lineSeqs.filter { $0 <= lastSeq } + after.lineSeqs == Array(1...90))
+            }
+        }
+    }
+
+    // MARK: - Monitor-driven events
+
+    @Test func monitor_finalStatusAndEveryLine_reachTheViewer_andTheStoredLogIsComplete() async throws {
+        let triggers = ExecutionTriggerTests()
+        try await triggers.withSetup { setup in
+            let id = try await triggers.trigger(setup)
+            let pending = try await triggers.waitFor(setup, id) { ($0["bitbucket"] as? [String: Any]) != nil }
+            let uuid = try #require((pending["bitbucket"] as? [String: Any])?["uuid"] as? String)
+            try await withRunningServer(setup.ctx) { url in
+                let viewer = try PythonRealtimeClient([
+                    "socketio", "--url", url.absoluteString, "--token", setup.ctx.memberToken, "--execution", "\(id)",
+                    "--until-status", "SUCCESS,FAILED,STOPPED,ERROR", "--timeout", "25",
+                ])
+                try await waitForSubscribers(setup.ctx, id)
+                _ = await setup.fake.advancePipeline(uuid)  // Build running
+                for chunk in 0..<5 {
+                    _ = await setup.fake.appendLog(
+                        pipeline: uuid, step: 0, text: (1...20).map { "build \(chunk * 20 + $0)\n" }.joined())
+                    try await Task.sleep(for: .milliseconds(60))
+                }
+                _ = await setup.fake.runPipelineToCompletion(uuid)
+                let seen = try await viewer.finish()
+                let statuses = seen.events.filter { $0.0 == "pipeline_status" }.compactMap { $0.1["status"] as? String }
+                #expect(statuses.last == "SUCCESS")
+                #expect(Set(statuses).count == statuses.count, "a status was delivered twice: \(statuses)")
+                let final = try #require(seen.events.last { $0.0 == "pipeline_status" }?.1)
+                #expect(final["previous_status"] is String)
+                let stored = try storedTexts(setup.ctx, id)
+                #expect(seen.lineTexts == stored)
+                #expect(seen.lineSeqs == Array(1...stored.count))
+                #expect(stored.contains("build 100") && stored.contains("deploying"))
+                // The final status carries the highest stored seq.
+                #expect(final["seq"] as? Int == stored.count)
+            }
+        }
+    }
+
+    @Test func monitor_logTimeout_reachesTheViewer() async throws {
+        let triggers = ExecutionTriggerTests()
+        try await triggers.withSetup(monitorTimeout: .milliseconds(1500)) { setup in
+            let id = try await triggers.trigger(setup)
+            _ = try await triggers.waitFor(setup, id) { ($0["bitbucket"] as? [String: Any]) != nil }
+            try await withRunningServer(setup.ctx) { url in
+                let viewer = try PythonRealtimeClient([
+                    "socketio", "--url", url.absoluteString, "--token", setup.ctx.memberToken, "--execution", "\(id)",
+                    "--until-status", "log_timeout", "--timeout", "15",
+                ])
+                let seen = try await viewer.finish()
+                let timeout = try #require(seen.events.first { $0.0 == "log_timeout" }?.1)
+                #expect(timeout["execution_id"] as? Int == id)
+                #expect(timeout["after_s"] as? Double == 1.5)
+            }
+        }
+    }
+
+    // MARK: - Restart
+
+    @Test func serviceRestart_clientsReconnectAndResumeWithoutLoss() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pw-restart-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let masterKey = MasterKey.generate()
+        let persistent: (inout PipewrightConfiguration) -> Void = {
+            $0.dataDirectory = directory
+            $0.database = .sqlite(path: directory + "/pipewright.sqlite")
+        }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var port = 0
+        var executionID = 0
+        var client: PythonRealtimeClient?
+        try await withTestApp(masterKey: masterKey, configure: persistent) { ctx in
+            let (_, ids) = try await logs.seed(ctx, statuses: [.building])
+            executionID = ids[0]
+            try await logs.ingest(ctx, executionID, step: "Build", lines(1...30), finish: false)
+            try await withRunningServer(ctx) { url in
+                port = url.port ?? 0
+                client = try PythonRealtimeClient([
+                    "socketio", "--url", url.absoluteString, "--token", ctx.memberToken, "--execution", "\(executionID)",
+                    "--reconnect", "--until-seq", "100", "--timeout", "30",
+                ])
+                try await waitForSubscribers(ctx, executionID)
+                try await logs.ingest(ctx, executionID, step: "Build", lines(31...50), finish: false)
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+        // Lines stored while the service is down are replayed after the reconnect.
+        try await withTestApp(masterKey: masterKey, configure: persistent) { ctx in
+            try await logs.ingest(ctx, executionID, step: "Build", lines(51...70), finish: false)
+            try await withRunningServer(ctx, port: port) { _ in
+                try await waitForSubscribers(ctx, executionID)
+                try await logs.ingest(ctx, executionID, step: "Build", lines(71...100), finish: true)
+                let seen = try await #require(client).finish()
+                #expect(seen.records("connected").count >= 2, "the client did not reconnect")
+                #expect(seen.lineSeqs == Array(1...100), "lines lost or repeated across the restart")
+                #expect(seen.lineTexts == (try storedTexts(ctx, executionID)))
             }
         }
     }

@@ -11,12 +11,19 @@ func withRunningServer<T>(_ ctx: TestContext, port: Int = 0, _ body: (URL) async
     do {
         let bound = try #require(ctx.app.http.server.shared.localAddress?.port)
         let result = try await body(URL(string: "http://127.0.0.1:\(bound)")!)
-        await ctx.app.server.shutdown()
+        await stop(ctx)
         return result
     } catch {
-        await ctx.app.server.shutdown()
+        await stop(ctx)
         throw error
     }
+}
+
+/// Stops the server the way a graceful shutdown does: realtime connections first (they would keep
+/// the server's quiescing waiting), then the listener.
+private func stop(_ ctx: TestContext) async {
+    await ctx.app.realtimeConnections.closeAll()
+    await ctx.app.server.shutdown()
 }
 
 /// The Python test interpreter with python-socketio installed: `$PIPEWRIGHT_TEST_PYTHON`, else the
