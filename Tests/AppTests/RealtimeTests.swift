@@ -207,6 +207,36 @@ import VaporTesting
         }
     }
 
+    @Test func socketIO_sessionCookieOrBearerHeaderAuthenticate_theAuthTokenWinsOverThem() async throws {
+        try await withTestApp { ctx in
+            let (_, ids) = try await logs.seed(ctx, statuses: [.building])
+            try await logs.ingest(ctx, ids[0], step: "Build", lines(1...3), finish: false)
+            var cookie = ""
+            try await ctx.app.testing().test(
+                .POST, "api/auth/login", headers: .json([:]),
+                body: try jsonBody(["username": "member", "password": "member-password-1"])
+            ) { res async throws in
+                cookie = String((res.headers.first(name: .setCookie) ?? "").split(separator: ";")[0])
+            }
+            try await withRunningServer(ctx) { url in
+                let byCookie = try PythonRealtimeClient([
+                    "socketio", "--url", url.absoluteString, "--cookie", cookie, "--execution", "\(ids[0])", "--until-seq", "3",
+                ])
+                let byHeader = try PythonRealtimeClient([
+                    "socketio", "--url", url.absoluteString, "--header-token", ctx.memberToken, "--execution", "\(ids[0])",
+                    "--until-seq", "3",
+                ])
+                // An explicit but wrong token in CONNECT is refused even with a valid cookie.
+                let wrongToken = try PythonRealtimeClient([
+                    "socketio", "--url", url.absoluteString, "--cookie", cookie, "--token", "pw_wrong", "--timeout", "3",
+                ])
+                #expect(try await byCookie.finish().lineSeqs == [1, 2, 3])
+                #expect(try await byHeader.finish().lineSeqs == [1, 2, 3])
+                #expect(try await wrongToken.finish().records("connect_error").count == 1)
+            }
+        }
+    }
+
     // MARK: - SSE and plain WebSocket
 
     @Test func sse_lastEventIDResume_unionIsTheStoredLog_andProxyHeaders() async throws {

@@ -75,6 +75,8 @@ def run_socketio(args):
     tracker = Tracker(args)
     client = socketio.Client(reconnection=args.reconnect, reconnection_delay=0.2, reconnection_delay_max=0.5)
     headers = {"Authorization": "Bearer " + args.header_token} if args.header_token else {}
+    if args.cookie:
+        headers["Cookie"] = args.cookie
 
     @client.event
     def connect_error(data):
@@ -221,6 +223,7 @@ def main():
     parser.add_argument("--url", required=True)
     parser.add_argument("--token")
     parser.add_argument("--header-token")
+    parser.add_argument("--cookie", help="Cookie header for the upgrade request (session cookie auth)")
     parser.add_argument("--execution", type=int)
     parser.add_argument("--pipeline", type=int)
     parser.add_argument("--after-seq", type=int, default=0)
