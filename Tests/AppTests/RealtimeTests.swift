@@ -237,6 +237,31 @@ import VaporTesting
         }
     }
 
+    @Test func session_capsSubscriptionsPerConnection_andUnsubscribeFreesThem() async throws {
+        try await withTestApp { ctx in
+            let limit = RealtimeSession.maximumSubscriptions
+            let (_, ids) = try await logs.seed(ctx, statuses: Array(repeating: .building, count: limit + 1))
+            let user = AuthenticatedUser(id: ctx.memberID, username: "member", role: .member, method: .bearerToken(id: 0))
+            let session = RealtimeSession(application: ctx.app, user: user) { _ in }
+            let acks = AckBox()
+            for id in ids {
+                await session.handle(event: "subscribe_pipeline_status", argument: .object(["execution_id": .int(id)])) {
+                    acks.append($0)
+                }
+            }
+            #expect(acks.all.prefix(limit).allSatisfy { $0.contains("\"ok\":true") })
+            #expect(acks.all.last?.contains("\"code\":\"invalid_request\"") == true)
+            #expect(await session.subscriptionCount == limit)
+            await session.handle(event: "unsubscribe", argument: .object(["execution_id": .int(ids[0])])) { acks.append($0) }
+            await session.handle(event: "subscribe_pipeline_status", argument: .object(["execution_id": .int(ids[limit])])) {
+                acks.append($0)
+            }
+            #expect(acks.all.last?.contains("\"ok\":true") == true)
+            await session.close()
+            #expect(await session.subscriptionCount == 0)
+        }
+    }
+
     // MARK: - SSE and plain WebSocket
 
     @Test func sse_lastEventIDResume_unionIsTheStoredLog_andProxyHeaders() async throws {
@@ -415,6 +440,14 @@ import VaporTesting
             }
         }
     }
+}
+
+/// Collects ack payloads.
+final class AckBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    func append(_ item: String) { lock.withLock { items.append(item) } }
+    var all: [String] { lock.withLock { items } }
 }
 
 /// Cursor queries for reading a whole stored log in tests.

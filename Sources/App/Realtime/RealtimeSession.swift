@@ -21,6 +21,7 @@ actor RealtimeSession {
     let user: AuthenticatedUser
     private let emit: Emit
     private var feeds: [RealtimeTopic: Task<Void, Never>] = [:]
+    private var feedIDs: [RealtimeTopic: UUID] = [:]
 
     init(application: Application, user: AuthenticatedUser, emit: @escaping Emit) {
         self.application = application
@@ -55,7 +56,11 @@ actor RealtimeSession {
     func close() {
         for task in feeds.values { task.cancel() }
         feeds = [:]
+        feedIDs = [:]
     }
+
+    /// Subscriptions one connection may hold at once (each holds a hub buffer).
+    static let maximumSubscriptions = 64
 
     /// Number of active subscriptions (tests).
     var subscriptionCount: Int { feeds.count }
@@ -86,11 +91,17 @@ actor RealtimeSession {
         let ackJSON = "{\"ok\":true,\"status\":\(snapshotExecution.map { Self.quote($0.status.rawValue) } ?? "null"),"
             + "\"execution_id\":\(executionID.map(String.init) ?? "null"),\"after_seq\":\(afterSeq)}"
         feeds.removeValue(forKey: topic)?.cancel()
+        guard feeds.count < Self.maximumSubscriptions else {
+            throw RealtimeError.invalidRequest(
+                field: "subscriptions", reason: "at most \(Self.maximumSubscriptions) per connection; unsubscribe first")
+        }
         let feed = ExecutionFeed(
             hub: application.executionEvents,
             source: StoreSnapshotSource(db: application.db, logStore: application.services.logStore))
         let emit = self.emit
         let logger = application.logger
+        let feedID = UUID()
+        feedIDs[topic] = feedID
         feeds[topic] = Task {
             do {
                 try await feed.run(
@@ -100,12 +111,21 @@ actor RealtimeSession {
             } catch {
                 logger.debug("realtime feed ended", metadata: ["error_type": "\(type(of: error))"])
             }
+            await self.feedEnded(topic, feedID)
         }
+    }
+
+    /// Forgets a feed that ended by itself (slow consumer, connection error), unless it was replaced.
+    private func feedEnded(_ topic: RealtimeTopic, _ id: UUID) {
+        guard feedIDs[topic] == id else { return }
+        feeds[topic] = nil
+        feedIDs[topic] = nil
     }
 
     private func unsubscribe(_ topic: RealtimeTopic?) {
         if let topic {
             feeds.removeValue(forKey: topic)?.cancel()
+            feedIDs[topic] = nil
         } else {
             close()
         }
