@@ -118,8 +118,7 @@ struct LogController: RouteCollection {
         let finish = try Validation.flag(req, "finish")
         let store = services.logStore
         let hub = req.application.executionEvents
-        let stepRef = execution.steps.first { $0.name == step }.map(StepRef.init)
-            ?? StepRef(uuid: "", name: step, status: execution.status.rawValue)
+        let stepRef = StepRef.named(step, in: execution.steps)
         let pipelineID = execution.$pipeline.id
         // Stored lines are published live as they are appended, like the monitor's (SPEC §10).
         func publish(_ lines: [LogLine]) async {

@@ -3,6 +3,7 @@ import Fluent
 import Foundation
 import Logging
 import PipewrightCore
+import Realtime
 import SSHKeys
 import Vapor
 
@@ -31,6 +32,12 @@ actor ExecutionSupervisor {
         guard triggers[executionID] == nil else { return }
         let app = application
         triggers[executionID] = Task {
+            // Viewers of the pipeline learn about the new execution at once (SPEC §10 pipeline_status).
+            if let execution = try? await Execution.find(executionID, on: app.db), execution.status == .triggering {
+                await app.executionEvents.publish(.pipelineStatus(PipelineStatusPayload(
+                    executionID: executionID, pipelineID: execution.$pipeline.id, status: execution.status.rawValue,
+                    previousStatus: nil, steps: [], seq: 0)))
+            }
             await TriggerAttempts(application: app).run(executionID: executionID)
             await self.triggerFinished(executionID: executionID)
         }

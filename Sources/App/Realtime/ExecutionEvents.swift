@@ -34,6 +34,12 @@ extension StepRef {
     init(_ step: ExecutionStep) {
         self.init(uuid: step.uuid, name: step.name, status: step.status)
     }
+
+    /// The step named `name` as last seen on Bitbucket, or — for lines of a step Bitbucket never
+    /// reported (ingested logs) — `{"uuid": "", "name", "status": "UNKNOWN"}`. Live and replayed events use this alike.
+    static func named(_ name: String, in steps: [ExecutionStep]) -> StepRef {
+        steps.first { $0.name == name }.map(StepRef.init) ?? StepRef(uuid: "", name: name, status: "UNKNOWN")
+    }
 }
 
 extension StepPayload {

@@ -1,3 +1,4 @@
+import Fluent
 import Foundation
 import Realtime
 import Vapor
@@ -9,20 +10,41 @@ import WebSocketKit
 actor RealtimeConnections {
     private var closers: [UUID: @Sendable () async -> Void] = [:]
     private var transports: [UUID: String] = [:]
+    private var credentials: [UUID: RealtimeCredential] = [:]
     private var accepting = true
 
     /// Registers a connection; returns `nil` when the service is shutting down (close it at once).
-    func register(transport: String, close: @escaping @Sendable () async -> Void) -> UUID? {
+    func register(
+        transport: String, credential: RealtimeCredential? = nil, close: @escaping @Sendable () async -> Void
+    ) -> UUID? {
         guard accepting else { return nil }
         let id = UUID()
         closers[id] = close
         transports[id] = transport
+        credentials[id] = credential
         return id
+    }
+
+    /// Records what authenticated the connection (Socket.IO authenticates after the upgrade).
+    func authenticated(_ id: UUID, by credential: RealtimeCredential) {
+        guard closers[id] != nil else { return }
+        credentials[id] = credential
     }
 
     func unregister(_ id: UUID) {
         closers[id] = nil
         transports[id] = nil
+        credentials[id] = nil
+    }
+
+    /// Closes every connection authenticated by `credential` (token revoked, session ended).
+    func close(authenticatedBy credential: RealtimeCredential) async {
+        let ids = credentials.filter { $0.value == credential }.map(\.key)
+        for id in ids {
+            let close = closers[id]
+            unregister(id)
+            await close?()
+        }
     }
 
     /// Number of open connections, optionally of one transport (`socket.io`, `websocket`, `sse`).
@@ -37,7 +59,33 @@ actor RealtimeConnections {
         let all = Array(closers.values)
         closers = [:]
         transports = [:]
+        credentials = [:]
         for close in all { await close() }
+    }
+}
+
+/// What authenticated a realtime connection: an API token or a session (by id).
+enum RealtimeCredential: Sendable, Hashable {
+    case token(Int)
+    case session(Int)
+
+    init(_ method: AuthenticatedUser.Method) {
+        switch method {
+        case .bearerToken(let id): self = .token(id)
+        case .session(let id, _): self = .session(id)
+        }
+    }
+
+    /// Whether the token or session still exists and has not expired.
+    func isValid(on db: any Database, now: Date) async throws -> Bool {
+        switch self {
+        case .token(let id):
+            guard let token = try await APIToken.find(id, on: db) else { return false }
+            return token.expiresAt.map { $0 > now } ?? true
+        case .session(let id):
+            guard let session = try await UserSession.find(id, on: db) else { return false }
+            return session.expiresAt > now
+        }
     }
 }
 

@@ -56,7 +56,7 @@ struct RealtimeController {
                     try? await socket.close(code: .goingAway)
                     return
                 }
-                await connection.run(frames: frames)
+                await connection.run(frames: frames, registryID: id)
                 await application.realtimeConnections.unregister(id)
             }
         }
@@ -80,12 +80,12 @@ struct RealtimeController {
             Task {
                 let sender = WebSocketSender(socket: socket)
                 guard let id = await application.realtimeConnections.register(
-                    transport: "websocket", close: { await sender.close() })
+                    transport: "websocket", credential: RealtimeCredential(user.method), close: { await sender.close() })
                 else {
                     await sender.close()
                     return
                 }
-                let session = RealtimeSession(application: application, user: user) { event in
+                let session = RealtimeSession(application: application, user: user, close: { await sender.close() }) { event in
                     try await sender.send(event.webSocketMessage)
                 }
                 for await frame in frames {
@@ -106,6 +106,7 @@ struct RealtimeController {
                 "{\"event\":\"error\",\"data\":{\"code\":\"invalid_message\",\"message\":\"Expected a JSON object {\\\"event\\\", \\\"data\\\", \\\"id\\\"}.\"}}")
             return
         }
+        // Requests with an `id` (integer or string) get an ack; without one, only refusals are reported.
         let id = message["id"].flatMap { value -> String? in
             switch value {
             case .int, .string: value.jsonText
@@ -113,7 +114,11 @@ struct RealtimeController {
             }
         }
         let ack: (@Sendable (String) async throws -> Void)? = { json in
-            try await sender.send("{\"event\":\"ack\",\"id\":\(id ?? "null"),\"data\":\(json)}")
+            if let id {
+                try await sender.send("{\"event\":\"ack\",\"id\":\(id),\"data\":\(json)}")
+            } else if json.hasPrefix("{\"ok\":false") {
+                try await sender.send("{\"event\":\"error\",\"data\":\(json)}")
+            }
         }
         await session.handle(event: name, argument: message["data"], ack: ack)
     }
@@ -124,6 +129,7 @@ struct RealtimeController {
         let execution = try await ExecutionController.find(req)
         let executionID = try execution.requireID()
         let afterSeq = try Self.resumePosition(req)
+        let credential = RealtimeCredential(try req.requireUser().method)
         if !execution.status.isTerminal, execution.bitbucketUUID != nil {
             await req.application.executionSupervisor.ensureMonitor(executionID: executionID)
         }
@@ -138,7 +144,7 @@ struct RealtimeController {
         let body = Response.Body(managedAsyncStream: { writer in
             let closed = WakeSignal()
             guard let id = await application.realtimeConnections.register(
-                transport: "sse", close: { await closed.signal() })
+                transport: "sse", credential: credential, close: { await closed.signal() })
             else { return }
             defer { Task { await application.realtimeConnections.unregister(id) } }
             try await writer.writeBuffer(ByteBuffer(string: "retry: 2000\n\n"))
@@ -170,7 +176,8 @@ struct RealtimeController {
         let raw = req.headers.first(name: "Last-Event-ID") ?? req.query[String.self, at: "after_seq"]
         guard let raw, !raw.isEmpty else { return 0 }
         guard let value = Int(raw.trimmingCharacters(in: .whitespaces)), value >= 0, value <= Int(Int32.max) else {
-            throw AppError.invalidField("after_seq", reason: "must be a whole number ≥ 0 (Last-Event-ID or after_seq)")
+            throw AppError.invalidField(
+                "after_seq", reason: "must be a whole number from 0 to 2147483647 (Last-Event-ID, else after_seq)")
         }
         return value
     }
@@ -191,14 +198,19 @@ struct RealtimeController {
     /// absent → allowed (non-browser clients); else it must be listed in `PIPEWRIGHT_ALLOWED_ORIGINS`
     /// (`*` allows any), or — with no list — match the request's own `Host` or `PIPEWRIGHT_PUBLIC_URL`.
     static func originAllowed(_ req: Request, settings: PipewrightConfiguration.RealtimeSettings, publicURL: String) -> Bool {
-        guard let origin = req.headers.first(name: .origin) else { return true }
-        let normalized = origin.hasSuffix("/") ? String(origin.dropLast()) : origin
-        if !settings.allowedOrigins.isEmpty {
-            return settings.allowedOrigins.contains("*") || settings.allowedOrigins.contains(normalized)
+        let origins = req.headers[.origin]
+        guard !origins.isEmpty else { return true }
+        // Every Origin header must pass (a second one cannot smuggle a foreign origin past the first).
+        return origins.allSatisfy { origin in
+            let normalized = (origin.hasSuffix("/") ? String(origin.dropLast()) : origin).lowercased()
+            if !settings.allowedOrigins.isEmpty {
+                return settings.allowedOrigins.contains("*")
+                    || settings.allowedOrigins.contains { $0.lowercased() == normalized }
+            }
+            if normalized == publicURL.lowercased() { return true }
+            guard let host = req.headers.first(name: .host)?.lowercased() else { return false }
+            return normalized == "http://\(host)" || normalized == "https://\(host)"
         }
-        if normalized == publicURL { return true }
-        guard let host = req.headers.first(name: .host) else { return false }
-        return normalized == "http://\(host)" || normalized == "https://\(host)"
     }
 
     /// The user the upgrade request's `Authorization` header or session cookie names, if any.

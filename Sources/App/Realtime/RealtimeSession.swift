@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import LogStore
 import PipewrightCore
 import Realtime
 import Vapor
@@ -20,18 +21,31 @@ actor RealtimeSession {
     private let application: Application
     let user: AuthenticatedUser
     private let emit: Emit
+    /// Closes the connection (credential revoked).
+    private let closeConnection: @Sendable () async -> Void
     private var feeds: [RealtimeTopic: Task<Void, Never>] = [:]
     private var feedIDs: [RealtimeTopic: UUID] = [:]
 
-    init(application: Application, user: AuthenticatedUser, emit: @escaping Emit) {
+    init(
+        application: Application, user: AuthenticatedUser, close: @escaping @Sendable () async -> Void = {},
+        emit: @escaping Emit
+    ) {
         self.application = application
         self.user = user
+        self.closeConnection = close
         self.emit = emit
     }
 
     /// Handles one client event; `ack` (when the client asked for one) receives the ack payload JSON.
     func handle(event name: String, argument: JSONValue?, ack: (@Sendable (String) async throws -> Void)?) async {
         do {
+            // A token revoked or a session ended since the connection opened ends the connection.
+            guard try await RealtimeCredential(user.method).isValid(on: application.db, now: application.services.now()) else {
+                try? await ack?("{\"ok\":false,\"error\":{\"code\":\"unauthenticated\",\"message\":\"Sign in again.\"}}")
+                close()
+                await closeConnection()
+                return
+            }
             switch name {
             case "subscribe_pipeline_status":
                 try await subscribe(argument, ack: ack)
@@ -41,7 +55,7 @@ actor RealtimeSession {
                 let json = try Self.encoder.encode(response)
                 try await ack?("{\"ok\":true,\"execution\":" + String(decoding: json, as: UTF8.self) + "}")
             case "unsubscribe":
-                unsubscribe(try topic(argument, required: false))
+                await unsubscribe(try topic(argument, required: false))
                 try await ack?("{\"ok\":true}")
             default:
                 throw RealtimeError.unknownEvent(String(name.prefix(100)))
@@ -69,7 +83,7 @@ actor RealtimeSession {
 
     private func subscribe(_ argument: JSONValue?, ack: (@Sendable (String) async throws -> Void)?) async throws {
         guard let topic = try topic(argument, required: true) else { return }
-        let afterSeq = try optionalInt(argument, "after_seq", range: 0...Int(Int32.max)) ?? 0
+        var afterSeq = try optionalInt(argument, "after_seq", range: 0...Int(Int32.max)) ?? 0
         let snapshotExecution: Execution?
         switch topic {
         case .execution(let id):
@@ -82,6 +96,12 @@ actor RealtimeSession {
                 .sort(\.$id, .descending).first()
         }
         let executionID = try snapshotExecution?.requireID()
+        if let executionID {
+            // A position beyond the stored log (a client that remembers another store) resumes at its end.
+            let store = application.services.logStore
+            let highest = store.hasLog(execution: executionID) ? ((try? store.highestSeq(execution: executionID)) ?? 0) : 0
+            afterSeq = min(afterSeq, highest)
+        }
         if let execution = snapshotExecution, let executionID, !execution.status.isTerminal,
             execution.bitbucketUUID != nil
         {
@@ -90,7 +110,7 @@ actor RealtimeSession {
         }
         let ackJSON = "{\"ok\":true,\"status\":\(snapshotExecution.map { Self.quote($0.status.rawValue) } ?? "null"),"
             + "\"execution_id\":\(executionID.map(String.init) ?? "null"),\"after_seq\":\(afterSeq)}"
-        feeds.removeValue(forKey: topic)?.cancel()
+        await stopFeed(topic)
         guard feeds.count < Self.maximumSubscriptions else {
             throw RealtimeError.invalidRequest(
                 field: "subscriptions", reason: "at most \(Self.maximumSubscriptions) per connection; unsubscribe first")
@@ -122,13 +142,21 @@ actor RealtimeSession {
         feedIDs[topic] = nil
     }
 
-    private func unsubscribe(_ topic: RealtimeTopic?) {
+    private func unsubscribe(_ topic: RealtimeTopic?) async {
         if let topic {
-            feeds.removeValue(forKey: topic)?.cancel()
-            feedIDs[topic] = nil
+            await stopFeed(topic)
         } else {
-            close()
+            let all = Array(feeds.keys)
+            for topic in all { await stopFeed(topic) }
         }
+    }
+
+    /// Cancels a topic's feed and waits for it, so nothing of it is sent after the next ack.
+    private func stopFeed(_ topic: RealtimeTopic) async {
+        feedIDs[topic] = nil
+        guard let task = feeds.removeValue(forKey: topic) else { return }
+        task.cancel()
+        await task.value
     }
 
     private func readableExecution(_ id: Int) async throws -> Execution {
@@ -143,6 +171,9 @@ actor RealtimeSession {
     private func topic(_ argument: JSONValue?, required: Bool) throws -> RealtimeTopic? {
         if let argument, !argument.isObject, argument != .null {
             throw RealtimeError.invalidRequest(field: "data", reason: "must be an object")
+        }
+        if argument?["execution_id"] != nil, argument?["pipeline_id"] != nil {
+            throw RealtimeError.invalidRequest(field: "pipeline_id", reason: "send execution_id or pipeline_id, not both")
         }
         if argument?["execution_id"] != nil {
             return .execution(try requiredID(argument, "execution_id"))

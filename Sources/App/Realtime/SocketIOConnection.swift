@@ -32,6 +32,7 @@ final class SocketIOConnection: Sendable {
     static let connectTimeout: Duration = .seconds(10)
 
     private struct State {
+        var registryID: UUID?
         var session: RealtimeSession?
         var lastPong = ContinuousClock.now
         var closed = false
@@ -46,7 +47,8 @@ final class SocketIOConnection: Sendable {
     }
 
     /// Runs the session until the socket closes. `frames` are the socket's text frames in order.
-    func run(frames: AsyncStream<String>) async {
+    func run(frames: AsyncStream<String>, registryID: UUID) async {
+        state.withLock { $0.registryID = registryID }
         let settings = application.services.configuration.realtime
         let handshake = EngineIOHandshake(
             sid: engineSID,
@@ -60,8 +62,9 @@ final class SocketIOConnection: Sendable {
             if self.state.withLock({ $0.session == nil }) { await self.close() }
         }
         for await frame in frames {
-            guard await handle(frame: frame) else {
-                await close()
+            let outcome = await handle(frame: frame)
+            guard case .keepOpen = outcome else {
+                if case .close(let code) = outcome { await sender.close(code: code) }
                 break
             }
         }
@@ -83,27 +86,35 @@ final class SocketIOConnection: Sendable {
 
     // MARK: - Frames
 
-    /// Handles one text frame; `false` means the connection must be closed.
-    private func handle(frame: String) async -> Bool {
+    /// What to do with the connection after a frame.
+    enum Outcome {
+        case keepOpen
+        /// Close with this WebSocket status (RFC 6455 §7.4.1): 1000 on the client's Engine.IO close,
+        /// 1002 on a protocol violation, 1008 after a refused CONNECT.
+        case close(WebSocketErrorCode)
+    }
+
+    /// Handles one text frame.
+    private func handle(frame: String) async -> Outcome {
         let packet: EngineIOPacket
-        do { packet = try EngineIOPacket.decode(frame) } catch { return false }
+        do { packet = try EngineIOPacket.decode(frame) } catch { return .close(.protocolError) }
         switch packet {
         case .pong:
             state.withLock { $0.lastPong = .now }
             await pongs.signal()
-            return true
+            return .keepOpen
         case .close:
-            return false
+            return .close(.normalClosure)
         case .message(let body):
             let socketPacket: SocketIOPacket
-            do { socketPacket = try SocketIOPacket.decode(body) } catch { return false }
+            do { socketPacket = try SocketIOPacket.decode(body) } catch { return .close(.protocolError) }
             return await handle(socketPacket)
         case .open, .ping, .upgrade, .noop:
-            return true  // not expected from a WebSocket-only client; ignored as python-engineio does
+            return .keepOpen  // not expected from a WebSocket-only client; ignored as python-engineio does
         }
     }
 
-    private func handle(_ packet: SocketIOPacket) async -> Bool {
+    private func handle(_ packet: SocketIOPacket) async -> Outcome {
         switch packet.kind {
         case .connect:
             return await connect(packet)
@@ -113,10 +124,10 @@ final class SocketIOConnection: Sendable {
                 return state.session
             }
             await session?.close()
-            return true
+            return .keepOpen
         case .event:
             guard packet.namespace == "/", let session = state.withLock({ $0.session }), let event = packet.event else {
-                return false  // events before CONNECT, or for a namespace never joined
+                return .close(.protocolError)  // events before CONNECT, or for a namespace never joined
             }
             var ack: (@Sendable (String) async throws -> Void)?
             if let id = packet.ackID {
@@ -124,18 +135,18 @@ final class SocketIOConnection: Sendable {
                 ack = { json in try await sender.send(SocketIOPacket.ackFrame(ackID: id, argumentsJSON: [json])) }
             }
             await session.handle(event: event.name, argument: event.arguments.first, ack: ack)
-            return true
+            return .keepOpen
         case .ack:
-            return true  // the server never asks clients for acks
+            return .keepOpen  // the server never asks clients for acks
         case .connectError, .binaryEvent, .binaryAck:
-            return false
+            return .close(.protocolError)
         }
     }
 
-    private func connect(_ packet: SocketIOPacket) async -> Bool {
+    private func connect(_ packet: SocketIOPacket) async -> Outcome {
         guard packet.namespace == "/" else {
             try? await sender.send(SocketIOPacket.connectErrorFrame(namespace: packet.namespace, message: "Invalid namespace"))
-            return true
+            return .keepOpen
         }
         var user = upgradeUser
         if let token = packet.payload?["token"] {
@@ -146,12 +157,17 @@ final class SocketIOConnection: Sendable {
             }
         }
         guard let user else {
+            // Refused: the client tears the connection down itself; closing here too keeps one
+            // connection from trying token after token.
             try? await sender.send(SocketIOPacket.connectErrorFrame(
                 namespace: "/", message: "unauthorized", data: "{\"code\":401}"))
-            return true
+            return .close(.policyViolation)
         }
         let sender = self.sender
-        let session = RealtimeSession(application: application, user: user) { event in
+        if let registryID = state.withLock({ $0.registryID }) {
+            await application.realtimeConnections.authenticated(registryID, by: RealtimeCredential(user.method))
+        }
+        let session = RealtimeSession(application: application, user: user, close: { await sender.close() }) { event in
             try await sender.send(event.socketIOFrame)
         }
         let previous = state.withLock { state -> RealtimeSession? in
@@ -162,9 +178,9 @@ final class SocketIOConnection: Sendable {
         do {
             try await sender.send(SocketIOPacket.connectFrame(namespace: "/", sid: Self.randomSID()))
         } catch {
-            return false
+            return .close(.goingAway)
         }
-        return true
+        return .keepOpen
     }
 
     // MARK: - Heartbeat

@@ -25,8 +25,7 @@ struct StoreSnapshotSource: ExecutionSnapshotSource {
         var run: [LogLine] = []
         func flush() {
             guard let first = run.first else { return }
-            let step = steps.first { $0.name == first.step }.map(StepRef.init)
-                ?? StepRef(uuid: "", name: first.step, status: "UNKNOWN")
+            let step = StepRef.named(first.step, in: steps)
             events += RealtimeEvent.pipelineLogs(
                 executionID: executionID, pipelineID: execution.$pipeline.id, step: step,
                 lines: run.map(LogLinePayload.init))
