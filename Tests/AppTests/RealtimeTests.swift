@@ -241,7 +241,9 @@ import VaporTesting
         try await withTestApp { ctx in
             let limit = RealtimeSession.maximumSubscriptions
             let (_, ids) = try await logs.seed(ctx, statuses: Array(repeating: .building, count: limit + 1))
-            let user = AuthenticatedUser(id: ctx.memberID, username: "member", role: .member, method: .bearerToken(id: 0))
+            let token = try #require(try await APIToken.query(on: ctx.app.db).filter(\.$user.$id == ctx.memberID).first())
+            let user = AuthenticatedUser(
+                id: ctx.memberID, username: "member", role: .member, method: .bearerToken(id: try token.requireID()))
             let session = RealtimeSession(application: ctx.app, user: user) { _ in }
             let acks = AckBox()
             for id in ids {
@@ -259,6 +261,15 @@ import VaporTesting
             #expect(acks.all.last?.contains("\"ok\":true") == true)
             await session.close()
             #expect(await session.subscriptionCount == 0)
+            // Once the token is revoked, the next request is refused and the connection closed.
+            let closed = AckBox()
+            let revoked = RealtimeSession(application: ctx.app, user: user, close: { closed.append("closed") }) { _ in }
+            try await token.delete(on: ctx.app.db)
+            await revoked.handle(event: "subscribe_pipeline_status", argument: .object(["execution_id": .int(ids[0])])) {
+                acks.append($0)
+            }
+            #expect(acks.all.last?.contains("\"code\":\"unauthenticated\"") == true)
+            #expect(closed.all == ["closed"])
         }
     }
 

@@ -35,6 +35,8 @@ class Tracker:
         self.statuses = []
 
     def on_event(self, name, data):
+        if self.stop_now.is_set():
+            return
         out({"type": "event", "name": name, "data": data})
         if name == "pipeline_logs":
             for line in data.get("lines", []):
@@ -71,8 +73,26 @@ def subscription(args, after_seq):
 
 def run_socketio(args):
     import socketio
+    import websocket
 
     tracker = Tracker(args)
+    # python-engineio runs each message handler in its own thread, so handlers may see events out of
+    # order. Events are therefore tracked where frames are read (one thread, wire order), the way the
+    # frame capture in shared/reference/realtime.md §7 does.
+    original_recv = websocket.WebSocket.recv
+
+    def recv(self):
+        frame = original_recv(self)
+        if isinstance(frame, str) and frame.startswith("42["):
+            try:
+                name, data = json.loads(frame[2:])[:2]
+            except ValueError:
+                name = None
+            if name in ("pipeline_status", "pipeline_logs", "log_error", "log_timeout"):
+                tracker.on_event(name, data)
+        return frame
+
+    websocket.WebSocket.recv = recv
     client = socketio.Client(reconnection=args.reconnect, reconnection_delay=0.2, reconnection_delay_max=0.5)
     headers = {"Authorization": "Bearer " + args.header_token} if args.header_token else {}
     if args.cookie:
@@ -96,8 +116,6 @@ def run_socketio(args):
     def disconnect(reason=None):
         out({"type": "disconnected", "reason": str(reason)})
 
-    for name in ("pipeline_status", "pipeline_logs", "log_error", "log_timeout"):
-        client.on(name, (lambda n: lambda data: tracker.on_event(n, data))(name))
 
     auth = {"token": args.token} if args.token is not None else None
     try:
