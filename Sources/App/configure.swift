@@ -73,11 +73,16 @@ public func configure(
 
     app.http.server.configuration.hostname = configuration.host
     app.http.server.configuration.port = configuration.port
-    app.routes.defaultMaxBodySize = "1mb"
+    let server = configuration.server
+    // Vapor rejects a collected body when `total >= max`: `+ 1` accepts exactly `maxBodySize` bytes.
+    app.routes.defaultMaxBodySize = ByteCount(value: server.maxBodySize + 1)
 
     app.middleware = Middlewares()
-    app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
+    app.middleware.use(RequestIDMiddleware())
+    app.middleware.use(SecurityHeadersMiddleware(sendsHSTS: server.tls != nil, secureCookies: server.cookiesAreSecure))
     app.middleware.use(APIErrorMiddleware())
+    app.middleware.use(BodyLimitMiddleware(limit: server.maxBodySize))
+    app.middleware.use(RequestTimeoutMiddleware(timeout: server.requestTimeout))
 
     app.executionEvents = ExecutionEventBus()
     app.executionSupervisor = ExecutionSupervisor(application: app)
