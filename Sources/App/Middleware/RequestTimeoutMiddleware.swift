@@ -24,8 +24,9 @@ struct RequestTimeoutError: APIErrorConvertible {
 
 /// Answers a request still running after `timeout` with `RequestTimeoutError` and cancels its work.
 ///
-/// The handler runs in its own task: on timeout the response goes out at once and the task is cancelled
-/// (cooperatively: SSH sessions are killed, database calls finish). Streaming routes (`Route.streaming()`),
+/// The rest of the chain runs in its own task: on timeout the response goes out at once and the work is
+/// cancelled through `RequestCancellation` (routes registered via `cancellable()`; cooperatively: SSH
+/// sessions are killed, database calls finish). Streaming routes (`Route.streaming()`),
 /// WebSocket upgrades and SSE requests are exempt: their bodies may legitimately run for hours.
 struct RequestTimeoutMiddleware: AsyncMiddleware {
     let timeout: Duration
@@ -34,7 +35,10 @@ struct RequestTimeoutMiddleware: AsyncMiddleware {
         if request.isStreamingExchange { return try await next.respond(to: request) }
         let timeout = self.timeout
         let race = Race()
-        let work = Task { try await next.respond(to: request) }
+        let scope = RequestCancellation()
+        let work = RequestCancellation.$current.withValue(scope) {
+            Task { try await next.respond(to: request) }
+        }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Response, any Error>) in
                 race.install(continuation)
@@ -43,6 +47,7 @@ struct RequestTimeoutMiddleware: AsyncMiddleware {
                     guard !Task.isCancelled else { return }
                     if race.finish(.failure(RequestTimeoutError(timeout: timeout))) {
                         request.logger.warning("request timed out; cancelling its work", metadata: ["timeout_s": .string(RequestTimeoutError.seconds(timeout))])
+                        scope.cancel()
                         work.cancel()
                     }
                 }
@@ -53,6 +58,7 @@ struct RequestTimeoutMiddleware: AsyncMiddleware {
                 }
             }
         } onCancel: {
+            scope.cancel()
             work.cancel()
         }
     }
