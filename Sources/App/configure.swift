@@ -73,6 +73,7 @@ public func configure(
 
     app.http.server.configuration.hostname = configuration.host
     app.http.server.configuration.port = configuration.port
+    try ServerTLS.apply(configuration.server, to: app)
     let server = configuration.server
     // Vapor rejects a collected body when `total >= max`: `+ 1` accepts exactly `maxBodySize` bytes.
     app.routes.defaultMaxBodySize = ByteCount(value: server.maxBodySize + 1)

@@ -14,6 +14,7 @@ import Vapor
 func withRunningServer<T>(_ app: Application, _ body: (Int) async throws -> T) async throws -> T {
     app.http.server.configuration.hostname = "127.0.0.1"
     app.http.server.configuration.port = 0
+    try await app.asyncBoot()
     try await app.server.start(address: .hostname("127.0.0.1", port: 0))
     do {
         let port = try #require(app.http.server.shared.localAddress?.port)
