@@ -83,7 +83,8 @@ public func configure(
     app.middleware.use(SecurityHeadersMiddleware(sendsHSTS: server.tls != nil, secureCookies: server.cookiesAreSecure))
     app.middleware.use(APIErrorMiddleware())
     app.middleware.use(BodyLimitMiddleware(limit: server.maxBodySize))
-    app.middleware.use(RequestTimeoutMiddleware(timeout: server.requestTimeout))
+    app.middleware.use(RequestTimeoutMiddleware(timeout: server.requestTimeout, inFlight: app.inFlightRequests))
+    app.serverSettings = server
 
     app.executionEvents = ExecutionEventBus()
     app.executionSupervisor = ExecutionSupervisor(application: app)

@@ -38,6 +38,8 @@ enum Entrypoint {
         }
         do {
             try await app.execute()
+            // SIGTERM/SIGINT (or the command finished): drain HTTP first, then lifecycle handlers.
+            await GracefulShutdown.drain(app)
             try await app.asyncShutdown()
         } catch let error as any AbortError {
             try? await app.asyncShutdown()

@@ -30,6 +30,8 @@ struct RequestTimeoutError: APIErrorConvertible {
 /// WebSocket upgrades and SSE requests are exempt: their bodies may legitimately run for hours.
 struct RequestTimeoutMiddleware: AsyncMiddleware {
     let timeout: Duration
+    /// Where graceful shutdown finds requests to abort when its grace period is over.
+    let inFlight: InFlightRequests
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         if request.isStreamingExchange { return try await next.respond(to: request) }
@@ -51,10 +53,18 @@ struct RequestTimeoutMiddleware: AsyncMiddleware {
                         work.cancel()
                     }
                 }
+                let key = ObjectIdentifier(race)
+                inFlight.insert(key) {
+                    if race.finish(.failure(ShuttingDownError())) {
+                        scope.cancel()
+                        work.cancel()
+                    }
+                }
                 Task {
                     let result = await work.result
                     timer.cancel()
                     race.finish(result)
+                    inFlight.remove(key)
                 }
             }
         } onCancel: {
