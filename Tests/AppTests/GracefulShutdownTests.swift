@@ -4,6 +4,8 @@ import NIOCore
 import PipewrightTesting
 import Testing
 import Vapor
+import NIOWebSocket
+import WebSocketKit
 
 @testable import App
 
@@ -191,5 +193,74 @@ import Vapor
         #expect(plain.status != 0, "plain HTTP to the TLS port fails")
         serve.signal(SIGTERM)
         #expect(await serve.waitForExit(timeout: .seconds(20)) == 0)
+    }
+}
+
+/// `GracefulShutdown.drain` in process: in-flight requests finish, new connections are refused, and the
+/// `app.shutdownDrain` handlers let long-lived connections close without waiting for the grace period.
+@Suite(.serialized) struct GracefulShutdownDrainTests {
+    final class Box<T: Sendable>: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value: T
+        init(_ value: T) { self.value = value }
+        var current: T { lock.withLock { value } }
+        func set(_ new: T) { lock.withLock { value = new } }
+    }
+
+    @Test func drain_letsInFlightRequestFinish_andRefusesNewConnections() async throws {
+        try await withTestApp(configure: { $0.server.shutdownGrace = .seconds(10) }) { ctx in
+            ctx.app.routes.cancellable().get("test", "slow") { _ async throws -> String in
+                try await Task.sleep(for: .milliseconds(1200))
+                return "finished"
+            }
+            try await withRunningServer(ctx.app) { port in
+                try await withHTTPClient { client in
+                    let inFlight = Task {
+                        let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/test/slow"), timeout: .seconds(30))
+                        return (response.status, String(buffer: try await response.body.collect(upTo: 1024)), response.headers.first(name: "Connection"))
+                    }
+                    try await Task.sleep(for: .milliseconds(300))
+                    let start = ContinuousClock.now
+                    let drain = Task { await GracefulShutdown.drain(ctx.app) }
+                    try await Task.sleep(for: .milliseconds(200))
+                    await #expect(throws: (any Error).self, "new connections are refused while draining") {
+                        _ = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(2))
+                    }
+                    let (status, body, connection) = try await inFlight.value
+                    #expect(status == .ok)
+                    #expect(body == "finished")
+                    #expect(connection?.lowercased() == "close")
+                    await drain.value
+                    let elapsed = ContinuousClock.now - start
+                    #expect(elapsed >= .milliseconds(700), "waited for the request")
+                    #expect(elapsed < .seconds(5), "did not wait for the whole grace period")
+                }
+            }
+        }
+    }
+
+    @Test func drainHandlers_closeWebSockets_soShutdownDoesNotWaitForTheGrace() async throws {
+        try await withTestApp(configure: { $0.server.shutdownGrace = .seconds(15) }) { ctx in
+            let serverSide = Box<WebSocket?>(nil)
+            ctx.app.webSocket("test", "ws") { _, ws async in serverSide.set(ws) }.streaming()
+            ctx.app.shutdownDrain.use { _ in
+                try? await serverSide.current?.close(code: .goingAway)
+            }
+            try await withRunningServer(ctx.app) { port in
+                let closeCode = Box<WebSocketErrorCode?>(nil)
+                try await WebSocket.connect(to: "ws://127.0.0.1:\(port)/test/ws", on: MultiThreadedEventLoopGroup.singleton) { ws in
+                    ws.onClose.whenComplete { _ in closeCode.set(ws.closeCode) }
+                }.get()
+                let deadline = ContinuousClock.now + .seconds(5)
+                while serverSide.current == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+                #expect(serverSide.current != nil)
+                let start = ContinuousClock.now
+                await GracefulShutdown.drain(ctx.app)
+                #expect(ContinuousClock.now - start < .seconds(5), "the WebSocket was closed by the drain handler")
+                let closed = ContinuousClock.now + .seconds(5)
+                while closeCode.current == nil, ContinuousClock.now < closed { try await Task.sleep(for: .milliseconds(20)) }
+                #expect(closeCode.current == .goingAway, "clients see 1001 going away and reconnect elsewhere")
+            }
+        }
     }
 }

@@ -9,7 +9,7 @@ import Vapor
 ///   keeping bytes at the first chunk that passes the limit (Vapor's check is `total >= max`, hence the
 ///   `+ 1`, so a body of exactly `limit` bytes is accepted); the rest of the upload is read and dropped.
 ///   Vapor's bare `Abort(.payloadTooLarge)` is turned into the envelope with the limit here.
-/// - Routes marked `streaming()` (log ingestion) and WebSocket/SSE exchanges are exempt: they stream.
+/// - Routes marked `streaming()` (log ingestion; mark SSE and WebSocket routes too) are exempt: they stream.
 struct BodyLimitMiddleware: AsyncMiddleware {
     /// Largest accepted body in bytes.
     let limit: Int

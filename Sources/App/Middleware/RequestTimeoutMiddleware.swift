@@ -26,8 +26,9 @@ struct RequestTimeoutError: APIErrorConvertible {
 ///
 /// The rest of the chain runs in its own task: on timeout the response goes out at once and the work is
 /// cancelled through `RequestCancellation` (routes registered via `cancellable()`; cooperatively: SSH
-/// sessions are killed, database calls finish). Streaming routes (`Route.streaming()`),
-/// WebSocket upgrades and SSE requests are exempt: their bodies may legitimately run for hours.
+/// sessions are killed, database calls finish). Routes marked `Route.streaming()` (log ingestion, raw
+/// download, SSE, WebSocket upgrades) are exempt: their bodies may legitimately run for hours. (A streamed
+/// response body is written after the handler returned, outside the timed part, in any case.)
 struct RequestTimeoutMiddleware: AsyncMiddleware {
     let timeout: Duration
     /// Where graceful shutdown finds requests to abort when its grace period is over.

@@ -18,11 +18,10 @@ extension Route {
 }
 
 extension Request {
-    /// A streaming route, a WebSocket upgrade or an SSE request: exempt from body limit and timeout.
+    /// The matched route is marked `streaming()`: exempt from body limit and request timeout.
+    ///
+    /// Only the route decides (never a request header a client could add to dodge the limits).
     var isStreamingExchange: Bool {
-        if route?.isStreaming == true { return true }
-        if headers.first(name: .upgrade)?.lowercased() == "websocket" { return true }
-        if headers[.accept].contains(where: { $0.lowercased().contains("text/event-stream") }) { return true }
-        return false
+        route?.isStreaming == true
     }
 }
