@@ -75,7 +75,8 @@ public func configure(
     app.http.server.configuration.port = configuration.port
     try ServerTLS.apply(configuration.server, to: app)
     let server = configuration.server
-    // Vapor rejects a collected body when `total >= max`: `+ 1` accepts exactly `maxBodySize` bytes.
+    // issue 7, 2026-11-29: Vapor 4.122 rejects a collected body when `total >= max` (Request+BodyStream
+    // `consume`); `+ 1` accepts exactly `maxBodySize` bytes, as SPEC §3 says "over 1 MiB".
     app.routes.defaultMaxBodySize = ByteCount(value: server.maxBodySize + 1)
 
     app.middleware = Middlewares()
