@@ -83,6 +83,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        /// Transport-independent realtime: event payloads, the per-execution hub with snapshot + resume,
+        /// Engine.IO v4 / Socket.IO v5 codecs.
+        .target(
+            name: "Realtime",
+            dependencies: ["PipewrightCore"],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: - Vapor adapter
         .target(
             name: "App",
@@ -92,6 +100,7 @@ let package = Package(
                 "Bitbucket",
                 "PipelineConfig",
                 "LogStore",
+                "Realtime",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
@@ -140,6 +149,11 @@ let package = Package(
             swiftSettings: testSwiftSettings
         ),
         .testTarget(
+            name: "RealtimeTests",
+            dependencies: ["Realtime", "PipewrightCore"],
+            swiftSettings: testSwiftSettings
+        ),
+        .testTarget(
             name: "PipelineConfigTests",
             dependencies: ["PipelineConfig", "PipewrightCore"],
             swiftSettings: testSwiftSettings
@@ -158,6 +172,7 @@ let package = Package(
             name: "AppTests",
             dependencies: [
                 "App",
+                "Realtime",
                 "PipewrightTesting",
                 "BitbucketFake",
                 .product(name: "VaporTesting", package: "vapor"),

@@ -3,6 +3,7 @@ import FluentPostgresDriver
 import FluentSQLiteDriver
 import Foundation
 import PipewrightCore
+import Realtime
 import SSHKeys
 import Vapor
 
@@ -87,10 +88,17 @@ public func configure(
     app.middleware.use(RequestTimeoutMiddleware(timeout: server.requestTimeout, inFlight: app.inFlightRequests))
     app.serverSettings = server
 
-    app.executionEvents = ExecutionEventBus()
+    app.executionEvents = ExecutionEventHub()
     app.executionSupervisor = ExecutionSupervisor(application: app)
     app.lifecycle.use(ExecutionSupervisorLifecycle())
     app.lifecycle.use(LogRetentionLifecycle())
+    // Registered last so it shuts down first (Vapor runs shutdown handlers in reverse): clients are
+    // disconnected before the monitors stop.
+    app.realtimeConnections = RealtimeConnections()
+    app.lifecycle.use(RealtimeLifecycle())
+    // Graceful shutdown drains HTTP before lifecycle handlers run: WebSockets and SSE streams ignore NIO's
+    // quiescing, so close them when the drain starts, or they hold it for the whole grace period.
+    app.shutdownDrain.use { app in await app.realtimeConnections.closeAll() }
 
     try routes(app)
 

@@ -18,6 +18,10 @@ func routes(_ app: Application) throws {
         }
     }
 
+    // MARK: - Socket.IO (authenticates at CONNECT: token in the auth payload, header or cookie)
+    let realtime = RealtimeController(services: services)
+    realtime.bootSocketIO(routes: app)
+
     // MARK: - Bitbucket webhooks (HMAC-signed, no user)
     do {
         try app.grouped("api").cancellable().register(collection: WebhookController(services: services))
@@ -40,5 +44,6 @@ func routes(_ app: Application) throws {
         try signedIn.register(collection: PipelineController(services: services))
         try signedIn.register(collection: ExecutionController(services: services))
         try signedIn.register(collection: LogController(services: services))
+        realtime.bootSignedIn(routes: signedIn)
     }
 }

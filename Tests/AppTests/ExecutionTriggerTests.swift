@@ -11,6 +11,7 @@ import Vapor
 import VaporTesting
 
 @testable import App
+import Realtime
 
 /// Triggering with retries, executions, the monitor and webhooks, against the fake Bitbucket.
 @Suite struct ExecutionTriggerTests {
@@ -258,13 +259,14 @@ import VaporTesting
     @Test func monitorTimeout_publishesLogTimeout_andStops() async throws {
         try await withSetup(monitorTimeout: .milliseconds(300)) { setup in
             let id = try await trigger(setup)
-            let events = await setup.ctx.app.executionEvents.subscribe(executionID: id)
+            let events = await setup.ctx.app.executionEvents.subscribe(.execution(id))
             _ = try await waitFor(setup, id) { ($0["bitbucket"] as? [String: Any]) != nil }
             var sawTimeout = false
             let deadline = ContinuousClock.now + .seconds(5)
-            for await event in events {
-                if case .logTimeout(let executionID, let after) = event {
-                    #expect(executionID == id && after == 0.3)
+            for await delivery in events {
+                if case .event(let event) = delivery, event.name == .logTimeout {
+                    #expect(event.executionID == id)
+                    #expect(event.payloadJSON.contains("\"after_s\":0.3"))
                     sawTimeout = true
                     break
                 }

@@ -57,6 +57,26 @@ public struct PipewrightConfiguration: Sendable {
     public var createsInitialAdmin: Bool
     /// Body limit, request timeout, shutdown grace, TLS and cookie flags (`ServerSettings`).
     public var server = ServerSettings()
+    /// Realtime transports (SPEC §10).
+    public var realtime = RealtimeSettings()
+
+    /// Settings of the realtime endpoints (`/socket.io/`, `/api/ws`, SSE).
+    public struct RealtimeSettings: Sendable, Equatable {
+        /// Engine.IO ping period (`PIPEWRIGHT_REALTIME_PING_INTERVAL`, default 25 s); plain WebSocket pings too.
+        public var pingInterval: Duration = .seconds(25)
+        /// How long a client may take to answer a ping before it is dropped (`PIPEWRIGHT_REALTIME_PING_TIMEOUT`, 20 s).
+        public var pingTimeout: Duration = .seconds(20)
+        /// Largest client message in bytes, advertised as Engine.IO `maxPayload` (1,000,000).
+        public var maxPayload: Int = 1_000_000
+        /// SSE comment heartbeat period (`PIPEWRIGHT_SSE_HEARTBEAT`, 15 s).
+        public var sseHeartbeat: Duration = .seconds(15)
+        /// Origins allowed to open WebSockets (`PIPEWRIGHT_ALLOWED_ORIGINS`, comma-separated
+        /// `scheme://host[:port]`, or `*`); empty means same-origin only (the request's own `Host`, or
+        /// `PIPEWRIGHT_PUBLIC_URL`). Requests without `Origin` (non-browser clients) are allowed.
+        public var allowedOrigins: [String] = []
+
+        public init() {}
+    }
 
     /// Parses the environment.
     ///
@@ -152,9 +172,35 @@ public struct PipewrightConfiguration: Sendable {
             sshCommandTimeout: try seconds("PIPEWRIGHT_SSH_COMMAND_TIMEOUT", default: 60),
             logRetentionDays: try integer("PIPEWRIGHT_LOG_RETENTION_DAYS", default: 90, range: 1...36500),
             createsInitialAdmin: true
-        )
+        ).with(realtime: try realtimeSettings())
         configuration.server = server
         return configuration
+
+        func realtimeSettings() throws -> RealtimeSettings {
+            var settings = RealtimeSettings()
+            settings.pingInterval = try seconds("PIPEWRIGHT_REALTIME_PING_INTERVAL", default: 25)
+            settings.pingTimeout = try seconds("PIPEWRIGHT_REALTIME_PING_TIMEOUT", default: 20)
+            settings.sseHeartbeat = try seconds("PIPEWRIGHT_SSE_HEARTBEAT", default: 15)
+            if let origins = value("PIPEWRIGHT_ALLOWED_ORIGINS") {
+                settings.allowedOrigins = try origins.split(separator: ",").map {
+                    let origin = $0.trimmingCharacters(in: .whitespaces)
+                    guard origin == "*" || (URL(string: origin)?.host != nil && ["http", "https"].contains(URL(string: origin)?.scheme ?? ""))
+                    else {
+                        throw ConfigurationError.invalid(
+                            variable: "PIPEWRIGHT_ALLOWED_ORIGINS", reason: "expected comma-separated http(s)://host[:port] origins or *")
+                    }
+                    return origin.hasSuffix("/") ? String(origin.dropLast()) : origin
+                }
+            }
+            return settings
+        }
+    }
+
+    /// A copy with other realtime settings.
+    func with(realtime: RealtimeSettings) -> PipewrightConfiguration {
+        var copy = self
+        copy.realtime = realtime
+        return copy
     }
 
     /// Parses `DATABASE_URL`: `sqlite://PATH`, `sqlite::memory:`, `postgres://…` / `postgresql://…`.

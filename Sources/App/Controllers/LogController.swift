@@ -3,6 +3,7 @@ import Foundation
 import LogStore
 import NIOCore
 import PipewrightCore
+import Realtime
 import Vapor
 
 /// Build logs (SPEC §9): the seed's `GET /api/pipelines/{id}/logs`, and per execution `logs`, `logs/raw`,
@@ -116,12 +117,31 @@ struct LogController: RouteCollection {
         try Validation.noControlCharacters(step, field: "step")
         let finish = try Validation.flag(req, "finish")
         let store = services.logStore
+        let hub = req.application.executionEvents
+        let stepRef = execution.steps.first { $0.name == step }.map(StepRef.init)
+            ?? StepRef(uuid: "", name: step, status: execution.status.rawValue)
+        let pipelineID = execution.$pipeline.id
+        // Stored lines are published live as they are appended, like the monitor's (SPEC §10).
+        func publish(_ lines: [LogLine]) async {
+            guard !lines.isEmpty else { return }
+            for event in RealtimeEvent.pipelineLogs(
+                executionID: id, pipelineID: pipelineID, step: stepRef, lines: lines.map(LogLinePayload.init))
+            {
+                await hub.publish(event)
+            }
+        }
         var stored = 0
         for try await chunk in req.body {
             let bytes = Array(chunk.readableBytesView)
-            stored += try await Self.offLoop { try store.append(execution: id, step: step, bytes: bytes) }.count
+            let lines = try await Self.offLoop { try store.append(execution: id, step: step, bytes: bytes) }
+            stored += lines.count
+            await publish(lines)
         }
-        if finish { stored += try store.finishStep(execution: id, step: step).count }
+        if finish {
+            let lines = try store.finishStep(execution: id, step: step)
+            stored += lines.count
+            await publish(lines)
+        }
         let response = Response(status: .ok)
         try response.content.encode(["lines_stored": stored, "highest_seq": try store.highestSeq(execution: id)])
         return response

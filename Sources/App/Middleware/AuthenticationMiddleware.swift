@@ -18,35 +18,54 @@ struct AuthenticationMiddleware: AsyncMiddleware {
                 throw AppError.unauthenticated
             }
             _ = authorization
-            let hash = TokenHasher.hash(bearer.token)
-            guard let token = try await APIToken.query(on: request.db).filter(\.$tokenHash == hash)
-                .with(\.$user).first()
-            else { throw AppError.unauthenticated }
-            if let expiry = token.expiresAt, expiry <= now() { throw AppError.unauthenticated }
-            let user = token.user
-            request.authenticatedUser = AuthenticatedUser(
-                id: try user.requireID(), username: user.username, role: user.role,
-                method: .bearerToken(id: try token.requireID()))
-            token.lastUsedAt = now()
-            try await token.save(on: request.db)
+            guard let user = try await Self.user(bearerToken: bearer.token, on: request.db, now: now()) else {
+                throw AppError.unauthenticated
+            }
+            request.authenticatedUser = user
         } else if let cookie = request.cookies[Self.sessionCookie]?.string, !cookie.isEmpty {
-            let hash = TokenHasher.hash(cookie)
-            if let session = try await UserSession.query(on: request.db).filter(\.$tokenHash == hash)
-                .with(\.$user).first(), session.expiresAt > now()
-            {
-                let user = session.user
-                request.authenticatedUser = AuthenticatedUser(
-                    id: try user.requireID(), username: user.username, role: user.role,
-                    method: .session(id: try session.requireID(), csrfToken: session.csrfToken))
-                if ![.GET, .HEAD, .OPTIONS].contains(request.method) {
+            if let user = try await Self.user(sessionCookie: cookie, on: request.db, now: now()) {
+                request.authenticatedUser = user
+                if ![.GET, .HEAD, .OPTIONS].contains(request.method), case .session(_, let csrfToken) = user.method {
                     let sent = request.headers.first(name: "X-CSRF-Token") ?? ""
-                    guard TokenHasher.constantTimeEquals(sent, session.csrfToken) else {
+                    guard TokenHasher.constantTimeEquals(sent, csrfToken) else {
                         throw AppError.csrfTokenMissing
                     }
                 }
             }
         }
         return try await next.respond(to: request)
+    }
+}
+
+extension AuthenticationMiddleware {
+    /// The user an API token (`pw_…`) belongs to, or `nil` when it is unknown or expired; records its use.
+    static func user(bearerToken: String, on db: any Database, now: Date) async throws -> AuthenticatedUser? {
+        guard bearerToken.hasPrefix("pw_"), bearerToken.utf8.count <= 512 else { return nil }
+        let hash = TokenHasher.hash(bearerToken)
+        guard let token = try await APIToken.query(on: db).filter(\.$tokenHash == hash).with(\.$user).first() else {
+            return nil
+        }
+        if let expiry = token.expiresAt, expiry <= now { return nil }
+        let user = token.user
+        let authenticated = AuthenticatedUser(
+            id: try user.requireID(), username: user.username, role: user.role,
+            method: .bearerToken(id: try token.requireID()))
+        token.lastUsedAt = now
+        try await token.save(on: db)
+        return authenticated
+    }
+
+    /// The user a session cookie belongs to, or `nil` when it is unknown or expired.
+    static func user(sessionCookie: String, on db: any Database, now: Date) async throws -> AuthenticatedUser? {
+        guard sessionCookie.utf8.count <= 512 else { return nil }
+        let hash = TokenHasher.hash(sessionCookie)
+        guard let session = try await UserSession.query(on: db).filter(\.$tokenHash == hash).with(\.$user).first(),
+            session.expiresAt > now
+        else { return nil }
+        let user = session.user
+        return AuthenticatedUser(
+            id: try user.requireID(), username: user.username, role: user.role,
+            method: .session(id: try session.requireID(), csrfToken: session.csrfToken))
     }
 }
 

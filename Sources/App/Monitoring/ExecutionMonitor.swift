@@ -4,6 +4,7 @@ import Foundation
 import LogStore
 import Logging
 import PipewrightCore
+import Realtime
 import Vapor
 
 /// Follows one active execution on Bitbucket until it ends (SPEC §10): polls every
@@ -21,6 +22,7 @@ struct ExecutionMonitor {
 
     func run() async {
         let started = ContinuousClock.now
+        let pipelineID = try? await Execution.find(executionID, on: db)?.$pipeline.id
         var offsets = storedOffsets()
         var carry: [String: [UInt8]] = [:]
         var backoff = services.configuration.pollInterval
@@ -32,14 +34,18 @@ struct ExecutionMonitor {
                 if case .rateLimited(let retryAfter) = error {
                     backoff = min(max(backoff * 2, retryAfter ?? .zero), .seconds(300))
                 }
-                await publish(.logError(executionID: executionID, code: error.code, message: error.message))
+                await publish(.logError(
+                    LogErrorPayload(executionID: executionID, code: error.code, message: error.message),
+                    pipelineID: pipelineID, seq: highestSeq()))
             } catch is CancellationError {
                 return
             } catch {
                 logger.error("monitor poll failed", metadata: ["execution_id": "\(executionID)", "error_type": "\(type(of: error))"])
             }
             if ContinuousClock.now - started >= services.configuration.monitorTimeout {
-                await publish(.logTimeout(executionID: executionID, afterSeconds: services.configuration.monitorTimeout.seconds))
+                await publish(.logTimeout(
+                    LogTimeoutPayload(executionID: executionID, afterS: services.configuration.monitorTimeout.seconds),
+                    pipelineID: pipelineID, seq: highestSeq()))
                 return
             }
             // Sleep until the next poll or a wake-up, whichever comes first.
@@ -87,10 +93,9 @@ struct ExecutionMonitor {
             try await execution.save(on: db)
         }
         if status != previous {
-            await publish(.status(
+            await publish(.pipelineStatus(PipelineStatusPayload(
                 executionID: executionID, pipelineID: pipeline.id ?? 0, status: status.rawValue,
-                previous: previous.rawValue, changedSteps: changed,
-                seq: (try? services.logStore.highestSeq(execution: executionID)) ?? 0))
+                previousStatus: previous.rawValue, steps: changed.map(StepPayload.init), seq: highestSeq())))
         }
         return status.isTerminal ? .finished : .running
     }
@@ -131,17 +136,24 @@ struct ExecutionMonitor {
             }
             lines += try services.logStore.finishStep(execution: executionID, step: step.name)
         }
-        guard let first = lines.first else { return }
-        await publish(.logs(
-            executionID: executionID, step: step, lines: lines.map { String(decoding: $0.bytes, as: UTF8.self) },
-            firstSeq: first.seq))
+        guard !lines.isEmpty else { return }
+        for event in RealtimeEvent.pipelineLogs(
+            executionID: executionID, pipelineID: pipeline.id, step: StepRef(step), lines: lines.map(LogLinePayload.init))
+        {
+            await publish(event)
+        }
     }
 
     /// Partial-line bytes held by the monitor before they go to the store anyway (1 MiB, the store's split size).
     static let maximumCarryBytes = 1 << 20
 
-    private func publish(_ event: ExecutionEvent) async {
-        await application.executionEvents.publish(event, executionID: executionID)
+    private func publish(_ event: RealtimeEvent) async {
+        await application.executionEvents.publish(event)
+    }
+
+    /// Highest stored line seq (0 when none): the position status and error events carry.
+    private func highestSeq() -> Int {
+        (try? services.logStore.highestSeq(execution: executionID)) ?? 0
     }
 
     /// SPEC §8 status from Bitbucket's pipeline state and the running step's name.

@@ -1,8 +1,10 @@
 import Bitbucket
 import Fluent
 import Foundation
+import LogStore
 import Logging
 import PipewrightCore
+import Realtime
 import SSHKeys
 import Vapor
 
@@ -129,10 +131,10 @@ struct TriggerAttempts {
         if execution.commit == nil { execution.commit = created.commit }
         try await execution.save(on: db)
         let id = try execution.requireID()
-        await application.executionEvents.publish(
-            .status(executionID: id, pipelineID: pipeline.id ?? 0, status: Execution.Status.pending.rawValue,
-                    previous: Execution.Status.triggering.rawValue, changedSteps: [], seq: 0),
-            executionID: id)
+        await application.executionEvents.publish(.pipelineStatus(PipelineStatusPayload(
+            executionID: id, pipelineID: pipeline.id ?? 0, status: Execution.Status.pending.rawValue,
+            previousStatus: Execution.Status.triggering.rawValue, steps: [],
+            seq: (try? services.logStore.highestSeq(execution: id)) ?? 0)))
         await application.executionSupervisor.ensureMonitor(executionID: id)
     }
 
@@ -143,10 +145,10 @@ struct TriggerAttempts {
         execution.errorReason = reason
         execution.finishedAt = services.now()
         try await execution.save(on: db)
-        await application.executionEvents.publish(
-            .status(executionID: executionID, pipelineID: execution.$pipeline.id, status: Execution.Status.error.rawValue,
-                    previous: previous.rawValue, changedSteps: [], seq: 0),
-            executionID: executionID)
+        await application.executionEvents.publish(.pipelineStatus(PipelineStatusPayload(
+            executionID: executionID, pipelineID: execution.$pipeline.id, status: Execution.Status.error.rawValue,
+            previousStatus: previous.rawValue, steps: [],
+            seq: (try? services.logStore.highestSeq(execution: executionID)) ?? 0)))
     }
 
     private func variables(of execution: Execution) throws -> [BitbucketPipelineVariable] {

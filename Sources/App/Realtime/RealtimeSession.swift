@@ -1,0 +1,197 @@
+import Fluent
+import Foundation
+import PipewrightCore
+import Realtime
+import Vapor
+
+/// One viewer's subscriptions on one realtime connection, whatever the transport (SPEC §10).
+///
+/// Handles the seed's client requests and runs one `ExecutionFeed` per subscribed topic:
+/// - `subscribe_pipeline_status {"execution_id"? | "pipeline_id"?, "after_seq"?}` → ack
+///   `{"ok": true, "status", "execution_id", "after_seq"}`, then the snapshot, then live events;
+/// - `get_execution_status {"execution_id"}` → ack `{"ok": true, "execution": {…}}` (the
+///   `GET /api/executions/{id}` shape);
+/// - `unsubscribe {"execution_id"? | "pipeline_id"?}` (no field: everything) → ack `{"ok": true}`.
+/// Refusals are acks `{"ok": false, "error": {"code", "message"}}`; a viewer only ever reaches
+/// executions and pipelines it may read (others are `not_found`, as over HTTP).
+actor RealtimeSession {
+    typealias Emit = @Sendable (RealtimeEvent) async throws -> Void
+
+    private let application: Application
+    let user: AuthenticatedUser
+    private let emit: Emit
+    private var feeds: [RealtimeTopic: Task<Void, Never>] = [:]
+    private var feedIDs: [RealtimeTopic: UUID] = [:]
+
+    init(application: Application, user: AuthenticatedUser, emit: @escaping Emit) {
+        self.application = application
+        self.user = user
+        self.emit = emit
+    }
+
+    /// Handles one client event; `ack` (when the client asked for one) receives the ack payload JSON.
+    func handle(event name: String, argument: JSONValue?, ack: (@Sendable (String) async throws -> Void)?) async {
+        do {
+            switch name {
+            case "subscribe_pipeline_status":
+                try await subscribe(argument, ack: ack)
+            case "get_execution_status":
+                let execution = try await readableExecution(try requiredID(argument, "execution_id"))
+                let response = try await ExecutionController.response(execution, on: application.db)
+                let json = try Self.encoder.encode(response)
+                try await ack?("{\"ok\":true,\"execution\":" + String(decoding: json, as: UTF8.self) + "}")
+            case "unsubscribe":
+                unsubscribe(try topic(argument, required: false))
+                try await ack?("{\"ok\":true}")
+            default:
+                throw RealtimeError.unknownEvent(String(name.prefix(100)))
+            }
+        } catch {
+            let (code, message) = Self.describe(error)
+            try? await ack?("{\"ok\":false,\"error\":{\"code\":\(Self.quote(code)),\"message\":\(Self.quote(message))}}")
+        }
+    }
+
+    /// Cancels every feed (connection closed).
+    func close() {
+        for task in feeds.values { task.cancel() }
+        feeds = [:]
+        feedIDs = [:]
+    }
+
+    /// Subscriptions one connection may hold at once (each holds a hub buffer).
+    static let maximumSubscriptions = 64
+
+    /// Number of active subscriptions (tests).
+    var subscriptionCount: Int { feeds.count }
+
+    // MARK: - Requests
+
+    private func subscribe(_ argument: JSONValue?, ack: (@Sendable (String) async throws -> Void)?) async throws {
+        guard let topic = try topic(argument, required: true) else { return }
+        let afterSeq = try optionalInt(argument, "after_seq", range: 0...Int(Int32.max)) ?? 0
+        let snapshotExecution: Execution?
+        switch topic {
+        case .execution(let id):
+            snapshotExecution = try await readableExecution(id)
+        case .pipeline(let id):
+            guard let pipeline = try await Pipeline.find(id, on: application.db), user.owns(pipeline.$owner.id) else {
+                throw RealtimeError.notFound("Pipeline")
+            }
+            snapshotExecution = try await Execution.query(on: application.db).filter(\.$pipeline.$id == id)
+                .sort(\.$id, .descending).first()
+        }
+        let executionID = try snapshotExecution?.requireID()
+        if let execution = snapshotExecution, let executionID, !execution.status.isTerminal,
+            execution.bitbucketUUID != nil
+        {
+            // A running execution gets its (single) monitor on first subscription, e.g. after a restart.
+            await application.executionSupervisor.ensureMonitor(executionID: executionID)
+        }
+        let ackJSON = "{\"ok\":true,\"status\":\(snapshotExecution.map { Self.quote($0.status.rawValue) } ?? "null"),"
+            + "\"execution_id\":\(executionID.map(String.init) ?? "null"),\"after_seq\":\(afterSeq)}"
+        feeds.removeValue(forKey: topic)?.cancel()
+        guard feeds.count < Self.maximumSubscriptions else {
+            throw RealtimeError.invalidRequest(
+                field: "subscriptions", reason: "at most \(Self.maximumSubscriptions) per connection; unsubscribe first")
+        }
+        let feed = ExecutionFeed(
+            hub: application.executionEvents,
+            source: StoreSnapshotSource(db: application.db, logStore: application.services.logStore))
+        let emit = self.emit
+        let logger = application.logger
+        let feedID = UUID()
+        feedIDs[topic] = feedID
+        feeds[topic] = Task {
+            do {
+                try await feed.run(
+                    topic: topic, snapshotExecutionID: executionID, afterSeq: afterSeq,
+                    ready: { try await ack?(ackJSON) }, emit: emit)
+            } catch is CancellationError {
+            } catch {
+                logger.debug("realtime feed ended", metadata: ["error_type": "\(type(of: error))"])
+            }
+            await self.feedEnded(topic, feedID)
+        }
+    }
+
+    /// Forgets a feed that ended by itself (slow consumer, connection error), unless it was replaced.
+    private func feedEnded(_ topic: RealtimeTopic, _ id: UUID) {
+        guard feedIDs[topic] == id else { return }
+        feeds[topic] = nil
+        feedIDs[topic] = nil
+    }
+
+    private func unsubscribe(_ topic: RealtimeTopic?) {
+        if let topic {
+            feeds.removeValue(forKey: topic)?.cancel()
+            feedIDs[topic] = nil
+        } else {
+            close()
+        }
+    }
+
+    private func readableExecution(_ id: Int) async throws -> Execution {
+        guard let execution = try await Execution.find(id, on: application.db), user.owns(execution.$owner.id) else {
+            throw RealtimeError.notFound("Execution")
+        }
+        return execution
+    }
+
+    // MARK: - Argument parsing
+
+    private func topic(_ argument: JSONValue?, required: Bool) throws -> RealtimeTopic? {
+        if let argument, !argument.isObject, argument != .null {
+            throw RealtimeError.invalidRequest(field: "data", reason: "must be an object")
+        }
+        if argument?["execution_id"] != nil {
+            return .execution(try requiredID(argument, "execution_id"))
+        }
+        if argument?["pipeline_id"] != nil {
+            return .pipeline(try requiredID(argument, "pipeline_id"))
+        }
+        if required {
+            throw RealtimeError.invalidRequest(field: "execution_id", reason: "execution_id or pipeline_id is required")
+        }
+        return nil
+    }
+
+    private func requiredID(_ argument: JSONValue?, _ field: String) throws -> Int {
+        guard let value = argument?[field] else { throw RealtimeError.invalidRequest(field: field, reason: "is required") }
+        guard let id = value.intValue, id >= 1, id <= Int(Int32.max) else {
+            throw RealtimeError.invalidRequest(field: field, reason: "must be a positive integer")
+        }
+        return id
+    }
+
+    private func optionalInt(_ argument: JSONValue?, _ field: String, range: ClosedRange<Int>) throws -> Int? {
+        guard let value = argument?[field], value != .null else { return nil }
+        guard let number = value.intValue, range.contains(number) else {
+            throw RealtimeError.invalidRequest(field: field, reason: "must be an integer in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return number
+    }
+
+    // MARK: - Encoding
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    static func quote(_ text: String) -> String {
+        JSONValue.string(text).jsonText
+    }
+
+    /// Code and message safe to show the client (no internals).
+    static func describe(_ error: any Error) -> (String, String) {
+        switch error {
+        case let error as RealtimeError: (error.code, error.message)
+        case let error as any PipewrightError: (error.code, error.message)
+        default: ("internal_error", "The request could not be completed.")
+        }
+    }
+}

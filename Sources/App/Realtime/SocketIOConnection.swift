@@ -1,0 +1,200 @@
+import Fluent
+import Foundation
+import Logging
+import PipewrightCore
+import Realtime
+import Synchronization
+import Vapor
+import NIOWebSocket
+import WebSocketKit
+
+/// One Engine.IO v4 session over a WebSocket, carrying the Socket.IO v5 main namespace `/`.
+///
+/// Protocol: engine.io-protocol README (open packet, server-initiated heartbeat, packet types) and
+/// socket.io-protocol README (CONNECT/CONNECT_ERROR/EVENT/ACK/DISCONNECT), as summarised with verified
+/// transcripts in `shared/reference/realtime.md` §1–2, §4. Sequence:
+/// 1. the server sends `0{"sid","upgrades":[],"pingInterval","pingTimeout","maxPayload"}`;
+/// 2. the client sends `40{…auth}` within `connectTimeout`, authenticated by `{"token":"pw_…"}` in the
+///    auth object, else by the upgrade request's `Authorization: Bearer` header or session cookie;
+///    success → `40{"sid"}`, failure → `44{"message":"unauthorized","data":{"code":401}}`;
+/// 3. events `42[<id>]["name",{…}]` go to the `RealtimeSession`; acks return as `43<id>[{…}]`;
+/// 4. every `pingInterval` the server sends `2` and drops the connection when no `3` arrives within
+///    `pingTimeout`. A malformed frame closes the connection (conformance suite behaviour).
+final class SocketIOConnection: Sendable {
+    /// The user the upgrade request authenticated (header or cookie), used when CONNECT has no token.
+    private let upgradeUser: AuthenticatedUser?
+    private let application: Application
+    private let sender: WebSocketSender
+    private let engineSID: String
+    private let state = Mutex(State())
+    private let pongs = WakeSignal()
+    private let logger: Logger
+    static let connectTimeout: Duration = .seconds(10)
+
+    private struct State {
+        var session: RealtimeSession?
+        var lastPong = ContinuousClock.now
+        var closed = false
+    }
+
+    init(application: Application, socket: WebSocket, upgradeUser: AuthenticatedUser?, logger: Logger) {
+        self.application = application
+        self.sender = WebSocketSender(socket: socket)
+        self.upgradeUser = upgradeUser
+        self.engineSID = Self.randomSID()
+        self.logger = logger
+    }
+
+    /// Runs the session until the socket closes. `frames` are the socket's text frames in order.
+    func run(frames: AsyncStream<String>) async {
+        let settings = application.services.configuration.realtime
+        let handshake = EngineIOHandshake(
+            sid: engineSID,
+            pingIntervalMilliseconds: Int(settings.pingInterval.seconds * 1000),
+            pingTimeoutMilliseconds: Int(settings.pingTimeout.seconds * 1000),
+            maxPayload: settings.maxPayload)
+        guard (try? await sender.send(handshake.frame)) != nil else { return }
+        let heartbeat = Task { await self.heartbeat(interval: settings.pingInterval, timeout: settings.pingTimeout) }
+        let connectDeadline = Task {
+            try await Task.sleep(for: Self.connectTimeout)
+            if self.state.withLock({ $0.session == nil }) { await self.close() }
+        }
+        for await frame in frames {
+            guard await handle(frame: frame) else {
+                await close()
+                break
+            }
+        }
+        heartbeat.cancel()
+        connectDeadline.cancel()
+        await pongs.signal()
+        let session = state.withLock { state -> RealtimeSession? in
+            state.closed = true
+            defer { state.session = nil }
+            return state.session
+        }
+        await session?.close()
+    }
+
+    /// Closes the WebSocket (clients with reconnection enabled come back).
+    func close() async {
+        await sender.close(code: .goingAway)
+    }
+
+    // MARK: - Frames
+
+    /// Handles one text frame; `false` means the connection must be closed.
+    private func handle(frame: String) async -> Bool {
+        let packet: EngineIOPacket
+        do { packet = try EngineIOPacket.decode(frame) } catch { return false }
+        switch packet {
+        case .pong:
+            state.withLock { $0.lastPong = .now }
+            await pongs.signal()
+            return true
+        case .close:
+            return false
+        case .message(let body):
+            let socketPacket: SocketIOPacket
+            do { socketPacket = try SocketIOPacket.decode(body) } catch { return false }
+            return await handle(socketPacket)
+        case .open, .ping, .upgrade, .noop:
+            return true  // not expected from a WebSocket-only client; ignored as python-engineio does
+        }
+    }
+
+    private func handle(_ packet: SocketIOPacket) async -> Bool {
+        switch packet.kind {
+        case .connect:
+            return await connect(packet)
+        case .disconnect:
+            let session = state.withLock { state -> RealtimeSession? in
+                defer { state.session = nil }
+                return state.session
+            }
+            await session?.close()
+            return true
+        case .event:
+            guard packet.namespace == "/", let session = state.withLock({ $0.session }), let event = packet.event else {
+                return false  // events before CONNECT, or for a namespace never joined
+            }
+            var ack: (@Sendable (String) async throws -> Void)?
+            if let id = packet.ackID {
+                let sender = self.sender
+                ack = { json in try await sender.send(SocketIOPacket.ackFrame(ackID: id, argumentsJSON: [json])) }
+            }
+            await session.handle(event: event.name, argument: event.arguments.first, ack: ack)
+            return true
+        case .ack:
+            return true  // the server never asks clients for acks
+        case .connectError, .binaryEvent, .binaryAck:
+            return false
+        }
+    }
+
+    private func connect(_ packet: SocketIOPacket) async -> Bool {
+        guard packet.namespace == "/" else {
+            try? await sender.send(SocketIOPacket.connectErrorFrame(namespace: packet.namespace, message: "Invalid namespace"))
+            return true
+        }
+        var user = upgradeUser
+        if let token = packet.payload?["token"] {
+            user = nil
+            if let token = token.stringValue {
+                user = try? await AuthenticationMiddleware.user(
+                    bearerToken: token, on: application.db, now: application.services.now())
+            }
+        }
+        guard let user else {
+            try? await sender.send(SocketIOPacket.connectErrorFrame(
+                namespace: "/", message: "unauthorized", data: "{\"code\":401}"))
+            return true
+        }
+        let sender = self.sender
+        let session = RealtimeSession(application: application, user: user) { event in
+            try await sender.send(event.socketIOFrame)
+        }
+        let previous = state.withLock { state -> RealtimeSession? in
+            defer { state.session = session }
+            return state.session
+        }
+        await previous?.close()
+        do {
+            try await sender.send(SocketIOPacket.connectFrame(namespace: "/", sid: Self.randomSID()))
+        } catch {
+            return false
+        }
+        return true
+    }
+
+    // MARK: - Heartbeat
+
+    /// Server-initiated heartbeat (Engine.IO v4): `2` every `interval`, close when no `3` within `timeout`.
+    private func heartbeat(interval: Duration, timeout: Duration) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            if Task.isCancelled { return }
+            let sentAt = ContinuousClock.now
+            guard (try? await sender.send(EngineIOPacket.ping("").encoded)) != nil else { return }
+            while true {
+                let remaining = timeout - (ContinuousClock.now - sentAt)
+                if state.withLock({ $0.lastPong >= sentAt }) { break }
+                if remaining <= .zero || Task.isCancelled {
+                    if !Task.isCancelled {
+                        logger.debug("socket.io client missed its pong; closing", metadata: ["sid": "\(engineSID)"])
+                        await close()
+                    }
+                    return
+                }
+                await pongs.wait(for: remaining, clock: ContinuousClock())
+            }
+        }
+    }
+
+    /// 20 URL-safe random characters, like the reference server's ids.
+    static func randomSID() -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<20).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
+    }
+}

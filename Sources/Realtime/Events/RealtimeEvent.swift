@@ -1,0 +1,143 @@
+import Foundation
+
+/// One event about an execution, as every transport delivers it (SPEC §10).
+///
+/// The JSON payload is encoded once, at publication; transports wrap it in their own framing
+/// (Socket.IO `42["name",payload]`, plain WebSocket `{"event","data"}`, SSE `id:`/`event:`/`data:`).
+public struct RealtimeEvent: Sendable {
+    /// Event names, identical on every transport.
+    public enum Name: String, Sendable, Equatable, CaseIterable {
+        case pipelineStatus = "pipeline_status"
+        case pipelineLogs = "pipeline_logs"
+        case logError = "log_error"
+        case logTimeout = "log_timeout"
+    }
+
+    public let name: Name
+    public let executionID: Int
+    public let pipelineID: Int?
+    /// Position in the execution's stream: for `pipeline_logs` the last line's `seq`, for the other
+    /// events the highest `seq` stored when they were published (they consume no number).
+    public let seq: Int
+    /// For `pipeline_logs`: the first line's `seq`.
+    public let firstSeq: Int?
+    /// For `pipeline_status`: the new status (subscribers skip a status they already delivered).
+    public let status: String?
+    /// Payload JSON object text.
+    public let payloadJSON: String
+    /// The typed logs payload (kept to trim lines a subscriber already has).
+    public let logs: PipelineLogsPayload?
+
+    /// Approximate memory held by the event (payload bytes), for subscriber buffer limits.
+    public var byteCount: Int { payloadJSON.utf8.count + 64 }
+
+    init(name: Name, executionID: Int, pipelineID: Int?, seq: Int, firstSeq: Int? = nil, status: String? = nil,
+         payloadJSON: String, logs: PipelineLogsPayload? = nil) {
+        self.name = name
+        self.executionID = executionID
+        self.pipelineID = pipelineID
+        self.seq = seq
+        self.firstSeq = firstSeq
+        self.status = status
+        self.payloadJSON = payloadJSON
+        self.logs = logs
+    }
+
+    // MARK: - Construction
+
+    /// `pipeline_status` (SPEC §10): emitted only on change.
+    public static func pipelineStatus(_ payload: PipelineStatusPayload) -> RealtimeEvent {
+        RealtimeEvent(
+            name: .pipelineStatus, executionID: payload.executionID, pipelineID: payload.pipelineID, seq: payload.seq,
+            status: payload.status, payloadJSON: encode(payload))
+    }
+
+    /// `pipeline_logs` events for `lines` of one step, split so no event exceeds `maximumBytes` of
+    /// line text or `maximumLines` lines (large deltas would otherwise hit clients' `maxPayload`).
+    public static func pipelineLogs(
+        executionID: Int, pipelineID: Int?, step: StepRef, lines: [LogLinePayload],
+        maximumLines: Int = 1_000, maximumBytes: Int = 256 * 1024
+    ) -> [RealtimeEvent] {
+        var events: [RealtimeEvent] = []
+        var chunk: [LogLinePayload] = []
+        var bytes = 0
+        func flush() {
+            guard !chunk.isEmpty else { return }
+            events.append(logsEvent(PipelineLogsPayload(executionID: executionID, step: step, lines: chunk), pipelineID: pipelineID))
+            chunk = []
+            bytes = 0
+        }
+        for line in lines {
+            if !chunk.isEmpty && (chunk.count >= maximumLines || bytes + line.text.utf8.count > maximumBytes) { flush() }
+            chunk.append(line)
+            bytes += line.text.utf8.count
+        }
+        flush()
+        return events
+    }
+
+    static func logsEvent(_ payload: PipelineLogsPayload, pipelineID: Int?) -> RealtimeEvent {
+        RealtimeEvent(
+            name: .pipelineLogs, executionID: payload.executionID, pipelineID: pipelineID,
+            seq: payload.lines.last?.seq ?? 0, firstSeq: payload.lines.first?.seq, payloadJSON: encode(payload),
+            logs: payload)
+    }
+
+    /// `log_error` (`code` is snake_case, e.g. `bitbucket_unavailable`, `slow_consumer`).
+    public static func logError(_ payload: LogErrorPayload, pipelineID: Int?, seq: Int) -> RealtimeEvent {
+        RealtimeEvent(
+            name: .logError, executionID: payload.executionID ?? 0, pipelineID: pipelineID, seq: seq,
+            payloadJSON: encode(payload))
+    }
+
+    /// `log_timeout`: the monitor gave up after `PIPEWRIGHT_MONITOR_TIMEOUT`.
+    public static func logTimeout(_ payload: LogTimeoutPayload, pipelineID: Int?, seq: Int) -> RealtimeEvent {
+        RealtimeEvent(
+            name: .logTimeout, executionID: payload.executionID, pipelineID: pipelineID, seq: seq,
+            payloadJSON: encode(payload))
+    }
+
+    /// The same logs event with only the lines after `seq` (and up to `upTo`), nil when none remain.
+    func trimmed(after seq: Int, upTo last: Int = .max) -> RealtimeEvent? {
+        guard let logs else { return self }
+        let remaining = logs.lines.filter { $0.seq > seq && $0.seq <= last }
+        guard !remaining.isEmpty else { return nil }
+        if remaining.count == logs.lines.count { return self }
+        return Self.logsEvent(
+            PipelineLogsPayload(executionID: logs.executionID, step: logs.step, lines: remaining), pipelineID: pipelineID)
+    }
+
+    static func encode(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(rfc3339(date))
+        }
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        // Payloads are plain structs of strings and numbers: encoding cannot fail.
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    // MARK: - Transport framing
+
+    /// Socket.IO v5 EVENT frame in an Engine.IO v4 message: `42["name",{…}]`.
+    public var socketIOFrame: String {
+        SocketIOPacket.eventFrame(name: name.rawValue, payloadJSON: payloadJSON)
+    }
+
+    /// Plain WebSocket message: `{"event":"name","data":{…}}`.
+    public var webSocketMessage: String {
+        "{\"event\":" + jsonString(name.rawValue) + ",\"data\":" + payloadJSON + "}"
+    }
+
+    /// Server-Sent Events record (WHATWG HTML §9.2): `id: <seq>`, `event: <name>`, `data: <json>`, blank line.
+    /// The payload is single-line JSON, so one `data:` field suffices.
+    public var serverSentEvent: String {
+        "id: \(seq)\nevent: \(name.rawValue)\ndata: \(payloadJSON)\n\n"
+    }
+}
+
+/// RFC 3339 UTC with seconds, e.g. `2026-11-29T12:00:00Z` (SPEC §2).
+private func rfc3339(_ date: Date) -> String {
+    date.formatted(.iso8601)
+}

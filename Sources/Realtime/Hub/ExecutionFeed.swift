@@ -1,0 +1,116 @@
+/// Where a feed reads what happened before it subscribed: the log store and the execution's state.
+///
+/// Implemented by the app (log store + database); the feed never sees the storage.
+public protocol ExecutionSnapshotSource: Sendable {
+    /// `pipeline_logs` events with the lines of `executionID` whose seq is greater than `afterSeq`, in seq
+    /// order, covering at most `limit` lines (empty when there are none).
+    func logEvents(executionID: Int, afterSeq: Int, limit: Int) async throws -> [RealtimeEvent]
+    /// The execution's current status as a `pipeline_status` event (`previous_status` null, all steps,
+    /// `seq` = highest stored line seq).
+    func statusEvent(executionID: Int) async throws -> RealtimeEvent
+}
+
+/// Snapshot followed by live events for one subscription, with no gap and no duplicate (SPEC §10).
+///
+/// Order: register with the hub first, read the current status, replay stored lines after `afterSeq`
+/// up to the status's seq page by page, emit the status, then live events. A live logs event whose lines were already replayed is
+/// trimmed or skipped by `seq`; one that starts beyond the delivered position (lines stored but not
+/// seen live) is preceded by a read from the store. This holds because the monitor stores lines
+/// before it publishes them. A subscriber that overflows its hub buffer receives `log_error`
+/// (`slow_consumer`, with `after_seq` = the last seq it received) and the feed ends.
+public struct ExecutionFeed: Sendable {
+    public let hub: ExecutionEventHub
+    public let source: any ExecutionSnapshotSource
+    /// Lines per snapshot read.
+    public let pageLines: Int
+
+    public init(hub: ExecutionEventHub, source: any ExecutionSnapshotSource, pageLines: Int = 1_000) {
+        self.hub = hub
+        self.source = source
+        self.pageLines = pageLines
+    }
+
+    /// Runs the feed until `emit` throws, the task is cancelled, or the subscriber overflows.
+    ///
+    /// - Parameters:
+    ///   - topic: the execution, or a pipeline (then the snapshot is of `snapshotExecutionID`, its latest
+    ///     execution, and live events of later executions follow too).
+    ///   - snapshotExecutionID: the execution to replay (`nil`: live events only).
+    ///   - afterSeq: the last seq the client already has for `snapshotExecutionID` (0 for everything).
+    ///   - ready: called once registration is done, before the snapshot (e.g. to send an ack).
+    ///   - emit: delivers one event; throwing ends the feed (connection gone).
+    /// - Throws: what `emit`, `ready` or the snapshot source throws.
+    public func run(
+        topic: RealtimeTopic, snapshotExecutionID: Int?, afterSeq: Int,
+        ready: @Sendable () async throws -> Void = {},
+        emit: @Sendable (RealtimeEvent) async throws -> Void
+    ) async throws {
+        let subscription = await hub.subscribe(topic)
+        var delivered: [Int: Int] = [:]
+        var lastStatus: [Int: String] = [:]
+        try await ready()
+        if let executionID = snapshotExecutionID {
+            delivered[executionID] = max(0, afterSeq)
+            // The status is read first: its seq bounds the replay, so a fast writer cannot keep the
+            // snapshot going forever; lines stored after it arrive live (registration came first).
+            let status = try await source.statusEvent(executionID: executionID)
+            try await replay(executionID: executionID, upTo: status.seq, delivered: &delivered, emit: emit)
+            lastStatus[executionID] = status.status
+            try await emit(status)
+        }
+        for await delivery in subscription {
+            try Task.checkCancellation()
+            switch delivery {
+            case .overflow:
+                let position = snapshotExecutionID.flatMap { delivered[$0] } ?? 0
+                try await emit(.logError(
+                    LogErrorPayload(
+                        executionID: snapshotExecutionID, code: "slow_consumer",
+                        message: "Events arrived faster than this connection read them; resubscribe with after_seq.",
+                        afterSeq: position),
+                    pipelineID: nil, seq: position))
+                return
+            case .event(let event):
+                let executionID = event.executionID
+                switch event.name {
+                case .pipelineLogs:
+                    let have = delivered[executionID] ?? 0
+                    if let first = event.firstSeq, first > have + 1 {
+                        try await replay(executionID: executionID, upTo: first - 1, delivered: &delivered, emit: emit)
+                    }
+                    guard let fresh = event.trimmed(after: delivered[executionID] ?? 0) else { continue }
+                    try await emit(fresh)
+                    delivered[executionID] = fresh.seq
+                case .pipelineStatus:
+                    if let status = event.status, lastStatus[executionID] == status { continue }
+                    lastStatus[executionID] = event.status
+                    try await emit(event)
+                case .logError, .logTimeout:
+                    try await emit(event)
+                }
+            }
+        }
+    }
+
+    /// Emits stored lines after the delivered position (up to `upTo` when given).
+    private func replay(
+        executionID: Int, upTo limitSeq: Int?, delivered: inout [Int: Int],
+        emit: @Sendable (RealtimeEvent) async throws -> Void
+    ) async throws {
+        while true {
+            try Task.checkCancellation()
+            let have = delivered[executionID] ?? 0
+            if let limitSeq, have >= limitSeq { return }
+            let events = try await source.logEvents(executionID: executionID, afterSeq: have, limit: pageLines)
+            guard !events.isEmpty else { return }
+            for event in events {
+                guard let fresh = event.trimmed(after: delivered[executionID] ?? 0, upTo: limitSeq ?? .max) else {
+                    if let limitSeq, let first = event.firstSeq, first > limitSeq { return }
+                    continue
+                }
+                try await emit(fresh)
+                delivered[executionID] = fresh.seq
+            }
+        }
+    }
+}

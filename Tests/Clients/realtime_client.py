@@ -1,0 +1,244 @@
+#!/usr/bin/env python3
+"""Realtime test client driven by Tests/AppTests/RealtimeTests.swift.
+
+Speaks to Pipewright the way real clients do: the real python-socketio client (Socket.IO v5 over
+Engine.IO v4, WebSocket transport), websocket-client for the plain `/api/ws` endpoint and for raw
+Engine.IO frames, and `requests` for Server-Sent Events. Prints one JSON object per line on stdout:
+  {"type": "ack", "data": …}            the ack of a client request
+  {"type": "event", "name": …, "data": …}   a server event
+  {"type": "connect_error", "data": …}  CONNECT refused
+  {"type": "stopped", "last_seq": n}   the client stopped on purpose (--stop-after-lines)
+  {"type": "done", …}                   normal end
+Exit status 0 unless the connection itself failed unexpectedly.
+"""
+import argparse
+import json
+import sys
+import threading
+import time
+
+
+def out(obj):
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+class Tracker:
+    """Follows line seqs and decides when to stop."""
+
+    def __init__(self, args):
+        self.args = args
+        self.last_seq = args.after_seq
+        self.lines = 0
+        self.done = threading.Event()
+        self.stop_now = threading.Event()
+        self.statuses = []
+
+    def on_event(self, name, data):
+        out({"type": "event", "name": name, "data": data})
+        if name == "pipeline_logs":
+            for line in data.get("lines", []):
+                self.last_seq = max(self.last_seq, line["seq"])
+                self.lines += 1
+                if self.args.stop_after_lines and self.lines >= self.args.stop_after_lines:
+                    self.stop_now.set()
+                    return
+        elif name == "pipeline_status":
+            self.statuses.append(data.get("status"))
+            if data.get("status") in self.args.until_status:
+                self.done.set()
+        elif name == "log_timeout" and "log_timeout" in self.args.until_status:
+            self.done.set()
+        if self.args.until_seq and self.last_seq >= self.args.until_seq:
+            self.done.set()
+
+    def wait(self):
+        deadline = time.time() + self.args.timeout
+        while time.time() < deadline:
+            if self.done.is_set() or self.stop_now.is_set():
+                return
+            time.sleep(0.01)
+
+
+def subscription(args, after_seq):
+    request = {"after_seq": after_seq}
+    if args.pipeline:
+        request["pipeline_id"] = args.pipeline
+    else:
+        request["execution_id"] = args.execution
+    return request
+
+
+def run_socketio(args):
+    import socketio
+
+    tracker = Tracker(args)
+    client = socketio.Client(reconnection=args.reconnect, reconnection_delay=0.2, reconnection_delay_max=0.5)
+    headers = {"Authorization": "Bearer " + args.header_token} if args.header_token else {}
+    if args.cookie:
+        headers["Cookie"] = args.cookie
+
+    @client.event
+    def connect_error(data):
+        out({"type": "connect_error", "data": data})
+
+    @client.event
+    def connect():
+        out({"type": "connected"})
+        if args.execution or args.pipeline:
+            # On every (re)connect, resume after the last line received (SPEC §10 after_seq).
+            def subscribe():
+                ack = client.call("subscribe_pipeline_status", subscription(args, tracker.last_seq), timeout=10)
+                out({"type": "ack", "data": ack})
+            threading.Thread(target=subscribe, daemon=True).start()
+
+    @client.event
+    def disconnect(reason=None):
+        out({"type": "disconnected", "reason": str(reason)})
+
+    for name in ("pipeline_status", "pipeline_logs", "log_error", "log_timeout"):
+        client.on(name, (lambda n: lambda data: tracker.on_event(n, data))(name))
+
+    auth = {"token": args.token} if args.token is not None else None
+    try:
+        client.connect(args.url, transports=["websocket"], auth=auth, headers=headers, wait_timeout=5)
+    except socketio.exceptions.ConnectionError as error:
+        out({"type": "connect_failed", "error": str(error)})
+        return 3
+    if args.call:
+        name, payload = args.call.split(":", 1)
+        data = json.loads(payload)
+        if args.pad:
+            data["padding"] = "x" * args.pad
+        out({"type": "ack", "data": client.call(name, data, timeout=10)})
+    tracker.wait()
+    if tracker.stop_now.is_set():
+        # Abrupt stop mid-stream: drop the transport without a clean Socket.IO disconnect.
+        client.eio.disconnect(abort=True) if hasattr(client.eio, "disconnect") else None
+        out({"type": "stopped", "last_seq": tracker.last_seq})
+        return 0
+    out({"type": "done", "last_seq": tracker.last_seq, "connected": client.connected})
+    client.disconnect()
+    return 0
+
+
+def run_plain_websocket(args):
+    import websocket
+
+    tracker = Tracker(args)
+    url = args.url.replace("http://", "ws://").replace("https://", "wss://") + "/api/ws"
+    socket = websocket.create_connection(url, header=["Authorization: Bearer " + args.token], timeout=args.timeout)
+    socket.send(json.dumps({"event": "subscribe_pipeline_status", "data": subscription(args, args.after_seq), "id": 1}))
+    if args.raw_send:
+        socket.send(args.raw_send)
+    deadline = time.time() + args.timeout
+    while time.time() < deadline and not tracker.done.is_set() and not tracker.stop_now.is_set():
+        socket.settimeout(max(0.1, deadline - time.time()))
+        try:
+            message = json.loads(socket.recv())
+        except websocket.WebSocketTimeoutException:
+            break
+        if message.get("event") == "ack":
+            out({"type": "ack", "id": message.get("id"), "data": message.get("data")})
+        elif message.get("event") == "error":
+            out({"type": "error", "data": message.get("data")})
+        else:
+            tracker.on_event(message["event"], message["data"])
+    socket.close()
+    out({"type": "stopped" if tracker.stop_now.is_set() else "done", "last_seq": tracker.last_seq})
+    return 0
+
+
+def run_sse(args):
+    import requests
+
+    tracker = Tracker(args)
+    headers = {"Authorization": "Bearer " + args.token, "Accept": "text/event-stream"}
+    if args.after_seq:
+        headers["Last-Event-ID"] = str(args.after_seq)
+    url = "%s/api/executions/%d/events" % (args.url, args.execution)
+    with requests.get(url, headers=headers, stream=True, timeout=args.timeout) as response:
+        out({"type": "response", "status": response.status_code,
+             "headers": {k.lower(): v for k, v in response.headers.items()}})
+        if response.status_code != 200:
+            out({"type": "done", "body": response.text})
+            return 0
+        event, data, last_id = None, [], None
+        deadline = time.time() + args.timeout
+        for raw in response.iter_lines(decode_unicode=True):
+            if time.time() > deadline:
+                break
+            if raw == "":
+                if data:
+                    out({"type": "sse_id", "id": last_id})
+                    tracker.on_event(event or "message", json.loads("\n".join(data)))
+                event, data = None, []
+                if tracker.done.is_set() or tracker.stop_now.is_set():
+                    break
+                continue
+            if raw.startswith(":"):
+                out({"type": "comment", "text": raw})
+                continue
+            field, _, value = raw.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if field == "event":
+                event = value
+            elif field == "data":
+                data.append(value)
+            elif field == "id":
+                last_id = value
+    out({"type": "stopped" if tracker.stop_now.is_set() else "done", "last_seq": tracker.last_seq})
+    return 0
+
+
+def run_silent_engineio(args):
+    """Connects at the Engine.IO level, joins `/`, then never answers pings: the server must drop us."""
+    import websocket
+
+    url = args.url.replace("http://", "ws://").replace("https://", "wss://") + "/socket.io/?EIO=4&transport=websocket"
+    socket = websocket.create_connection(url, timeout=args.timeout)
+    opened = socket.recv()
+    out({"type": "open", "frame": opened})
+    socket.send("40" + json.dumps({"token": args.token}))
+    out({"type": "frame", "frame": socket.recv()})
+    started = time.time()
+    pings = 0
+    try:
+        while time.time() - started < args.timeout:
+            frame = socket.recv()
+            if frame == "2":
+                pings += 1
+            elif frame == "" or frame is None:
+                break
+    except Exception as error:  # closed by the server
+        out({"type": "closed", "after_s": time.time() - started, "pings": pings, "error": type(error).__name__})
+        return 0
+    out({"type": "closed", "after_s": time.time() - started, "pings": pings, "error": None})
+    return 0
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["socketio", "ws", "sse", "silent"])
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--token")
+    parser.add_argument("--header-token")
+    parser.add_argument("--cookie", help="Cookie header for the upgrade request (session cookie auth)")
+    parser.add_argument("--execution", type=int)
+    parser.add_argument("--pipeline", type=int)
+    parser.add_argument("--after-seq", type=int, default=0)
+    parser.add_argument("--until-seq", type=int, default=0)
+    parser.add_argument("--until-status", default="")
+    parser.add_argument("--stop-after-lines", type=int, default=0)
+    parser.add_argument("--timeout", type=float, default=15)
+    parser.add_argument("--reconnect", action="store_true")
+    parser.add_argument("--call", help="NAME:JSON, a request to send with an ack after connecting")
+    parser.add_argument("--pad", type=int, default=0, help="bytes of padding added to --call's payload")
+    parser.add_argument("--raw-send", help="an extra raw message for the plain WebSocket")
+    args = parser.parse_args()
+    args.until_status = [s for s in args.until_status.split(",") if s]
+    sys.exit({"socketio": run_socketio, "ws": run_plain_websocket, "sse": run_sse, "silent": run_silent_engineio}[args.mode](args))
+
+
+if __name__ == "__main__":
+    main()
