@@ -264,3 +264,37 @@ import WebSocketKit
         }
     }
 }
+
+/// With realtime merged: SIGTERM closes open WebSockets at once (1001) instead of letting them hold the
+/// drain for the whole grace period, and the binary exits 0 quickly.
+@Suite(.serialized) struct GracefulShutdownRealtimeTests {
+    @Test func sigterm_closesWebSocketClientsAtOnce_andExitsZeroWellBeforeTheGrace() async throws {
+        let dataDirectory = ServeProcess.makeDataDirectory()
+        defer {
+            try? FileManager.default.removeItem(atPath: dataDirectory)
+            try? FileManager.default.removeItem(atPath: dataDirectory + ".serve.log")
+        }
+        let token = try ServeProcess.adminToken(dataDirectory: dataDirectory)
+        let serve = try await ServeProcess.start(dataDirectory: dataDirectory, environment: ["PIPEWRIGHT_SHUTDOWN_GRACE": "20"])
+        defer { serve.kill() }
+        let closeCode = GracefulShutdownDrainTests.Box<WebSocketErrorCode?>(nil)
+        let closed = GracefulShutdownDrainTests.Box(false)
+        try await WebSocket.connect(
+            to: "ws://127.0.0.1:\(serve.port)/api/ws", headers: ["Authorization": "Bearer \(token)"],
+            on: MultiThreadedEventLoopGroup.singleton
+        ) { ws in
+            ws.onClose.whenComplete { _ in
+                closeCode.set(ws.closeCode)
+                closed.set(true)
+            }
+        }.get()
+        try await Task.sleep(for: .milliseconds(300))
+        let start = ContinuousClock.now
+        serve.signal(SIGTERM)
+        let exit = await serve.waitForExit(timeout: .seconds(30))
+        #expect(exit == 0, "\(serve.log.suffix(1500))")
+        #expect(ContinuousClock.now - start < .seconds(8), "did not wait for the 20 s grace")
+        #expect(closed.current)
+        #expect(closeCode.current == .goingAway)
+    }
+}
