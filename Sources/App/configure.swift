@@ -74,11 +74,19 @@ public func configure(
 
     app.http.server.configuration.hostname = configuration.host
     app.http.server.configuration.port = configuration.port
-    app.routes.defaultMaxBodySize = "1mb"
+    try ServerTLS.apply(configuration.server, to: app)
+    let server = configuration.server
+    // issue 7, 2026-11-29: Vapor 4.122 rejects a collected body when `total >= max` (Request+BodyStream
+    // `consume`); `+ 1` accepts exactly `maxBodySize` bytes, as SPEC §3 says "over 1 MiB".
+    app.routes.defaultMaxBodySize = ByteCount(value: server.maxBodySize + 1)
 
     app.middleware = Middlewares()
-    app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
+    app.middleware.use(RequestIDMiddleware())
+    app.middleware.use(SecurityHeadersMiddleware(sendsHSTS: server.tls != nil, secureCookies: server.cookiesAreSecure))
     app.middleware.use(APIErrorMiddleware())
+    app.middleware.use(BodyLimitMiddleware(limit: server.maxBodySize))
+    app.middleware.use(RequestTimeoutMiddleware(timeout: server.requestTimeout, inFlight: app.inFlightRequests))
+    app.serverSettings = server
 
     app.executionEvents = ExecutionEventHub()
     app.executionSupervisor = ExecutionSupervisor(application: app)
@@ -88,6 +96,9 @@ public func configure(
     // disconnected before the monitors stop.
     app.realtimeConnections = RealtimeConnections()
     app.lifecycle.use(RealtimeLifecycle())
+    // Graceful shutdown drains HTTP before lifecycle handlers run: WebSockets and SSE streams ignore NIO's
+    // quiescing, so close them when the drain starts, or they hold it for the whole grace period.
+    app.shutdownDrain.use { app in await app.realtimeConnections.closeAll() }
 
     try routes(app)
 

@@ -24,19 +24,19 @@ func routes(_ app: Application) throws {
 
     // MARK: - Bitbucket webhooks (HMAC-signed, no user)
     do {
-        try app.grouped("api").register(collection: WebhookController(services: services))
+        try app.grouped("api").cancellable().register(collection: WebhookController(services: services))
     }
 
     let api = app.grouped("api").grouped(AuthenticationMiddleware(now: services.now))
 
     // MARK: - Sign-in (no user yet)
     do {
-        try api.register(collection: AuthController(services: services))
+        try api.cancellable().register(collection: AuthController(services: services))
     }
 
     // MARK: - Signed in (session cookie + CSRF, or bearer token)
     do {
-        let signedIn = api.grouped(RequireUserMiddleware())
+        let signedIn = api.grouped(RequireUserMiddleware()).cancellable()
         try signedIn.register(collection: TokenController(services: services))
         try signedIn.register(collection: SSHKeyController(services: services))
         try signedIn.register(collection: ServerController(services: services))

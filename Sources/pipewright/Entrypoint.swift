@@ -38,6 +38,9 @@ enum Entrypoint {
         }
         do {
             try await app.execute()
+            // issue 7, 2026-11-29: Vapor's asyncShutdown runs lifecycle handlers (database, monitors) before
+            // the HTTP server quiesces; drain HTTP first so in-flight requests keep their database.
+            await GracefulShutdown.drain(app)
             try await app.asyncShutdown()
         } catch let error as any AbortError {
             try? await app.asyncShutdown()

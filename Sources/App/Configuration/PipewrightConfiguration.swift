@@ -55,6 +55,8 @@ public struct PipewrightConfiguration: Sendable {
     public var logRetentionDays: Int
     /// When true no `admin` user is created on first start (tests).
     public var createsInitialAdmin: Bool
+    /// Body limit, request timeout, shutdown grace, TLS and cookie flags (`ServerSettings`).
+    public var server = ServerSettings()
     /// Realtime transports (SPEC §10).
     public var realtime = RealtimeSettings()
 
@@ -144,13 +146,14 @@ public struct PipewrightConfiguration: Sendable {
         }
         let host = value("PIPEWRIGHT_HOST") ?? "127.0.0.1"
         let port = try integer("PIPEWRIGHT_PORT", default: 8080, range: 1...65535)
-        let publicURL = value("PIPEWRIGHT_PUBLIC_URL") ?? "http://\(host):\(port)"
+        let server = try ServerSettings.fromEnvironment(environment)
+        let publicURL = value("PIPEWRIGHT_PUBLIC_URL") ?? "\(server.tls == nil ? "http" : "https")://\(host):\(port)"
         guard let parsedPublic = URL(string: publicURL), ["http", "https"].contains(parsedPublic.scheme ?? ""),
             parsedPublic.host != nil
         else {
             throw ConfigurationError.invalid(variable: "PIPEWRIGHT_PUBLIC_URL", reason: "expected an http(s) URL")
         }
-        return PipewrightConfiguration(
+        var configuration = PipewrightConfiguration(
             host: host,
             port: port,
             dataDirectory: dataDirectory,
@@ -170,6 +173,8 @@ public struct PipewrightConfiguration: Sendable {
             logRetentionDays: try integer("PIPEWRIGHT_LOG_RETENTION_DAYS", default: 90, range: 1...36500),
             createsInitialAdmin: true
         ).with(realtime: try realtimeSettings())
+        configuration.server = server
+        return configuration
 
         func realtimeSettings() throws -> RealtimeSettings {
             var settings = RealtimeSettings()

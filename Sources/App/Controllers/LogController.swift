@@ -15,9 +15,9 @@ struct LogController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get("pipelines", ":pipelineID", "logs", use: pipelineLogs)
         routes.get("executions", ":executionID", "logs", use: lines)
-        routes.get("executions", ":executionID", "logs", "raw", use: raw)
+        routes.get("executions", ":executionID", "logs", "raw", use: raw).streaming()
         routes.get("executions", ":executionID", "logs", "stats", use: stats)
-        routes.on(.POST, "executions", ":executionID", "logs", body: .stream, use: ingest)
+        routes.on(.POST, "executions", ":executionID", "logs", body: .stream, use: ingest).streaming()
     }
 
     // MARK: - Per execution
