@@ -55,6 +55,13 @@ public struct PipewrightConfiguration: Sendable {
     public var logRetentionDays: Int
     /// When true no `admin` user is created on first start (tests).
     public var createsInitialAdmin: Bool
+    /// SSH endpoints the service may contact (`PIPEWRIGHT_SSH_ALLOWED_TARGETS`); default: all but
+    /// link-local and unspecified addresses.
+    public var sshAllowedTargets: SSHTargetAllowlist = .unrestricted
+    /// Peers whose `X-Forwarded-For` is believed (`PIPEWRIGHT_TRUSTED_PROXIES`, CIDR list); default none.
+    public var trustedProxies: [IPNetwork] = []
+    /// Request budgets of the rate-limited actions (`PIPEWRIGHT_RATE_LIMIT_*`).
+    public var rateLimits: RateLimitSettings = .defaults
 
     /// Parses the environment.
     ///
@@ -130,7 +137,26 @@ public struct PipewrightConfiguration: Sendable {
         else {
             throw ConfigurationError.invalid(variable: "PIPEWRIGHT_PUBLIC_URL", reason: "expected an http(s) URL")
         }
-        return PipewrightConfiguration(
+        var sshAllowedTargets = SSHTargetAllowlist.unrestricted
+        if let raw = value("PIPEWRIGHT_SSH_ALLOWED_TARGETS") {
+            do {
+                sshAllowedTargets = try SSHTargetAllowlist(parsing: raw)
+            } catch {
+                throw ConfigurationError.invalid(variable: "PIPEWRIGHT_SSH_ALLOWED_TARGETS", reason: error.description)
+            }
+        }
+        var trustedProxies: [IPNetwork] = []
+        for entry in (value("PIPEWRIGHT_TRUSTED_PROXIES") ?? "").split(separator: ",") {
+            let trimmed = entry.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { continue }
+            guard let network = IPNetwork(trimmed) else {
+                throw ConfigurationError.invalid(
+                    variable: "PIPEWRIGHT_TRUSTED_PROXIES", reason: "'\(trimmed)' is not an address or CIDR block")
+            }
+            trustedProxies.append(network)
+        }
+        let rateLimits = try RateLimitSettings.fromEnvironment(value)
+        var configuration = PipewrightConfiguration(
             host: host,
             port: port,
             dataDirectory: dataDirectory,
@@ -150,6 +176,10 @@ public struct PipewrightConfiguration: Sendable {
             logRetentionDays: try integer("PIPEWRIGHT_LOG_RETENTION_DAYS", default: 90, range: 1...36500),
             createsInitialAdmin: true
         )
+        configuration.sshAllowedTargets = sshAllowedTargets
+        configuration.trustedProxies = trustedProxies
+        configuration.rateLimits = rateLimits
+        return configuration
     }
 
     /// Parses `DATABASE_URL`: `sqlite://PATH`, `sqlite::memory:`, `postgres://…` / `postgresql://…`.
@@ -178,6 +208,6 @@ public struct PipewrightConfiguration: Sendable {
             masterKey: .fixed(masterKey), bitbucketAPIURL: "http://127.0.0.1:9/2.0", publicURL: "http://127.0.0.1:8080", pollInterval: .seconds(5),
             monitorTimeout: .seconds(600), hostKeyPolicy: .tofu, sshExecutable: "ssh", allowsPrivateKeyExport: true,
             logLevel: "info", sshConcurrency: 16, sshConnectTimeout: .seconds(10), sshCommandTimeout: .seconds(60),
-            logRetentionDays: 90, createsInitialAdmin: false)
+            logRetentionDays: 90, createsInitialAdmin: false, rateLimits: .generous)
     }
 }

@@ -193,7 +193,13 @@ public struct OpenSSHRunner: SSHRunner {
             ]
             environment = ["SSH_ASKPASS_REQUIRE": "never"]
         }
-        arguments += ["-p", String(target.port), "--", "\(target.username)@\(target.host)", request.remoteCommand]
+        var destinationHost = target.host
+        if let address = target.connectAddress {
+            // Connect to the checked address; look host keys up (and record new ones) under the name.
+            arguments += ["-o", "HostKeyAlias=\(HostKey.knownHostsPattern(host: target.host, port: target.port))"]
+            destinationHost = address
+        }
+        arguments += ["-p", String(target.port), "--", "\(target.username)@\(destinationHost)", request.remoteCommand]
         return ProcessInvocation(
             executable: sshExecutable,
             arguments: arguments,
