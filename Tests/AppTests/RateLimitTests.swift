@@ -81,6 +81,36 @@ import VaporTesting
         }
     }
 
+    @Test func failedLogins_areSlowedMoreEachTime_andASuccessResets() async throws {
+        try await withTestApp(configure: { configuration in
+            configuration.rateLimits.loginFailureDelayStep = .milliseconds(150)
+            configuration.rateLimits.loginFailureDelayCap = .milliseconds(400)
+        }) { ctx in
+            func attempt(_ password: String) async throws -> (HTTPStatus, Duration) {
+                let start = ContinuousClock.now
+                var status = HTTPStatus.ok
+                try await ctx.app.testing().test(
+                    .POST, "api/auth/login", headers: .json([:]), body: try jsonBody(["username": "member", "password": password])
+                ) { res async throws in status = res.status }
+                return (status, ContinuousClock.now - start)
+            }
+            var delays: [Duration] = []
+            for index in 1...4 {
+                let (status, took) = try await attempt("wrong-\(index)")
+                #expect(status == .unauthorized)
+                delays.append(took)
+            }
+            // 150, 300, 400 (capped), 400 ms at least.
+            #expect(delays[0] >= .milliseconds(150))
+            #expect(delays[1] >= .milliseconds(300))
+            #expect(delays[2] >= .milliseconds(400) && delays[3] >= .milliseconds(400))
+            #expect(try await attempt("member-password-1").0 == .ok)
+            let (_, afterReset) = try await attempt("wrong-again")
+            #expect(afterReset >= .milliseconds(150))
+            #expect(afterReset < delays[3] + .milliseconds(250))
+        }
+    }
+
     @Test func manyUsernamesFromOneIP_hitThePerIPLimit() async throws {
         try await withTestApp(configure: Self.limits([.loginPerIP: RateLimit(requests: 4, periodSeconds: 600)])) { ctx in
             for index in 1...4 {

@@ -28,6 +28,10 @@ import PipewrightCore
 /// and for a key login `-o BatchMode=yes -o PreferredAuthentications=publickey -o IdentitiesOnly=yes
 /// -o IdentityAgent=none -i <dir>/id -o PasswordAuthentication=no -o KbdInteractiveAuthentication=no`.
 ///
+/// When the target carries a checked ``SSHTarget/connectAddress`` (see ``SSHTargetAllowlist``), the
+/// destination is `user@<address>` and `-o HostKeyAlias=<host or [host]:port>` makes OpenSSH look host
+/// keys up, and record new ones, under the original name, exactly as the pins are written.
+///
 /// `LogLevel=ERROR` keeps the host-key-mismatch banner (which names the presented fingerprint) and
 /// `Permission denied (…)` while dropping informational chatter; `QUIET` would drop the banner.
 /// Standard error is redacted (temporary paths, the password) and logged at `debug` only.
