@@ -356,6 +356,44 @@ import VaporTesting
                 name: "token name \(name.debugDescription)", method: .POST, path: "api/tokens", body: .json(["name": name]),
                 status: .badRequest, code: "invalid_field", field: "name"))
         }
+        // File paths and shell text in the deploy target: 400 naming the field, nothing stored.
+        for path in [
+            "../etc", "/srv/../etc", "/srv/web/..", "relative/path", "/srv/web;rm -rf /", "/srv/$(id)", "/srv/web\n",
+            "/srv/`id`", "/srv/web dir", "~root/x", "", "/" + String(repeating: "d", count: 256), "/srv/%2e%2e/x",
+            "/srv/web\u{0}", "/srv/wéb",
+        ] {
+            rows.append(Row(
+                name: "deploy_path \(path.debugDescription)", method: .PUT, path: "api/pipelines/{PIPELINE}",
+                body: .json(["deploy": ["server_ids": ["{SERVER}"], "ssh_key_id": "{KEY}", "deploy_path": path]]),
+                status: .badRequest, code: "invalid_field", field: "deploy.deploy_path"))
+        }
+        for domain in ["-evil.com", "evil.com;x", ".evil", "a b", "evil.com\n", "", "evil.com/../x", "\u{202E}moc.live"] {
+            rows.append(Row(
+                name: "domain \(domain.debugDescription)", method: .PUT, path: "api/pipelines/{PIPELINE}",
+                body: .json(["deploy": [
+                    "server_ids": ["{SERVER}"], "ssh_key_id": "{KEY}", "deploy_path": "/srv/web", "app_port": 3000, "domain": domain,
+                ]]), status: .badRequest, code: "invalid_field", field: "deploy.domain"))
+        }
+        rows.append(Row(
+            name: "build_command with newline", method: .PUT, path: "api/pipelines/{PIPELINE}",
+            body: .json(["deploy": [
+                "server_ids": ["{SERVER}"], "ssh_key_id": "{KEY}", "deploy_path": "/srv/web", "build_command": "make\nrm -rf /",
+            ]]), status: .badRequest, code: "invalid_field", field: "deploy.build_command"))
+        rows.append(Row(
+            name: "pipeline deploys with a foreign key", method: .PUT, path: "api/pipelines/{PIPELINE}",
+            body: .json(["deploy": ["server_ids": ["{SERVER}"], "ssh_key_id": "{FOREIGN_KEY}", "deploy_path": "/srv/web"]]),
+            status: .unprocessableEntity, code: "invalid_reference", field: "deploy.ssh_key_id"))
+        rows.append(Row(
+            name: "pipeline deploys to a foreign server", method: .PUT, path: "api/pipelines/{PIPELINE}",
+            body: .json(["deploy": ["server_ids": ["{FOREIGN_SERVER}"], "ssh_key_id": "{KEY}", "deploy_path": "/srv/web"]]),
+            status: .unprocessableEntity, code: "invalid_reference", field: "deploy.server_ids"))
+        rows.append(Row(
+            name: "pipeline with a foreign connection", method: .POST, path: "api/pipelines",
+            body: .json([
+                "name": "p", "connection_id": "{FOREIGN_CONNECTION}", "repo_slug": "web",
+                "deploy": ["server_ids": ["{SERVER}"], "ssh_key_id": "{KEY}", "deploy_path": "/srv/web"],
+            ]), status: .unprocessableEntity, code: "invalid_reference", field: "connection_id"))
+
         // Logs: hostile filters.
         rows.append(Row(
             name: "logs invalid regex", method: .GET, path: "api/executions/{EXECUTION}/logs?regex=true&q=(a", status: .badRequest,
@@ -472,6 +510,7 @@ import VaporTesting
         let memberConnection = try #require(try await post("api/connections", connection, auth: ctx.memberAuth)["id"] as? Int)
         let adminConnection = try #require(try await post("api/connections", connection, auth: ctx.adminAuth)["id"] as? Int)
         ids["CONNECTION"] = String(memberConnection)
+        ids["FOREIGN_CONNECTION"] = String(adminConnection)
         func pipeline(_ connectionID: Int, server: String, key: String, auth: HTTPHeaders) async throws -> [String: Any] {
             try await post("api/pipelines", [
                 "name": "p", "connection_id": connectionID, "repo_slug": "web",
