@@ -204,6 +204,13 @@ import VaporTesting
         }
     }
 
+    @Test func ipv6ClientsAreCountedPer64() {
+        #expect(Request.rateLimitKey(forClientIP: "2001:db8:1:2:3:4:5:6") == "2001:db8:1:2::/64")
+        #expect(Request.rateLimitKey(forClientIP: "2001:db8:1:2:ffff::1") == "2001:db8:1:2::/64")
+        #expect(Request.rateLimitKey(forClientIP: "203.0.113.9") == "203.0.113.9")
+        #expect(Request.rateLimitKey(forClientIP: "unknown") == "unknown")
+    }
+
     @Test(arguments: [
         ("203.0.113.9", [String](), [String](), "203.0.113.9"),
         ("203.0.113.9", ["198.51.100.1"], [String](), "203.0.113.9"),

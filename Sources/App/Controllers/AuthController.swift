@@ -29,7 +29,7 @@ struct AuthController: RouteCollection {
         // The attempted name goes to the audit entry (never the password); bounded and printable.
         note.details["username"] = String(username.unicodeScalars.filter { $0.properties.generalCategory != .control }
             .prefix(64).map(Character.init))
-        let ip = req.clientIP
+        let ip = req.clientRateLimitKey
         let pairKey = "login|user:\(username.lowercased().prefix(64))|ip:\(ip)"
         try await req.enforceRateLimit(.loginPerIP, keys: ["login|ip:\(ip)"])
         try await req.enforceRateLimit(.login, keys: [pairKey])

@@ -22,6 +22,16 @@ extension Request {
         return value
     }
 
+    /// The client address as a rate-limit key: the IPv4 address, or the /64 network of an IPv6 address
+    /// (one subscriber usually holds a whole /64, so per-address buckets would be free to multiply).
+    var clientRateLimitKey: String { Self.rateLimitKey(forClientIP: clientIP) }
+
+    static func rateLimitKey(forClientIP ip: String) -> String {
+        guard let address = IPAddress(ip), !address.isIPv4 else { return ip }
+        let network = IPAddress(bytes: Array(address.bytes.prefix(8)) + [UInt8](repeating: 0, count: 8))
+        return network.map { "\($0)/64" } ?? ip
+    }
+
     static func clientIP(peer: String?, forwardedFor: [String], trusted: [IPNetwork]) -> String {
         guard let peer, let peerAddress = IPAddress(peer) else { return "unknown" }
         func isTrusted(_ address: IPAddress) -> Bool { trusted.contains { $0.contains(address) } }

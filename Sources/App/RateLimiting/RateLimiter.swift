@@ -80,6 +80,12 @@ actor RateLimiter {
 
     private func prune(now: ContinuousClock.Instant, rate: Double, capacity: Double) {
         buckets = buckets.filter { _, bucket in bucket.tokens + (now - bucket.updated).seconds * rate < capacity }
+        // Still too many live buckets (many distinct clients at once): forget the least recently used half.
+        // Forgetting a bucket only ever gives a client a fresh budget, never a lockout.
+        if buckets.count > Self.maximumKeys {
+            let keep = buckets.sorted { $0.value.updated > $1.value.updated }.prefix(Self.maximumKeys / 2)
+            buckets = Dictionary(uniqueKeysWithValues: keep.map { ($0.key, $0.value) })
+        }
     }
 }
 
@@ -102,7 +108,7 @@ extension Request {
     ///
     /// - Throws: `RateLimitedError` (429 + `Retry-After`) when either budget is empty.
     func enforceRateLimit(_ action: RateLimitSettings.Action) async throws {
-        var keys = ["\(action.rawValue)|ip:\(clientIP)"]
+        var keys = ["\(action.rawValue)|ip:\(clientRateLimitKey)"]
         if let user = authenticatedUser { keys.append("\(action.rawValue)|user:\(user.id)") }
         try await enforceRateLimit(action, keys: keys)
     }
