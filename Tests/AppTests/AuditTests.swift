@@ -27,7 +27,9 @@ import VaporTesting
         return result
     }
 
-    static func audit(_ ctx: TestContext, _ query: String = "", auth: HTTPHeaders) async throws -> (HTTPStatus, [String: Any]) {
+    static func audit(_ ctx: TestContext, _ query: String = "", auth: HTTPHeaders) async throws -> (
+        HTTPStatus, [String: Any]
+    ) {
         try await call(ctx, .GET, "api/audit\(query)", headers: auth)
     }
 
@@ -43,7 +45,8 @@ import VaporTesting
                 let member = ctx.memberAuth
                 // Login (failure, then success), logout with the cookie session.
                 let wrongPassword = "wrong-\(UUID().uuidString)"
-                let (failed, _) = try await Self.call(ctx, .POST, "api/auth/login", headers: [:], ["username": "member", "password": wrongPassword])
+                let (failed, _) = try await Self.call(
+                    ctx, .POST, "api/auth/login", headers: [:], ["username": "member", "password": wrongPassword])
                 #expect(failed == .unauthorized)
                 var cookie = ""
                 var csrf = ""
@@ -54,7 +57,8 @@ import VaporTesting
                     cookie = String((res.headers.first(name: .setCookie) ?? "").split(separator: ";")[0])
                     csrf = try #require(try res.json()["csrf_token"] as? String)
                 }
-                let (loggedOut, _) = try await Self.call(ctx, .POST, "api/auth/logout", headers: ["Cookie": cookie, "X-CSRF-Token": csrf])
+                let (loggedOut, _) = try await Self.call(
+                    ctx, .POST, "api/auth/logout", headers: ["Cookie": cookie, "X-CSRF-Token": csrf])
                 #expect(loggedOut == .noContent)
                 // Tokens.
                 let (_, token) = try await Self.call(ctx, .POST, "api/tokens", headers: member, ["name": "ci"])
@@ -62,17 +66,23 @@ import VaporTesting
                 let tokenSecret = try #require(token["token"] as? String)
                 #expect(try await Self.call(ctx, .DELETE, "api/tokens/\(tokenID)", headers: member).0 == .noContent)
                 // Keys: create, import, export, deploy (password), test, rotate, undeploy, delete.
-                let (_, created) = try await Self.call(ctx, .POST, "api/ssh-keys", headers: member, ["name": "a", "key_type": "ed25519", "passphrase": passphrase])
+                let (_, created) = try await Self.call(
+                    ctx, .POST, "api/ssh-keys", headers: member,
+                    ["name": "a", "key_type": "ed25519", "passphrase": passphrase])
                 let keyID = try #require(created["id"] as? Int)
-                let importedPEM = try KeyGenerator.generate(type: .ed25519).openSSHPrivateKeyPEM(comment: "imp", passphrase: nil).value
-                let (_, imported) = try await Self.call(ctx, .POST, "api/ssh-keys/import", headers: member, ["name": "b", "private_key": importedPEM])
+                let importedPEM = try KeyGenerator.generate(type: .ed25519).openSSHPrivateKeyPEM(
+                    comment: "imp", passphrase: nil
+                ).value
+                let (_, imported) = try await Self.call(
+                    ctx, .POST, "api/ssh-keys/import", headers: member, ["name": "b", "private_key": importedPEM])
                 let importedID = try #require(imported["id"] as? Int)
                 let (_, exported) = try await Self.call(ctx, .GET, "api/ssh-keys/\(keyID)/private", headers: member)
                 let exportedPEM = try #require(exported["private_key"] as? String)
                 let target: [String: Any] = ["host": fixture.host, "port": fixture.port, "username": user.name]
                 var withPassword = target
                 withPassword["password"] = user.password.value
-                let (_, deploy) = try await Self.call(ctx, .POST, "api/ssh-keys/\(keyID)/deploy", headers: member, ["servers": [withPassword]])
+                let (_, deploy) = try await Self.call(
+                    ctx, .POST, "api/ssh-keys/\(keyID)/deploy", headers: member, ["servers": [withPassword]])
                 #expect(deploy["ok"] as? Bool == true, "\(deploy)")
                 let (_, test) = try await Self.call(ctx, .POST, "api/ssh-keys/\(keyID)/test", headers: member, [:])
                 #expect(test["ok"] as? Bool == true)
@@ -80,9 +90,11 @@ import VaporTesting
                 #expect(rotated["ok"] as? Bool == true, "\(rotated)")
                 let newKeyID = try #require((rotated["key"] as? [String: Any])?["id"] as? Int)
                 let (_, undeploy) = try await Self.call(
-                    ctx, .POST, "api/ssh-keys/\(newKeyID)/undeploy", headers: member, ["servers": [target], "force": true])
+                    ctx, .POST, "api/ssh-keys/\(newKeyID)/undeploy", headers: member,
+                    ["servers": [target], "force": true])
                 #expect(undeploy["ok"] as? Bool == true, "\(undeploy)")
-                #expect(try await Self.call(ctx, .DELETE, "api/ssh-keys/\(importedID)", headers: member).0 == .noContent)
+                #expect(
+                    try await Self.call(ctx, .DELETE, "api/ssh-keys/\(importedID)", headers: member).0 == .noContent)
                 // Host-key accept (admin).
                 let serverID = try #require(try await Server.query(on: ctx.app.db).first()?.id)
                 let (accepted, _) = try await Self.call(
@@ -96,7 +108,8 @@ import VaporTesting
                     ("token.create", "success"), ("token.revoke", "success"),
                     ("ssh_key.create", "success"), ("ssh_key.import", "success"), ("ssh_key.export", "success"),
                     ("ssh_key.deploy", "success"), ("ssh_key.test", "success"), ("ssh_key.rotate", "success"),
-                    ("ssh_key.undeploy", "success"), ("ssh_key.delete", "success"), ("server.host_key_accept", "success"),
+                    ("ssh_key.undeploy", "success"), ("ssh_key.delete", "success"),
+                    ("server.host_key_accept", "success"),
                 ]
                 #expect(entries.map(\.action) == expected.map(\.0))
                 #expect(entries.map(\.outcome.rawValue) == expected.map(\.1))
@@ -109,16 +122,21 @@ import VaporTesting
                 // No secret anywhere in the log (as rendered by the API, too).
                 let (_, all) = try await Self.audit(ctx, "?per_page=100", auth: ctx.adminAuth)
                 let rendered = String(decoding: try JSONSerialization.data(withJSONObject: all), as: UTF8.self)
-                let stored = entries.map { "\($0.action) \($0.detailsJSON) \($0.actorUsername ?? "") \($0.ip)" }.joined(separator: "\n")
+                let stored = entries.map { "\($0.action) \($0.detailsJSON) \($0.actorUsername ?? "") \($0.ip)" }.joined(
+                    separator: "\n")
                 let secrets = [
-                    user.password.value, wrongPassword, "member-password-1", tokenSecret, ctx.memberToken, ctx.adminToken,
-                    passphrase, cookie.split(separator: "=").last.map(String.init) ?? "x", csrf, ctx.app.services.masterKey.base64Representation.value,
+                    user.password.value, wrongPassword, "member-password-1", tokenSecret, ctx.memberToken,
+                    ctx.adminToken,
+                    passphrase, cookie.split(separator: "=").last.map(String.init) ?? "x", csrf,
+                    ctx.app.services.masterKey.base64Representation.value,
                 ]
                 for secret in secrets {
                     #expect(!rendered.contains(secret), "secret in audit JSON")
                     #expect(!stored.contains(secret), "secret in audit table")
                 }
-                #expect(!rendered.contains("PRIVATE KEY") && !rendered.contains(String(exportedPEM.dropFirst(40).prefix(40))))
+                #expect(
+                    !rendered.contains("PRIVATE KEY")
+                        && !rendered.contains(String(exportedPEM.dropFirst(40).prefix(40))))
             }
         }
     }
@@ -131,12 +149,18 @@ import VaporTesting
             let id = try await suite.trigger(setup)
             _ = try await suite.waitFor(setup, id) { ($0["bitbucket"] as? [String: Any]) != nil }
             #expect(try await Self.call(ctx, .POST, "api/executions/\(id)/stop", headers: ctx.memberAuth).0 == .ok)
-            #expect(try await Self.call(ctx, .POST, "api/executions/\(id)/rerun", headers: ctx.memberAuth).0 == .accepted)
-            let (prStatus, _) = try await Self.call(ctx, .POST, "api/pipelines/\(setup.pipelineID)/create-pr", headers: ctx.memberAuth, [:])
+            #expect(
+                try await Self.call(ctx, .POST, "api/executions/\(id)/rerun", headers: ctx.memberAuth).0 == .accepted)
+            let (prStatus, _) = try await Self.call(
+                ctx, .POST, "api/pipelines/\(setup.pipelineID)/create-pr", headers: ctx.memberAuth, [:])
             #expect(prStatus == .created)
             // (The setup created a key through the API: that entry is not part of this test.)
-            let entries = try await AuditEntry.query(on: ctx.app.db).filter(\.$action != "ssh_key.create").sort(\.$id).all()
-            #expect(entries.map(\.action) == ["execution.trigger", "execution.stop", "execution.rerun", "pipeline.create_pr"])
+            let entries = try await AuditEntry.query(on: ctx.app.db).filter(\.$action != "ssh_key.create").sort(\.$id)
+                .all()
+            #expect(
+                entries.map(\.action) == [
+                    "execution.trigger", "execution.stop", "execution.rerun", "pipeline.create_pr",
+                ])
             #expect(entries.allSatisfy { $0.outcome == .success })
             #expect(entries[0].resourceType == "pipeline" && entries[0].resourceID == setup.pipelineID)
             #expect(entries[0].details["execution_id"] == String(id))
@@ -174,7 +198,8 @@ import VaporTesting
             #expect(try await Self.audit(ctx, auth: [:]).0 == .unauthorized)
             let entryID = try #require(entry["id"] as? Int)
             for method in [HTTPMethod.PUT, .PATCH, .DELETE, .POST] {
-                let (status, json) = try await Self.call(ctx, method, "api/audit/\(entryID)", headers: ctx.adminAuth, [:])
+                let (status, json) = try await Self.call(
+                    ctx, method, "api/audit/\(entryID)", headers: ctx.adminAuth, [:])
                 #expect(status == .notFound || status == .methodNotAllowed)
                 #expect(json["error"] != nil)
             }
@@ -185,11 +210,16 @@ import VaporTesting
 
     @Test func filtersAndPagination() async throws {
         try await withTestApp { ctx in
-            for index in 0..<5 { _ = try await Self.call(ctx, .POST, "api/tokens", headers: ctx.adminAuth, ["name": "t\(index)"]) }
-            let (_, created) = try await Self.call(ctx, .POST, "api/ssh-keys", headers: ctx.adminAuth, ["name": "k", "key_type": "ed25519"])
+            for index in 0..<5 {
+                _ = try await Self.call(ctx, .POST, "api/tokens", headers: ctx.adminAuth, ["name": "t\(index)"])
+            }
+            let (_, created) = try await Self.call(
+                ctx, .POST, "api/ssh-keys", headers: ctx.adminAuth, ["name": "k", "key_type": "ed25519"])
             let keyID = try #require(created["id"] as? Int)
-            _ = try await Self.call(ctx, .POST, "api/ssh-keys", headers: ctx.adminAuth, ["name": "", "key_type": "ed25519"])
-            _ = try await Self.call(ctx, .POST, "api/auth/login", headers: [:], ["username": "ghost", "password": "nope-nope"])
+            _ = try await Self.call(
+                ctx, .POST, "api/ssh-keys", headers: ctx.adminAuth, ["name": "", "key_type": "ed25519"])
+            _ = try await Self.call(
+                ctx, .POST, "api/auth/login", headers: [:], ["username": "ghost", "password": "nope-nope"])
 
             func count(_ query: String) async throws -> Int {
                 let (status, json) = try await Self.audit(ctx, query, auth: ctx.adminAuth)
@@ -231,14 +261,16 @@ import VaporTesting
             // Every filter is validated, naming the field.
             for (query, field) in [
                 ("?action=ssh_key.explode", "action"), ("?action=", "action"), ("?outcome=maybe", "outcome"),
-                ("?resource=planet", "resource"), ("?resource=ssh_key:abc", "resource"), ("?resource=ssh_key:-1", "resource"),
+                ("?resource=planet", "resource"), ("?resource=ssh_key:abc", "resource"),
+                ("?resource=ssh_key:-1", "resource"),
                 ("?from_date=yesterday", "from_date"), ("?to_date=2026-13-45", "to_date"),
                 ("?from_date=2026-02-01&to_date=2026-01-01", "to_date"), ("?actor=0", "actor"),
                 ("?actor=%0Aadmin", "actor"), ("?page=0", "page"), ("?page=-1", "page"), ("?page=x", "page"),
                 ("?per_page=0", "per_page"),
                 ("?actor=\(String(repeating: "a", count: 101))", "actor"),
             ] {
-                try await ctx.app.testing().test(.GET, "api/audit\(query)", headers: ctx.adminAuth) { res async throws in
+                try await ctx.app.testing().test(.GET, "api/audit\(query)", headers: ctx.adminAuth) {
+                    res async throws in
                     #expect(res.status == .badRequest, "\(query)")
                     let error = try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: res.body)).error
                     #expect(error.code == "invalid_field", "\(query)")

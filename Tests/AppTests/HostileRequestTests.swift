@@ -68,68 +68,95 @@ import VaporTesting
 
         // 1. Option injection, control characters and junk in SSH targets: 400 invalid_target, nothing runs.
         let hostileHosts = [
-            "-oProxyCommand=touch /tmp/pw-pwned", "-oProxyCommand=id", "-p22", "--", "-", "-6", "host name", "host\nname",
-            "host\u{0}x", "host\r", "host\tx", "a;id", "a|id", "$(id)", "`id`", "h'o", "h\"o", "[::1", "[]", "[127.0.0.1]",
-            String(repeating: "a", count: 254), "", " ", "h\u{202E}o", "ünïcode.example", "a/b", "a@b", "%2e%2e", "host\u{7F}",
+            "-oProxyCommand=touch /tmp/pw-pwned", "-oProxyCommand=id", "-p22", "--", "-", "-6", "host name",
+            "host\nname",
+            "host\u{0}x", "host\r", "host\tx", "a;id", "a|id", "$(id)", "`id`", "h'o", "h\"o", "[::1", "[]",
+            "[127.0.0.1]",
+            String(repeating: "a", count: 254), "", " ", "h\u{202E}o", "ünïcode.example", "a/b", "a@b", "%2e%2e",
+            "host\u{7F}",
         ]
         for host in hostileHosts {
-            rows.append(Row(
-                name: "deploy host \(host.debugDescription)", method: .POST, path: "api/ssh-keys/{KEY}/deploy",
-                body: .json(["servers": [["host": host, "username": "deploy", "password": password]]]),
-                status: .badRequest, code: "invalid_target"))
-            rows.append(Row(
-                name: "undeploy host \(host.debugDescription)", method: .POST, path: "api/ssh-keys/{KEY}/undeploy",
-                body: .json(["servers": [["host": host, "username": "deploy"]]]), status: .badRequest, code: "invalid_target"))
-            rows.append(Row(
-                name: "server host \(host.debugDescription)", method: .POST, path: "api/servers",
-                body: .json(["host": host, "username": "deploy"]), status: .badRequest, code: "invalid_target"))
+            rows.append(
+                Row(
+                    name: "deploy host \(host.debugDescription)", method: .POST, path: "api/ssh-keys/{KEY}/deploy",
+                    body: .json(["servers": [["host": host, "username": "deploy", "password": password]]]),
+                    status: .badRequest, code: "invalid_target"))
+            rows.append(
+                Row(
+                    name: "undeploy host \(host.debugDescription)", method: .POST, path: "api/ssh-keys/{KEY}/undeploy",
+                    body: .json(["servers": [["host": host, "username": "deploy"]]]), status: .badRequest,
+                    code: "invalid_target"))
+            rows.append(
+                Row(
+                    name: "server host \(host.debugDescription)", method: .POST, path: "api/servers",
+                    body: .json(["host": host, "username": "deploy"]), status: .badRequest, code: "invalid_target"))
         }
         let hostileUsers = [
-            "-oProxyCommand=id", "-l", "-", "root\nx", "ro ot", "root;id", "", String(repeating: "u", count: 65), "root\u{0}",
+            "-oProxyCommand=id", "-l", "-", "root\nx", "ro ot", "root;id", "", String(repeating: "u", count: 65),
+            "root\u{0}",
             "r@h", "$(id)", "root\u{202E}", "ròot",
         ]
         for user in hostileUsers {
-            rows.append(Row(
-                name: "deploy user \(user.debugDescription)", method: .POST, path: "api/ssh-keys/{KEY}/deploy",
-                body: .json(["servers": [["host": "127.0.0.1", "username": user, "password": password]]]),
-                status: .badRequest, code: "invalid_target"))
-            rows.append(Row(
-                name: "test user \(user.debugDescription)", method: .POST, path: "api/ssh-keys/{KEY}/test",
-                body: .json(["servers": [["host": "127.0.0.1", "username": user]]]), status: .badRequest, code: "invalid_target"))
+            rows.append(
+                Row(
+                    name: "deploy user \(user.debugDescription)", method: .POST, path: "api/ssh-keys/{KEY}/deploy",
+                    body: .json(["servers": [["host": "127.0.0.1", "username": user, "password": password]]]),
+                    status: .badRequest, code: "invalid_target"))
+            rows.append(
+                Row(
+                    name: "test user \(user.debugDescription)", method: .POST, path: "api/ssh-keys/{KEY}/test",
+                    body: .json(["servers": [["host": "127.0.0.1", "username": user]]]), status: .badRequest,
+                    code: "invalid_target"))
         }
         for port in [0, -1, 65_536, 1 << 40] {
-            rows.append(Row(
-                name: "deploy port \(port)", method: .POST, path: "api/ssh-keys/{KEY}/deploy",
-                body: .json(["servers": [["host": "127.0.0.1", "port": port, "username": "u", "password": password]]]),
-                status: .badRequest, code: "invalid_target"))
-            rows.append(Row(
-                name: "server port \(port)", method: .POST, path: "api/servers", body: .json(["host": "h", "port": port, "username": "u"]),
-                status: .badRequest, code: "invalid_target"))
+            rows.append(
+                Row(
+                    name: "deploy port \(port)", method: .POST, path: "api/ssh-keys/{KEY}/deploy",
+                    body: .json([
+                        "servers": [["host": "127.0.0.1", "port": port, "username": "u", "password": password]]
+                    ]),
+                    status: .badRequest, code: "invalid_target"))
+            rows.append(
+                Row(
+                    name: "server port \(port)", method: .POST, path: "api/servers",
+                    body: .json(["host": "h", "port": port, "username": "u"]),
+                    status: .badRequest, code: "invalid_target"))
         }
-        for (password, why) in [("a\nb", "newline"), ("a\u{0}b", "NUL"), ("", "empty"), (String(repeating: "p", count: 1025), "long")] {
-            rows.append(Row(
-                name: "deploy password \(why)", method: .POST, path: "api/ssh-keys/{KEY}/deploy",
+        for (password, why) in [
+            ("a\nb", "newline"), ("a\u{0}b", "NUL"), ("", "empty"), (String(repeating: "p", count: 1025), "long"),
+        ] {
+            rows.append(
+                Row(
+                    name: "deploy password \(why)", method: .POST, path: "api/ssh-keys/{KEY}/deploy",
+                    body: .json(["servers": [["host": "127.0.0.1", "username": "u", "password": password]]]),
+                    status: .badRequest, code: "invalid_field"))
+        }
+        rows.append(
+            Row(
+                name: "test with password", method: .POST, path: "api/ssh-keys/{KEY}/test",
                 body: .json(["servers": [["host": "127.0.0.1", "username": "u", "password": password]]]),
-                status: .badRequest, code: "invalid_field"))
-        }
-        rows.append(Row(
-            name: "test with password", method: .POST, path: "api/ssh-keys/{KEY}/test",
-            body: .json(["servers": [["host": "127.0.0.1", "username": "u", "password": password]]]), status: .badRequest,
-            code: "invalid_field"))
-        rows.append(Row(
-            name: "deploy 101 targets", method: .POST, path: "api/ssh-keys/{KEY}/deploy",
-            body: .json(["servers": (0..<101).map { ["host": "10.0.0.\($0 % 250)", "username": "u\($0)"] }]),
-            status: .badRequest, code: "invalid_field", field: "servers"))
-        rows.append(Row(
-            name: "deploy no targets", method: .POST, path: "api/ssh-keys/{KEY}/deploy", body: .json(["servers": [] as [String]]),
-            status: .badRequest, code: "invalid_field", field: "servers"))
-        rows.append(Row(
-            name: "deploy server_id and host", method: .POST, path: "api/ssh-keys/{KEY}/deploy",
-            body: .json(["servers": [["server_id": 1, "host": "h", "username": "u"]]]), status: .badRequest, code: "invalid_field"))
-        rows.append(Row(
-            name: "deploy to metadata address", method: .POST, path: "api/ssh-keys/{KEY}/deploy",
-            body: .json(["servers": [["host": "169.254.169.254", "username": "u", "password": password]]]),
-            status: .forbidden, code: "target_not_allowed"))
+                status: .badRequest,
+                code: "invalid_field"))
+        rows.append(
+            Row(
+                name: "deploy 101 targets", method: .POST, path: "api/ssh-keys/{KEY}/deploy",
+                body: .json(["servers": (0..<101).map { ["host": "10.0.0.\($0 % 250)", "username": "u\($0)"] }]),
+                status: .badRequest, code: "invalid_field", field: "servers"))
+        rows.append(
+            Row(
+                name: "deploy no targets", method: .POST, path: "api/ssh-keys/{KEY}/deploy",
+                body: .json(["servers": [] as [String]]),
+                status: .badRequest, code: "invalid_field", field: "servers"))
+        rows.append(
+            Row(
+                name: "deploy server_id and host", method: .POST, path: "api/ssh-keys/{KEY}/deploy",
+                body: .json(["servers": [["server_id": 1, "host": "h", "username": "u"]]]), status: .badRequest,
+                code: "invalid_field"))
+        rows.append(
+            Row(
+                name: "deploy to metadata address", method: .POST, path: "api/ssh-keys/{KEY}/deploy",
+                body: .json(["servers": [["host": "169.254.169.254", "username": "u", "password": password]]]),
+                status: .forbidden, code: "target_not_allowed"))
 
         // 2. Wrong JSON types and shapes: 400 invalid_body.
         let wrongTypes: [(String, HTTPMethod, String, [String: Any])] = [
@@ -147,18 +174,30 @@ import VaporTesting
             ("token days string", .POST, "api/tokens", ["name": "t", "expires_in_days": "x"]),
             ("token days float", .POST, "api/tokens", ["name": "t", "expires_in_days": 1.5]),
             ("connection auth string", .POST, "api/connections", ["name": "c", "workspace": "w", "auth": "token"]),
-            ("connection auth missing token", .POST, "api/connections", ["name": "c", "workspace": "w", "auth": ["type": "access_token"]]),
+            (
+                "connection auth missing token", .POST, "api/connections",
+                ["name": "c", "workspace": "w", "auth": ["type": "access_token"]]
+            ),
             ("server port string", .POST, "api/servers", ["host": "h", "port": "22", "username": "u"]),
             ("server host number", .POST, "api/servers", ["host": 1, "username": "u"]),
             ("deploy servers string", .POST, "api/ssh-keys/{KEY}/deploy", ["servers": "all"]),
             ("deploy servers numbers", .POST, "api/ssh-keys/{KEY}/deploy", ["servers": [1, 2]]),
             ("deploy server_id string", .POST, "api/ssh-keys/{KEY}/deploy", ["servers": [["server_id": "1"]]]),
-            ("deploy parallel string", .POST, "api/ssh-keys/{KEY}/deploy", ["servers": [["server_id": 1]], "parallel": "no"]),
-            ("undeploy force string", .POST, "api/ssh-keys/{KEY}/undeploy", ["servers": [["server_id": 1]], "force": "yes"]),
+            (
+                "deploy parallel string", .POST, "api/ssh-keys/{KEY}/deploy",
+                ["servers": [["server_id": 1]], "parallel": "no"]
+            ),
+            (
+                "undeploy force string", .POST, "api/ssh-keys/{KEY}/undeploy",
+                ["servers": [["server_id": 1]], "force": "yes"]
+            ),
             ("login username number", .POST, "api/auth/login", ["username": 1, "password": "x"]),
             ("login password array", .POST, "api/auth/login", ["username": "member", "password": ["x"]]),
             ("login empty object", .POST, "api/auth/login", [:]),
-            ("pipeline connection string", .POST, "api/pipelines", ["name": "p", "connection_id": "1", "repo_slug": "r", "deploy": [:] as [String: String]]),
+            (
+                "pipeline connection string", .POST, "api/pipelines",
+                ["name": "p", "connection_id": "1", "repo_slug": "r", "deploy": [:] as [String: String]]
+            ),
             ("trigger branch number", .POST, "api/pipelines/{PIPELINE}/trigger", ["branch": 1]),
             ("trigger variables string", .POST, "api/pipelines/{PIPELINE}/trigger", ["variables": "x"]),
             ("trigger max_retries string", .POST, "api/pipelines/{PIPELINE}/trigger", ["max_retries": "3"]),
@@ -166,15 +205,20 @@ import VaporTesting
             ("accept fingerprint number", .POST, "api/servers/{SERVER}/host-keys/accept", ["fingerprint_sha256": 1]),
         ]
         for (name, method, path, body) in wrongTypes {
-            rows.append(Row(
-                name: name, method: method, path: path, auth: path.contains("accept") ? .admin : .member, body: .json(body),
-                status: .badRequest, code: "invalid_body"))
+            rows.append(
+                Row(
+                    name: name, method: method, path: path, auth: path.contains("accept") ? .admin : .member,
+                    body: .json(body),
+                    status: .badRequest, code: "invalid_body"))
         }
 
         // 3. Not JSON at all, invalid UTF-8, wrong content types, deep nesting: 400 invalid_body.
         let malformed: [(String, [UInt8], String)] = [
             ("invalid UTF-8", [0xff, 0xfe, 0xfd], "application/json"),
-            ("invalid UTF-8 in string", Array(#"{"name":""#.utf8) + [0xc3, 0x28] + Array(#"","key_type":"ed25519"}"#.utf8), "application/json"),
+            (
+                "invalid UTF-8 in string",
+                Array(#"{"name":""#.utf8) + [0xc3, 0x28] + Array(#"","key_type":"ed25519"}"#.utf8), "application/json"
+            ),
             ("overlong UTF-8", Array(#"{"name":""#.utf8) + [0xc0, 0xaf] + Array(#""}"#.utf8), "application/json"),
             ("lone surrogate escape", Array(#"{"name":"\udc00","key_type":"ed25519"}"#.utf8), "application/json"),
             ("truncated", Array(#"{"name":"#.utf8), "application/json"),
@@ -182,7 +226,10 @@ import VaporTesting
             ("single quotes", Array(#"{'name':'k'}"#.utf8), "application/json"),
             ("NaN", Array(#"{"name":"k","key_type":"rsa","key_size":NaN}"#.utf8), "application/json"),
             ("huge number", Array(#"{"name":"k","key_type":"rsa","key_size":1e999}"#.utf8), "application/json"),
-            ("integer overflow", Array(#"{"name":"k","key_type":"rsa","key_size":99999999999999999999999}"#.utf8), "application/json"),
+            (
+                "integer overflow", Array(#"{"name":"k","key_type":"rsa","key_size":99999999999999999999999}"#.utf8),
+                "application/json"
+            ),
             ("array body", Array("[]".utf8), "application/json"),
             ("string body", Array(#""x""#.utf8), "application/json"),
             ("null body", Array("null".utf8), "application/json"),
@@ -193,56 +240,91 @@ import VaporTesting
             ("text/plain", Array(#"{"name":"k","key_type":"ed25519"}"#.utf8), "text/plain"),
             ("form encoded", Array("name=k&key_type=ed25519".utf8), "application/x-www-form-urlencoded"),
             ("xml", Array("<key><name>k</name></key>".utf8), "application/xml"),
-            ("deep array nesting", Array((String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)).utf8), "application/json"),
-            ("deep object nesting", Array((String(repeating: #"{"a":"#, count: 50_000) + "1" + String(repeating: "}", count: 50_000)).utf8), "application/json"),
-            ("deep nesting in field", Array((#"{"name":"# + String(repeating: "[", count: 20_000) + String(repeating: "]", count: 20_000) + "}").utf8), "application/json"),
+            (
+                "deep array nesting",
+                Array((String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)).utf8),
+                "application/json"
+            ),
+            (
+                "deep object nesting",
+                Array((String(repeating: #"{"a":"#, count: 50_000) + "1" + String(repeating: "}", count: 50_000)).utf8),
+                "application/json"
+            ),
+            (
+                "deep nesting in field",
+                Array(
+                    (#"{"name":"# + String(repeating: "[", count: 20_000) + String(repeating: "]", count: 20_000) + "}")
+                        .utf8), "application/json"
+            ),
         ]
         for (name, bytes, type) in malformed {
             // Numbers out of range only matter where the field exists (other endpoints ignore unknown keys).
-            let paths = name == "huge number" || name == "integer overflow"
-                ? ["api/ssh-keys"] : ["api/ssh-keys", "api/tokens", "api/auth/login", "api/servers", "api/ssh-keys/{KEY}/deploy"]
+            let paths =
+                name == "huge number" || name == "integer overflow"
+                ? ["api/ssh-keys"]
+                : ["api/ssh-keys", "api/tokens", "api/auth/login", "api/servers", "api/ssh-keys/{KEY}/deploy"]
             for path in paths {
-                rows.append(Row(
-                    name: "\(name) → \(path)", method: .POST, path: path, body: .raw(bytes, contentType: type),
-                    status: .badRequest, code: "invalid_body"))
+                rows.append(
+                    Row(
+                        name: "\(name) → \(path)", method: .POST, path: path, body: .raw(bytes, contentType: type),
+                        status: .badRequest, code: "invalid_body"))
             }
         }
 
         // 4. Oversize bodies (> 1 MiB): 413 payload_too_large, before anything is parsed.
-        let big = Array(#"{"name":""#.utf8) + [UInt8](repeating: UInt8(ascii: "a"), count: 1_048_577) + Array(#""}"#.utf8)
+        let big =
+            Array(#"{"name":""#.utf8) + [UInt8](repeating: UInt8(ascii: "a"), count: 1_048_577) + Array(#""}"#.utf8)
         for path in [
             "api/ssh-keys", "api/ssh-keys/import", "api/tokens", "api/auth/login", "api/servers", "api/connections",
-            "api/ssh-keys/{KEY}/deploy", "api/pipelines", "api/pipelines/{PIPELINE}/trigger", "api/webhooks/bitbucket/{PIPELINE}",
+            "api/ssh-keys/{KEY}/deploy", "api/pipelines", "api/pipelines/{PIPELINE}/trigger",
+            "api/webhooks/bitbucket/{PIPELINE}",
         ] {
-            rows.append(Row(
-                name: "oversize → \(path)", method: .POST, path: path, body: .raw(big), status: .payloadTooLarge,
-                code: "payload_too_large", live: true))
+            rows.append(
+                Row(
+                    name: "oversize → \(path)", method: .POST, path: path, body: .raw(big), status: .payloadTooLarge,
+                    code: "payload_too_large", live: true))
         }
 
         // 5. Pagination: bad page/per_page → 400 naming the field; huge per_page is clamped to 100.
-        let lists = ["api/ssh-keys", "api/servers", "api/connections", "api/pipelines", "api/tokens", "api/audit",
-                     "api/pipelines/{PIPELINE}/executions"]
+        let lists = [
+            "api/ssh-keys", "api/servers", "api/connections", "api/pipelines", "api/tokens", "api/audit",
+            "api/pipelines/{PIPELINE}/executions",
+        ]
         for list in lists {
             for (query, field) in [
                 ("page=0", "page"), ("page=-1", "page"), ("page=abc", "page"), ("page=1.5", "page"),
                 ("page=99999999999999999999", "page"), ("page=1000001", "page"), ("per_page=0", "per_page"),
                 ("per_page=-5", "per_page"), ("per_page=x", "per_page"), ("page=%00", "page"),
             ] {
-                rows.append(Row(
-                    name: "\(list)?\(query)", method: .GET, path: "\(list)?\(query)", status: .badRequest, code: "invalid_field",
-                    field: field))
+                rows.append(
+                    Row(
+                        name: "\(list)?\(query)", method: .GET, path: "\(list)?\(query)", status: .badRequest,
+                        code: "invalid_field",
+                        field: field))
             }
-            rows.append(Row(name: "\(list) huge per_page", method: .GET, path: "\(list)?per_page=1000000", status: .ok, code: nil))
-            rows.append(Row(name: "\(list) far page", method: .GET, path: "\(list)?page=1000000", status: .ok, code: nil))
+            rows.append(
+                Row(
+                    name: "\(list) huge per_page", method: .GET, path: "\(list)?per_page=1000000", status: .ok,
+                    code: nil))
+            rows.append(
+                Row(name: "\(list) far page", method: .GET, path: "\(list)?page=1000000", status: .ok, code: nil))
         }
 
         // 6. Unknown, malformed and other users' ids: 404 not_found (never revealing existence).
         let idForms = ["999999", "0", "-1", "abc", "1.5", "99999999999999999999", "%2e%2e", "1%00"]
         for id in idForms + ["{FOREIGN_KEY}"] {
-            rows.append(Row(name: "GET key \(id)", method: .GET, path: "api/ssh-keys/\(id)", status: .notFound, code: "not_found"))
-            rows.append(Row(name: "DELETE key \(id)", method: .DELETE, path: "api/ssh-keys/\(id)", status: .notFound, code: "not_found"))
-            rows.append(Row(
-                name: "export key \(id)", method: .GET, path: "api/ssh-keys/\(id)/private", status: .notFound, code: "not_found"))
+            rows.append(
+                Row(
+                    name: "GET key \(id)", method: .GET, path: "api/ssh-keys/\(id)", status: .notFound,
+                    code: "not_found"))
+            rows.append(
+                Row(
+                    name: "DELETE key \(id)", method: .DELETE, path: "api/ssh-keys/\(id)", status: .notFound,
+                    code: "not_found"))
+            rows.append(
+                Row(
+                    name: "export key \(id)", method: .GET, path: "api/ssh-keys/\(id)/private", status: .notFound,
+                    code: "not_found"))
         }
         for (name, path) in [
             ("server", "api/servers/{FOREIGN_SERVER}"), ("pipeline", "api/pipelines/{FOREIGN_PIPELINE}"),
@@ -252,20 +334,35 @@ import VaporTesting
         ] {
             rows.append(Row(name: "foreign \(name)", method: .GET, path: path, status: .notFound, code: "not_found"))
         }
-        rows.append(Row(
-            name: "revoke admin's token", method: .DELETE, path: "api/tokens/{ADMIN_TOKEN_ID}", status: .notFound, code: "not_found"))
-        rows.append(Row(
-            name: "deploy to foreign server", method: .POST, path: "api/ssh-keys/{KEY}/deploy",
-            body: .json(["servers": [["server_id": "{FOREIGN_SERVER}"]]]), status: .notFound, code: "not_found"))
-        rows.append(Row(
-            name: "trigger foreign pipeline", method: .POST, path: "api/pipelines/{FOREIGN_PIPELINE}/trigger", body: .json([:]),
-            status: .notFound, code: "not_found"))
-        rows.append(Row(
-            name: "accept host key of unknown server", method: .POST, path: "api/servers/999999/host-keys/accept", auth: .admin,
-            body: .json(["fingerprint_sha256": "SHA256:" + String(repeating: "A", count: 43)]), status: .notFound, code: "not_found"))
-        rows.append(Row(name: "unknown route", method: .GET, path: "api/nothing-here", status: .notFound, code: "not_found"))
-        rows.append(Row(name: "traversal route", method: .GET, path: "api/../../etc/passwd", status: .notFound, code: "not_found"))
-        rows.append(Row(name: "encoded traversal route", method: .GET, path: "api/ssh-keys/..%2F..%2Fetc%2Fpasswd", status: .notFound, code: "not_found"))
+        rows.append(
+            Row(
+                name: "revoke admin's token", method: .DELETE, path: "api/tokens/{ADMIN_TOKEN_ID}", status: .notFound,
+                code: "not_found"))
+        rows.append(
+            Row(
+                name: "deploy to foreign server", method: .POST, path: "api/ssh-keys/{KEY}/deploy",
+                body: .json(["servers": [["server_id": "{FOREIGN_SERVER}"]]]), status: .notFound, code: "not_found"))
+        rows.append(
+            Row(
+                name: "trigger foreign pipeline", method: .POST, path: "api/pipelines/{FOREIGN_PIPELINE}/trigger",
+                body: .json([:]),
+                status: .notFound, code: "not_found"))
+        rows.append(
+            Row(
+                name: "accept host key of unknown server", method: .POST, path: "api/servers/999999/host-keys/accept",
+                auth: .admin,
+                body: .json(["fingerprint_sha256": "SHA256:" + String(repeating: "A", count: 43)]), status: .notFound,
+                code: "not_found"))
+        rows.append(
+            Row(name: "unknown route", method: .GET, path: "api/nothing-here", status: .notFound, code: "not_found"))
+        rows.append(
+            Row(
+                name: "traversal route", method: .GET, path: "api/../../etc/passwd", status: .notFound,
+                code: "not_found"))
+        rows.append(
+            Row(
+                name: "encoded traversal route", method: .GET, path: "api/ssh-keys/..%2F..%2Fetc%2Fpasswd",
+                status: .notFound, code: "not_found"))
 
         // 7. Credentials: forged, malformed, expired, revoked → 401 unauthenticated.
         let forged: [Auth] = [
@@ -275,18 +372,26 @@ import VaporTesting
         ]
         for auth in forged {
             for (method, path) in [(HTTPMethod.GET, "api/ssh-keys"), (.POST, "api/tokens"), (.GET, "api/audit")] {
-                rows.append(Row(
-                    name: "\(auth) \(method) \(path)", method: method, path: path, auth: auth,
-                    body: method == .POST ? .json(["name": "t"]) : .none, status: .unauthorized, code: "unauthenticated"))
+                rows.append(
+                    Row(
+                        name: "\(auth) \(method) \(path)", method: method, path: path, auth: auth,
+                        body: method == .POST ? .json(["name": "t"]) : .none, status: .unauthorized,
+                        code: "unauthenticated"))
             }
         }
-        rows.append(Row(name: "no credentials", method: .GET, path: "api/auth/me", auth: .none, status: .unauthorized, code: "unauthenticated"))
-        rows.append(Row(
-            name: "member accepts host key", method: .POST, path: "api/servers/{SERVER}/host-keys/accept",
-            body: .json(["fingerprint_sha256": "SHA256:" + String(repeating: "A", count: 43)]), status: .forbidden, code: "forbidden"))
-        rows.append(Row(
-            name: "member ingests logs", method: .POST, path: "api/executions/{EXECUTION}/logs?step=build",
-            body: .raw(Array("line\n".utf8), contentType: "text/plain"), status: .forbidden, code: "forbidden"))
+        rows.append(
+            Row(
+                name: "no credentials", method: .GET, path: "api/auth/me", auth: .none, status: .unauthorized,
+                code: "unauthenticated"))
+        rows.append(
+            Row(
+                name: "member accepts host key", method: .POST, path: "api/servers/{SERVER}/host-keys/accept",
+                body: .json(["fingerprint_sha256": "SHA256:" + String(repeating: "A", count: 43)]), status: .forbidden,
+                code: "forbidden"))
+        rows.append(
+            Row(
+                name: "member ingests logs", method: .POST, path: "api/executions/{EXECUTION}/logs?step=build",
+                body: .raw(Array("line\n".utf8), contentType: "text/plain"), status: .forbidden, code: "forbidden"))
 
         // 8. Cookie sessions without (or with a wrong) CSRF token: 403 csrf_token_invalid.
         for auth in [Auth.cookieWithoutCSRF, .cookieWrongCSRF] {
@@ -297,64 +402,88 @@ import VaporTesting
                 (.PUT, "api/ssh-keys/{KEY}", .json(["name": "x"])), (.DELETE, "api/ssh-keys/{KEY}", .none),
                 (.POST, "api/auth/logout", .none), (.POST, "api/pipelines/{PIPELINE}/trigger", .json([:])),
             ] {
-                rows.append(Row(
-                    name: "\(auth) \(method) \(path)", method: method, path: path, auth: auth, body: body, status: .forbidden,
-                    code: "csrf_token_invalid"))
+                rows.append(
+                    Row(
+                        name: "\(auth) \(method) \(path)", method: method, path: path, auth: auth, body: body,
+                        status: .forbidden,
+                        code: "csrf_token_invalid"))
             }
         }
 
         // 9. Webhooks with bad signatures: 401 invalid_signature, also for unknown pipelines.
         let payload = Array(#"{"push":{}}"#.utf8)
         for (name, header) in [
-            ("no signature", nil), ("empty", ""), ("zeros", "sha256=" + String(repeating: "0", count: 64)), ("sha1", "sha1=abc"),
-            ("not hex", "sha256=zz"), ("short", "sha256=ab"), ("other secret", "sha256=" + hmac(payload, key: "wrong-secret")),
-            ("uppercase prefix", "SHA256=" + String(repeating: "a", count: 64)), ("control chars", "sha256=\u{01}\u{02}"),
+            ("no signature", nil), ("empty", ""), ("zeros", "sha256=" + String(repeating: "0", count: 64)),
+            ("sha1", "sha1=abc"),
+            ("not hex", "sha256=zz"), ("short", "sha256=ab"),
+            ("other secret", "sha256=" + hmac(payload, key: "wrong-secret")),
+            ("uppercase prefix", "SHA256=" + String(repeating: "a", count: 64)),
+            ("control chars", "sha256=\u{01}\u{02}"),
         ] as [(String, String?)] {
-            rows.append(Row(
-                name: "webhook \(name)", method: .POST, path: "api/webhooks/bitbucket/{PIPELINE}", auth: .none, body: .raw(payload),
-                headers: header.map { [("X-Hub-Signature", $0)] } ?? [], status: .unauthorized, code: "invalid_signature"))
+            rows.append(
+                Row(
+                    name: "webhook \(name)", method: .POST, path: "api/webhooks/bitbucket/{PIPELINE}", auth: .none,
+                    body: .raw(payload),
+                    headers: header.map { [("X-Hub-Signature", $0)] } ?? [], status: .unauthorized,
+                    code: "invalid_signature"))
         }
         for id in ["999999", "0", "abc"] {
-            rows.append(Row(
-                name: "webhook unknown pipeline \(id)", method: .POST, path: "api/webhooks/bitbucket/\(id)", auth: .none,
-                body: .raw(payload), headers: [("X-Hub-Signature", "sha256=" + String(repeating: "0", count: 64))],
-                status: id == "999999" ? .unauthorized : .notFound, code: id == "999999" ? "invalid_signature" : "not_found"))
+            rows.append(
+                Row(
+                    name: "webhook unknown pipeline \(id)", method: .POST, path: "api/webhooks/bitbucket/\(id)",
+                    auth: .none,
+                    body: .raw(payload), headers: [("X-Hub-Signature", "sha256=" + String(repeating: "0", count: 64))],
+                    status: id == "999999" ? .unauthorized : .notFound,
+                    code: id == "999999" ? "invalid_signature" : "not_found"))
         }
 
         // 10. Path traversal and junk in branch names, slugs and names: 400 invalid_field naming the field.
         let branches = [
-            "../etc/passwd", "a/../b", "/abs", "a//b", ".hidden", "a/.x", "a.lock", "a~1", "a^", "a:b", "a\\b", "-x", "a..b",
-            "a@{1}", "@", "a b", "a\nb", "a\u{0}", "a?", "a*", "a[", "trailing/", "trailing.", String(repeating: "b", count: 201),
+            "../etc/passwd", "a/../b", "/abs", "a//b", ".hidden", "a/.x", "a.lock", "a~1", "a^", "a:b", "a\\b", "-x",
+            "a..b",
+            "a@{1}", "@", "a b", "a\nb", "a\u{0}", "a?", "a*", "a[", "trailing/", "trailing.",
+            String(repeating: "b", count: 201),
         ]
         for branch in branches {
-            rows.append(Row(
-                name: "trigger branch \(branch.debugDescription)", method: .POST, path: "api/pipelines/{PIPELINE}/trigger",
-                body: .json(["branch": branch]), status: .badRequest, code: "invalid_field", field: "branch"))
-            rows.append(Row(
-                name: "pipeline branch \(branch.debugDescription)", method: .PUT, path: "api/pipelines/{PIPELINE}",
-                body: .json(["branch": branch]), status: .badRequest, code: "invalid_field", field: "branch"))
+            rows.append(
+                Row(
+                    name: "trigger branch \(branch.debugDescription)", method: .POST,
+                    path: "api/pipelines/{PIPELINE}/trigger",
+                    body: .json(["branch": branch]), status: .badRequest, code: "invalid_field", field: "branch"))
+            rows.append(
+                Row(
+                    name: "pipeline branch \(branch.debugDescription)", method: .PUT, path: "api/pipelines/{PIPELINE}",
+                    body: .json(["branch": branch]), status: .badRequest, code: "invalid_field", field: "branch"))
         }
         for branch in ["../x", "a..b", "-x", "a b"] {
-            rows.append(Row(
-                name: "create-pr branch \(branch.debugDescription)", method: .POST, path: "api/pipelines/{PIPELINE}/create-pr",
-                body: .json(["branch": branch]), status: .badRequest, code: "invalid_field", field: "branch"))
+            rows.append(
+                Row(
+                    name: "create-pr branch \(branch.debugDescription)", method: .POST,
+                    path: "api/pipelines/{PIPELINE}/create-pr",
+                    body: .json(["branch": branch]), status: .badRequest, code: "invalid_field", field: "branch"))
         }
         for slug in ["../etc", "..", ".", "a/b", "a b", "a\u{0}", "", String(repeating: "s", count: 101), "%2e%2e"] {
-            rows.append(Row(
-                name: "pipeline repo_slug \(slug.debugDescription)", method: .PUT, path: "api/pipelines/{PIPELINE}",
-                body: .json(["repo_slug": slug]), status: .badRequest, code: "invalid_field", field: "repo_slug"))
-            rows.append(Row(
-                name: "connection workspace \(slug.debugDescription)", method: .POST, path: "api/connections",
-                body: .json(["name": "c", "workspace": slug, "auth": ["type": "access_token", "token": "t"]]),
-                status: .badRequest, code: "invalid_field", field: "workspace"))
+            rows.append(
+                Row(
+                    name: "pipeline repo_slug \(slug.debugDescription)", method: .PUT, path: "api/pipelines/{PIPELINE}",
+                    body: .json(["repo_slug": slug]), status: .badRequest, code: "invalid_field", field: "repo_slug"))
+            rows.append(
+                Row(
+                    name: "connection workspace \(slug.debugDescription)", method: .POST, path: "api/connections",
+                    body: .json(["name": "c", "workspace": slug, "auth": ["type": "access_token", "token": "t"]]),
+                    status: .badRequest, code: "invalid_field", field: "workspace"))
         }
         for name in ["", "   ", "a\nb", "a\u{202E}b", "a\u{2028}b", String(repeating: "n", count: 201)] {
-            rows.append(Row(
-                name: "key name \(name.debugDescription)", method: .POST, path: "api/ssh-keys",
-                body: .json(["name": name, "key_type": "ed25519"]), status: .badRequest, code: "invalid_field", field: "name"))
-            rows.append(Row(
-                name: "token name \(name.debugDescription)", method: .POST, path: "api/tokens", body: .json(["name": name]),
-                status: .badRequest, code: "invalid_field", field: "name"))
+            rows.append(
+                Row(
+                    name: "key name \(name.debugDescription)", method: .POST, path: "api/ssh-keys",
+                    body: .json(["name": name, "key_type": "ed25519"]), status: .badRequest, code: "invalid_field",
+                    field: "name"))
+            rows.append(
+                Row(
+                    name: "token name \(name.debugDescription)", method: .POST, path: "api/tokens",
+                    body: .json(["name": name]),
+                    status: .badRequest, code: "invalid_field", field: "name"))
         }
         // File paths and shell text in the deploy target: 400 naming the field, nothing stored.
         for path in [
@@ -362,79 +491,111 @@ import VaporTesting
             "/srv/`id`", "/srv/web dir", "~root/x", "", "/" + String(repeating: "d", count: 256), "/srv/%2e%2e/x",
             "/srv/web\u{0}", "/srv/wéb",
         ] {
-            rows.append(Row(
-                name: "deploy_path \(path.debugDescription)", method: .PUT, path: "api/pipelines/{PIPELINE}",
-                body: .json(["deploy": ["server_ids": ["{SERVER}"], "ssh_key_id": "{KEY}", "deploy_path": path]]),
-                status: .badRequest, code: "invalid_field", field: "deploy.deploy_path"))
+            rows.append(
+                Row(
+                    name: "deploy_path \(path.debugDescription)", method: .PUT, path: "api/pipelines/{PIPELINE}",
+                    body: .json(["deploy": ["server_ids": ["{SERVER}"], "ssh_key_id": "{KEY}", "deploy_path": path]]),
+                    status: .badRequest, code: "invalid_field", field: "deploy.deploy_path"))
         }
-        for domain in ["-evil.com", "evil.com;x", ".evil", "a b", "evil.com\n", "", "evil.com/../x", "\u{202E}moc.live"] {
-            rows.append(Row(
-                name: "domain \(domain.debugDescription)", method: .PUT, path: "api/pipelines/{PIPELINE}",
-                body: .json(["deploy": [
-                    "server_ids": ["{SERVER}"], "ssh_key_id": "{KEY}", "deploy_path": "/srv/web", "app_port": 3000, "domain": domain,
-                ]]), status: .badRequest, code: "invalid_field", field: "deploy.domain"))
+        for domain in [
+            "-evil.com", "evil.com;x", ".evil", "a b", "evil.com\n", "", "evil.com/../x", "\u{202E}moc.live",
+        ] {
+            rows.append(
+                Row(
+                    name: "domain \(domain.debugDescription)", method: .PUT, path: "api/pipelines/{PIPELINE}",
+                    body: .json([
+                        "deploy": [
+                            "server_ids": ["{SERVER}"], "ssh_key_id": "{KEY}", "deploy_path": "/srv/web",
+                            "app_port": 3000, "domain": domain,
+                        ]
+                    ]), status: .badRequest, code: "invalid_field", field: "deploy.domain"))
         }
-        rows.append(Row(
-            name: "build_command with newline", method: .PUT, path: "api/pipelines/{PIPELINE}",
-            body: .json(["deploy": [
-                "server_ids": ["{SERVER}"], "ssh_key_id": "{KEY}", "deploy_path": "/srv/web", "build_command": "make\nrm -rf /",
-            ]]), status: .badRequest, code: "invalid_field", field: "deploy.build_command"))
-        rows.append(Row(
-            name: "pipeline deploys with a foreign key", method: .PUT, path: "api/pipelines/{PIPELINE}",
-            body: .json(["deploy": ["server_ids": ["{SERVER}"], "ssh_key_id": "{FOREIGN_KEY}", "deploy_path": "/srv/web"]]),
-            status: .unprocessableEntity, code: "invalid_reference", field: "deploy.ssh_key_id"))
-        rows.append(Row(
-            name: "pipeline deploys to a foreign server", method: .PUT, path: "api/pipelines/{PIPELINE}",
-            body: .json(["deploy": ["server_ids": ["{FOREIGN_SERVER}"], "ssh_key_id": "{KEY}", "deploy_path": "/srv/web"]]),
-            status: .unprocessableEntity, code: "invalid_reference", field: "deploy.server_ids"))
-        rows.append(Row(
-            name: "pipeline with a foreign connection", method: .POST, path: "api/pipelines",
-            body: .json([
-                "name": "p", "connection_id": "{FOREIGN_CONNECTION}", "repo_slug": "web",
-                "deploy": ["server_ids": ["{SERVER}"], "ssh_key_id": "{KEY}", "deploy_path": "/srv/web"],
-            ]), status: .unprocessableEntity, code: "invalid_reference", field: "connection_id"))
+        rows.append(
+            Row(
+                name: "build_command with newline", method: .PUT, path: "api/pipelines/{PIPELINE}",
+                body: .json([
+                    "deploy": [
+                        "server_ids": ["{SERVER}"], "ssh_key_id": "{KEY}", "deploy_path": "/srv/web",
+                        "build_command": "make\nrm -rf /",
+                    ]
+                ]), status: .badRequest, code: "invalid_field", field: "deploy.build_command"))
+        rows.append(
+            Row(
+                name: "pipeline deploys with a foreign key", method: .PUT, path: "api/pipelines/{PIPELINE}",
+                body: .json([
+                    "deploy": ["server_ids": ["{SERVER}"], "ssh_key_id": "{FOREIGN_KEY}", "deploy_path": "/srv/web"]
+                ]),
+                status: .unprocessableEntity, code: "invalid_reference", field: "deploy.ssh_key_id"))
+        rows.append(
+            Row(
+                name: "pipeline deploys to a foreign server", method: .PUT, path: "api/pipelines/{PIPELINE}",
+                body: .json([
+                    "deploy": ["server_ids": ["{FOREIGN_SERVER}"], "ssh_key_id": "{KEY}", "deploy_path": "/srv/web"]
+                ]),
+                status: .unprocessableEntity, code: "invalid_reference", field: "deploy.server_ids"))
+        rows.append(
+            Row(
+                name: "pipeline with a foreign connection", method: .POST, path: "api/pipelines",
+                body: .json([
+                    "name": "p", "connection_id": "{FOREIGN_CONNECTION}", "repo_slug": "web",
+                    "deploy": ["server_ids": ["{SERVER}"], "ssh_key_id": "{KEY}", "deploy_path": "/srv/web"],
+                ]), status: .unprocessableEntity, code: "invalid_reference", field: "connection_id"))
 
         // Logs: hostile filters.
-        rows.append(Row(
-            name: "logs invalid regex", method: .GET, path: "api/executions/{EXECUTION}/logs?regex=true&q=(a", status: .badRequest,
-            code: "invalid_regex"))
+        rows.append(
+            Row(
+                name: "logs invalid regex", method: .GET, path: "api/executions/{EXECUTION}/logs?regex=true&q=(a",
+                status: .badRequest,
+                code: "invalid_regex"))
         for (query, field) in [
-            ("level=shout", "level"), ("after_seq=-1", "after_seq"), ("after_seq=x", "after_seq"), ("from_seq=0", "from_seq"),
+            ("level=shout", "level"), ("after_seq=-1", "after_seq"), ("after_seq=x", "after_seq"),
+            ("from_seq=0", "from_seq"),
             ("context=51", "context"), ("case_sensitive=maybe", "case_sensitive"), ("highlight=2", "highlight"),
             ("regex=perhaps", "regex"), ("q=" + String(repeating: "q", count: 1001), "q"),
         ] {
-            rows.append(Row(
-                name: "logs \(query)", method: .GET, path: "api/executions/{EXECUTION}/logs?\(query)", status: .badRequest,
-                code: "invalid_field", field: field))
+            rows.append(
+                Row(
+                    name: "logs \(query)", method: .GET, path: "api/executions/{EXECUTION}/logs?\(query)",
+                    status: .badRequest,
+                    code: "invalid_field", field: field))
         }
         // Keys: semantically wrong values.
         for (body, field) in [
-            (["name": "k", "key_type": "dsa"], "key_type"), (["name": "k", "key_type": "rsa", "key_size": 1024], "key_size"),
+            (["name": "k", "key_type": "dsa"], "key_type"),
+            (["name": "k", "key_type": "rsa", "key_size": 1024], "key_size"),
             (["name": "k", "key_type": "ed25519", "key_size": 4096], "key_size"),
             (["name": "k", "key_type": "ed25519", "comment": "a\nb"], "comment"),
             (["name": "k", "key_type": "ed25519", "passphrase": String(repeating: "p", count: 1025)], "passphrase"),
         ] as [([String: Any], String)] {
-            rows.append(Row(
-                name: "key \(field) \(body)", method: .POST, path: "api/ssh-keys", body: .json(body), status: .badRequest,
-                code: "invalid_field", field: field))
+            rows.append(
+                Row(
+                    name: "key \(field) \(body)", method: .POST, path: "api/ssh-keys", body: .json(body),
+                    status: .badRequest,
+                    code: "invalid_field", field: field))
         }
         for (pem, code) in [
             ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl x", "not_a_private_key"),
             ("-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----", "invalid_private_key"),
             ("garbage", "invalid_private_key"),
         ] {
-            rows.append(Row(
-                name: "import \(code)", method: .POST, path: "api/ssh-keys/import", body: .json(["name": "k", "private_key": pem]),
-                status: .badRequest, code: code))
+            rows.append(
+                Row(
+                    name: "import \(code)", method: .POST, path: "api/ssh-keys/import",
+                    body: .json(["name": "k", "private_key": pem]),
+                    status: .badRequest, code: code))
         }
-        rows.append(Row(
-            name: "method not allowed", method: .PATCH, path: "api/tokens", body: .json([:]), status: .notFound, code: "not_found"))
+        rows.append(
+            Row(
+                name: "method not allowed", method: .PATCH, path: "api/tokens", body: .json([:]), status: .notFound,
+                code: "not_found"))
         return rows
     }
 
     static func hmac(_ body: [UInt8], key: String) -> String {
-        HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(key.utf8))).map { String(format: "%02x", $0) }
-            .joined()
+        HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(key.utf8))).map {
+            String(format: "%02x", $0)
+        }
+        .joined()
     }
 
     // MARK: - Running the table
@@ -450,7 +611,8 @@ import VaporTesting
             let secrets = [
                 Self.serverPassword, Self.bitbucketToken, Self.masterKey.base64Representation.value, ctx.adminToken,
                 ctx.memberToken, fixture.expiredToken, fixture.revokedToken, fixture.csrf, fixture.webhookSecret,
-                String(fixture.cookie.split(separator: "=", maxSplits: 1).last ?? "x"), "member-password-1", "admin-password-1",
+                String(fixture.cookie.split(separator: "=", maxSplits: 1).last ?? "x"), "member-password-1",
+                "admin-password-1",
             ]
             var failures = 0
             for row in rows {
@@ -461,7 +623,9 @@ import VaporTesting
                 if status != row.status { problems.append("status \(status.code), expected \(row.status.code)") }
                 if let code = row.code {
                     if let envelope = try? JSONDecoder().decode(ErrorBody.self, from: body) {
-                        if envelope.error.code != code { problems.append("code \(envelope.error.code), expected \(code)") }
+                        if envelope.error.code != code {
+                            problems.append("code \(envelope.error.code), expected \(code)")
+                        }
                         if let field = row.field, envelope.error.details["field"] != field {
                             problems.append("field \(envelope.error.details["field"] ?? "nil"), expected \(field)")
                         }
@@ -472,9 +636,14 @@ import VaporTesting
                 } else if status == .ok, let json = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
                     let pagination = json["pagination"] as? [String: Any]
                 {
-                    if let perPage = pagination["per_page"] as? Int, perPage > 100 { problems.append("per_page \(perPage) > 100") }
+                    if let perPage = pagination["per_page"] as? Int, perPage > 100 {
+                        problems.append("per_page \(perPage) > 100")
+                    }
                 }
-                for marker in ["Fatal error", "Stack", "stack trace", ".swift:", "Error Domain", "Thread ", "0x0000", "internal_error"]
+                for marker in [
+                    "Fatal error", "Stack", "stack trace", ".swift:", "Error Domain", "Thread ", "0x0000",
+                    "internal_error",
+                ]
                 where text.contains(marker) {
                     problems.append("leaks '\(marker)'")
                 }
@@ -496,31 +665,53 @@ import VaporTesting
         var ids: [String: String] = [:]
         func post(_ path: String, _ body: [String: Any], auth: HTTPHeaders) async throws -> [String: Any] {
             var json: [String: Any] = [:]
-            try await ctx.app.testing().test(.POST, path, headers: .json(auth), body: try jsonBody(body)) { res async throws in
+            try await ctx.app.testing().test(.POST, path, headers: .json(auth), body: try jsonBody(body)) {
+                res async throws in
                 #expect(res.status == .created, "\(path): \(res.body.string)")
                 json = try res.json()
             }
             return json
         }
-        ids["KEY"] = String(try #require(try await post("api/ssh-keys", ["name": "m", "key_type": "ed25519"], auth: ctx.memberAuth)["id"] as? Int))
-        ids["FOREIGN_KEY"] = String(try #require(try await post("api/ssh-keys", ["name": "a", "key_type": "ed25519"], auth: ctx.adminAuth)["id"] as? Int))
-        ids["SERVER"] = String(try #require(try await post("api/servers", ["host": "203.0.113.7", "username": "deploy"], auth: ctx.memberAuth)["id"] as? Int))
-        ids["FOREIGN_SERVER"] = String(try #require(try await post("api/servers", ["host": "203.0.113.8", "username": "root"], auth: ctx.adminAuth)["id"] as? Int))
-        let connection = ["name": "c", "workspace": "acme", "auth": ["type": "access_token", "token": bitbucketToken]] as [String: Any]
-        let memberConnection = try #require(try await post("api/connections", connection, auth: ctx.memberAuth)["id"] as? Int)
-        let adminConnection = try #require(try await post("api/connections", connection, auth: ctx.adminAuth)["id"] as? Int)
+        ids["KEY"] = String(
+            try #require(
+                try await post("api/ssh-keys", ["name": "m", "key_type": "ed25519"], auth: ctx.memberAuth)["id"] as? Int
+            ))
+        ids["FOREIGN_KEY"] = String(
+            try #require(
+                try await post("api/ssh-keys", ["name": "a", "key_type": "ed25519"], auth: ctx.adminAuth)["id"] as? Int)
+        )
+        ids["SERVER"] = String(
+            try #require(
+                try await post("api/servers", ["host": "203.0.113.7", "username": "deploy"], auth: ctx.memberAuth)["id"]
+                    as? Int))
+        ids["FOREIGN_SERVER"] = String(
+            try #require(
+                try await post("api/servers", ["host": "203.0.113.8", "username": "root"], auth: ctx.adminAuth)["id"]
+                    as? Int))
+        let connection =
+            ["name": "c", "workspace": "acme", "auth": ["type": "access_token", "token": bitbucketToken]]
+            as [String: Any]
+        let memberConnection = try #require(
+            try await post("api/connections", connection, auth: ctx.memberAuth)["id"] as? Int)
+        let adminConnection = try #require(
+            try await post("api/connections", connection, auth: ctx.adminAuth)["id"] as? Int)
         ids["CONNECTION"] = String(memberConnection)
         ids["FOREIGN_CONNECTION"] = String(adminConnection)
-        func pipeline(_ connectionID: Int, server: String, key: String, auth: HTTPHeaders) async throws -> [String: Any] {
-            try await post("api/pipelines", [
-                "name": "p", "connection_id": connectionID, "repo_slug": "web",
-                "deploy": ["server_ids": [Int(server)!], "ssh_key_id": Int(key)!, "deploy_path": "/srv/web"],
-            ], auth: auth)
+        func pipeline(_ connectionID: Int, server: String, key: String, auth: HTTPHeaders) async throws -> [String: Any]
+        {
+            try await post(
+                "api/pipelines",
+                [
+                    "name": "p", "connection_id": connectionID, "repo_slug": "web",
+                    "deploy": ["server_ids": [Int(server)!], "ssh_key_id": Int(key)!, "deploy_path": "/srv/web"],
+                ], auth: auth)
         }
-        let memberPipeline = try await pipeline(memberConnection, server: ids["SERVER"]!, key: ids["KEY"]!, auth: ctx.memberAuth)
+        let memberPipeline = try await pipeline(
+            memberConnection, server: ids["SERVER"]!, key: ids["KEY"]!, auth: ctx.memberAuth)
         ids["PIPELINE"] = String(try #require(memberPipeline["id"] as? Int))
         let webhookSecret = try #require(memberPipeline["webhook_secret"] as? String)
-        let adminPipeline = try await pipeline(adminConnection, server: ids["FOREIGN_SERVER"]!, key: ids["FOREIGN_KEY"]!, auth: ctx.adminAuth)
+        let adminPipeline = try await pipeline(
+            adminConnection, server: ids["FOREIGN_SERVER"]!, key: ids["FOREIGN_KEY"]!, auth: ctx.adminAuth)
         ids["FOREIGN_PIPELINE"] = String(try #require(adminPipeline["id"] as? Int))
         // A finished execution of the member's pipeline (for log endpoints).
         let execution = Execution()
@@ -536,18 +727,22 @@ import VaporTesting
         try await execution.create(on: ctx.app.db)
         ids["EXECUTION"] = String(try execution.requireID())
         // Admin token id; expired and revoked member tokens.
-        let adminTokenID = try #require(try await APIToken.query(on: ctx.app.db).filter(\.$name == "test").all()
-            .first { $0.$user.id != ctx.memberID }?.id)
+        let adminTokenID = try #require(
+            try await APIToken.query(on: ctx.app.db).filter(\.$name == "test").all()
+                .first { $0.$user.id != ctx.memberID }?.id)
         ids["ADMIN_TOKEN_ID"] = String(adminTokenID)
         let expired = try await TokenIssuer.issue(
-            for: ctx.memberID, name: "old", expiresInDays: 1, now: Date().addingTimeInterval(-3 * 86_400), on: ctx.app.db)
-        let revoked = try await TokenIssuer.issue(for: ctx.memberID, name: "gone", expiresInDays: nil, now: Date(), on: ctx.app.db)
+            for: ctx.memberID, name: "old", expiresInDays: 1, now: Date().addingTimeInterval(-3 * 86_400),
+            on: ctx.app.db)
+        let revoked = try await TokenIssuer.issue(
+            for: ctx.memberID, name: "gone", expiresInDays: nil, now: Date(), on: ctx.app.db)
         try await APIToken.query(on: ctx.app.db).filter(\.$id == revoked.id).delete()
         // A cookie session.
         var cookie = ""
         var csrf = ""
         try await ctx.app.testing().test(
-            .POST, "api/auth/login", headers: .json([:]), body: try jsonBody(["username": "member", "password": "member-password-1"])
+            .POST, "api/auth/login", headers: .json([:]),
+            body: try jsonBody(["username": "member", "password": "member-password-1"])
         ) { res async throws in
             cookie = String((res.headers.first(name: .setCookie) ?? "").split(separator: ";")[0])
             csrf = try #require(try res.json()["csrf_token"] as? String)
@@ -566,7 +761,9 @@ import VaporTesting
     static func substitute(_ value: Any, _ ids: [String: String]) -> Any {
         switch value {
         case let text as String:
-            if text.hasPrefix("{"), text.hasSuffix("}"), let id = ids[String(text.dropFirst().dropLast())], let number = Int(id) {
+            if text.hasPrefix("{"), text.hasSuffix("}"), let id = ids[String(text.dropFirst().dropLast())],
+                let number = Int(id)
+            {
                 return number
             }
             return text
@@ -597,14 +794,16 @@ import VaporTesting
         case .json(let object):
             headers.contentType = .json
             let substituted = substitute(object, fixture.ids)
-            buffer = ByteBuffer(data: try JSONSerialization.data(withJSONObject: substituted, options: [.fragmentsAllowed]))
+            buffer = ByteBuffer(
+                data: try JSONSerialization.data(withJSONObject: substituted, options: [.fragmentsAllowed]))
         case .raw(let bytes, let contentType):
             headers.replaceOrAdd(name: .contentType, value: contentType)
             buffer = ByteBuffer(bytes: bytes)
         }
         let path = substitute(row.path, fixture.ids)
         var result: (HTTPStatus, Data) = (.ok, Data())
-        let tester = row.live ? try ctx.app.testing(method: .running(hostname: "127.0.0.1", port: 0)) : try ctx.app.testing()
+        let tester =
+            row.live ? try ctx.app.testing(method: .running(hostname: "127.0.0.1", port: 0)) : try ctx.app.testing()
         try await tester.test(row.method, path, headers: headers, body: buffer) { res async throws in
             result = (res.status, Data(buffer: res.body))
         }

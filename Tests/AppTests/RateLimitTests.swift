@@ -59,10 +59,12 @@ import VaporTesting
             let attacker = "203.0.113.66"
             for attempt in 1...3 {
                 let reply = try await Self.send(
-                    ctx, .POST, "api/auth/login", from: attacker, ["username": "member", "password": "guess-\(attempt)"])
+                    ctx, .POST, "api/auth/login", from: attacker,
+                    ["username": "member", "password": "guess-\(attempt)"])
                 #expect(reply.status == .unauthorized)
             }
-            let blocked = try await Self.send(ctx, .POST, "api/auth/login", from: attacker, ["username": "member", "password": "guess-4"])
+            let blocked = try await Self.send(
+                ctx, .POST, "api/auth/login", from: attacker, ["username": "member", "password": "guess-4"])
             Self.expectLimited(blocked, "4th attempt")
             // Even the right password does not get through from the locked-out address.
             let right = try await Self.send(
@@ -70,7 +72,8 @@ import VaporTesting
             Self.expectLimited(right, "right password from attacker")
             // The real user elsewhere is not locked out.
             let real = try await Self.send(
-                ctx, .POST, "api/auth/login", from: "198.51.100.7", ["username": "member", "password": "member-password-1"])
+                ctx, .POST, "api/auth/login", from: "198.51.100.7",
+                ["username": "member", "password": "member-password-1"])
             #expect(real.status == .ok, "\(real.json)")
             // Audit: three failures and one denied (the first rejection of the lockout), one success.
             let logins = try await AuditEntry.query(on: ctx.app.db).filter(\.$action == "auth.login").sort(\.$id).all()
@@ -90,7 +93,8 @@ import VaporTesting
                 let start = ContinuousClock.now
                 var status = HTTPStatus.ok
                 try await ctx.app.testing().test(
-                    .POST, "api/auth/login", headers: .json([:]), body: try jsonBody(["username": "member", "password": password])
+                    .POST, "api/auth/login", headers: .json([:]),
+                    body: try jsonBody(["username": "member", "password": password])
                 ) { res async throws in status = res.status }
                 return (status, ContinuousClock.now - start)
             }
@@ -112,17 +116,21 @@ import VaporTesting
     }
 
     @Test func manyUsernamesFromOneIP_hitThePerIPLimit() async throws {
-        try await withTestApp(configure: Self.limits([.loginPerIP: RateLimit(requests: 4, periodSeconds: 600)])) { ctx in
+        try await withTestApp(configure: Self.limits([.loginPerIP: RateLimit(requests: 4, periodSeconds: 600)])) {
+            ctx in
             for index in 1...4 {
                 let reply = try await Self.send(
-                    ctx, .POST, "api/auth/login", from: "203.0.113.5", ["username": "user\(index)", "password": "x-password"])
+                    ctx, .POST, "api/auth/login", from: "203.0.113.5",
+                    ["username": "user\(index)", "password": "x-password"])
                 #expect(reply.status == .unauthorized)
             }
             Self.expectLimited(
-                try await Self.send(ctx, .POST, "api/auth/login", from: "203.0.113.5", ["username": "user9", "password": "x"]),
+                try await Self.send(
+                    ctx, .POST, "api/auth/login", from: "203.0.113.5", ["username": "user9", "password": "x"]),
                 "per-IP")
             let other = try await Self.send(
-                ctx, .POST, "api/auth/login", from: "203.0.113.6", ["username": "member", "password": "member-password-1"])
+                ctx, .POST, "api/auth/login", from: "203.0.113.6",
+                ["username": "member", "password": "member-password-1"])
             #expect(other.status == .ok)
         }
     }
@@ -135,11 +143,13 @@ import VaporTesting
             // Rotating X-Forwarded-For does not escape the limit: the socket peer (127.0.0.1) is counted.
             for index in 1...2 {
                 let reply = try await Self.send(
-                    ctx, .POST, "api/auth/login", from: "203.0.113.\(index)", ["username": "member", "password": "nope-\(index)"])
+                    ctx, .POST, "api/auth/login", from: "203.0.113.\(index)",
+                    ["username": "member", "password": "nope-\(index)"])
                 #expect(reply.status == .unauthorized)
             }
             Self.expectLimited(
-                try await Self.send(ctx, .POST, "api/auth/login", from: "203.0.113.99", ["username": "member", "password": "n"]),
+                try await Self.send(
+                    ctx, .POST, "api/auth/login", from: "203.0.113.99", ["username": "member", "password": "n"]),
                 "spoofed XFF")
             let entry = try #require(try await AuditEntry.query(on: ctx.app.db).first())
             #expect(entry.ip == "127.0.0.1")
@@ -156,10 +166,13 @@ import VaporTesting
         (.rotate, .POST, "api/ssh-keys/KEY/rotate"),
         (.export, .GET, "api/ssh-keys/KEY/private"),
     ])
-    func eachLimitedEndpoint_throttles(action: RateLimitSettings.Action, method: HTTPMethod, template: String) async throws {
+    func eachLimitedEndpoint_throttles(action: RateLimitSettings.Action, method: HTTPMethod, template: String)
+        async throws
+    {
         try await withTestApp(configure: Self.limits([action: RateLimit(requests: 2, periodSeconds: 600)])) { ctx in
             let created = try await Self.send(
-                ctx, .POST, "api/ssh-keys", from: "198.51.100.1", auth: ctx.memberAuth, ["name": "k", "key_type": "ed25519"])
+                ctx, .POST, "api/ssh-keys", from: "198.51.100.1", auth: ctx.memberAuth,
+                ["name": "k", "key_type": "ed25519"])
             let keyID = try #require(created.json["id"] as? Int)
             let path = template.replacingOccurrences(of: "KEY", with: String(keyID))
             let body: [String: Any]? = method == .GET ? nil : ["servers": []]
@@ -169,13 +182,17 @@ import VaporTesting
             }
             let limited = try await Self.send(ctx, method, path, from: "198.51.100.1", auth: ctx.memberAuth, body)
             Self.expectLimited(limited, path)
-            #expect((limited.json["error"] as? [String: Any]).map { ($0["details"] as? [String: String])?["action"] } == action.rawValue.lowercased())
+            #expect(
+                (limited.json["error"] as? [String: Any]).map { ($0["details"] as? [String: String])?["action"] }
+                    == action.rawValue.lowercased())
             // Per user: the same member from another address is limited too …
             Self.expectLimited(
-                try await Self.send(ctx, method, path, from: "198.51.100.2", auth: ctx.memberAuth, body), "\(path) other IP")
+                try await Self.send(ctx, method, path, from: "198.51.100.2", auth: ctx.memberAuth, body),
+                "\(path) other IP")
             // … and per IP: another user at the first address is limited (admin sees the member's key).
             Self.expectLimited(
-                try await Self.send(ctx, method, path, from: "198.51.100.1", auth: ctx.adminAuth, body), "\(path) other user")
+                try await Self.send(ctx, method, path, from: "198.51.100.1", auth: ctx.adminAuth, body),
+                "\(path) other user")
             // Another user from another address is not.
             let free = try await Self.send(ctx, method, path, from: "198.51.100.3", auth: ctx.adminAuth, body)
             #expect(free.status != .tooManyRequests, "\(path)")
@@ -221,6 +238,8 @@ import VaporTesting
         ("::1", ["2001:db8::5"], ["::1"], "2001:db8::5"),
     ])
     func clientIP(peer: String, forwarded: [String], trusted: [String], expected: String) {
-        #expect(Request.clientIP(peer: peer, forwardedFor: forwarded, trusted: trusted.compactMap { IPNetwork($0) }) == expected)
+        #expect(
+            Request.clientIP(peer: peer, forwardedFor: forwarded, trusted: trusted.compactMap { IPNetwork($0) })
+                == expected)
     }
 }

@@ -32,14 +32,16 @@ final class TableResolver: HostResolving, @unchecked Sendable {
     func createKey(_ ctx: TestContext) async throws -> Int {
         var id = 0
         try await ctx.app.testing().test(
-            .POST, "api/ssh-keys", headers: .json(ctx.memberAuth), body: try jsonBody(["name": "k", "key_type": "ed25519"])
+            .POST, "api/ssh-keys", headers: .json(ctx.memberAuth),
+            body: try jsonBody(["name": "k", "key_type": "ed25519"])
         ) { res async throws in id = try #require(try res.json()["id"] as? Int) }
         return id
     }
 
     func post(_ ctx: TestContext, _ path: String, _ body: [String: Any]) async throws -> (HTTPStatus, [String: Any]) {
         var result: (HTTPStatus, [String: Any]) = (.ok, [:])
-        try await ctx.app.testing().test(.POST, path, headers: .json(ctx.memberAuth), body: try jsonBody(body)) { res async throws in
+        try await ctx.app.testing().test(.POST, path, headers: .json(ctx.memberAuth), body: try jsonBody(body)) {
+            res async throws in
             result = (res.status, try res.json())
         }
         return result
@@ -66,7 +68,8 @@ final class TableResolver: HostResolving, @unchecked Sendable {
                     #expect(status == .forbidden, "\(action)")
                     let error = try #require(json["error"] as? [String: Any])
                     #expect(error["code"] as? String == "target_not_allowed")
-                    #expect((error["details"] as? [String: String])?["target"] == "\(user.name)@127.0.0.2:\(fixture.port)")
+                    #expect(
+                        (error["details"] as? [String: String])?["target"] == "\(user.name)@127.0.0.2:\(fixture.port)")
                 }
                 // Give a stray connection time to show up in the log, then check there was none.
                 try await Task.sleep(for: .milliseconds(300))
@@ -87,9 +90,16 @@ final class TableResolver: HostResolving, @unchecked Sendable {
             try await withTestApp(configure: allow("127.0.0.1/32")) { ctx in
                 let user = fixture.users[0]
                 let id = try await createKey(ctx)
-                let (status, json) = try await post(ctx, "api/ssh-keys/\(id)/deploy", [
-                    "servers": [["host": "127.0.0.1", "port": fixture.port, "username": user.name, "password": user.password.value]]
-                ])
+                let (status, json) = try await post(
+                    ctx, "api/ssh-keys/\(id)/deploy",
+                    [
+                        "servers": [
+                            [
+                                "host": "127.0.0.1", "port": fixture.port, "username": user.name,
+                                "password": user.password.value,
+                            ]
+                        ]
+                    ])
                 #expect(status == .ok)
                 #expect((json["results"] as? [[String: Any]])?.first?["status"] as? String == "deployed")
                 let (testStatus, test) = try await post(ctx, "api/ssh-keys/\(id)/test", [:])
@@ -105,12 +115,20 @@ final class TableResolver: HostResolving, @unchecked Sendable {
     @Test func hostNameEntry_connectsToCheckedAddress_andRebindingIsRefused() async throws {
         let resolver = TableResolver(["deploy.pipewright.test": ["127.0.0.1"]])
         try await SSHDFixture.withFixture { fixture in
-            try await withTestApp(configure: allow("deploy.pipewright.test"), services: { $0.hostResolver = resolver }) { ctx in
+            try await withTestApp(configure: allow("deploy.pipewright.test"), services: { $0.hostResolver = resolver })
+            { ctx in
                 let user = fixture.users[0]
                 let id = try await createKey(ctx)
-                let (status, json) = try await post(ctx, "api/ssh-keys/\(id)/deploy", [
-                    "servers": [["host": "deploy.pipewright.test", "port": fixture.port, "username": user.name, "password": user.password.value]]
-                ])
+                let (status, json) = try await post(
+                    ctx, "api/ssh-keys/\(id)/deploy",
+                    [
+                        "servers": [
+                            [
+                                "host": "deploy.pipewright.test", "port": fixture.port, "username": user.name,
+                                "password": user.password.value,
+                            ]
+                        ]
+                    ])
                 #expect(status == .ok)
                 #expect((json["results"] as? [[String: Any]])?.first?["status"] as? String == "deployed", "\(json)")
                 let pins = try await PinnedHostKey.query(on: ctx.app.db).all()
@@ -137,9 +155,11 @@ final class TableResolver: HostResolving, @unchecked Sendable {
         try await withTestApp { ctx in
             let id = try await createKey(ctx)
             for host in ["169.254.169.254", "[fe80::1]", "0.0.0.0", "::"] {
-                let (status, json) = try await post(ctx, "api/ssh-keys/\(id)/deploy", [
-                    "servers": [["host": host, "username": "root", "password": "pw-secret"]]
-                ])
+                let (status, json) = try await post(
+                    ctx, "api/ssh-keys/\(id)/deploy",
+                    [
+                        "servers": [["host": host, "username": "root", "password": "pw-secret"]]
+                    ])
                 #expect(status == .forbidden, "\(host)")
                 #expect((json["error"] as? [String: Any])?["code"] as? String == "target_not_allowed")
             }
@@ -149,9 +169,11 @@ final class TableResolver: HostResolving, @unchecked Sendable {
     @Test func unresolvableHost_isPerServerDNSFailure() async throws {
         try await withTestApp { ctx in
             let id = try await createKey(ctx)
-            let (status, json) = try await post(ctx, "api/ssh-keys/\(id)/deploy", [
-                "servers": [["host": "nosuch.invalid", "username": "root", "password": "pw-secret"]]
-            ])
+            let (status, json) = try await post(
+                ctx, "api/ssh-keys/\(id)/deploy",
+                [
+                    "servers": [["host": "nosuch.invalid", "username": "root", "password": "pw-secret"]]
+                ])
             #expect(status == .ok)
             let result = try #require((json["results"] as? [[String: Any]])?.first)
             #expect((result["error"] as? [String: Any])?["code"] as? String == "dns_failure")
@@ -159,9 +181,11 @@ final class TableResolver: HostResolving, @unchecked Sendable {
     }
 
     @Test func badAllowlistVariable_namesTheVariable() {
-        #expect(throws: ConfigurationError.invalid(
-            variable: "PIPEWRIGHT_SSH_ALLOWED_TARGETS", reason: "entry '10.0.0.0/33': not a valid CIDR block"
-        )) {
+        #expect(
+            throws: ConfigurationError.invalid(
+                variable: "PIPEWRIGHT_SSH_ALLOWED_TARGETS", reason: "entry '10.0.0.0/33': not a valid CIDR block"
+            )
+        ) {
             try PipewrightConfiguration.fromEnvironment(["PIPEWRIGHT_SSH_ALLOWED_TARGETS": "10.0.0.0/33"])
         }
     }

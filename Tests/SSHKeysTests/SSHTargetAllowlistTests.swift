@@ -33,7 +33,9 @@ import Testing
         #expect(network.contains(parsed) == expected)
     }
 
-    @Test(arguments: ["", "10.0.0.0/33", "::/129", "10.0.0/8", "300.1.1.1", "10.0.0.0/-1", "10.0.0.0/", "fe80::1%eth0", "a.b"])
+    @Test(arguments: [
+        "", "10.0.0.0/33", "::/129", "10.0.0/8", "300.1.1.1", "10.0.0.0/-1", "10.0.0.0/", "fe80::1%eth0", "a.b",
+    ])
     func invalidNetworks(text: String) {
         #expect(IPNetwork(text) == nil)
     }
@@ -107,30 +109,41 @@ import Testing
         Case(list: "127.0.0.1/32", host: "127.0.0.1", port: 22, resolved: ["127.0.0.1"], allowed: true),
         Case(list: "127.0.0.1/32", host: "127.0.0.2", port: 22, resolved: ["127.0.0.2"], allowed: false),
         Case(list: "10.0.0.0/8", host: "app.internal", port: 22, resolved: ["10.1.2.3"], allowed: true),
-        Case(list: "10.0.0.0/8", host: "app.internal", port: 22, resolved: ["10.1.2.3", "192.168.0.1"], allowed: false),
+        Case(
+            list: "10.0.0.0/8", host: "app.internal", port: 22, resolved: ["10.1.2.3", "192.168.0.1"], allowed: false),
         Case(list: "10.0.0.0/8:22", host: "10.0.0.5", port: 22, resolved: ["10.0.0.5"], allowed: true),
         Case(list: "10.0.0.0/8:22", host: "10.0.0.5", port: 2222, resolved: ["10.0.0.5"], allowed: false),
         Case(list: "[fd00::/8]:2222", host: "fd00::5", port: 2222, resolved: ["fd00::5"], allowed: true),
         Case(list: "[fd00::/8]:2222", host: "fd00::5", port: 22, resolved: ["fd00::5"], allowed: false),
         Case(list: "169.254.0.0/16", host: "169.254.10.10", port: 22, resolved: ["169.254.10.10"], allowed: true),
         // Host names: the name as given, and never a link-local answer.
-        Case(list: "deploy.example.com", host: "deploy.example.com", port: 22, resolved: ["203.0.113.9"], allowed: true),
-        Case(list: "deploy.example.com", host: "DEPLOY.example.com", port: 22, resolved: ["203.0.113.9"], allowed: true),
-        Case(list: "deploy.example.com", host: "other.example.com", port: 22, resolved: ["203.0.113.9"], allowed: false),
+        Case(
+            list: "deploy.example.com", host: "deploy.example.com", port: 22, resolved: ["203.0.113.9"], allowed: true),
+        Case(
+            list: "deploy.example.com", host: "DEPLOY.example.com", port: 22, resolved: ["203.0.113.9"], allowed: true),
+        Case(
+            list: "deploy.example.com", host: "other.example.com", port: 22, resolved: ["203.0.113.9"], allowed: false),
         Case(list: "deploy.example.com", host: "203.0.113.9", port: 22, resolved: ["203.0.113.9"], allowed: false),
-        Case(list: "deploy.example.com", host: "deploy.example.com", port: 22, resolved: ["169.254.169.254"], allowed: false),
+        Case(
+            list: "deploy.example.com", host: "deploy.example.com", port: 22, resolved: ["169.254.169.254"],
+            allowed: false),
         Case(list: "deploy.example.com", host: "deploy.example.com", port: 22, resolved: ["fe80::1"], allowed: false),
-        Case(list: "deploy.example.com:22", host: "deploy.example.com", port: 2200, resolved: ["203.0.113.9"], allowed: false),
+        Case(
+            list: "deploy.example.com:22", host: "deploy.example.com", port: 2200, resolved: ["203.0.113.9"],
+            allowed: false),
         Case(list: "*.example.com", host: "a.b.example.com", port: 22, resolved: ["203.0.113.9"], allowed: true),
         Case(list: "*.example.com", host: "example.com", port: 22, resolved: ["203.0.113.9"], allowed: false),
         Case(list: "*.example.com", host: "evilexample.com", port: 22, resolved: ["203.0.113.9"], allowed: false),
-        Case(list: "127.0.0.1/32, deploy.example.com", host: "deploy.example.com", port: 22, resolved: ["10.0.0.1"], allowed: true),
+        Case(
+            list: "127.0.0.1/32, deploy.example.com", host: "deploy.example.com", port: 22, resolved: ["10.0.0.1"],
+            allowed: true),
     ]
 
     @Test(arguments: cases)
     func decides(_ testCase: Case) throws {
         let list = try testCase.list.map { try SSHTargetAllowlist(parsing: $0) } ?? .unrestricted
-        let decision = list.decide(host: testCase.host, port: testCase.port, addresses: Self.addresses(testCase.resolved))
+        let decision = list.decide(
+            host: testCase.host, port: testCase.port, addresses: Self.addresses(testCase.resolved))
         #expect((decision == .allowed) == testCase.allowed)
     }
 
@@ -145,7 +158,11 @@ import Testing
     }
 
     @Test func connectAddressIsValidated() throws {
-        #expect(try SSHTarget(host: "Example.com", username: "u", connectAddress: "127.0.0.1").validated().connectAddress == "127.0.0.1")
-        #expect(throws: SSHKeyError.self) { try SSHTarget(host: "example.com", username: "u", connectAddress: "-oX").validated() }
+        #expect(
+            try SSHTarget(host: "Example.com", username: "u", connectAddress: "127.0.0.1").validated().connectAddress
+                == "127.0.0.1")
+        #expect(throws: SSHKeyError.self) {
+            try SSHTarget(host: "example.com", username: "u", connectAddress: "-oX").validated()
+        }
     }
 }

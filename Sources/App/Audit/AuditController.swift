@@ -68,13 +68,17 @@ struct AuditFilter {
             guard let raw = req.query[String.self, at: name] else { return nil }
             let value = raw.trimmingCharacters(in: .whitespaces)
             guard !value.isEmpty else { throw AppError.invalidField(name, reason: "must not be empty") }
-            guard value.count <= 100 else { throw AppError.invalidField(name, reason: "must be at most 100 characters") }
+            guard value.count <= 100 else {
+                throw AppError.invalidField(name, reason: "must be at most 100 characters")
+            }
             try Validation.noControlCharacters(value, field: name)
             return value
         }
         if let actor = try text("actor") {
             if let id = Int(actor) {
-                guard id > 0 else { throw AppError.invalidField("actor", reason: "must be a username or a positive user id") }
+                guard id > 0 else {
+                    throw AppError.invalidField("actor", reason: "must be a username or a positive user id")
+                }
                 filter.actor = .id(id)
             } else {
                 filter.actor = .username(actor)
@@ -91,7 +95,8 @@ struct AuditFilter {
             let parts = resource.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
             guard resourceTypes.contains(String(parts[0])) else {
                 throw AppError.invalidField(
-                    "resource", reason: "must be TYPE or TYPE:ID with TYPE one of \(resourceTypes.joined(separator: ", "))")
+                    "resource",
+                    reason: "must be TYPE or TYPE:ID with TYPE one of \(resourceTypes.joined(separator: ", "))")
             }
             filter.resourceType = String(parts[0])
             if parts.count == 2 {

@@ -90,7 +90,9 @@ enum AuditLog {
         do {
             try await entry.create(on: req.db)
         } catch {
-            req.logger.error("audit entry not written", metadata: ["action": "\(action.rawValue)", "error_type": "\(type(of: error))"])
+            req.logger.error(
+                "audit entry not written",
+                metadata: ["action": "\(action.rawValue)", "error_type": "\(type(of: error))"])
         }
     }
 }

@@ -67,7 +67,8 @@ public struct RateLimitSettings: Sendable, Equatable {
 
     /// Limits high enough that functional tests are never throttled (dedicated tests set low ones).
     public static let generous = RateLimitSettings(
-        limits: Dictionary(uniqueKeysWithValues: Action.allCases.map { ($0, RateLimit(requests: 100_000, periodSeconds: 1)) }),
+        limits: Dictionary(
+            uniqueKeysWithValues: Action.allCases.map { ($0, RateLimit(requests: 100_000, periodSeconds: 1)) }),
         loginFailureDelayStep: .zero, loginFailureDelayCap: .zero)
 
     /// Reads `PIPEWRIGHT_RATE_LIMIT_<ACTION>` (`N/SECONDS`) and `PIPEWRIGHT_LOGIN_FAILURE_DELAY_MS`.

@@ -132,7 +132,9 @@ public struct SSHTargetAllowlist: Sendable, Equatable {
             } else {
                 throw fail("unexpected text after ']'")
             }
-            guard IPNetwork(body) != nil, body.contains(":") else { throw fail("brackets must hold an IPv6 address or block") }
+            guard IPNetwork(body) != nil, body.contains(":") else {
+                throw fail("brackets must hold an IPv6 address or block")
+            }
         } else {
             let colons = entry.filter { $0 == ":" }.count
             if colons == 1 {
@@ -156,13 +158,16 @@ public struct SSHTargetAllowlist: Sendable, Equatable {
             separator: ".", omittingEmptySubsequences: false)
         let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-_")
         guard name.utf8.count <= 253, !labels.isEmpty,
-            labels.allSatisfy({ !$0.isEmpty && $0.count <= 63 && !$0.hasPrefix("-") && $0.allSatisfy(allowed.contains) })
+            labels.allSatisfy({ !$0.isEmpty && $0.count <= 63 && !$0.hasPrefix("-") && $0.allSatisfy(allowed.contains) }
+            )
         else { throw fail("not a CIDR block, an address or a host name") }
         return .hostName(name, port: port)
     }
 
     static func name(_ name: String, matches pattern: String) -> Bool {
-        if pattern.hasPrefix("*.") { return name.hasSuffix(String(pattern.dropFirst(1))) && name.count > pattern.count - 1 }
+        if pattern.hasPrefix("*.") {
+            return name.hasSuffix(String(pattern.dropFirst(1))) && name.count > pattern.count - 1
+        }
         return name == pattern
     }
 }
