@@ -294,7 +294,8 @@ import VaporTesting
             for (query, field) in [
                 ("page=0", "page"), ("page=-1", "page"), ("page=abc", "page"), ("page=1.5", "page"),
                 ("page=99999999999999999999", "page"), ("page=1000001", "page"), ("per_page=0", "per_page"),
-                ("per_page=-5", "per_page"), ("per_page=x", "per_page"), ("page=%00", "page"),
+                ("per_page=-5", "per_page"), ("per_page=x", "per_page"), ("page=%00", "page"), ("page=%FF", "page"),
+                ("per_page=%C3%28", "per_page"),
             ] {
                 rows.append(
                     Row(
@@ -540,6 +541,25 @@ import VaporTesting
                     "name": "p", "connection_id": "{FOREIGN_CONNECTION}", "repo_slug": "web",
                     "deploy": ["server_ids": ["{SERVER}"], "ssh_key_id": "{KEY}", "deploy_path": "/srv/web"],
                 ]), status: .unprocessableEntity, code: "invalid_reference", field: "connection_id"))
+
+        // Headers and query strings with junk.
+        for key in ["", String(repeating: "k", count: 201), "a b", "ключ", "a\u{7F}"] {
+            rows.append(Row(
+                name: "Idempotency-Key \(key.debugDescription)", method: .POST, path: "api/pipelines/{PIPELINE}/trigger",
+                body: .json([:]), headers: [("Idempotency-Key", key)], status: .badRequest, code: "invalid_field",
+                field: "Idempotency-Key"))
+        }
+        for (path, field) in [
+            ("api/ssh-keys?status=deleted", "status"), ("api/ssh-keys?q=" + String(repeating: "q", count: 201), "q"),
+            ("api/ssh-keys/{KEY}?remove_from_servers=perhaps", "remove_from_servers"),
+            ("api/audit?actor=%FF%FE", "actor"), ("api/audit?from_date=%00", "from_date"),
+            ("api/audit?outcome=%FF", "outcome"), ("api/ssh-keys/{KEY}?force=%FF", "force"),
+            ("api/pipelines/{PIPELINE}/executions?status=EXPLODED", "status"),
+        ] {
+            rows.append(Row(
+                name: "query \(path)", method: path.contains("remove_from") || path.contains("force=") ? .DELETE : .GET, path: path, status: .badRequest,
+                code: "invalid_field", field: field))
+        }
 
         // Logs: hostile filters.
         rows.append(

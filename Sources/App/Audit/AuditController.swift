@@ -65,7 +65,7 @@ struct AuditFilter {
     static func parse(_ req: Request) throws -> AuditFilter {
         var filter = AuditFilter()
         func text(_ name: String) throws -> String? {
-            guard let raw = req.query[String.self, at: name] else { return nil }
+            guard let raw = try Validation.queryText(req, name) else { return nil }
             let value = raw.trimmingCharacters(in: .whitespaces)
             guard !value.isEmpty else { throw AppError.invalidField(name, reason: "must not be empty") }
             guard value.count <= 100 else {
