@@ -71,6 +71,10 @@ public func configure(
     decoder.dateDecodingStrategy = .iso8601
     ContentConfiguration.global.use(encoder: encoder, for: .json)
     ContentConfiguration.global.use(decoder: decoder, for: .json)
+    // SPEC §2: JSON everywhere. Form and multipart bodies are refused (400 invalid_body) instead of being
+    // decoded into the same request types, which also closes the HTML-form route for cross-site requests.
+    ContentConfiguration.global.use(decoder: NonJSONBodyDecoder(), for: .urlEncodedForm)
+    ContentConfiguration.global.use(decoder: NonJSONBodyDecoder(), for: .formData)
 
     app.http.server.configuration.hostname = configuration.host
     app.http.server.configuration.port = configuration.port
@@ -128,4 +132,11 @@ func prepareDataDirectory(_ path: String) throws {
         }
     }
     try? manager.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path)
+}
+
+/// Refuses to decode a request body that is not JSON (`415`, rendered as 400 `invalid_body`).
+struct NonJSONBodyDecoder: ContentDecoder {
+    func decode<D: Decodable>(_ decodable: D.Type, from body: ByteBuffer, headers: HTTPHeaders) throws -> D {
+        throw Abort(.unsupportedMediaType)
+    }
 }

@@ -44,6 +44,7 @@ func routes(_ app: Application) throws {
         try signedIn.register(collection: PipelineController(services: services))
         try signedIn.register(collection: ExecutionController(services: services))
         try signedIn.register(collection: LogController(services: services))
+        try signedIn.register(collection: AuditController(services: services))
         realtime.bootSignedIn(routes: signedIn)
     }
 }

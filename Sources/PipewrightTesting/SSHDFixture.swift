@@ -8,7 +8,7 @@ import SSHKeys
     import Musl
 #endif
 
-/// A private OpenSSH server on 127.0.0.1 for tests, with its own throwaway users.
+/// A private OpenSSH server on 127.0.0.1 (or another loopback address) for tests, with its own throwaway users.
 ///
 /// `start(users:)` creates fresh local accounts (`useradd -m -s /bin/sh pwt_<random>`, random
 /// password via `chpasswd`), a temporary directory with a new Ed25519 host key and an
@@ -21,8 +21,9 @@ import SSHKeys
 ///
 /// Requires root (Linux, OpenSSH server installed); see `reference/test-fixtures.md` §1.
 public actor SSHDFixture {
-    /// Always `127.0.0.1`.
-    public nonisolated let host = "127.0.0.1"
+    /// The loopback address sshd listens on: `127.0.0.1` unless `start(users:listenAddress:)` chose
+    /// another (any of 127.0.0.0/8 works on Linux).
+    public nonisolated let host: String
     /// The TCP port sshd listens on.
     public nonisolated let port: Int
     /// The accounts created for this fixture.
@@ -38,7 +39,8 @@ public actor SSHDFixture {
     /// `SHA256:…` fingerprint of the current host key.
     public var hostKeyFingerprint: String { hostKey.fingerprintSHA256 }
 
-    private init(port: Int, users: [SSHDFixtureUser], directory: String, hostKey: HostKey) {
+    private init(host: String, port: Int, users: [SSHDFixtureUser], directory: String, hostKey: HostKey) {
+        self.host = host
         self.port = port
         self.users = users
         self.directory = directory
@@ -49,10 +51,12 @@ public actor SSHDFixture {
 
     /// Creates `users` accounts and starts a private sshd.
     ///
-    /// - Parameter users: Number of accounts to create (≥ 1).
+    /// - Parameters:
+    ///   - users: Number of accounts to create (≥ 1).
+    ///   - listenAddress: IPv4 loopback address to listen on; `127.0.0.1` by default.
     /// - Returns: A running fixture.
     /// - Throws: ``SSHDFixtureError`` (`notRoot`, `sshdMissing`, `commandFailed`, `sshdDidNotStart`).
-    public static func start(users count: Int = 1) async throws -> SSHDFixture {
+    public static func start(users count: Int = 1, listenAddress: String = "127.0.0.1") async throws -> SSHDFixture {
         guard geteuid() == 0 else { throw SSHDFixtureError.notRoot }
         guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd") else { throw SSHDFixtureError.sshdMissing }
         try FileManager.default.createDirectory(
@@ -64,8 +68,9 @@ public actor SSHDFixture {
             for _ in 0..<max(1, count) { created.append(try await UserAdministration.shared.createUser()) }
             let hostKey = try await generateHostKey(in: directory)
             for attempt in 1...5 {
-                let port = try freePort()
-                let fixture = SSHDFixture(port: port, users: created, directory: directory, hostKey: hostKey)
+                let port = try freePort(on: listenAddress)
+                let fixture = SSHDFixture(
+                    host: listenAddress, port: port, users: created, directory: directory, hostKey: hostKey)
                 do {
                     try await fixture.launch()
                     return fixture
@@ -87,13 +92,14 @@ public actor SSHDFixture {
     ///
     /// - Parameters:
     ///   - users: Number of accounts to create.
+    ///   - listenAddress: IPv4 loopback address to listen on; `127.0.0.1` by default.
     ///   - body: The test body.
     /// - Returns: What `body` returns.
     /// - Throws: ``SSHDFixtureError`` from setup, or what `body` throws.
     public static func withFixture<T: Sendable>(
-        users: Int = 1, _ body: (SSHDFixture) async throws -> T
+        users: Int = 1, listenAddress: String = "127.0.0.1", _ body: (SSHDFixture) async throws -> T
     ) async throws -> T {
-        let fixture = try await start(users: users)
+        let fixture = try await start(users: users, listenAddress: listenAddress)
         do {
             let result = try await body(fixture)
             await fixture.stop()
@@ -200,7 +206,7 @@ public actor SSHDFixture {
         let configPath = "\(directory)/sshd_config"
         let config = """
             Port \(port)
-            ListenAddress 127.0.0.1
+            ListenAddress \(host)
             HostKey \(directory)/hk_ed25519
             PidFile \(directory)/sshd.pid
             UsePAM no
@@ -225,7 +231,7 @@ public actor SSHDFixture {
                 timeout: .seconds(3600)))
         sshd = process
 
-        let ready = "Server listening on 127.0.0.1 port \(port)."
+        let ready = "Server listening on \(host) port \(port)."
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
             let recent = String(decoding: Array(log().utf8.dropFirst(logOffset)), as: UTF8.self)
@@ -269,15 +275,16 @@ public actor SSHDFixture {
         return try HostKey(algorithm: String(fields[0]), blobBase64: String(fields[1]))
     }
 
-    /// Asks the kernel for a free port on 127.0.0.1 by binding port 0.
-    private static func freePort() throws -> Int {
+    /// Asks the kernel for a free port on `address` by binding port 0.
+    private static func freePort(on listenAddress: String) throws -> Int {
+        let hostAddress = listenAddress
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw SSHDFixtureError.commandFailed(command: "socket", output: "failed") }
         defer { close(descriptor) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_addr.s_addr = inet_addr(hostAddress)
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in

@@ -99,6 +99,24 @@ final class FakeProcessRunner: ProcessRunner, @unchecked Sendable {
         #expect(!FileManager.default.fileExists(atPath: directory))
     }
 
+    @Test func checkedAddress_isTheDestination_andPinsStayUnderTheName() async throws {
+        let fake = FakeProcessRunner { _ in ProcessResult(termination: .exited(0)) }
+        let runner = OpenSSHRunner(processRunner: fake)
+        let pinned = try HostKey(algorithm: "ssh-ed25519", blobBase64: Self.blob)
+        var checked = target
+        checked.connectAddress = "192.0.2.10"
+        _ = try await runner.run(
+            SSHCommandRequest(target: checked, authentication: .privateKey(Secret("k")), pinnedHostKeys: [pinned]))
+        let snapshot = try #require(fake.recorded.first)
+        let arguments = snapshot.invocation.arguments
+        #expect(Array(arguments.suffix(4)) == ["2222", "--", "deploy@192.0.2.10", "sh -s"])
+        #expect(arguments.contains("HostKeyAlias=[server.example]:2222"))
+        #expect(snapshot.files["known_hosts"]?.contents == "[server.example]:2222 ssh-ed25519 \(Self.blob)\n")
+        // Without a checked address nothing changes.
+        _ = try await runner.run(SSHCommandRequest(target: target, authentication: .privateKey(Secret("k"))))
+        #expect(!(try #require(fake.recorded.last)).invocation.arguments.contains { $0.hasPrefix("HostKeyAlias=") })
+    }
+
     @Test func keyLogin_usesIdentityFileAndBatchMode() async throws {
         let fake = FakeProcessRunner { _ in ProcessResult(termination: .exited(0)) }
         let runner = OpenSSHRunner(processRunner: fake, sshExecutable: "/usr/local/bin/ssh")

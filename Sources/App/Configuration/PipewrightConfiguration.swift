@@ -77,6 +77,13 @@ public struct PipewrightConfiguration: Sendable {
 
         public init() {}
     }
+    /// SSH endpoints the service may contact (`PIPEWRIGHT_SSH_ALLOWED_TARGETS`); default: all but
+    /// link-local and unspecified addresses.
+    public var sshAllowedTargets: SSHTargetAllowlist = .unrestricted
+    /// Peers whose `X-Forwarded-For` is believed (`PIPEWRIGHT_TRUSTED_PROXIES`, CIDR list); default none.
+    public var trustedProxies: [IPNetwork] = []
+    /// Request budgets of the rate-limited actions (`PIPEWRIGHT_RATE_LIMIT_*`).
+    public var rateLimits: RateLimitSettings = .defaults
 
     /// Parses the environment.
     ///
@@ -153,6 +160,25 @@ public struct PipewrightConfiguration: Sendable {
         else {
             throw ConfigurationError.invalid(variable: "PIPEWRIGHT_PUBLIC_URL", reason: "expected an http(s) URL")
         }
+        var sshAllowedTargets = SSHTargetAllowlist.unrestricted
+        if let raw = value("PIPEWRIGHT_SSH_ALLOWED_TARGETS") {
+            do {
+                sshAllowedTargets = try SSHTargetAllowlist(parsing: raw)
+            } catch {
+                throw ConfigurationError.invalid(variable: "PIPEWRIGHT_SSH_ALLOWED_TARGETS", reason: error.description)
+            }
+        }
+        var trustedProxies: [IPNetwork] = []
+        for entry in (value("PIPEWRIGHT_TRUSTED_PROXIES") ?? "").split(separator: ",") {
+            let trimmed = entry.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { continue }
+            guard let network = IPNetwork(trimmed) else {
+                throw ConfigurationError.invalid(
+                    variable: "PIPEWRIGHT_TRUSTED_PROXIES", reason: "'\(trimmed)' is not an address or CIDR block")
+            }
+            trustedProxies.append(network)
+        }
+        let rateLimits = try RateLimitSettings.fromEnvironment(value)
         var configuration = PipewrightConfiguration(
             host: host,
             port: port,
@@ -174,6 +200,9 @@ public struct PipewrightConfiguration: Sendable {
             createsInitialAdmin: true
         ).with(realtime: try realtimeSettings())
         configuration.server = server
+        configuration.sshAllowedTargets = sshAllowedTargets
+        configuration.trustedProxies = trustedProxies
+        configuration.rateLimits = rateLimits
         return configuration
 
         func realtimeSettings() throws -> RealtimeSettings {
@@ -229,6 +258,6 @@ public struct PipewrightConfiguration: Sendable {
             masterKey: .fixed(masterKey), bitbucketAPIURL: "http://127.0.0.1:9/2.0", publicURL: "http://127.0.0.1:8080", pollInterval: .seconds(5),
             monitorTimeout: .seconds(600), hostKeyPolicy: .tofu, sshExecutable: "ssh", allowsPrivateKeyExport: true,
             logLevel: "info", sshConcurrency: 16, sshConnectTimeout: .seconds(10), sshCommandTimeout: .seconds(60),
-            logRetentionDays: 90, createsInitialAdmin: false)
+            logRetentionDays: 90, createsInitialAdmin: false, rateLimits: .generous)
     }
 }

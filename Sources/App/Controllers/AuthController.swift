@@ -17,8 +17,22 @@ struct AuthController: RouteCollection {
     }
 
     @Sendable func login(req: Request) async throws -> Response {
+        try await AuditLog.audited(req, .login) { note in try await loginAudited(req: req, note: note) }
+    }
+
+    /// Rate limited per client IP and per (username, client IP) — never per username alone, so an
+    /// attacker elsewhere cannot lock the real user out. Each consecutive failure of a (username, IP)
+    /// pair adds `loginFailureDelayStep` (up to `loginFailureDelayCap`) before the 401.
+    private func loginAudited(req: Request, note: AuditNote) async throws -> Response {
         let body = try req.content.decode(LoginRequest.self)
         let username = body.username.trimmingCharacters(in: .whitespaces)
+        // The attempted name goes to the audit entry (never the password); bounded and printable.
+        note.details["username"] = String(username.unicodeScalars.filter { $0.properties.generalCategory != .control }
+            .prefix(64).map(Character.init))
+        let ip = req.clientRateLimitKey
+        let pairKey = "login|user:\(username.lowercased().prefix(64))|ip:\(ip)"
+        try await req.enforceRateLimit(.loginPerIP, keys: ["login|ip:\(ip)"])
+        try await req.enforceRateLimit(.login, keys: [pairKey])
         guard !username.isEmpty, username.count <= 64 else { throw AppError.invalidCredentials }
         guard !body.password.isEmpty, body.password.utf8.count <= 1024 else { throw AppError.invalidCredentials }
         let user = try await User.query(on: req.db).filter(\.$username == username).first()
@@ -27,8 +41,15 @@ struct AuthController: RouteCollection {
         let matches = (try? await req.password.async.verify(body.password, created: hash)) ?? false
         guard let user, matches else {
             req.logger.notice("login failed", metadata: ["username": "\(username.prefix(64))"])
+            let failures = await services.rateLimiter.recordFailure(pairKey)
+            let settings = services.configuration.rateLimits
+            let delay = min(settings.loginFailureDelayStep * failures, settings.loginFailureDelayCap)
+            if delay > .zero { try? await Task.sleep(for: delay) }
             throw AppError.invalidCredentials
         }
+        await services.rateLimiter.resetFailures(pairKey)
+        note.actor = (try user.requireID(), user.username)
+        note.resource = AuditResource(type: "user", id: try user.requireID())
         let token = TokenHasher.randomToken()
         let csrf = TokenHasher.randomToken()
         let session = UserSession(
@@ -45,6 +66,11 @@ struct AuthController: RouteCollection {
     }
 
     @Sendable func logout(req: Request) async throws -> Response {
+        let resource = AuditResource(type: "user", id: req.authenticatedUser?.id)
+        return try await AuditLog.audited(req, .logout, resource: resource) { _ in try await logoutAudited(req: req) }
+    }
+
+    private func logoutAudited(req: Request) async throws -> Response {
         let user = try req.requireUser()
         if case .session(let id, _) = user.method {
             try await UserSession.query(on: req.db).filter(\.$id == id).delete()

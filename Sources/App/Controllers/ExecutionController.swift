@@ -23,6 +23,14 @@ struct ExecutionController: RouteCollection {
     /// execution of the same pipeline, branch and commit still `TRIGGERING`) returns the existing
     /// execution instead of starting another pipeline.
     @Sendable func trigger(req: Request) async throws -> Response {
+        let resource = AuditResource(type: "pipeline", id: req.parameters.get("pipelineID").flatMap { Int($0) })
+        return try await AuditLog.audited(req, .trigger, resource: resource) { note in
+            try await req.enforceRateLimit(.trigger)
+            return try await triggerAudited(req: req, note: note)
+        }
+    }
+
+    private func triggerAudited(req: Request, note: AuditNote) async throws -> Response {
         let user = try req.requireUser()
         let pipeline = try await PipelineController.find(req)
         let body = (req.body.data?.readableBytes ?? 0) > 0
@@ -35,6 +43,9 @@ struct ExecutionController: RouteCollection {
         let execution = try await services.queues.serialized("trigger:\(try pipeline.requireID())") {
             try await createOrReuse(plan: plan, key: key, pipeline: pipeline, user: user, db: db)
         }
+        note.details["execution_id"] = String(try execution.record.requireID())
+        note.details["branch"] = plan.branch
+        note.details["created"] = String(execution.created)
         if execution.created {
             await req.application.executionSupervisor.startTrigger(executionID: try execution.record.requireID())
             req.logger.info("pipeline triggered", metadata: [
@@ -68,6 +79,12 @@ struct ExecutionController: RouteCollection {
 
     /// Asks Bitbucket to stop the run; the monitor records `STOPPED` when Bitbucket confirms.
     @Sendable func stop(req: Request) async throws -> ExecutionResponse {
+        try await AuditLog.audited(req, .stop, resource: Self.executionResource(req)) { _ in
+            try await stopAudited(req: req)
+        }
+    }
+
+    private func stopAudited(req: Request) async throws -> ExecutionResponse {
         let execution = try await Self.find(req)
         guard !execution.status.isTerminal else {
             throw AppError.duplicate(code: "execution_finished", message: "The execution has already finished.", details: [:])
@@ -86,6 +103,18 @@ struct ExecutionController: RouteCollection {
 
     /// Triggers the same branch/commit/pattern again as a new execution (variables included).
     @Sendable func rerun(req: Request) async throws -> Response {
+        try await AuditLog.audited(req, .rerun, resource: Self.executionResource(req)) { note in
+            try await req.enforceRateLimit(.trigger)
+            return try await rerunAudited(req: req, note: note)
+        }
+    }
+
+    /// `{"type": "execution", "id": <:executionID>}`.
+    static func executionResource(_ req: Request) -> AuditResource {
+        AuditResource(type: "execution", id: req.parameters.get("executionID").flatMap { Int($0) })
+    }
+
+    private func rerunAudited(req: Request, note: AuditNote) async throws -> Response {
         let user = try req.requireUser()
         let original = try await Self.find(req)
         guard let pipeline = try await Pipeline.find(original.$pipeline.id, on: req.db) else { throw AppError.notFound("Pipeline") }
@@ -113,6 +142,7 @@ struct ExecutionController: RouteCollection {
                 try await execution.save(on: tx)
             }
         }
+        note.details["execution_id"] = String(try execution.requireID())
         await req.application.executionSupervisor.startTrigger(executionID: try execution.requireID())
         let response = Response(status: .accepted)
         try response.content.encode(try await Self.response(execution, on: req.db))

@@ -246,6 +246,7 @@ struct LogController: RouteCollection {
             filter.minimumLevel = parsed
         }
         filter.step = req.query[String.self, at: "step"]
+        try LogStore.validate(filter)
         filter.fromSeq = try integer("from_seq", range: 1...Int(Int32.max))
         let context = try integer("context", range: 0...50) ?? 0
         let highlight = try Validation.flag(req, "highlight")

@@ -108,11 +108,21 @@ struct PipelineController: RouteCollection {
     }
 
     @Sendable func createPullRequest(req: Request) async throws -> Response {
+        let resource = AuditResource(type: "pipeline", id: req.parameters.get("pipelineID").flatMap { Int($0) })
+        return try await AuditLog.audited(req, .pullRequestCreate, resource: resource) { note in
+            try await createPullRequestAudited(req: req, note: note)
+        }
+    }
+
+    private func createPullRequestAudited(req: Request, note: AuditNote) async throws -> Response {
         let pipeline = try await Self.find(req)
         let body = (req.body.data?.readableBytes ?? 0) > 0
             ? try req.content.decode(CreatePullRequestRequest.self) : CreatePullRequestRequest()
         let result = try await PipelineWorkshop(services: services, db: req.db, logger: req.logger)
             .createPullRequest(pipeline, request: body)
+        note.details["pull_request_id"] = String(result.pullRequest.id)
+        note.details["source_branch"] = result.pullRequest.sourceBranch
+        note.details["created"] = String(result.created)
         let response = Response(status: result.created ? .created : .ok)
         try response.content.encode(result)
         return response

@@ -28,6 +28,12 @@ struct SSHKeyController: RouteCollection {
     var vault: KeyVault { KeyVault(masterKey: services.masterKey) }
 
     @Sendable func create(req: Request) async throws -> Response {
+        try await AuditLog.audited(req, .keyCreate, resource: AuditResource(type: "ssh_key")) { note in
+            try await createAudited(req: req, note: note)
+        }
+    }
+
+    private func createAudited(req: Request, note: AuditNote) async throws -> Response {
         let user = try req.requireUser()
         let body = try req.content.decode(CreateSSHKeyRequest.self)
         let name = try Validation.name(body.name, field: "name")
@@ -47,10 +53,18 @@ struct SSHKeyController: RouteCollection {
             key, ownerID: user.id, name: name, comment: comment, passphrase: passphrase,
             exportable: body.exportable ?? true, on: req.db)
         req.logger.info("ssh key created", metadata: ["key_id": "\(record.id ?? 0)", "type": "\(type.rawValue)"])
+        note.resource?.id = record.id
+        note.details = ["key_type": type.rawValue, "fingerprint_sha256": record.fingerprintSHA256]
         return try Self.created(SSHKeyResponse(record, deployments: []))
     }
 
     @Sendable func importKey(req: Request) async throws -> Response {
+        try await AuditLog.audited(req, .keyImport, resource: AuditResource(type: "ssh_key")) { note in
+            try await importAudited(req: req, note: note)
+        }
+    }
+
+    private func importAudited(req: Request, note: AuditNote) async throws -> Response {
         let user = try req.requireUser()
         let body = try req.content.decode(ImportSSHKeyRequest.self)
         let name = try Validation.name(body.name, field: "name")
@@ -68,6 +82,8 @@ struct SSHKeyController: RouteCollection {
             passphrase: imported.wasPassphraseProtected ? passphrase : nil,
             exportable: body.exportable ?? true, on: req.db)
         req.logger.info("ssh key imported", metadata: ["key_id": "\(record.id ?? 0)"])
+        note.resource?.id = record.id
+        note.details = ["key_type": record.keyType, "fingerprint_sha256": record.fingerprintSHA256]
         return try Self.created(SSHKeyResponse(record, deployments: []))
     }
 
@@ -116,9 +132,13 @@ struct SSHKeyController: RouteCollection {
     }
 
     @Sendable func delete(req: Request) async throws -> Response {
-        let record = try await Self.findKey(req)
-        return try await services.locks.withLock("ssh_key:\(try record.requireID())") {
-            try await deleteLocked(req: req, record: record)
+        try await AuditLog.audited(req, .keyDelete, resource: Self.keyResource(req)) { note in
+            let record = try await Self.findKey(req)
+            let response = try await services.locks.withLock("ssh_key:\(try record.requireID())") {
+                try await deleteLocked(req: req, record: record)
+            }
+            if response.status != .noContent { note.outcome = .failure }
+            return response
         }
     }
 
@@ -129,8 +149,9 @@ struct SSHKeyController: RouteCollection {
         let present = try await Self.deployments(of: record, on: req.db).filter { $0.status == .present }
         if !present.isEmpty && !force {
             guard removeFromServers else { throw AppError.keyInUse(servers: present.count) }
+            let targets = try await SSHTargetGuard(services: services).check(present.map { .stored($0.server) })
             let results = try await KeyOperations(services: services, db: req.db, logger: req.logger)
-                .undeploy(record, targets: present.map { .stored($0.server) }, force: true, actor: user)
+                .undeploy(record, targets: targets, force: true, actor: user)
             guard results.allSatisfy({ $0.status == "removed" || $0.status == "absent" }) else {
                 let response = Response(status: .conflict)
                 try response.content.encode(ServerResultsResponse(results: results, ok: false))
@@ -144,6 +165,13 @@ struct SSHKeyController: RouteCollection {
     }
 
     @Sendable func exportPrivateKey(req: Request) async throws -> Response {
+        try await AuditLog.audited(req, .keyExport, resource: Self.keyResource(req)) { _ in
+            try await req.enforceRateLimit(.export)
+            return try await exportAudited(req: req)
+        }
+    }
+
+    private func exportAudited(req: Request) async throws -> Response {
         let record = try await Self.findKey(req)
         guard services.configuration.allowsPrivateKeyExport, record.exportable else { throw AppError.exportDisabled }
         let pem = try vault.exportPEM(of: record)
@@ -156,10 +184,20 @@ struct SSHKeyController: RouteCollection {
     }
 
     @Sendable func deploy(req: Request) async throws -> ServerResultsResponse {
+        try await AuditLog.audited(req, .keyDeploy, resource: Self.keyResource(req)) { note in
+            try await req.enforceRateLimit(.deploy)
+            let response = try await deployAudited(req: req)
+            Self.summarize(response.results.map { ($0.target, $0.status) }, ok: response.ok, into: note)
+            return response
+        }
+    }
+
+    private func deployAudited(req: Request) async throws -> ServerResultsResponse {
         let user = try req.requireUser()
         let record = try await Self.findKey(req)
         let body = try req.content.decode(DeployKeyRequest.self)
-        let targets = try await TargetResolver(db: req.db, user: user).resolve(body.servers, allowPasswords: true)
+        let resolved = try await TargetResolver(db: req.db, user: user).resolve(body.servers, allowPasswords: true)
+        let targets = try await SSHTargetGuard(services: services).check(resolved)
         guard record.status == .active else {
             throw AppError.duplicate(code: "key_retired", message: "A retired key cannot be deployed.", details: [:])
         }
@@ -175,6 +213,15 @@ struct SSHKeyController: RouteCollection {
     }
 
     @Sendable func test(req: Request) async throws -> TestResultsResponse {
+        try await AuditLog.audited(req, .keyTest, resource: Self.keyResource(req)) { note in
+            try await req.enforceRateLimit(.test)
+            let response = try await testAudited(req: req)
+            Self.summarize(response.results.map { ($0.target, $0.ok ? "ok" : "failed") }, ok: response.ok, into: note)
+            return response
+        }
+    }
+
+    private func testAudited(req: Request) async throws -> TestResultsResponse {
         let user = try req.requireUser()
         let record = try await Self.findKey(req)
         let body = (req.body.data?.readableBytes ?? 0) > 0 ? try req.content.decode(TestKeyRequest.self) : nil
@@ -187,16 +234,27 @@ struct SSHKeyController: RouteCollection {
                 throw AppError.unprocessable("servers", reason: "the key is not recorded on any server; list servers to test")
             }
         }
+        let checked = try await SSHTargetGuard(services: services).check(targets)
         let results = try await KeyOperations(services: services, db: req.db, logger: req.logger)
-            .test(record, targets: targets)
+            .test(record, targets: checked)
         return TestResultsResponse(results: results, ok: results.allSatisfy(\.ok))
     }
 
     @Sendable func undeploy(req: Request) async throws -> ServerResultsResponse {
+        try await AuditLog.audited(req, .keyUndeploy, resource: Self.keyResource(req)) { note in
+            try await req.enforceRateLimit(.undeploy)
+            let response = try await undeployAudited(req: req)
+            Self.summarize(response.results.map { ($0.target, $0.status) }, ok: response.ok, into: note)
+            return response
+        }
+    }
+
+    private func undeployAudited(req: Request) async throws -> ServerResultsResponse {
         let user = try req.requireUser()
         let record = try await Self.findKey(req)
         let body = try req.content.decode(UndeployKeyRequest.self)
-        let targets = try await TargetResolver(db: req.db, user: user).resolve(body.servers, allowPasswords: true)
+        let resolved = try await TargetResolver(db: req.db, user: user).resolve(body.servers, allowPasswords: true)
+        let targets = try await SSHTargetGuard(services: services).check(resolved)
         let results = try await services.locks.withLock("ssh_key:\(try record.requireID())") {
             try await KeyOperations(services: services, db: req.db, logger: req.logger)
                 .undeploy(record, targets: targets, force: body.force ?? false, actor: user)
@@ -205,6 +263,16 @@ struct SSHKeyController: RouteCollection {
     }
 
     @Sendable func rotate(req: Request) async throws -> RotateKeyResponse {
+        try await AuditLog.audited(req, .keyRotate, resource: Self.keyResource(req)) { note in
+            try await req.enforceRateLimit(.rotate)
+            let response = try await rotateAudited(req: req)
+            Self.summarize(response.results.map { ($0.target, $0.status) }, ok: response.ok, into: note)
+            note.details["new_key_id"] = String(response.key.id)
+            return response
+        }
+    }
+
+    private func rotateAudited(req: Request) async throws -> RotateKeyResponse {
         let user = try req.requireUser()
         let record = try await Self.findKey(req)
         return try await services.locks.withLock("ssh_key:\(try record.requireID())") {
@@ -217,6 +285,18 @@ struct SSHKeyController: RouteCollection {
     }
 
     // MARK: - Helpers
+
+    /// `{"type": "ssh_key", "id": <:keyID>}` (id `nil` when the path id is not a number).
+    static func keyResource(_ req: Request) -> AuditResource {
+        AuditResource(type: "ssh_key", id: req.parameters.get("keyID").flatMap { Int($0) })
+    }
+
+    /// Records per-server outcomes (`user@host:port=status`, no secrets) and `failure` unless all succeeded.
+    static func summarize(_ results: [(target: String, status: String)], ok: Bool, into note: AuditNote) {
+        note.details["targets"] = results.map { "\($0.target)=\($0.status)" }.joined(separator: ",")
+        note.details["ok"] = String(ok)
+        if !ok { note.outcome = .failure }
+    }
 
     /// The key named by `:keyID` if the user may see it, else 404.
     static func findKey(_ req: Request) async throws -> StoredKey {

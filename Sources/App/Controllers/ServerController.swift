@@ -69,6 +69,13 @@ struct ServerController: RouteCollection {
     /// Replaces the pins of the server's `host:port` with its current host key whose fingerprint the
     /// admin approved (read again with `ssh-keyscan`, so only a key the server really presents is pinned).
     @Sendable func acceptHostKey(req: Request) async throws -> ServerResponse {
+        let resource = AuditResource(type: "server", id: req.parameters.get("serverID").flatMap { Int($0) })
+        return try await AuditLog.audited(req, .hostKeyAccept, resource: resource) { note in
+            try await acceptHostKeyAudited(req: req, note: note)
+        }
+    }
+
+    private func acceptHostKeyAudited(req: Request, note: AuditNote) async throws -> ServerResponse {
         let admin = try req.requireAdmin()
         let server = try await Self.findServer(req)
         let body = try req.content.decode(AcceptHostKeyRequest.self)
@@ -76,7 +83,9 @@ struct ServerController: RouteCollection {
         guard fingerprint.hasPrefix("SHA256:"), fingerprint.count == 50 else {
             throw AppError.invalidField("fingerprint_sha256", reason: "must be SHA256: followed by 43 base64 characters")
         }
-        let target = SSHTarget(host: server.host, port: server.port, username: server.username)
+        note.details["fingerprint_sha256"] = fingerprint
+        let target = try await SSHTargetGuard(services: services).check(
+            SSHTarget(host: server.host, port: server.port, username: server.username))
         let presented = try await services.hostKeyScanner.scan(target)
         guard let key = presented.first(where: { $0.fingerprintSHA256 == fingerprint }) else {
             throw AppError.duplicate(

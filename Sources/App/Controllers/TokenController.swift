@@ -15,6 +15,12 @@ struct TokenController: RouteCollection {
     }
 
     @Sendable func create(req: Request) async throws -> Response {
+        try await AuditLog.audited(req, .tokenCreate, resource: AuditResource(type: "token")) { note in
+            try await createAudited(req: req, note: note)
+        }
+    }
+
+    private func createAudited(req: Request, note: AuditNote) async throws -> Response {
         let user = try req.requireUser()
         let body = try req.content.decode(CreateTokenRequest.self)
         let name = try Validation.name(body.name, field: "name")
@@ -23,6 +29,8 @@ struct TokenController: RouteCollection {
         }
         let issued = try await TokenIssuer.issue(
             for: user.id, name: name, expiresInDays: body.expiresInDays, now: services.now(), on: req.db)
+        note.resource?.id = issued.id
+        note.details = ["name": name, "prefix": issued.prefix]
         let response = Response(status: .created)
         try response.content.encode(issued)
         return response
@@ -38,6 +46,11 @@ struct TokenController: RouteCollection {
     }
 
     @Sendable func delete(req: Request) async throws -> HTTPStatus {
+        let resource = AuditResource(type: "token", id: req.parameters.get("tokenID").flatMap { Int($0) })
+        return try await AuditLog.audited(req, .tokenRevoke, resource: resource) { _ in try await deleteAudited(req: req) }
+    }
+
+    private func deleteAudited(req: Request) async throws -> HTTPStatus {
         let user = try req.requireUser()
         let id = try Validation.pathID(req, "tokenID")
         guard let token = try await APIToken.find(id, on: req.db), user.owns(token.$user.id) else {

@@ -59,9 +59,21 @@ enum Validation {
         return id
     }
 
+    /// The query parameter `name` as text; `nil` when absent. A parameter that is present but does not
+    /// decode (invalid percent-encoded UTF-8 such as `%FF`) is a 400 naming it, never silently ignored.
+    static func queryText(_ req: Request, _ name: String) throws -> String? {
+        if let value = req.query[String.self, at: name] { return value }
+        let present = (req.url.query ?? "").split(separator: "&").contains { part in
+            let pair = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return pair.count == 2 && !pair[1].isEmpty && (pair[0].removingPercentEncoding ?? String(pair[0])) == name
+        }
+        if present { throw AppError.invalidField(name, reason: "must be valid UTF-8 text") }
+        return nil
+    }
+
     /// A boolean query flag: absent = `false`; `true/false/1/0` accepted; anything else 400.
     static func flag(_ req: Request, _ name: String) throws -> Bool {
-        guard let raw = req.query[String.self, at: name] else { return false }
+        guard let raw = try queryText(req, name) else { return false }
         switch raw.lowercased() {
         case "true", "1", "yes": return true
         case "false", "0", "no", "": return false

@@ -28,7 +28,7 @@ struct PageQuery {
     /// - Throws: `AppError.invalidField` for non-numbers, `page` < 1 or `per_page` < 1.
     static func parse(_ req: Request) throws -> PipewrightCore.PageRequest {
         func integer(_ name: String) throws -> Int? {
-            guard let raw = req.query[String.self, at: name] else { return nil }
+            guard let raw = try Validation.queryText(req, name) else { return nil }
             guard let value = Int(raw.trimmingCharacters(in: .whitespaces)) else {
                 throw AppError.invalidField(name, reason: "must be a whole number")
             }

@@ -9,6 +9,7 @@ enum Migrations {
             CreateInitialSchema(sqlite: sqlite),
             CreateConnectionAndPipeline(sqlite: sqlite),
             CreateExecution(sqlite: sqlite),
+            CreateAuditLog(sqlite: sqlite),
         ]
     }
 }

@@ -40,6 +40,10 @@ public struct AppServices: Sendable {
     var passwordHashCost: Int
     /// A hash of a random string, verified against on unknown usernames so timing reveals nothing.
     var dummyPasswordHash = ""
+    /// Token buckets of the rate-limited actions (in-process; see `RateLimiter`).
+    var rateLimiter = RateLimiter()
+    /// Resolves SSH target hosts before the allowlist check.
+    var hostResolver: any HostResolving = SystemHostResolver()
 
     static func live(configuration: PipewrightConfiguration, masterKey: MasterKey, logger: Logger) throws -> AppServices {
         let runner = OpenSSHRunner(

@@ -123,6 +123,10 @@ struct KeyOperations {
     /// old key. The old key is retired when every server succeeded.
     func rotate(_ record: StoredKey, actor: AuthenticatedUser) async throws -> RotateKeyResponse {
         let oldID = try record.requireID()
+        // Every server the key will be rotated on must pass the target allowlist before anything happens.
+        let targets = try await SSHTargetGuard(services: services).check(
+            try await KeyDeployment.query(on: db).filter(\.$key.$id == oldID).filter(\.$status == .present)
+                .with(\.$server).all().map { .stored($0.server) })
         let type = KeyType(rawValue: record.keyType) ?? .ed25519
         let newKey = try await SSHKeyController.generateOffLoop(
             type: type == .ecdsa ? .ed25519 : type, bits: type == .rsa ? record.keySize : nil)
@@ -138,9 +142,7 @@ struct KeyOperations {
         let oldPEM = try vault.privateKeyPEM(of: record)
         let newPEM = try vault.privateKeyPEM(of: successor)
         let oldBlob = try SSHPublicKey(openSSHLine: record.publicKey).blobBase64
-        let present = try await KeyDeployment.query(on: db).filter(\.$key.$id == oldID).filter(\.$status == .present)
-            .with(\.$server).all()
-        let results: [ServerResultResponse] = await forEach(present.map { .stored($0.server) }, parallel: true) { target in
+        let results: [ServerResultResponse] = await forEach(targets, parallel: true) { target in
             let started = ContinuousClock.now
             do {
                 let serverID = try target.server.requireID()
@@ -188,6 +190,7 @@ struct KeyOperations {
                 let target = targets[index]
                 next += 1
                 group.addTask {
+                    if let failure = target.preflightFailure { return (index, R.failure(target, failure)) }
                     do { return (index, try await body(target)) } catch { return (index, R.failure(target, error)) }
                 }
             }

@@ -8,10 +8,16 @@ struct ResolvedTarget: Sendable {
     var server: Server
     /// Used once for this request; never stored or logged.
     var password: Secret<String>?
+    /// The address checked by `SSHTargetGuard`; OpenSSH connects to it (host keys stay under the name).
+    var connectAddress: String?
+    /// Set by `SSHTargetGuard` when the host did not resolve: the target is reported failed, unconnected.
+    var preflightFailure: SSHKeyError?
 
     static func stored(_ server: Server) -> ResolvedTarget { ResolvedTarget(server: server, password: nil) }
 
-    var sshTarget: SSHTarget { SSHTarget(host: server.host, port: server.port, username: server.username) }
+    var sshTarget: SSHTarget {
+        SSHTarget(host: server.host, port: server.port, username: server.username, connectAddress: connectAddress)
+    }
 }
 
 /// Turns request targets into servers the user may use: `{"server_id"}` must be the user's (else 404);

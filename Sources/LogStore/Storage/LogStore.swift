@@ -125,6 +125,14 @@ public final class LogStore: @unchecked Sendable {
 
     // MARK: - Reading
 
+    /// Checks a filter without reading any log (callers reject a bad pattern even when no log exists yet,
+    /// so the answer never depends on the data).
+    ///
+    /// - Throws: ``LogStoreError/invalidRegex(reason:)``, ``LogStoreError/invalidQuery(field:reason:)``.
+    public static func validate(_ filter: LogFilter) throws(LogStoreError) {
+        _ = try QueryEngine.matcher(for: filter)
+    }
+
     /// Lines of an execution that match a query, one page at a time.
     ///
     /// Lines are read from disk in bounded batches (≤ ~10 MiB per query whatever the log size). Page queries
@@ -139,6 +147,7 @@ public final class LogStore: @unchecked Sendable {
     ///   ``LogStoreError/regexTimeout(budget:)``, ``LogStoreError/invalidQuery(field:reason:)``,
     ///   ``LogStoreError/ioFailure(reason:)``.
     public func lines(execution: Int, query: LogQuery) throws(LogStoreError) -> LogPage {
+        try Self.validate(query.filter)
         let log = try existing(execution)
         if let fromSeq = query.filter.fromSeq, fromSeq < 1 { throw .invalidQuery(field: "from_seq", reason: "must be 1 or more") }
         if query.context < 0 { throw .invalidQuery(field: "context", reason: "must be 0 or more") }

@@ -28,6 +28,10 @@ import PipewrightCore
 /// and for a key login `-o BatchMode=yes -o PreferredAuthentications=publickey -o IdentitiesOnly=yes
 /// -o IdentityAgent=none -i <dir>/id -o PasswordAuthentication=no -o KbdInteractiveAuthentication=no`.
 ///
+/// When the target carries a checked ``SSHTarget/connectAddress`` (see ``SSHTargetAllowlist``), the
+/// destination is `user@<address>` and `-o HostKeyAlias=<host or [host]:port>` makes OpenSSH look host
+/// keys up, and record new ones, under the original name, exactly as the pins are written.
+///
 /// `LogLevel=ERROR` keeps the host-key-mismatch banner (which names the presented fingerprint) and
 /// `Permission denied (…)` while dropping informational chatter; `QUIET` would drop the banner.
 /// Standard error is redacted (temporary paths, the password) and logged at `debug` only.
@@ -193,7 +197,13 @@ public struct OpenSSHRunner: SSHRunner {
             ]
             environment = ["SSH_ASKPASS_REQUIRE": "never"]
         }
-        arguments += ["-p", String(target.port), "--", "\(target.username)@\(target.host)", request.remoteCommand]
+        var destinationHost = target.host
+        if let address = target.connectAddress {
+            // Connect to the checked address; look host keys up (and record new ones) under the name.
+            arguments += ["-o", "HostKeyAlias=\(HostKey.knownHostsPattern(host: target.host, port: target.port))"]
+            destinationHost = address
+        }
+        arguments += ["-p", String(target.port), "--", "\(target.username)@\(destinationHost)", request.remoteCommand]
         return ProcessInvocation(
             executable: sshExecutable,
             arguments: arguments,

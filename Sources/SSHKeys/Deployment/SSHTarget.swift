@@ -1,3 +1,5 @@
+import PipewrightCore
+
 /// Where to log in: host, port and remote user name.
 ///
 /// Values come from API requests, so they are hostile until ``validated()`` has accepted them.
@@ -10,6 +12,11 @@ public struct SSHTarget: Sendable, Hashable, CustomStringConvertible {
     public var port: Int
     /// Remote account name.
     public var username: String
+    /// The numeric address to connect to, when the caller has resolved and checked ``host`` itself
+    /// (``SSHTargetAllowlist``). OpenSSH then connects to this address and keeps looking host keys up
+    /// under ``host`` (`HostKeyAlias`), so a DNS answer cannot change between check and connect.
+    /// `nil`: OpenSSH resolves ``host``.
+    public var connectAddress: String?
 
     /// Creates a target without validating it.
     ///
@@ -17,10 +24,12 @@ public struct SSHTarget: Sendable, Hashable, CustomStringConvertible {
     ///   - host: Host name or address.
     ///   - port: TCP port; 22 by default.
     ///   - username: Remote account name.
-    public init(host: String, port: Int = 22, username: String) {
+    ///   - connectAddress: Checked numeric address to connect to instead of resolving `host`.
+    public init(host: String, port: Int = 22, username: String, connectAddress: String? = nil) {
         self.host = host
         self.port = port
         self.username = username
+        self.connectAddress = connectAddress
     }
 
     /// Maximum host length in bytes (a DNS name is at most 253 characters).
@@ -56,7 +65,14 @@ public struct SSHTarget: Sendable, Hashable, CustomStringConvertible {
         guard (1...65_535).contains(port) else {
             throw .invalidTarget(field: "port", reason: "must be between 1 and 65535")
         }
-        return SSHTarget(host: host.lowercased(), port: port, username: username)
+        var address: String?
+        if let connectAddress {
+            guard let parsed = IPAddress(connectAddress) else {
+                throw .invalidTarget(field: "host", reason: "the checked address is not a numeric address")
+            }
+            address = parsed.description
+        }
+        return SSHTarget(host: host.lowercased(), port: port, username: username, connectAddress: address)
     }
 
     /// `user@host:port`.

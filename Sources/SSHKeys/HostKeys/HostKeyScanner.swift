@@ -30,7 +30,7 @@ public struct HostKeyScanner: Sendable {
         let result = try await processRunner.run(
             ProcessInvocation(
                 executable: .init(executable),
-                arguments: ["-T", String(seconds), "-p", String(target.port), "--", target.host],
+                arguments: ["-T", String(seconds), "-p", String(target.port), "--", target.connectAddress ?? target.host],
                 timeout: timeout + .seconds(2), outputLimitBytes: 64 * 1024))
         if result.termination == .timedOut { throw SSHKeyError.timeout }
         let keys = result.standardOutputText.split(whereSeparator: \.isNewline).compactMap { HostKey(knownHostsLine: $0) }
