@@ -273,6 +273,39 @@ import VaporTesting
         }
     }
 
+    @Test func revokingTheToken_closesItsLiveStreams_onEveryTransport() async throws {
+        try await withTestApp { ctx in
+            let (_, ids) = try await logs.seed(ctx, statuses: [.building])
+            var token = ""
+            var tokenID = 0
+            try await ctx.app.testing().test(.POST, "api/tokens", headers: .json(ctx.memberAuth), body: try jsonBody(["name": "viewer"])) {
+                res async throws in
+                let json = try res.json()
+                token = try #require(json["token"] as? String)
+                tokenID = try #require(json["id"] as? Int)
+            }
+            try await withRunningServer(ctx) { url in
+                let clients = try ["socketio", "ws", "sse"].map { mode in
+                    try PythonRealtimeClient([
+                        mode, "--url", url.absoluteString, "--token", token, "--execution", "\(ids[0])", "--timeout", "20",
+                    ])
+                }
+                try await waitForSubscribers(ctx, ids[0], count: 3)
+                try await ctx.app.testing().test(.DELETE, "api/tokens/\(tokenID)", headers: ctx.memberAuth) { res async throws in
+                    #expect(res.status == .noContent)
+                }
+                try await logs.ingest(ctx, ids[0], step: "Build", lines(1...5), finish: true)
+                let started = ContinuousClock.now
+                for client in clients {
+                    let seen = try await client.finish(timeout: .seconds(25))
+                    #expect(seen.lineSeqs.isEmpty, "a revoked token still received lines")
+                }
+                #expect(ContinuousClock.now - started < .seconds(10), "streams stayed open after the revoke")
+                #expect(await ctx.app.realtimeConnections.count() == 0)
+            }
+        }
+    }
+
     // MARK: - SSE and plain WebSocket
 
     @Test func sse_lastEventIDResume_unionIsTheStoredLog_andProxyHeaders() async throws {

@@ -115,6 +115,8 @@ def run_socketio(args):
     @client.event
     def disconnect(reason=None):
         out({"type": "disconnected", "reason": str(reason)})
+        if not args.reconnect:
+            tracker.done.set()
 
 
     auth = {"token": args.token} if args.token is not None else None
@@ -156,13 +158,19 @@ def run_plain_websocket(args):
             message = json.loads(socket.recv())
         except websocket.WebSocketTimeoutException:
             break
+        except (websocket.WebSocketConnectionClosedException, ConnectionError, ValueError):
+            out({"type": "disconnected"})
+            break
         if message.get("event") == "ack":
             out({"type": "ack", "id": message.get("id"), "data": message.get("data")})
         elif message.get("event") == "error":
             out({"type": "error", "data": message.get("data")})
         else:
             tracker.on_event(message["event"], message["data"])
-    socket.close()
+    try:
+        socket.close()
+    except Exception:
+        pass
     out({"type": "stopped" if tracker.stop_now.is_set() else "done", "last_seq": tracker.last_seq})
     return 0
 

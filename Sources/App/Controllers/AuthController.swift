@@ -74,6 +74,7 @@ struct AuthController: RouteCollection {
         let user = try req.requireUser()
         if case .session(let id, _) = user.method {
             try await UserSession.query(on: req.db).filter(\.$id == id).delete()
+            await req.application.realtimeConnections.close(authenticatedBy: .session(id))
         }
         let response = Response(status: .noContent)
         response.cookies[AuthenticationMiddleware.sessionCookie] = .expired

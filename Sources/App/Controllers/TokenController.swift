@@ -57,6 +57,8 @@ struct TokenController: RouteCollection {
             throw AppError.notFound("Token")
         }
         try await token.delete(on: req.db)
+        // Live streams opened with the token end now, not when they next make a request.
+        await req.application.realtimeConnections.close(authenticatedBy: .token(id))
         return .noContent
     }
 }
