@@ -17,6 +17,7 @@ import Vapor
 public func configure(
     _ app: Application, configuration: PipewrightConfiguration, customize: (inout AppServices) -> Void = { _ in }
 ) async throws {
+    PipewrightMetrics.bootstrap()
     try prepareDataDirectory(configuration.dataDirectory)
 
     switch configuration.database {
@@ -76,6 +77,9 @@ public func configure(
     app.routes.defaultMaxBodySize = "1mb"
 
     app.middleware = Middlewares()
+    // Our MetricsMiddleware counts requests by route pattern (Vapor's own counters would duplicate them).
+    app.http.server.configuration.reportMetrics = false
+    app.middleware.use(MetricsMiddleware())
     app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
     app.middleware.use(APIErrorMiddleware())
 

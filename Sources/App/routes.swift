@@ -16,6 +16,8 @@ func routes(_ app: Application) throws {
             try response.content.encode(check)
             return response
         }
+        try app.register(collection: MetricsController(token: services.configuration.metricsToken))
+        PipewrightMetrics.declareFamilies()
     }
 
     // MARK: - Bitbucket webhooks (HMAC-signed, no user)

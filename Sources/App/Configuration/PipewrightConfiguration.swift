@@ -55,6 +55,8 @@ public struct PipewrightConfiguration: Sendable {
     public var logRetentionDays: Int
     /// When true no `admin` user is created on first start (tests).
     public var createsInitialAdmin: Bool
+    /// `PIPEWRIGHT_METRICS_TOKEN`: when set, `GET /metrics` requires `Authorization: Bearer <it>`; unset = open.
+    public var metricsToken: String? = nil
 
     /// Parses the environment.
     ///
@@ -148,7 +150,8 @@ public struct PipewrightConfiguration: Sendable {
             sshConnectTimeout: try seconds("PIPEWRIGHT_SSH_CONNECT_TIMEOUT", default: 10),
             sshCommandTimeout: try seconds("PIPEWRIGHT_SSH_COMMAND_TIMEOUT", default: 60),
             logRetentionDays: try integer("PIPEWRIGHT_LOG_RETENTION_DAYS", default: 90, range: 1...36500),
-            createsInitialAdmin: true
+            createsInitialAdmin: true,
+            metricsToken: value("PIPEWRIGHT_METRICS_TOKEN")
         )
     }
 

@@ -122,6 +122,7 @@ struct LogController: RouteCollection {
             stored += try await Self.offLoop { try store.append(execution: id, step: step, bytes: bytes) }.count
         }
         if finish { stored += try store.finishStep(execution: id, step: step).count }
+        PipewrightMetrics.logLinesStored(stored, source: .ingest)
         let response = Response(status: .ok)
         try response.content.encode(["lines_stored": stored, "highest_seq": try store.highestSeq(execution: id)])
         return response

@@ -131,6 +131,7 @@ struct ExecutionMonitor {
             }
             lines += try services.logStore.finishStep(execution: executionID, step: step.name)
         }
+        PipewrightMetrics.logLinesStored(lines.count, source: .monitor)
         guard let first = lines.first else { return }
         await publish(.logs(
             executionID: executionID, step: step, lines: lines.map { String(decoding: $0.bytes, as: UTF8.self) },
