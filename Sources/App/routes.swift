@@ -18,6 +18,7 @@ func routes(_ app: Application) throws {
         }
         try app.register(collection: MetricsController(token: services.configuration.metricsToken))
         PipewrightMetrics.declareFamilies()
+        try app.register(collection: OpenAPIController())
     }
 
     // MARK: - Bitbucket webhooks (HMAC-signed, no user)
