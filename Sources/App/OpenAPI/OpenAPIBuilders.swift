@@ -104,7 +104,8 @@ extension OpenAPIDocument {
 
     /// An integer id in the path (anything else answers 404).
     static func pathID(_ name: String, _ description: String) -> OpenAPI.Parameter {
-        OpenAPI.Parameter(name: name, context: .path(schema: .integer(minimum: (1, exclusive: false))), description: description)
+        OpenAPI.Parameter(
+            name: name, context: .path(schema: .integer(minimum: (1, exclusive: false), examples: [1])), description: description)
     }
 
     /// An optional query parameter.
