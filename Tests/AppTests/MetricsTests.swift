@@ -11,7 +11,7 @@ import VaporTesting
 /// Bitbucket calls and SSH operations by outcome, monitors, realtime connections and stored log lines.
 ///
 /// The registry is process-wide (swift-metrics is bootstrapped once per process), so tests compare values
-/// before and after their own requests instead of absolute numbers.
+/// before and after their own requests, and accept more (tests running in parallel add their own requests).
 @Suite struct MetricsTests {
     /// The value of the sample whose name is `name` and whose labels include every `labels` pair (0 if absent).
     static func sample(_ text: String, _ name: String, _ labels: [String: String] = [:]) -> Double {
@@ -55,9 +55,9 @@ import VaporTesting
             let list = ["method": "GET", "route": "/api/ssh-keys", "status": "200"]
             let show404 = ["method": "GET", "route": "/api/ssh-keys/:keyID", "status": "404"]
             let unmatched = ["method": "GET", "route": "unmatched", "status": "404"]
-            #expect(Self.sample(after, name, list) - Self.sample(before, name, list) == 1)
-            #expect(Self.sample(after, name, show404) - Self.sample(before, name, show404) == 2)
-            #expect(Self.sample(after, name, unmatched) - Self.sample(before, name, unmatched) == 1)
+            #expect(Self.sample(after, name, list) - Self.sample(before, name, list) >= 1)
+            #expect(Self.sample(after, name, show404) - Self.sample(before, name, show404) >= 2)
+            #expect(Self.sample(after, name, unmatched) - Self.sample(before, name, unmatched) >= 1)
             // Raw paths never become labels.
             #expect(!after.contains(probe))
             #expect(!after.contains("991001"))
@@ -68,7 +68,7 @@ import VaporTesting
             #expect(after.contains("le=\"0.005\""))
             #expect(after.contains("le=\"+Inf\""))
             let route = ["route": "/api/ssh-keys/:keyID"]
-            #expect(Self.sample(after, "\(histogram)_count", route) - Self.sample(before, "\(histogram)_count", route) == 2)
+            #expect(Self.sample(after, "\(histogram)_count", route) - Self.sample(before, "\(histogram)_count", route) >= 2)
             // Every family is there from the start.
             for family in [PipewrightMetrics.Name.activeMonitors, PipewrightMetrics.Name.realtimeConnections,
                            PipewrightMetrics.Name.logLinesStored] {
@@ -124,7 +124,7 @@ import VaporTesting
         let after = PipewrightMetrics.exposition()
         for outcome in ["2xx", "429", "5xx", "timeout"] {
             let labels = ["method": "GET", "outcome": outcome]
-            #expect(Self.sample(after, name, labels) - Self.sample(before, name, labels) == 1, "\(outcome)")
+            #expect(Self.sample(after, name, labels) - Self.sample(before, name, labels) >= 1, "\(outcome)")
         }
         #expect(!after.contains("secret-token-x"))
     }
@@ -152,7 +152,7 @@ import VaporTesting
                 #expect(res.body.string.contains("connection_refused"))
             }
             let after = try await Self.scrape(ctx.app)
-            #expect(Self.sample(after, name, labels) - before == 1)
+            #expect(Self.sample(after, name, labels) - before >= 1)
             #expect(!after.contains("not-shown-9f2"))
         }
     }

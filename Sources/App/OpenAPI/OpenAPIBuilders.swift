@@ -46,7 +46,8 @@ extension OpenAPIDocument {
     ///   - method, path: where it lives (`{name}` for path parameters).
     ///   - id: the unique `operationId`.
     ///   - access: public, any signed-in user, or admin (adds the security requirements).
-    ///   - body: JSON request body schema; `bodyRequired: false` when an empty body is accepted.
+    ///   - body: JSON request body schema; `bodyRequired: false` when an empty body is accepted; `example`: a
+    ///     valid body (shown in the document, and sent first by the fuzzer).
     ///   - rawBody: the body is raw bytes (`text/plain` / `application/octet-stream`), not JSON.
     ///   - responses: success (and special) statuses with their content.
     ///   - errors: other statuses the handler can answer, each with the error envelope.
@@ -54,7 +55,8 @@ extension OpenAPIDocument {
         _ method: OpenAPI.HttpMethod, _ path: String, id: String, tag: String, summary: String,
         description: String? = nil, access: Access = .user, parameters: [OpenAPI.Parameter] = [],
         query: [OpenAPI.Parameter] = [], headers: [OpenAPI.Parameter] = [], body: JSONSchema? = nil,
-        bodyRequired: Bool = true, rawBody: Bool = false, responses: [Int: ResponseSpec], errors: [Int]
+        bodyRequired: Bool = true, example: [String: any Sendable]? = nil, rawBody: Bool = false, responses: [Int: ResponseSpec],
+        errors: [Int]
     ) -> Endpoint {
         var map: OpenAPI.Response.Map = [:]
         for (status, spec) in responses.sorted(by: { $0.key < $1.key }) {
@@ -70,7 +72,7 @@ extension OpenAPIDocument {
         }
         var request: OpenAPI.Request?
         if let body {
-            request = OpenAPI.Request(content: [.json: .content(.init(schema: body))], required: bodyRequired)
+            request = OpenAPI.Request(content: [.json: .content(.init(schema: body, example: example.map { AnyCodable($0) }))], required: bodyRequired)
         } else if rawBody {
             request = OpenAPI.Request(
                 content: [.txt: .content(.init(schema: .string)), .other("application/octet-stream"): .content(.init(schema: .string(contentEncoding: .binary)))],

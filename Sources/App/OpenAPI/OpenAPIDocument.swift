@@ -134,7 +134,7 @@ enum OpenAPIDocument {
             endpoint(
                 .post, "/api/auth/login", id: "login", tag: "Authentication",
                 summary: "Sign in: sets the HttpOnly `pw_session` cookie and returns the CSRF token", access: .public,
-                body: ref("LoginRequest"), responses: [200: json(ref("LoginResponse"), "Signed in")], errors: [400, 401, 413, 429]),
+                body: ref("LoginRequest"), example: ["username": "admin", "password": "correct horse battery staple"], responses: [200: json(ref("LoginResponse"), "Signed in")], errors: [400, 401, 413, 429]),
             endpoint(
                 .post, "/api/auth/logout", id: "logout", tag: "Authentication", summary: "Sign out (ends the cookie session)",
                 responses: [204: empty("Signed out; cookie cleared")], errors: [401, 403, 429]),
@@ -149,7 +149,7 @@ enum OpenAPIDocument {
         [
             endpoint(
                 .post, "/api/tokens", id: "createToken", tag: "Tokens", summary: "Create an API token (shown once)",
-                body: ref("CreateTokenRequest"), responses: [201: json(ref("CreatedToken"), "The token; `token` is never shown again")],
+                body: ref("CreateTokenRequest"), example: ["name": "ci", "expires_in_days": 90], responses: [201: json(ref("CreatedToken"), "The token; `token` is never shown again")],
                 errors: [400, 401, 403, 413, 429]),
             endpoint(
                 .get, "/api/tokens", id: "listTokens", tag: "Tokens", summary: "Your API tokens (without their values)",
@@ -165,7 +165,7 @@ enum OpenAPIDocument {
         return [
             endpoint(
                 .post, "/api/ssh-keys", id: "createSSHKey", tag: "SSH keys", summary: "Generate a key pair (Ed25519, RSA-2048/4096)",
-                body: ref("CreateSSHKeyRequest"), responses: [201: json(ref("SSHKey"), "The key (never the private part)")],
+                body: ref("CreateSSHKeyRequest"), example: ["name": "Production Server", "key_type": "ed25519"], responses: [201: json(ref("SSHKey"), "The key (never the private part)")],
                 errors: [400, 401, 403, 409, 413, 429]),
             endpoint(
                 .post, "/api/ssh-keys/import", id: "importSSHKey", tag: "SSH keys",
@@ -184,11 +184,11 @@ enum OpenAPIDocument {
                 parameters: [key], responses: [200: json(ref("SSHKey"), "The key")], errors: [401, 404, 429]),
             endpoint(
                 .put, "/api/ssh-keys/{id}", id: "updateSSHKey", tag: "SSH keys", summary: "Change name or comment (metadata only)",
-                parameters: [key], body: ref("UpdateSSHKeyRequest"), responses: [200: json(ref("SSHKey"), "The key")],
+                parameters: [key], body: ref("UpdateSSHKeyRequest"), example: ["comment": "deploy@prod"], responses: [200: json(ref("SSHKey"), "The key")],
                 errors: [400, 401, 403, 404, 413, 429]),
             endpoint(
                 .patch, "/api/ssh-keys/{id}", id: "patchSSHKey", tag: "SSH keys", summary: "Same as PUT: change name or comment",
-                parameters: [key], body: ref("UpdateSSHKeyRequest"), responses: [200: json(ref("SSHKey"), "The key")],
+                parameters: [key], body: ref("UpdateSSHKeyRequest"), example: ["comment": "deploy@prod"], responses: [200: json(ref("SSHKey"), "The key")],
                 errors: [400, 401, 403, 404, 413, 429]),
             endpoint(
                 .delete, "/api/ssh-keys/{id}", id: "deleteSSHKey", tag: "SSH keys",
@@ -213,18 +213,18 @@ enum OpenAPIDocument {
             endpoint(
                 .post, "/api/ssh-keys/{id}/deploy", id: "deploySSHKey", tag: "SSH keys",
                 summary: "Add the public key to each server's authorized_keys (idempotent); per-server results",
-                parameters: [key], body: ref("DeployKeyRequest"), responses: [200: json(ref("ServerResults"), "Per-server results")],
+                parameters: [key], body: ref("DeployKeyRequest"), example: ["servers": [["server_id": 1]], "parallel": true], responses: [200: json(ref("ServerResults"), "Per-server results")],
                 errors: [400, 401, 403, 404, 409, 413, 422, 429, 503]),
             endpoint(
                 .post, "/api/ssh-keys/{id}/test", id: "testSSHKey", tag: "SSH keys",
                 summary: "Log in with the key (default: on every recorded server) and report the remote user and latency",
-                parameters: [key], body: ref("TestKeyRequest"), bodyRequired: false,
+                parameters: [key], body: ref("TestKeyRequest"), bodyRequired: false, example: ["servers": [["server_id": 1]]],
                 responses: [200: json(ref("TestResults"), "Per-server results")],
                 errors: [400, 401, 403, 404, 413, 422, 429, 503]),
             endpoint(
                 .post, "/api/ssh-keys/{id}/undeploy", id: "undeploySSHKey", tag: "SSH keys",
                 summary: "Remove exactly this key's line from each server (`would_lock_out` unless `force`)",
-                parameters: [key], body: ref("UndeployKeyRequest"), responses: [200: json(ref("ServerResults"), "Per-server results")],
+                parameters: [key], body: ref("UndeployKeyRequest"), example: ["servers": [["server_id": 1]], "force": false], responses: [200: json(ref("ServerResults"), "Per-server results")],
                 errors: [400, 401, 403, 404, 409, 413, 422, 429, 503]),
             endpoint(
                 .post, "/api/ssh-keys/{id}/rotate", id: "rotateSSHKey", tag: "SSH keys",
@@ -242,7 +242,7 @@ enum OpenAPIDocument {
                 query: pageParameters, responses: [200: json(page(of: "Server"), "A page of servers")], errors: [400, 401, 429]),
             endpoint(
                 .post, "/api/servers", id: "createServer", tag: "Servers", summary: "Record a server (`user@host:port`)",
-                body: ref("CreateServerRequest"), responses: [201: json(ref("Server"), "The server")],
+                body: ref("CreateServerRequest"), example: ["name": "web-1", "host": "127.0.0.1", "port": 22, "username": "deploy"], responses: [201: json(ref("Server"), "The server")],
                 errors: [400, 401, 403, 409, 413, 429]),
             endpoint(
                 .get, "/api/servers/{id}", id: "getServer", tag: "Servers", summary: "One server with its pinned host keys",
@@ -255,7 +255,7 @@ enum OpenAPIDocument {
             endpoint(
                 .post, "/api/servers/{id}/host-keys/accept", id: "acceptHostKey", tag: "Servers",
                 summary: "Admin: pin the host key the server presents now with this fingerprint (after a change)",
-                access: .admin, parameters: [server], body: ref("AcceptHostKeyRequest"),
+                access: .admin, parameters: [server], body: ref("AcceptHostKeyRequest"), example: ["fingerprint_sha256": "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"],
                 responses: [200: json(ref("Server"), "The server with its new pin")],
                 errors: [400, 401, 403, 404, 409, 413, 429, 502, 504]),
         ]
@@ -267,7 +267,7 @@ enum OpenAPIDocument {
             endpoint(
                 .post, "/api/connections", id: "createConnection", tag: "Connections",
                 summary: "Store a Bitbucket workspace connection (token sealed at rest, never returned)",
-                body: ref("CreateConnectionRequest"), responses: [201: json(ref("Connection"), "The connection")],
+                body: ref("CreateConnectionRequest"), example: ["name": "acme", "workspace": "acme", "auth": ["type": "api_token", "email": "me@acme.io", "token": "ATATT-example"] as [String: any Sendable]], responses: [201: json(ref("Connection"), "The connection")],
                 errors: [400, 401, 403, 413, 429]),
             endpoint(
                 .get, "/api/connections", id: "listConnections", tag: "Connections", summary: "Your connections (admins: all)",
@@ -295,7 +295,7 @@ enum OpenAPIDocument {
             endpoint(
                 .post, "/api/pipelines", id: "createPipeline", tag: "Pipelines",
                 summary: "Define a deployment pipeline for a repository (the webhook secret is shown once)",
-                body: ref("CreatePipelineRequest"), responses: [201: json(ref("Pipeline"), "The pipeline, with `webhook_secret`")],
+                body: ref("CreatePipelineRequest"), example: ["name": "web", "connection_id": 1, "repo_slug": "web", "deploy": ["server_ids": [1], "ssh_key_id": 1, "deploy_path": "/srv/web", "app_port": 3000, "domain": "web.example.com"] as [String: any Sendable]], responses: [201: json(ref("Pipeline"), "The pipeline, with `webhook_secret`")],
                 errors: [400, 401, 403, 413, 422, 429]),
             endpoint(
                 .get, "/api/pipelines", id: "listPipelines", tag: "Pipelines", summary: "Your pipelines (admins: all)",
@@ -307,7 +307,7 @@ enum OpenAPIDocument {
             endpoint(
                 .put, "/api/pipelines/{id}", id: "updatePipeline", tag: "Pipelines",
                 summary: "Change any field of the creation body (repository, branch or override changes forget the detected stack)",
-                parameters: [pipeline], body: ref("UpdatePipelineRequest"), responses: [200: json(ref("Pipeline"), "The pipeline")],
+                parameters: [pipeline], body: ref("UpdatePipelineRequest"), example: ["branch": "release"], responses: [200: json(ref("Pipeline"), "The pipeline")],
                 errors: [400, 401, 403, 404, 413, 422, 429]),
             endpoint(
                 .delete, "/api/pipelines/{id}", id: "deletePipeline", tag: "Pipelines", summary: "Delete a pipeline",
@@ -327,7 +327,7 @@ enum OpenAPIDocument {
             endpoint(
                 .post, "/api/pipelines/{id}/create-pr", id: "createPullRequest", tag: "Pipelines",
                 summary: "Commit the generated files on a branch and open (or update) a pull request", parameters: [pipeline],
-                body: ref("CreatePullRequestRequest"), bodyRequired: false,
+                body: ref("CreatePullRequestRequest"), bodyRequired: false, example: ["title": "Add CI/CD Pipeline", "include_nginx_config": true],
                 responses: [
                     201: json(ref("CreatePullRequestResponse"), "Pull request opened"),
                     200: json(ref("CreatePullRequestResponse"), "An open pull request from that branch was updated"),
@@ -344,7 +344,7 @@ enum OpenAPIDocument {
                 .post, "/api/pipelines/{id}/trigger", id: "triggerPipeline", tag: "Executions",
                 summary: "Start the Bitbucket pipeline (attempts with backoff run in the background)", parameters: [pipeline],
                 headers: [headerParameter("Idempotency-Key", .string(minLength: 1, maxLength: 200), "Returns the existing execution for a repeated key")],
-                body: ref("TriggerPipelineRequest"), bodyRequired: false,
+                body: ref("TriggerPipelineRequest"), bodyRequired: false, example: ["branch": "main", "retry": true, "max_retries": 3],
                 responses: [202: json(ref("Execution"), "The execution (status `TRIGGERING`, or the existing one)")],
                 errors: [400, 401, 403, 404, 413, 422, 429]),
             endpoint(
