@@ -51,16 +51,24 @@ extension OpenAPIDocument {
     ///   - rawBody: the body is raw bytes (`text/plain` / `application/octet-stream`), not JSON.
     ///   - responses: success (and special) statuses with their content.
     ///   - errors: other statuses the handler can answer, each with the error envelope.
+    ///   - links: operation ids whose `{id}` path parameter is the `id` of this operation's JSON success response
+    ///     (OpenAPI links: they tell readers, and the fuzzer's stateful phase, how calls chain).
     static func endpoint(
         _ method: OpenAPI.HttpMethod, _ path: String, id: String, tag: String, summary: String,
         description: String? = nil, access: Access = .user, parameters: [OpenAPI.Parameter] = [],
         query: [OpenAPI.Parameter] = [], headers: [OpenAPI.Parameter] = [], body: JSONSchema? = nil,
         bodyRequired: Bool = true, example: [String: any Sendable]? = nil, rawBody: Bool = false, responses: [Int: ResponseSpec],
-        errors: [Int]
+        errors: [Int], links: [String] = []
     ) -> Endpoint {
         var map: OpenAPI.Response.Map = [:]
         for (status, spec) in responses.sorted(by: { $0.key < $1.key }) {
-            map[.status(code: status)] = .response(.init(description: spec.description, content: spec.content))
+            var linkMap: OpenAPI.Link.Map = [:]
+            if (200..<300).contains(status), !spec.content.isEmpty, let id = OpenAPI.RuntimeExpression(rawValue: "$response.body#/id") {
+                for operationID in links {
+                    linkMap[operationID] = .b(OpenAPI.Link(operationId: operationID, parameters: ["id": .a(id)]))
+                }
+            }
+            map[.status(code: status)] = .response(.init(description: spec.description, content: spec.content, links: linkMap))
         }
         var errorStatuses = Set(errors)
         if access == .admin { errorStatuses.insert(403) }

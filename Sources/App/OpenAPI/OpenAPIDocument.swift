@@ -106,6 +106,10 @@ enum OpenAPIDocument {
         case admin
     }
 
+    /// Operations on one SSH key / execution, linked from the responses that create one.
+    static let keyLinks = ["getSSHKey", "updateSSHKey", "patchSSHKey", "exportPrivateKey", "deploySSHKey", "testSSHKey", "undeploySSHKey", "rotateSSHKey", "deleteSSHKey"]
+    static let executionLinks = ["getExecution", "stopExecution", "rerunExecution", "listLogLines", "downloadRawLog", "getLogStats"]
+
     // MARK: - Resource groups
 
     static func operations() -> [Endpoint] {
@@ -150,7 +154,7 @@ enum OpenAPIDocument {
             endpoint(
                 .post, "/api/tokens", id: "createToken", tag: "Tokens", summary: "Create an API token (shown once)",
                 body: ref("CreateTokenRequest"), example: ["name": "ci", "expires_in_days": 90], responses: [201: json(ref("CreatedToken"), "The token; `token` is never shown again")],
-                errors: [400, 401, 403, 413, 429]),
+                errors: [400, 401, 403, 413, 429], links: ["revokeToken"]),
             endpoint(
                 .get, "/api/tokens", id: "listTokens", tag: "Tokens", summary: "Your API tokens (without their values)",
                 query: pageParameters, responses: [200: json(page(of: "Token"), "A page of tokens")], errors: [400, 401, 429]),
@@ -166,12 +170,12 @@ enum OpenAPIDocument {
             endpoint(
                 .post, "/api/ssh-keys", id: "createSSHKey", tag: "SSH keys", summary: "Generate a key pair (Ed25519, RSA-2048/4096)",
                 body: ref("CreateSSHKeyRequest"), example: ["name": "Production Server", "key_type": "ed25519"], responses: [201: json(ref("SSHKey"), "The key (never the private part)")],
-                errors: [400, 401, 403, 409, 413, 429]),
+                errors: [400, 401, 403, 409, 413, 429], links: Self.keyLinks),
             endpoint(
                 .post, "/api/ssh-keys/import", id: "importSSHKey", tag: "SSH keys",
                 summary: "Import a private key (OpenSSH, PKCS#1, PKCS#8, SEC1; optionally passphrase-protected)",
                 body: ref("ImportSSHKeyRequest"), responses: [201: json(ref("SSHKey"), "The imported key")],
-                errors: [400, 401, 403, 409, 413, 429]),
+                errors: [400, 401, 403, 409, 413, 429], links: Self.keyLinks),
             endpoint(
                 .get, "/api/ssh-keys", id: "listSSHKeys", tag: "SSH keys", summary: "Your keys (admins: all keys)",
                 query: pageParameters + [
@@ -243,7 +247,7 @@ enum OpenAPIDocument {
             endpoint(
                 .post, "/api/servers", id: "createServer", tag: "Servers", summary: "Record a server (`user@host:port`)",
                 body: ref("CreateServerRequest"), example: ["name": "web-1", "host": "127.0.0.1", "port": 22, "username": "deploy"], responses: [201: json(ref("Server"), "The server")],
-                errors: [400, 401, 403, 409, 413, 429]),
+                errors: [400, 401, 403, 409, 413, 429], links: ["getServer", "deleteServer", "acceptHostKey"]),
             endpoint(
                 .get, "/api/servers/{id}", id: "getServer", tag: "Servers", summary: "One server with its pinned host keys",
                 parameters: [server], responses: [200: json(ref("Server"), "The server")], errors: [401, 404, 429]),
@@ -268,7 +272,7 @@ enum OpenAPIDocument {
                 .post, "/api/connections", id: "createConnection", tag: "Connections",
                 summary: "Store a Bitbucket workspace connection (token sealed at rest, never returned)",
                 body: ref("CreateConnectionRequest"), example: ["name": "acme", "workspace": "acme", "auth": ["type": "api_token", "email": "me@acme.io", "token": "ATATT-example"] as [String: any Sendable]], responses: [201: json(ref("Connection"), "The connection")],
-                errors: [400, 401, 403, 413, 429]),
+                errors: [400, 401, 403, 413, 429], links: ["getConnection", "verifyConnection", "deleteConnection"]),
             endpoint(
                 .get, "/api/connections", id: "listConnections", tag: "Connections", summary: "Your connections (admins: all)",
                 query: pageParameters, responses: [200: json(page(of: "Connection"), "A page of connections")],
@@ -296,7 +300,7 @@ enum OpenAPIDocument {
                 .post, "/api/pipelines", id: "createPipeline", tag: "Pipelines",
                 summary: "Define a deployment pipeline for a repository (the webhook secret is shown once)",
                 body: ref("CreatePipelineRequest"), example: ["name": "web", "connection_id": 1, "repo_slug": "web", "deploy": ["server_ids": [1], "ssh_key_id": 1, "deploy_path": "/srv/web", "app_port": 3000, "domain": "web.example.com"] as [String: any Sendable]], responses: [201: json(ref("Pipeline"), "The pipeline, with `webhook_secret`")],
-                errors: [400, 401, 403, 413, 422, 429]),
+                errors: [400, 401, 403, 413, 422, 429], links: ["getPipeline", "updatePipeline", "detectStack", "getPipelineConfig", "createPullRequest", "triggerPipeline", "listExecutions", "listPipelineLogs", "deletePipeline"]),
             endpoint(
                 .get, "/api/pipelines", id: "listPipelines", tag: "Pipelines", summary: "Your pipelines (admins: all)",
                 query: pageParameters, responses: [200: json(page(of: "Pipeline"), "A page of pipelines")],
@@ -346,7 +350,7 @@ enum OpenAPIDocument {
                 headers: [headerParameter("Idempotency-Key", .string(minLength: 1, maxLength: 200), "Returns the existing execution for a repeated key")],
                 body: ref("TriggerPipelineRequest"), bodyRequired: false, example: ["branch": "main", "retry": true, "max_retries": 3],
                 responses: [202: json(ref("Execution"), "The execution (status `TRIGGERING`, or the existing one)")],
-                errors: [400, 401, 403, 404, 413, 422, 429]),
+                errors: [400, 401, 403, 404, 413, 422, 429], links: Self.executionLinks),
             endpoint(
                 .get, "/api/pipelines/{id}/executions", id: "listExecutions", tag: "Executions",
                 summary: "The pipeline's executions, newest first", parameters: [pipeline],
@@ -363,7 +367,7 @@ enum OpenAPIDocument {
             endpoint(
                 .post, "/api/executions/{id}/rerun", id: "rerunExecution", tag: "Executions",
                 summary: "Trigger the same branch, commit, pattern and variables again", parameters: [execution],
-                responses: [202: json(ref("Execution"), "The new execution")], errors: [401, 403, 404, 429, 503]),
+                responses: [202: json(ref("Execution"), "The new execution")], errors: [401, 403, 404, 429, 503], links: Self.executionLinks),
         ]
     }
 
