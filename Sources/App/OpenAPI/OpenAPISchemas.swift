@@ -40,6 +40,15 @@ enum OpenAPISchemas {
     static func array(_ items: JSONSchema) -> JSONSchema { .array(items: items) }
     static func map(_ values: JSONSchema) -> JSONSchema { .object(additionalProperties: .b(values)) }
 
+    /// A display name: 1–200 characters, no control characters.
+    static var name: JSONSchema { .string(minLength: 1, maxLength: 200) }
+    /// A Bitbucket workspace or repository slug.
+    static var slug: JSONSchema { .string(minLength: 1, maxLength: 100, pattern: "^[A-Za-z0-9._-]+$") }
+    /// A TCP port.
+    static var port: JSONSchema { .integer(maximum: (65535, exclusive: false), minimum: (1, exclusive: false)) }
+    /// An id of one of our resources.
+    static var id: JSONSchema { .integer(minimum: (1, exclusive: false)) }
+
     // MARK: - Schemas
 
     static var schemas: OpenAPI.ComponentDictionary<JSONSchema> {
@@ -87,7 +96,7 @@ enum OpenAPISchemas {
             "LoginResponse": object(["user": ref("User"), "csrf_token": string("Send as X-CSRF-Token with the cookie")]),
             "MeResponse": object(["user": ref("User"), "csrf_token": optional(.string(description: "Cookie sessions only"))]),
             "CreateTokenRequest": object([
-                "name": string(),
+                "name": name,
                 "expires_in_days": optional(.integer(maximum: (3650, exclusive: false), minimum: (1, exclusive: false))),
             ]),
             "Token": object([
@@ -104,21 +113,21 @@ enum OpenAPISchemas {
     static var keys: [String: JSONSchema] {
         let target = object(
             [
-                "server_id": optional(.integer), "host": optional(.string), "port": optional(.integer),
+                "server_id": optional(id), "host": optional(.string(minLength: 1, maxLength: 253)), "port": optional(port),
                 "username": optional(.string),
                 "password": optional(.string(format: .password, description: "Used once, never stored or logged")),
             ], description: "`{\"server_id\"}` or `{\"host\", \"port\"?, \"username\", \"password\"?}`")
         return [
             "CreateSSHKeyRequest": object([
-                "name": string(), "key_type": enumeration(["ed25519", "rsa"]),
-                "key_size": optional(.integer(description: "rsa: 2048 or 4096 (default 4096); ed25519: 256")),
+                "name": name, "key_type": enumeration(["ed25519", "rsa"]),
+                "key_size": optional(.integer(description: "rsa: 2048 or 4096 (default 4096); ed25519: 256", allowedValues: [256, 2048, 4096])),
                 "comment": optional(.string), "passphrase": optional(.string(format: .password)), "exportable": optional(.boolean),
             ]),
             "ImportSSHKeyRequest": object([
-                "name": string(), "private_key": string("OpenSSH or PEM text"),
+                "name": name, "private_key": .string(description: "OpenSSH or PEM text", minLength: 1),
                 "passphrase": optional(.string(format: .password)), "comment": optional(.string), "exportable": optional(.boolean),
             ]),
-            "UpdateSSHKeyRequest": object(["name": optional(.string), "comment": optional(.string)]),
+            "UpdateSSHKeyRequest": object(["name": optional(name), "comment": optional(.string(maxLength: 200))]),
             "PrivateKey": object(["private_key": string("OpenSSH private key (passphrase-protected if the key has one)")]),
             "ServerSummary": object(["id": integer, "host": string(), "port": integer, "username": string()]),
             "Deployment": object([
@@ -135,9 +144,9 @@ enum OpenAPISchemas {
                 "status": enumeration(["active", "retired"]), "deployments": array(ref("Deployment")),
             ]),
             "Target": target,
-            "DeployKeyRequest": object(["servers": array(ref("Target")), "parallel": optional(.boolean)]),
+            "DeployKeyRequest": object(["servers": .array(minItems: 1, maxItems: 100, items: ref("Target")), "parallel": optional(.boolean)]),
             "TestKeyRequest": object(["servers": optional(.array(items: ref("Target")))]),
-            "UndeployKeyRequest": object(["servers": array(ref("Target")), "force": optional(.boolean)]),
+            "UndeployKeyRequest": object(["servers": .array(minItems: 1, maxItems: 100, items: ref("Target")), "force": optional(.boolean)]),
             "ServerResult": object([
                 "server": optional(ref("ServerSummary")), "target": string("`user@host:port`"),
                 "status": string("`deployed`, `already_present`, `removed`, `absent`, `rotated` or `failed`"),
@@ -158,9 +167,12 @@ enum OpenAPISchemas {
     static var servers: [String: JSONSchema] {
         [
             "CreateServerRequest": object([
-                "name": optional(.string), "host": string(), "port": optional(.integer), "username": string(),
+                "name": optional(name), "host": .string(minLength: 1, maxLength: 253), "port": optional(port),
+                "username": .string(minLength: 1, maxLength: 64),
             ]),
-            "AcceptHostKeyRequest": object(["fingerprint_sha256": string("`SHA256:` and 43 base64 characters")]),
+            "AcceptHostKeyRequest": object([
+                "fingerprint_sha256": .string(description: "`SHA256:` and 43 base64 characters", pattern: "^SHA256:[A-Za-z0-9+/]{43}$"),
+            ]),
             "HostKey": object([
                 "key_type": string(), "fingerprint_sha256": string(), "first_seen_at": timestamp, "approved_by": optional(.string),
             ]),
@@ -174,11 +186,11 @@ enum OpenAPISchemas {
     static var connections: [String: JSONSchema] {
         [
             "CreateConnectionRequest": object([
-                "name": string(), "workspace": string(),
+                "name": name, "workspace": slug,
                 "auth": object([
                     "type": enumeration(["api_token", "access_token"]),
                     "email": optional(.string(description: "Atlassian account e-mail (api_token only)")),
-                    "token": .string(format: .password),
+                    "token": .string(format: .password, minLength: 1, maxLength: 4096),
                 ]),
             ]),
             "Connection": object([
@@ -203,20 +215,21 @@ enum OpenAPISchemas {
             "start_command": optional(.string),
         ])
         let deploy = object([
-            "server_ids": array(.integer), "ssh_key_id": integer, "deploy_path": string("Absolute path on the servers"),
-            "app_port": optional(.integer), "domain": optional(.string), "build_command": optional(.string),
+            "server_ids": .array(minItems: 1, maxItems: 50, items: id), "ssh_key_id": id,
+            "deploy_path": .string(description: "Absolute path on the servers", minLength: 1, maxLength: 255),
+            "app_port": optional(port), "domain": optional(.string), "build_command": optional(.string),
             "start_command": optional(.string),
         ])
         return [
             "StackOverride": stackOverride,
             "Deploy": deploy,
             "CreatePipelineRequest": object([
-                "name": string(), "connection_id": integer, "repo_slug": string(), "workspace": optional(.string),
-                "branch": optional(.string), "deploy": ref("Deploy"), "stack_override": optional(ref("StackOverride")),
+                "name": name, "connection_id": id, "repo_slug": slug, "workspace": optional(slug),
+                "branch": optional(.string(minLength: 1, maxLength: 200)), "deploy": ref("Deploy"), "stack_override": optional(ref("StackOverride")),
             ]),
             "UpdatePipelineRequest": object([
-                "name": optional(.string), "connection_id": optional(.integer), "repo_slug": optional(.string),
-                "workspace": optional(.string), "branch": optional(.string), "deploy": optional(ref("Deploy")),
+                "name": optional(name), "connection_id": optional(id), "repo_slug": optional(slug),
+                "workspace": optional(slug), "branch": optional(.string(minLength: 1, maxLength: 200)), "deploy": optional(ref("Deploy")),
                 "stack_override": optional(ref("StackOverride")),
             ]),
             "Stack": object([
