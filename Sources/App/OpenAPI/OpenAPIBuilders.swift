@@ -136,9 +136,9 @@ extension OpenAPIDocument {
         ]
     }
 
-    /// A boolean query flag (`true`/`false`/`1`/`0`/`yes`/`no`).
+    /// A boolean query flag (`true`/`false`/`1`/`0`/`yes`/`no`, case-insensitive; empty means false).
     static var flag: JSONSchema {
-        .string(allowedValues: ["true", "false", "1", "0", "yes", "no"])
+        .string(allowedValues: ["true", "false", "1", "0", "yes", "no", ""])
     }
 
     /// Execution status filter (case-insensitive).
@@ -146,8 +146,8 @@ extension OpenAPIDocument {
         .string(allowedValues: OpenAPISchemas.executionStatuses.map { AnyCodable($0) })
     }
 
-    /// RFC 3339 timestamp or `YYYY-MM-DD`.
+    /// RFC 3339 timestamp or `YYYY-MM-DD` (empty: no filter).
     static var dateFilter: JSONSchema {
-        .any(of: [.string(format: .dateTime), .string(format: .date)])
+        .any(of: [.string(format: .dateTime), .string(format: .date), .string(allowedValues: [""])])
     }
 }
