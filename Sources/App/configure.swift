@@ -18,6 +18,7 @@ import Vapor
 public func configure(
     _ app: Application, configuration: PipewrightConfiguration, customize: (inout AppServices) -> Void = { _ in }
 ) async throws {
+    PipewrightMetrics.bootstrap()
     try prepareDataDirectory(configuration.dataDirectory)
 
     switch configuration.database {
@@ -85,6 +86,9 @@ public func configure(
     app.routes.defaultMaxBodySize = ByteCount(value: server.maxBodySize + 1)
 
     app.middleware = Middlewares()
+    // Our MetricsMiddleware counts requests by route pattern (Vapor's own counters would duplicate them).
+    app.http.server.configuration.reportMetrics = false
+    app.middleware.use(MetricsMiddleware())
     app.middleware.use(RequestIDMiddleware())
     app.middleware.use(SecurityHeadersMiddleware(sendsHSTS: server.tls != nil, secureCookies: server.cookiesAreSecure))
     app.middleware.use(APIErrorMiddleware())

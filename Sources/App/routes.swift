@@ -16,6 +16,9 @@ func routes(_ app: Application) throws {
             try response.content.encode(check)
             return response
         }
+        try app.register(collection: MetricsController(token: services.configuration.metricsToken))
+        PipewrightMetrics.declareFamilies()
+        try app.register(collection: OpenAPIController())
     }
 
     // MARK: - Socket.IO (authenticates at CONNECT: token in the auth payload, header or cookie)

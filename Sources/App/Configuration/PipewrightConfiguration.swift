@@ -84,6 +84,8 @@ public struct PipewrightConfiguration: Sendable {
     public var trustedProxies: [IPNetwork] = []
     /// Request budgets of the rate-limited actions (`PIPEWRIGHT_RATE_LIMIT_*`).
     public var rateLimits: RateLimitSettings = .defaults
+    /// `PIPEWRIGHT_METRICS_TOKEN`: when set, `GET /metrics` requires `Authorization: Bearer <it>`; unset = open.
+    public var metricsToken: String? = nil
 
     /// Parses the environment.
     ///
@@ -203,6 +205,7 @@ public struct PipewrightConfiguration: Sendable {
         configuration.sshAllowedTargets = sshAllowedTargets
         configuration.trustedProxies = trustedProxies
         configuration.rateLimits = rateLimits
+        configuration.metricsToken = value("PIPEWRIGHT_METRICS_TOKEN")
         return configuration
 
         func realtimeSettings() throws -> RealtimeSettings {

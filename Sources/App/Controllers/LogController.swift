@@ -141,6 +141,7 @@ struct LogController: RouteCollection {
             stored += lines.count
             await publish(lines)
         }
+        PipewrightMetrics.logLinesStored(stored, source: .ingest)
         let response = Response(status: .ok)
         try response.content.encode(["lines_stored": stored, "highest_seq": try store.highestSeq(execution: id)])
         return response

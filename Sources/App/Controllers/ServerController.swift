@@ -54,8 +54,9 @@ struct ServerController: RouteCollection {
     /// with no record), unless `?force=true`. Pinned host keys belong to `host:port` and are kept.
     @Sendable func delete(req: Request) async throws -> HTTPStatus {
         let server = try await Self.findServer(req)
+        let force = try Validation.flag(req, "force")  // validated even when not needed: `force=maybe` is a 400
         let recorded = try await KeyDeployment.query(on: req.db).filter(\.$server.$id == server.requireID()).count()
-        if recorded > 0, try !Validation.flag(req, "force") {
+        if recorded > 0, !force {
             throw AppError.duplicate(
                 code: "server_in_use",
                 message: "\(recorded) key(s) are recorded on this server; undeploy them first or pass force=true.",

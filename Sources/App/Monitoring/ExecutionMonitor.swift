@@ -136,6 +136,7 @@ struct ExecutionMonitor {
             }
             lines += try services.logStore.finishStep(execution: executionID, step: step.name)
         }
+        PipewrightMetrics.logLinesStored(lines.count, source: .monitor)
         guard !lines.isEmpty else { return }
         for event in RealtimeEvent.pipelineLogs(
             executionID: executionID, pipelineID: pipeline.id, step: StepRef(step), lines: lines.map(LogLinePayload.init))

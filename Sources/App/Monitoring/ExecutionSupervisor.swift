@@ -49,6 +49,7 @@ actor ExecutionSupervisor {
         let wakes = WakeSignal()
         wakeUps[executionID] = wakes
         let app = application
+        PipewrightMetrics.monitorStarted()
         monitors[executionID] = Task {
             await ExecutionMonitor(application: app, executionID: executionID, wakeUps: wakes).run()
             await self.monitorFinished(executionID: executionID)
@@ -93,6 +94,7 @@ actor ExecutionSupervisor {
         for signal in wakeUps.values { await signal.signal() }
         for task in tasks { await task.value }
         triggers = [:]
+        for _ in monitors.values { PipewrightMetrics.monitorStopped() }
         monitors = [:]
     }
 
@@ -108,7 +110,7 @@ actor ExecutionSupervisor {
     }
 
     private func monitorFinished(executionID: Int) {
-        monitors[executionID] = nil
+        if monitors.removeValue(forKey: executionID) != nil { PipewrightMetrics.monitorStopped() }
         wakeUps[executionID] = nil
     }
 }

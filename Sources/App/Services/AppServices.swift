@@ -50,7 +50,7 @@ public struct AppServices: Sendable {
             processRunner: SubprocessRunner(), sshExecutable: configuration.sshExecutable, logger: logger)
         // One redirect-free client for the process (step logs redirect to storage: the client follows
         // those itself, without forwarding Authorization).
-        let transport = AsyncHTTPClientTransport(httpClient: bitbucketHTTPClient)
+        let transport = MeteredBitbucketTransport(base: AsyncHTTPClientTransport(httpClient: bitbucketHTTPClient))
         return AppServices(
             configuration: configuration, masterKey: masterKey, ssh: runner,
             hostKeyScanner: HostKeyScanner(processRunner: SubprocessRunner()),

@@ -26,7 +26,7 @@ struct KeyOperations {
         -> [ServerResultResponse]
     {
         let publicKeyLine = record.publicKey
-        return await forEach(targets, parallel: parallel) { target in
+        let results: [ServerResultResponse] = await forEach(targets, parallel: parallel) { target in
             let started = ContinuousClock.now
             do {
                 let credentials = try await credentials(for: target, preferring: record, actor: actor)
@@ -42,6 +42,8 @@ struct KeyOperations {
                 return try result(target, error: error, since: started)
             }
         }
+        PipewrightMetrics.sshOperations("deploy", results)
+        return results
     }
 
     // MARK: - Test
@@ -73,6 +75,7 @@ struct KeyOperations {
                     remoteUser: nil, error: OperationErrorResponse(error))
             }
         }
+        for result in results { PipewrightMetrics.sshOperation("test", outcome: result.error?.code ?? "ok") }
         if results.contains(where: \.ok) {
             record.lastUsedAt = services.now()
             try await record.save(on: db)
@@ -89,7 +92,7 @@ struct KeyOperations {
     {
         let keyID = try record.requireID()
         let blob = try SSHPublicKey(openSSHLine: record.publicKey).blobBase64
-        return await forEach(targets, parallel: true) { target in
+        let results: [ServerResultResponse] = await forEach(targets, parallel: true) { target in
             let started = ContinuousClock.now
             do {
                 let serverID = try target.server.requireID()
@@ -114,6 +117,8 @@ struct KeyOperations {
                 return try result(target, error: error, since: started)
             }
         }
+        PipewrightMetrics.sshOperations("undeploy", results)
+        return results
     }
 
     // MARK: - Rotate
@@ -162,6 +167,7 @@ struct KeyOperations {
                 return try result(target, error: error, since: started)
             }
         }
+        PipewrightMetrics.sshOperations("rotate", results)
         let ok = results.allSatisfy { $0.error == nil }
         if ok {
             record.status = .retired

@@ -1,0 +1,341 @@
+import Foundation
+import OpenAPIKit
+
+/// `#/components/schemas`: one entry per DTO in Sources/App/DTOs, with the JSON names the service encodes
+/// (snake_case). A Swift optional is `optional(…)`: the key may be absent (the encoder omits `nil`) or `null`
+/// (the decoder accepts it); every other property is required.
+enum OpenAPISchemas {
+    static let executionStatuses = [
+        "TRIGGERING", "PENDING", "BUILDING", "TESTING", "DEPLOYING", "SUCCESS", "FAILED", "STOPPED", "ERROR",
+    ]
+
+    // MARK: - Helpers
+
+    static func ref(_ name: String) -> JSONSchema { OpenAPIDocument.ref(name) }
+
+    /// An object with exactly these documented properties (unknown keys are ignored on input).
+    static func object(_ properties: KeyValuePairs<String, JSONSchema>, description: String? = nil) -> JSONSchema {
+        var map: OrderedDictionary<String, JSONSchema> = [:]
+        for (name, schema) in properties { map[name] = schema }
+        return .object(description: description, properties: map)
+    }
+
+    /// May be absent or `null`.
+    static func optional(_ schema: JSONSchema) -> JSONSchema {
+        if case .reference = schema.value {
+            return .any(of: schema, .null(), required: false)
+        }
+        return schema.optionalSchemaObject().nullableSchemaObject()
+    }
+
+    static func string(_ description: String? = nil) -> JSONSchema { .string(description: description) }
+    static func enumeration(_ values: [String], _ description: String? = nil) -> JSONSchema {
+        .string(description: description, allowedValues: values.map { AnyCodable($0) })
+    }
+    static var integer: JSONSchema { .integer }
+    static var number: JSONSchema { .number }
+    static var boolean: JSONSchema { .boolean }
+    /// RFC 3339 UTC timestamp.
+    static var timestamp: JSONSchema { .string(format: .dateTime) }
+    static func array(_ items: JSONSchema) -> JSONSchema { .array(items: items) }
+    static func map(_ values: JSONSchema) -> JSONSchema { .object(additionalProperties: .b(values)) }
+
+    /// A display name: 1–200 characters, no control characters.
+    static var name: JSONSchema { .string(minLength: 1, maxLength: 200) }
+    /// A Bitbucket workspace or repository slug.
+    static var slug: JSONSchema { .string(minLength: 1, maxLength: 100, pattern: "^[A-Za-z0-9._-]+$") }
+    /// A TCP port.
+    static var port: JSONSchema { .integer(maximum: (65535, exclusive: false), minimum: (1, exclusive: false)) }
+    /// An id of one of our resources.
+    static var id: JSONSchema { .integer(minimum: (1, exclusive: false)) }
+
+    // MARK: - Schemas
+
+    static var schemas: OpenAPI.ComponentDictionary<JSONSchema> {
+        var all: OpenAPI.ComponentDictionary<JSONSchema> = [:]
+        for (name, schema) in common.merging(accounts, uniquingKeysWith: { a, _ in a })
+            .merging(keys, uniquingKeysWith: { a, _ in a }).merging(servers, uniquingKeysWith: { a, _ in a })
+            .merging(connections, uniquingKeysWith: { a, _ in a }).merging(pipelines, uniquingKeysWith: { a, _ in a })
+            .merging(executions, uniquingKeysWith: { a, _ in a }).merging(logs, uniquingKeysWith: { a, _ in a })
+            .sorted(by: { $0.key < $1.key })
+        {
+            all[.init(stringLiteral: name)] = schema
+        }
+        return all
+    }
+
+    static var common: [String: JSONSchema] {
+        [
+            "Error": object(
+                [
+                    "error": object([
+                        "code": string("snake_case error code"),
+                        "message": string("Human sentence; never contains a secret"),
+                        "details": map(.string),
+                    ])
+                ], description: "SPEC §2 error envelope"),
+            "OperationError": object([
+                "code": string(), "message": string(), "details": optional(map(.string)),
+            ]),
+            "Pagination": object([
+                "page": integer, "per_page": integer, "total": integer, "pages": integer,
+            ]),
+            "Health": object(["status": enumeration(["ok"])]),
+            "Readiness": object([
+                "ready": boolean, "database": boolean, "master_key": boolean, "message": optional(.string),
+            ]),
+        ]
+    }
+
+    static var accounts: [String: JSONSchema] {
+        [
+            "LoginRequest": object(["username": string(), "password": .string(format: .password)]),
+            "User": object([
+                "id": integer, "username": string(), "role": enumeration(["admin", "member"]), "created_at": optional(timestamp),
+            ]),
+            "LoginResponse": object(["user": ref("User"), "csrf_token": string("Send as X-CSRF-Token with the cookie")]),
+            "MeResponse": object(["user": ref("User"), "csrf_token": optional(.string(description: "Cookie sessions only"))]),
+            "CreateTokenRequest": object([
+                "name": name,
+                "expires_in_days": optional(.integer(maximum: (3650, exclusive: false), minimum: (1, exclusive: false))),
+            ]),
+            "Token": object([
+                "id": integer, "name": string(), "prefix": string("First characters of the token, to recognise it"),
+                "created_at": optional(timestamp), "expires_at": optional(timestamp), "last_used_at": optional(timestamp),
+            ]),
+            "CreatedToken": object([
+                "id": integer, "name": string(), "prefix": string(), "token": string("`pw_…`: shown only in this response"),
+                "created_at": optional(timestamp), "expires_at": optional(timestamp),
+            ]),
+        ]
+    }
+
+    static var keys: [String: JSONSchema] {
+        let target = object(
+            [
+                "server_id": optional(id), "host": optional(.string(minLength: 1, maxLength: 253)), "port": optional(port),
+                "username": optional(.string),
+                "password": optional(.string(format: .password, description: "Used once, never stored or logged")),
+            ], description: "`{\"server_id\"}` or `{\"host\", \"port\"?, \"username\", \"password\"?}`")
+        return [
+            "CreateSSHKeyRequest": object([
+                "name": name, "key_type": enumeration(["ed25519", "rsa"]),
+                "key_size": optional(.integer(description: "rsa: 2048 or 4096 (default 4096); ed25519: 256", allowedValues: [256, 2048, 4096])),
+                "comment": optional(.string), "passphrase": optional(.string(format: .password)), "exportable": optional(.boolean),
+            ]),
+            "ImportSSHKeyRequest": object([
+                "name": name, "private_key": .string(description: "OpenSSH or PEM text", minLength: 1),
+                "passphrase": optional(.string(format: .password)), "comment": optional(.string), "exportable": optional(.boolean),
+            ]),
+            "UpdateSSHKeyRequest": object(["name": optional(name), "comment": optional(.string(maxLength: 200))]),
+            "PrivateKey": object(["private_key": string("OpenSSH private key (passphrase-protected if the key has one)")]),
+            "ServerSummary": object(["id": integer, "host": string(), "port": integer, "username": string()]),
+            "Deployment": object([
+                "id": integer, "server": ref("ServerSummary"), "deployed_at": timestamp, "deployed_by": string(),
+                "method": enumeration(["password", "key"]), "last_verified_at": optional(timestamp),
+                "status": enumeration(["present", "missing", "unknown"]),
+            ]),
+            "SSHKey": object([
+                "id": integer, "name": string(), "key_type": enumeration(["ed25519", "rsa", "ecdsa"]), "key_size": integer,
+                "comment": string(), "public_key": string("One OpenSSH authorized_keys line"),
+                "fingerprint_sha256": string("`SHA256:…` as ssh-keygen -l prints it"), "fingerprint_md5": string("`MD5:aa:bb:…`"),
+                "exportable": boolean, "passphrase_protected": boolean, "created_at": optional(timestamp),
+                "updated_at": optional(timestamp), "last_used_at": optional(timestamp),
+                "status": enumeration(["active", "retired"]), "deployments": array(ref("Deployment")),
+            ]),
+            "Target": target,
+            "DeployKeyRequest": object(["servers": .array(minItems: 1, maxItems: 100, items: ref("Target")), "parallel": optional(.boolean)]),
+            "TestKeyRequest": object(["servers": optional(.array(items: ref("Target")))]),
+            "UndeployKeyRequest": object(["servers": .array(minItems: 1, maxItems: 100, items: ref("Target")), "force": optional(.boolean)]),
+            "ServerResult": object([
+                "server": optional(ref("ServerSummary")), "target": string("`user@host:port`"),
+                "status": string("`deployed`, `already_present`, `removed`, `absent`, `rotated` or `failed`"),
+                "error": optional(ref("OperationError")), "duration_s": number,
+            ]),
+            "ServerResults": object(["results": array(ref("ServerResult")), "ok": boolean]),
+            "TestResult": object([
+                "server": optional(ref("ServerSummary")), "target": string(), "ok": boolean, "latency_ms": optional(.number),
+                "remote_user": optional(.string), "error": optional(ref("OperationError")),
+            ]),
+            "TestResults": object(["results": array(ref("TestResult")), "ok": boolean]),
+            "RotateKeyResponse": object([
+                "key": ref("SSHKey"), "retired_key_id": optional(.integer), "results": array(ref("ServerResult")), "ok": boolean,
+            ]),
+        ]
+    }
+
+    static var servers: [String: JSONSchema] {
+        [
+            "CreateServerRequest": object([
+                "name": optional(name), "host": .string(minLength: 1, maxLength: 253), "port": optional(port),
+                "username": .string(minLength: 1, maxLength: 64),
+            ]),
+            "AcceptHostKeyRequest": object([
+                "fingerprint_sha256": .string(description: "`SHA256:` and 43 base64 characters", pattern: "^SHA256:[A-Za-z0-9+/]{43}$"),
+            ]),
+            "HostKey": object([
+                "key_type": string(), "fingerprint_sha256": string(), "first_seen_at": timestamp, "approved_by": optional(.string),
+            ]),
+            "Server": object([
+                "id": integer, "name": optional(.string), "host": string(), "port": integer, "username": string(),
+                "host_keys": array(ref("HostKey")), "created_at": optional(timestamp),
+            ]),
+        ]
+    }
+
+    static var connections: [String: JSONSchema] {
+        [
+            "CreateConnectionRequest": object([
+                "name": name, "workspace": slug,
+                "auth": object([
+                    "type": enumeration(["api_token", "access_token"]),
+                    "email": optional(.string(description: "Atlassian account e-mail (api_token only)")),
+                    "token": .string(format: .password, minLength: 1, maxLength: 4096),
+                ]),
+            ]),
+            "Connection": object([
+                "id": integer, "name": string(), "workspace": string(), "auth_type": enumeration(["api_token", "access_token"]),
+                "email": optional(.string), "account_name": optional(.string), "last_verified_at": optional(timestamp),
+                "created_at": optional(timestamp),
+            ]),
+            "VerifyConnectionResponse": object([
+                "ok": boolean,
+                "account": optional(object([
+                    "uuid": optional(.string), "display_name": optional(.string), "nickname": optional(.string),
+                ])),
+                "error": optional(ref("OperationError")),
+            ]),
+        ]
+    }
+
+    static var pipelines: [String: JSONSchema] {
+        let stackOverride = object([
+            "language": optional(.string), "framework": optional(.string), "runtime_version": optional(.string),
+            "package_manager": optional(.string), "build_command": optional(.string), "test_command": optional(.string),
+            "start_command": optional(.string),
+        ])
+        let deploy = object([
+            "server_ids": .array(minItems: 1, maxItems: 50, items: id), "ssh_key_id": id,
+            "deploy_path": .string(description: "Absolute path on the servers", minLength: 1, maxLength: 255),
+            "app_port": optional(port), "domain": optional(.string), "build_command": optional(.string),
+            "start_command": optional(.string),
+        ])
+        return [
+            "StackOverride": stackOverride,
+            "Deploy": deploy,
+            "CreatePipelineRequest": object([
+                "name": name, "connection_id": id, "repo_slug": slug, "workspace": optional(slug),
+                "branch": optional(.string(minLength: 1, maxLength: 200)), "deploy": ref("Deploy"), "stack_override": optional(ref("StackOverride")),
+            ]),
+            "UpdatePipelineRequest": object([
+                "name": optional(name), "connection_id": optional(id), "repo_slug": optional(slug),
+                "workspace": optional(slug), "branch": optional(.string(minLength: 1, maxLength: 200)), "deploy": optional(ref("Deploy")),
+                "stack_override": optional(ref("StackOverride")),
+            ]),
+            "Stack": object([
+                "language": string(), "framework": optional(.string), "runtime_version": optional(.string),
+                "package_manager": optional(.string), "build_command": string(), "test_command": optional(.string),
+                "start_command": optional(.string), "directory": optional(.string),
+                "evidence": array(object(["file": string(), "reason": string()])),
+            ]),
+            "Pipeline": object([
+                "id": integer, "name": string(), "connection_id": integer, "workspace": string(), "repo_slug": string(),
+                "branch": string(), "stack": optional(ref("Stack")), "stack_override": optional(ref("StackOverride")),
+                "deploy": ref("Deploy"), "webhook_url": string(),
+                "webhook_secret": optional(.string(description: "Only in the creation response")),
+                "created_at": optional(timestamp), "updated_at": optional(timestamp),
+            ]),
+            "DetectResponse": object([
+                "stack": ref("Stack"), "candidates": array(ref("Stack")), "is_monorepo": boolean, "stacks": array(ref("Stack")),
+            ]),
+            "ConfigResponse": object([
+                "files": array(object(["path": string(), "content": string()])),
+                "validation": array(object(["file": string(), "ok": boolean, "messages": array(.string)])),
+                "repository_variables": array(object([
+                    "name": string(), "value": optional(.string), "secured": boolean, "description": string(),
+                ])),
+            ]),
+            "CreatePullRequestRequest": object([
+                "title": optional(.string), "description": optional(.string), "branch": optional(.string),
+                "commit_message": optional(.string), "include_nginx_config": optional(.boolean),
+                "destination_branch": optional(.string), "close_source_branch": optional(.boolean),
+            ]),
+            "CreatePullRequestResponse": object([
+                "pull_request": object([
+                    "id": integer, "url": string(), "title": string(), "source_branch": string(), "destination_branch": string(),
+                ]),
+                "commit": optional(.string), "files": array(.string), "created": boolean,
+            ]),
+        ]
+    }
+
+    static var executions: [String: JSONSchema] {
+        [
+            "TriggerPipelineRequest": object([
+                "branch": optional(.string), "commit": optional(.string(description: "7-40 hexadecimal characters")),
+                "pattern": optional(.string(description: "Custom pipeline name")),
+                "variables": optional(.array(items: object([
+                    "key": string(), "value": string(), "secured": optional(.boolean),
+                ]))),
+                "retry": optional(.boolean),
+                "max_retries": optional(.integer(maximum: (10, exclusive: false), minimum: (0, exclusive: false))),
+            ]),
+            "ExecutionStep": object([
+                "uuid": string(), "name": string(), "status": string(), "started_at": optional(timestamp),
+                "duration_s": optional(.number),
+            ]),
+            "Execution": object([
+                "id": integer, "pipeline_id": integer, "status": enumeration(executionStatuses),
+                "bitbucket": optional(object([
+                    "uuid": string("Braced Bitbucket UUID"), "build_number": optional(.integer), "url": optional(.string),
+                ])),
+                "branch": string(), "commit": optional(.string),
+                "trigger": object(["by": string(), "at": timestamp, "retry": boolean, "max_retries": integer]),
+                "attempts": array(object([
+                    "n": integer, "started_at": timestamp, "finished_at": optional(timestamp),
+                    "outcome": optional(.string(allowedValues: ["succeeded", "failed"])),
+                    "http_status": optional(.integer), "error": optional(.string), "next_retry_at": optional(timestamp),
+                ])),
+                "steps": array(ref("ExecutionStep")), "error": optional(.string), "started_at": optional(timestamp),
+                "finished_at": optional(timestamp), "duration_s": optional(.number),
+            ]),
+        ]
+    }
+
+    static var logs: [String: JSONSchema] {
+        [
+            "LogLine": object([
+                "seq": integer, "step": string(), "ts": optional(timestamp),
+                "level": optional(.string(allowedValues: ["ERROR", "WARN", "INFO", "DEBUG"])),
+                "text": string("The line as stored (ANSI escapes kept)"),
+                "highlights": optional(.array(description: "UTF-16 [start, end) ranges in the ANSI-stripped text", items: .array(items: .integer))),
+                "context": optional(.boolean), "continues": optional(.boolean),
+            ]),
+            "LogLinesResponse": object([
+                "items": array(ref("LogLine")), "pagination": optional(ref("Pagination")),
+                "next_after_seq": optional(.integer), "highest_seq": integer,
+            ]),
+            "LogStatsResponse": object([
+                "total_lines": integer, "bytes": integer, "by_level": map(.integer),
+                "by_step": map(object([
+                    "lines": integer, "bytes": integer, "errors": integer, "warnings": integer, "duration_s": optional(.number),
+                ])),
+                "first_error": optional(object(["seq": integer, "step": string(), "text": string()])),
+                "first_timestamp": optional(timestamp), "last_timestamp": optional(timestamp), "timestamps_found": integer,
+                "duration_s": optional(.number),
+            ]),
+            "LogIngestResponse": object(["lines_stored": integer, "highest_seq": integer]),
+            "PipelineLogsResponse": object([
+                "items": array(object([
+                    "execution": ref("Execution"), "excerpt": array(ref("LogLine")), "total_lines": integer, "errors": integer,
+                ])),
+                "pagination": ref("Pagination"),
+                "summary": object([
+                    "total": integer, "by_status": map(.integer), "success_rate": optional(.number),
+                    "average_duration_s": optional(.number), "last_success_at": optional(timestamp),
+                    "last_failure_at": optional(timestamp),
+                ]),
+            ]),
+        ]
+    }
+}
