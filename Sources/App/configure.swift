@@ -98,6 +98,8 @@ public func configure(
 
     app.executionEvents = ExecutionEventHub()
     app.executionSupervisor = ExecutionSupervisor(application: app)
+    // Registered first so it shuts down last, just before the database closes.
+    app.lifecycle.use(InFlightWorkLifecycle())
     app.lifecycle.use(ExecutionSupervisorLifecycle())
     app.lifecycle.use(LogRetentionLifecycle())
     // Registered last so it shuts down first (Vapor runs shutdown handlers in reverse): clients are

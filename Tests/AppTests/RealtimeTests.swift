@@ -291,6 +291,16 @@ import VaporTesting
                     ])
                 }
                 try await waitForSubscribers(ctx, ids[0], count: 3)
+                // /metrics counts connected realtime clients per transport.
+                try await ctx.app.testing().test(.GET, "metrics") { res async throws in
+                    for transport in ["socketio", "websocket", "sse"] {
+                        let line = res.body.string.split(separator: "\n").first {
+                            $0.hasPrefix("pipewright_realtime_connections{transport=\"\(transport)\"}")
+                        }
+                        let value = line.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) } ?? 0
+                        #expect(value >= 1, "\(transport): \(line ?? "missing")")
+                    }
+                }
                 try await ctx.app.testing().test(.DELETE, "api/tokens/\(tokenID)", headers: ctx.memberAuth) { res async throws in
                     #expect(res.status == .noContent)
                 }
@@ -420,6 +430,15 @@ import VaporTesting
                 #expect(stored.contains("build 100") && stored.contains("deploying"))
                 // The final status carries the highest stored seq.
                 #expect(final["seq"] as? Int == stored.count)
+                // An SSE stream of the finished execution replays everything and ends after the final status.
+                let started = ContinuousClock.now
+                let sse = try await PythonRealtimeClient([
+                    "sse", "--url", url.absoluteString, "--token", setup.ctx.memberToken, "--execution", "\(id)", "--timeout", "20",
+                ]).finish()
+                #expect(ContinuousClock.now - started < .seconds(10))
+                #expect(sse.lineTexts == stored)
+                #expect(sse.events.last?.0 == "pipeline_status")
+                #expect(sse.events.last?.1["status"] as? String == "SUCCESS")
             }
         }
     }

@@ -31,7 +31,7 @@ enum OpenAPIDocument {
     /// Every documented operation, by resource group.
     static var allEndpoints: [Endpoint] {
         operations() + authentication() + tokens() + sshKeys() + servers() + connections() + pipelines()
-            + executions() + logs() + webhooks()
+            + executions() + logs() + webhooks() + audit() + realtime()
     }
 
     /// The document.
@@ -427,6 +427,64 @@ enum OpenAPIDocument {
                 .get, "/api/executions/{id}/logs/stats", id: "getLogStats", tag: "Logs",
                 summary: "Line counts by level and step, first error, timestamps", parameters: [execution],
                 responses: [200: json(ref("LogStatsResponse"), "Statistics")], errors: [401, 404, 429, 503]),
+        ]
+    }
+
+    static func audit() -> [Endpoint] {
+        [
+            endpoint(
+                .get, "/api/audit", id: "listAuditEntries", tag: "Audit",
+                summary: "Audit entries, newest first (admins: all; members: their own)",
+                query: pageParameters + [
+                    queryParameter("actor", .string(minLength: 1, maxLength: 100), "Username, or numeric user id"),
+                    queryParameter("action", .string(), "One action, e.g. `ssh_key.deploy`"),
+                    queryParameter("resource", .string(), "`TYPE` or `TYPE:ID` (ssh_key, server, pipeline, execution, token, user)"),
+                    queryParameter("outcome", .string(allowedValues: ["success", "failure", "denied"]), "Outcome"),
+                    queryParameter("from_date", dateFilter, "At or after (RFC 3339 or YYYY-MM-DD)"),
+                    queryParameter("to_date", dateFilter, "At or before (RFC 3339, or YYYY-MM-DD for the whole day)"),
+                ],
+                responses: [200: json(page(of: "AuditEntry"), "A page of audit entries")], errors: [400, 401, 429])
+        ]
+    }
+
+    /// Realtime endpoints (docs/realtime.md). The WebSocket ones answer 101 only to a WebSocket upgrade; a
+    /// plain GET gets the documented error.
+    static func realtime() -> [Endpoint] {
+        let engineIOError = ResponseSpec(
+            description: "Engine.IO error (`{\"code\", \"message\"}`: 0 transport unknown, 1 session id unknown, 4 forbidden origin, 5 unsupported protocol version)",
+            content: [.json: .content(.init(schema: ref("EngineIOError")))])
+        return [
+            endpoint(
+                .get, "/socket.io", id: "socketIO", tag: "Realtime",
+                summary: "Socket.IO v5 over Engine.IO v4, WebSocket transport only (auth in the CONNECT packet)",
+                description: "Upgrade with `?EIO=4&transport=websocket`; polling and other protocol versions get 400.",
+                access: .public,
+                query: [
+                    queryParameter("EIO", .string(), "Engine.IO protocol version; must be 4"),
+                    queryParameter("transport", .string(), "Must be `websocket`"),
+                    queryParameter("sid", .string(), "Not accepted (WebSocket-only sessions never upgrade)"),
+                    queryParameter("t", .string(), "Cache buster, ignored"),
+                ],
+                responses: [
+                    101: empty("Switching to WebSocket (only with `Upgrade: websocket`)"),
+                    400: engineIOError,
+                    403: ResponseSpec(description: "Origin not allowed", content: [.json: .content(.init(schema: ref("EngineIOError")))]),
+                ],
+                errors: [429]),
+            endpoint(
+                .get, "/api/ws", id: "plainWebSocket", tag: "Realtime",
+                summary: "Plain WebSocket: JSON `{\"event\", \"data\", \"id\"?}` both ways",
+                responses: [101: empty("Switching to WebSocket (only with `Upgrade: websocket`)")],
+                errors: [400, 401, 403, 429]),
+            endpoint(
+                .get, "/api/executions/{id}/events", id: "executionEvents", tag: "Realtime",
+                summary: "Server-Sent Events of one execution: snapshot after `Last-Event-ID`/`after_seq`, then live events",
+                description: "Each event is `id: <seq>`, `event: <name>`, `data: <json>`. The stream ends after a terminal `pipeline_status`.",
+                parameters: [pathID("id", "Execution id")],
+                query: [queryParameter("after_seq", .integer(maximum: (Int(Int32.max), exclusive: false), minimum: (0, exclusive: false)), "Resume after this seq (Last-Event-ID wins)")],
+                headers: [headerParameter("Last-Event-ID", .string(), "The last event id received (EventSource sends it on reconnect)")],
+                responses: [200: ResponseSpec(description: "The event stream", content: [.other("text/event-stream"): .content(.init(schema: .string))])],
+                errors: [400, 401, 404, 429]),
         ]
     }
 

@@ -74,6 +74,15 @@ enum OpenAPISchemas {
                         "details": map(.string),
                     ])
                 ], description: "SPEC §2 error envelope"),
+            "EngineIOError": object(["code": integer, "message": string()], description: "Engine.IO handshake error"),
+            "AuditEntry": object([
+                "id": integer, "at": timestamp,
+                "actor": optional(object(["id": integer, "username": string()])),
+                "action": string("e.g. `ssh_key.deploy`"),
+                "resource": optional(object(["type": string(), "id": optional(integer)])),
+                "ip": string(), "outcome": enumeration(["success", "failure", "denied"]),
+                "details": map(.string),
+            ]),
             "OperationError": object([
                 "code": string(), "message": string(), "details": optional(map(.string)),
             ]),

@@ -9,19 +9,21 @@ import WebSocketKit
 /// another instance or after the restart) and tests/metrics can count them.
 actor RealtimeConnections {
     private var closers: [UUID: @Sendable () async -> Void] = [:]
-    private var transports: [UUID: String] = [:]
+    private var transports: [UUID: PipewrightMetrics.Transport] = [:]
     private var credentials: [UUID: RealtimeCredential] = [:]
     private var accepting = true
 
     /// Registers a connection; returns `nil` when the service is shutting down (close it at once).
     func register(
-        transport: String, credential: RealtimeCredential? = nil, close: @escaping @Sendable () async -> Void
+        transport: PipewrightMetrics.Transport, credential: RealtimeCredential? = nil,
+        close: @escaping @Sendable () async -> Void
     ) -> UUID? {
         guard accepting else { return nil }
         let id = UUID()
         closers[id] = close
         transports[id] = transport
         credentials[id] = credential
+        PipewrightMetrics.realtimeConnectionOpened(transport: transport)
         return id
     }
 
@@ -33,8 +35,10 @@ actor RealtimeConnections {
 
     func unregister(_ id: UUID) {
         closers[id] = nil
-        transports[id] = nil
         credentials[id] = nil
+        if let transport = transports.removeValue(forKey: id) {
+            PipewrightMetrics.realtimeConnectionClosed(transport: transport)
+        }
     }
 
     /// Closes every connection authenticated by `credential` (token revoked, session ended).
@@ -47,8 +51,8 @@ actor RealtimeConnections {
         }
     }
 
-    /// Number of open connections, optionally of one transport (`socket.io`, `websocket`, `sse`).
-    func count(transport: String? = nil) -> Int {
+    /// Number of open connections, optionally of one transport.
+    func count(transport: PipewrightMetrics.Transport? = nil) -> Int {
         guard let transport else { return closers.count }
         return transports.values.filter { $0 == transport }.count
     }
@@ -57,6 +61,7 @@ actor RealtimeConnections {
     func closeAll() async {
         accepting = false
         let all = Array(closers.values)
+        for transport in transports.values { PipewrightMetrics.realtimeConnectionClosed(transport: transport) }
         closers = [:]
         transports = [:]
         credentials = [:]

@@ -51,7 +51,7 @@ struct RealtimeController {
             let frames = Self.textFrames(of: socket)
             Task {
                 guard let id = await application.realtimeConnections.register(
-                    transport: "socket.io", close: { await connection.close() })
+                    transport: .socketIO, close: { await connection.close() })
                 else {
                     try? await socket.close(code: .goingAway)
                     return
@@ -80,7 +80,7 @@ struct RealtimeController {
             Task {
                 let sender = WebSocketSender(socket: socket)
                 guard let id = await application.realtimeConnections.register(
-                    transport: "websocket", credential: RealtimeCredential(user.method), close: { await sender.close() })
+                    transport: .webSocket, credential: RealtimeCredential(user.method), close: { await sender.close() })
                 else {
                     await sender.close()
                     return
@@ -144,14 +144,21 @@ struct RealtimeController {
         let body = Response.Body(managedAsyncStream: { writer in
             let closed = WakeSignal()
             guard let id = await application.realtimeConnections.register(
-                transport: "sse", credential: credential, close: { await closed.signal() })
+                transport: .serverSentEvents, credential: credential, close: { await closed.signal() })
             else { return }
             defer { Task { await application.realtimeConnections.unregister(id) } }
             try await writer.writeBuffer(ByteBuffer(string: "retry: 2000\n\n"))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     try await feed.run(topic: .execution(executionID), snapshotExecutionID: executionID, afterSeq: afterSeq) {
-                        event in try await writer.writeBuffer(ByteBuffer(string: event.serverSentEvent))
+                        event in
+                        try await writer.writeBuffer(ByteBuffer(string: event.serverSentEvent))
+                        // The stream ends after the final status (curl returns; EventSource should close()).
+                        if event.name == .pipelineStatus, let status = event.status,
+                            Execution.Status(rawValue: status)?.isTerminal == true
+                        {
+                            throw CancellationError()
+                        }
                     }
                 }
                 group.addTask {
@@ -161,7 +168,12 @@ struct RealtimeController {
                     }
                 }
                 group.addTask {
-                    await closed.wait(for: .seconds(86_400 * 365), clock: ContinuousClock())
+                    // Ends on shutdown/revocation (signal) or when the group is cancelled.
+                    await withTaskCancellationHandler {
+                        await closed.wait(for: .seconds(86_400 * 365), clock: ContinuousClock())
+                    } onCancel: {
+                        Task { await closed.signal() }
+                    }
                 }
                 // Whichever ends first (client gone → write error, shutdown → closed) ends the stream.
                 _ = try? await group.next()

@@ -123,3 +123,19 @@ extension Application {
         set { storage[ServerSettingsKey.self] = newValue }
     }
 }
+
+/// Waits, at shutdown, for request work still running after its response went out (a request that
+/// timed out keeps running until its cancellation lands), so that work never outlives the database.
+/// Bounded: after `limit` the shutdown goes on.
+struct InFlightWorkLifecycle: LifecycleHandler {
+    var limit: Duration = .seconds(10)
+
+    func shutdownAsync(_ application: Application) async {
+        let requests = application.inFlightRequests
+        requests.abortAll()
+        let deadline = ContinuousClock.now + limit
+        while requests.count > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+}
