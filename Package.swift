@@ -31,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system.git", from: "1.4.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.20.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        .package(url: "https://github.com/vapor/websocket-kit.git", from: "2.15.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.65.0"),
     ],
     targets: [
         // MARK: - Domain modules (no Vapor, no Fluent)
@@ -115,7 +117,14 @@ let package = Package(
         ),
         .executableTarget(
             name: "pipewright-bench",
-            dependencies: ["PipewrightCore", "SSHKeys", "LogStore", "PipewrightTesting"],
+            dependencies: [
+                "PipewrightCore", "SSHKeys", "LogStore", "PipewrightTesting", "BitbucketFake",
+                .product(name: "WebSocketKit", package: "websocket-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             path: "Benchmarks/pipewright-bench",
             swiftSettings: swiftSettings
         ),
