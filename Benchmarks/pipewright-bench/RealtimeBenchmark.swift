@@ -370,8 +370,12 @@ enum RealtimeBench {
         var highestStoredSeq: Int
         var sendSeconds: Double
         var drainSeconds: Double
-        /// Sorted latencies in µs over all viewers and lines.
+        /// Sorted latencies in µs over all viewers and lines (first delivery of each line to each viewer).
         var latencies: [Int32]
+        /// Per line, sorted: the latency of the first viewer that got it (the path ingest → store → hub →
+        /// one socket, without the fan-out) and of the last one (only lines every viewer got).
+        var firstViewer: [Int32]
+        var lastViewer: [Int32]
         var lost: Int
         var duplicates: Int
         var outOfOrder: Int
@@ -380,10 +384,13 @@ enum RealtimeBench {
         var serviceCPU: Double
         var benchCPU: Double
 
-        func percentile(_ p: Double) -> Double {
-            guard !latencies.isEmpty else { return .nan }
-            let index = min(latencies.count - 1, max(0, Int((p * Double(latencies.count)).rounded(.up)) - 1))
-            return Double(latencies[index]) / 1000
+        func percentile(_ p: Double) -> Double { Self.percentile(p, of: latencies) }
+
+        /// Nearest-rank percentile of sorted µs values, in ms.
+        static func percentile(_ p: Double, of sorted: [Int32]) -> Double {
+            guard !sorted.isEmpty else { return .nan }
+            let index = min(sorted.count - 1, max(0, Int((p * Double(sorted.count)).rounded(.up)) - 1))
+            return Double(sorted[index]) / 1000
         }
         var maxMilliseconds: Double { latencies.last.map { Double($0) / 1000 } ?? .nan }
     }
@@ -415,6 +422,9 @@ enum RealtimeBench {
         let cpu = (cpuSeconds(pid) - cpuStart.0, ownCPUSeconds() - cpuStart.1)
         var latencies: [Int32] = []
         latencies.reserveCapacity(total * viewers.count)
+        var firstViewer = [Int32](repeating: .max, count: total)
+        var lastViewer = [Int32](repeating: .min, count: total)
+        var everyone = [Bool](repeating: true, count: total)
         var lost = 0
         var duplicates = 0
         var outOfOrder = 0
@@ -422,7 +432,15 @@ enum RealtimeBench {
         var firstLogError: String?
         for viewer in viewers {
             let recording = viewer.stopRecording()
-            latencies += recording.latencies
+            for (slot, latency) in recording.latencies.enumerated() {
+                if latency == Viewer.notReceived {
+                    everyone[slot] = false
+                    continue
+                }
+                latencies.append(latency)
+                firstViewer[slot] = min(firstViewer[slot], latency)
+                lastViewer[slot] = max(lastViewer[slot], latency)
+            }
             lost += recording.counts.lazy.filter { $0 == 0 }.count
             duplicates += recording.counts.reduce(0) { $0 + max(0, Int($1) - 1) }
             outOfOrder += recording.outOfOrder
@@ -430,9 +448,11 @@ enum RealtimeBench {
             if firstLogError == nil { firstLogError = recording.firstLogError }
         }
         latencies.sort()
+        let firstSorted = firstViewer.filter { $0 != .max }.sorted()
+        let lastSorted = zip(lastViewer, everyone).filter { $0.1 }.map(\.0).sorted()
         return PhaseResult(
             viewers: viewers.count, lines: total, lastSeq: lastSeq, highestStoredSeq: produced.highestSeq, sendSeconds: sendSeconds,
-            drainSeconds: drainSeconds, latencies: latencies, lost: lost, duplicates: duplicates, outOfOrder: outOfOrder,
+            drainSeconds: drainSeconds, latencies: latencies, firstViewer: firstSorted, lastViewer: lastSorted, lost: lost, duplicates: duplicates, outOfOrder: outOfOrder,
             logErrors: logErrors, firstLogError: firstLogError, serviceCPU: cpu.0, benchCPU: cpu.1)
     }
 
@@ -508,11 +528,16 @@ enum RealtimeBench {
             ))
         }
         rows.append(("delivery latency max", ms(load.maxMilliseconds), ms(baseline.maxMilliseconds), "-", "-"))
+        func spread(_ phase: PhaseResult) -> String {
+            "first \(ms(PhaseResult.percentile(0.5, of: phase.firstViewer))) / \(ms(PhaseResult.percentile(0.99, of: phase.firstViewer))), "
+                + "last \(ms(PhaseResult.percentile(0.5, of: phase.lastViewer))) / \(ms(PhaseResult.percentile(0.99, of: phase.lastViewer)))"
+        }
+        rows.append(("per line: first / last viewer p50 / p99", spread(load), "-", "-", "fan-out spread"))
         rows.append((
             "lines delivered (viewers × lines)", "\(load.latencies.count) of \(load.lines * n)", "\(baseline.latencies.count) of \(baseline.lines)",
-            "all", verdict(load.latencies.count == load.lines * n + load.duplicates)
+            "all", verdict(load.latencies.count == load.lines * n)
         ))
-        rows.append(("lines lost", "\(load.lost)", "\(baseline.lost)", "0", verdict(load.lost == 0 && baseline.lost == 0)))
+        rows.append(("lines lost (missing 20 s after the last send)", "\(load.lost)", "\(baseline.lost)", "0", verdict(load.lost == 0 && baseline.lost == 0)))
         rows.append((
             "duplicates / out of order", "\(load.duplicates) / \(load.outOfOrder)", "\(baseline.duplicates) / \(baseline.outOfOrder)", "0 / 0",
             verdict(load.duplicates + load.outOfOrder + baseline.duplicates + baseline.outOfOrder == 0)
@@ -580,7 +605,7 @@ final class Viewer: Sendable {
         var last = -1
         /// Deliveries per line number (index = number − first).
         var counts: [UInt8] = []
-        /// Per delivered line, receive − send in µs.
+        /// Per line (index = number − first), receive − send in µs of its first delivery, or `notReceived`.
         var latencies: [Int32] = []
         var unique = 0
         var highest = 0
@@ -601,6 +626,7 @@ final class Viewer: Sendable {
     }
 
     private let state = Mutex(State())
+    static let notReceived: Int32 = -1
 
     init(index: Int) { self.index = index }
 
@@ -645,7 +671,7 @@ final class Viewer: Sendable {
     func startRecording(first: Int, last: Int) {
         state.withLock { state in
             state.recording = Recording(first: first, last: last, counts: Array(repeating: 0, count: last - first + 1))
-            state.recording.latencies.reserveCapacity(last - first + 1)
+            state.recording.latencies = Array(repeating: Self.notReceived, count: last - first + 1)
             state.recording.highest = first - 1
         }
     }
@@ -712,7 +738,9 @@ final class Viewer: Sendable {
                 if state.recording.counts[slot] < 255 { state.recording.counts[slot] += 1 }
                 if seq <= state.recording.highest { state.recording.outOfOrder += 1 }
                 state.recording.highest = max(state.recording.highest, seq)
-                state.recording.latencies.append(Int32(clamping: (now - sent) / 1_000))
+                if state.recording.latencies[slot] == Self.notReceived {
+                    state.recording.latencies[slot] = Int32(clamping: max(0, now - sent) / 1_000)
+                }
             }
         }
     }
