@@ -111,14 +111,54 @@ enum RealtimeBench {
     }
 
     /// User + system CPU seconds used so far by `pid` (`/proc/<pid>/stat` fields 14 and 15).
-    static func cpuSeconds(_ pid: Int32) -> Double {
+    static func cpuSeconds(_ pid: Int32) -> Double { cpuSplit(pid).user + cpuSplit(pid).system }
+
+    /// User and system CPU seconds used so far by `pid` (`/proc/<pid>/stat` fields 14 and 15).
+    static func cpuSplit(_ pid: Int32) -> (user: Double, system: Double) {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let close = text.lastIndex(of: ")")
-        else { return 0 }
+        else { return (0, 0) }
         let fields = text[text.index(after: close)...].split(separator: " ")
         // After "pid (comm)": state is field 3, so utime (14) and stime (15) are at offsets 11 and 12.
-        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
-        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return (0, 0) }
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return (user / ticks, system / ticks)
+    }
+
+    /// Counters of `pid` summed over its threads: read/write-class syscalls (`/proc/<pid>/io` syscr,
+    /// syscw) and voluntary + involuntary context switches (`/proc/<pid>/task/*/status`).
+    struct Counters {
+        var readCalls = 0
+        var writeCalls = 0
+        var contextSwitches = 0
+        var threads = 0
+
+        static func of(_ pid: Int32) -> Counters {
+            var counters = Counters()
+            if let io = try? String(contentsOfFile: "/proc/\(pid)/io", encoding: .utf8) {
+                for line in io.split(separator: "\n") {
+                    let parts = line.split(separator: " ")
+                    guard parts.count == 2, let value = Int(parts[1]) else { continue }
+                    if parts[0] == "syscr:" { counters.readCalls = value }
+                    if parts[0] == "syscw:" { counters.writeCalls = value }
+                }
+            }
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+            counters.threads = tasks.count
+            for task in tasks {
+                guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/status", encoding: .utf8) else { continue }
+                for line in text.split(separator: "\n") where line.contains("ctxt_switches:") {
+                    counters.contextSwitches += Int(line.split(separator: "\t").last ?? "") ?? 0
+                }
+            }
+            return counters
+        }
+
+        static func - (lhs: Counters, rhs: Counters) -> Counters {
+            Counters(
+                readCalls: lhs.readCalls - rhs.readCalls, writeCalls: lhs.writeCalls - rhs.writeCalls,
+                contextSwitches: lhs.contextSwitches - rhs.contextSwitches, threads: lhs.threads)
+        }
     }
 
     static func loadAverage() -> String {
@@ -383,6 +423,12 @@ enum RealtimeBench {
         var firstLogError: String?
         var serviceCPU: Double
         var benchCPU: Double
+        /// `pipeline_logs` frames the viewers received.
+        var frames: Int
+        /// The service's syscalls and context switches during the phase.
+        var counters: Counters
+        /// Part of the service's CPU spent in the kernel.
+        var systemShare: Double
 
         func percentile(_ p: Double) -> Double { Self.percentile(p, of: latencies) }
 
@@ -405,6 +451,8 @@ enum RealtimeBench {
         let lastSeq = firstSeq + total - 1
         for viewer in viewers { viewer.startRecording(first: firstSeq, last: lastSeq) }
         let cpuStart = (cpuSeconds(pid), ownCPUSeconds())
+        let countersStart = Counters.of(pid)
+        let splitStart = cpuSplit(pid)
         let sendStart = ContinuousClock.now
         let produced = try await produce(
             http: http, base: base, token: token, executionID: executionID, firstSeq: firstSeq, total: total, rate: rate,
@@ -420,6 +468,10 @@ enum RealtimeBench {
         }
         let drainSeconds = seconds(ContinuousClock.now - drainStart)
         let cpu = (cpuSeconds(pid) - cpuStart.0, ownCPUSeconds() - cpuStart.1)
+        let counters = Counters.of(pid) - countersStart
+        let splitEnd = cpuSplit(pid)
+        let systemShare = (splitEnd.system - splitStart.system) / max(0.001, (splitEnd.user + splitEnd.system) - (splitStart.user + splitStart.system))
+        var frames = 0
         var latencies: [Int32] = []
         latencies.reserveCapacity(total * viewers.count)
         var firstViewer = [Int32](repeating: .max, count: total)
@@ -444,6 +496,7 @@ enum RealtimeBench {
             lost += recording.counts.lazy.filter { $0 == 0 }.count
             duplicates += recording.counts.reduce(0) { $0 + max(0, Int($1) - 1) }
             outOfOrder += recording.outOfOrder
+            frames += recording.frames
             logErrors += recording.logErrors
             if firstLogError == nil { firstLogError = recording.firstLogError }
         }
@@ -453,7 +506,7 @@ enum RealtimeBench {
         return PhaseResult(
             viewers: viewers.count, lines: total, lastSeq: lastSeq, highestStoredSeq: produced.highestSeq, sendSeconds: sendSeconds,
             drainSeconds: drainSeconds, latencies: latencies, firstViewer: firstSorted, lastViewer: lastSorted, lost: lost, duplicates: duplicates, outOfOrder: outOfOrder,
-            logErrors: logErrors, firstLogError: firstLogError, serviceCPU: cpu.0, benchCPU: cpu.1)
+            logErrors: logErrors, firstLogError: firstLogError, serviceCPU: cpu.0, benchCPU: cpu.1, frames: frames, counters: counters, systemShare: systemShare)
     }
 
     /// `pwb <seq> <sent wall ns> ` padded to about 100 bytes, one line of build output.
@@ -553,13 +606,20 @@ enum RealtimeBench {
             "service CPU during phase", "\(format(load.serviceCPU / (load.sendSeconds + load.drainSeconds) * 100, 0)) % of a core",
             "\(format(baseline.serviceCPU / (baseline.sendSeconds + baseline.drainSeconds) * 100, 0)) % of a core", "-", "-"
         ))
+        func perFrame(_ phase: PhaseResult) -> String {
+            let frames = Double(max(phase.frames, 1))
+            return "\(format(phase.serviceCPU / frames * 1e6, 1)) µs (\(format(phase.systemShare * 100, 0)) % sys), "
+                + "\(format(Double(phase.counters.writeCalls) / frames, 2)) wr, \(format(Double(phase.counters.readCalls) / frames, 2)) rd, "
+                + "\(format(Double(phase.counters.contextSwitches) / frames, 2)) cs; \(phase.frames) frames"
+        }
+        rows.append(("service CPU, syscalls, ctx sw. per logs frame", perFrame(load), perFrame(baseline), "-", "-"))
         rows.append((
             "bench (viewers+producer) CPU", "\(format(load.benchCPU / (load.sendSeconds + load.drainSeconds) * 100, 0)) % of a core",
             "\(format(baseline.benchCPU / (baseline.sendSeconds + baseline.drainSeconds) * 100, 0)) % of a core", "-", "-"
         ))
         let growth = rss.end - rss.before
         rows.append((
-            "service RSS growth (before viewers → end)", "\(mb(growth)) (\(mb(rss.before)) → \(mb(rss.end)); idle with \(n): \(mb(rss.idle)); peak \(mb(rss.peak)))",
+            "service RSS growth (before viewers → end)", "\(mb(growth)) (\(mb(rss.before)) → \(mb(rss.end)); \(n) idle: \(mb(rss.idle)); peak \(mb(rss.peak)))",
             "-", "< 200 MB", verdict(Double(growth) / 1024 < 200)
         ))
         rows.append(("viewers connected+subscribed / still open at end", "\(n) in \(format(rampSeconds, 1)) s / \(openAtEnd)", "-", "\(n)", verdict(openAtEnd == n)))
@@ -612,6 +672,7 @@ final class Viewer: Sendable {
         var outOfOrder = 0
         var logErrors = 0
         var firstLogError: String?
+        var frames = 0
     }
 
     private struct State {
@@ -731,6 +792,7 @@ final class Viewer: Sendable {
 
     private func record(_ lines: [(seq: Int, sent: Int64)], receivedAt now: Int64) {
         state.withLock { state in
+            state.recording.frames += 1
             for (seq, sent) in lines {
                 guard seq >= state.recording.first, seq <= state.recording.last else { continue }
                 let slot = seq - state.recording.first
