@@ -161,6 +161,22 @@ enum RealtimeBench {
         }
     }
 
+    /// CPU seconds so far per thread of `pid`, keyed by "name/tid" (`/proc/<pid>/task/<tid>/stat`).
+    static func threadCPU(_ pid: Int32) -> [String: Double] {
+        var result: [String: Double] = [:]
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        for task in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? [] {
+            guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8),
+                let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")")
+            else { continue }
+            let name = String(text[text.index(after: open)..<close])
+            let fields = text[text.index(after: close)...].split(separator: " ")
+            guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { continue }
+            result["\(name)/\(task)"] = (user + system) / ticks
+        }
+        return result
+    }
+
     static func loadAverage() -> String {
         ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "?").split(separator: " ").prefix(3)
             .joined(separator: " ")
@@ -429,6 +445,8 @@ enum RealtimeBench {
         var counters: Counters
         /// Part of the service's CPU spent in the kernel.
         var systemShare: Double
+        /// The service's four busiest threads during the phase, "name NN%" of a core.
+        var busiestThreads: String
 
         func percentile(_ p: Double) -> Double { Self.percentile(p, of: latencies) }
 
@@ -453,6 +471,7 @@ enum RealtimeBench {
         let cpuStart = (cpuSeconds(pid), ownCPUSeconds())
         let countersStart = Counters.of(pid)
         let splitStart = cpuSplit(pid)
+        let threadsStart = threadCPU(pid)
         let sendStart = ContinuousClock.now
         let produced = try await produce(
             http: http, base: base, token: token, executionID: executionID, firstSeq: firstSeq, total: total, rate: rate,
@@ -470,6 +489,10 @@ enum RealtimeBench {
         let cpu = (cpuSeconds(pid) - cpuStart.0, ownCPUSeconds() - cpuStart.1)
         let counters = Counters.of(pid) - countersStart
         let splitEnd = cpuSplit(pid)
+        let phaseSeconds = seconds(ContinuousClock.now - sendStart)
+        let busiest = threadCPU(pid).map { ($0.key, ($0.value - (threadsStart[$0.key] ?? 0)) / phaseSeconds) }
+            .sorted { $0.1 > $1.1 }.prefix(4)
+            .map { "\($0.0.split(separator: "/").first ?? "") \(format($0.1 * 100, 0))%" }.joined(separator: ", ")
         let systemShare = (splitEnd.system - splitStart.system) / max(0.001, (splitEnd.user + splitEnd.system) - (splitStart.user + splitStart.system))
         var frames = 0
         var latencies: [Int32] = []
@@ -506,7 +529,8 @@ enum RealtimeBench {
         return PhaseResult(
             viewers: viewers.count, lines: total, lastSeq: lastSeq, highestStoredSeq: produced.highestSeq, sendSeconds: sendSeconds,
             drainSeconds: drainSeconds, latencies: latencies, firstViewer: firstSorted, lastViewer: lastSorted, lost: lost, duplicates: duplicates, outOfOrder: outOfOrder,
-            logErrors: logErrors, firstLogError: firstLogError, serviceCPU: cpu.0, benchCPU: cpu.1, frames: frames, counters: counters, systemShare: systemShare)
+            logErrors: logErrors, firstLogError: firstLogError, serviceCPU: cpu.0, benchCPU: cpu.1, frames: frames, counters: counters, systemShare: systemShare,
+            busiestThreads: busiest)
     }
 
     /// `pwb <seq> <sent wall ns> ` padded to about 100 bytes, one line of build output.
@@ -612,6 +636,7 @@ enum RealtimeBench {
                 + "\(format(Double(phase.counters.writeCalls) / frames, 2)) wr, \(format(Double(phase.counters.readCalls) / frames, 2)) rd, "
                 + "\(format(Double(phase.counters.contextSwitches) / frames, 2)) cs; \(phase.frames) frames"
         }
+        rows.append(("service's busiest threads", load.busiestThreads, baseline.busiestThreads, "-", "-"))
         rows.append(("service CPU, syscalls, ctx sw. per logs frame", perFrame(load), perFrame(baseline), "-", "-"))
         rows.append((
             "bench (viewers+producer) CPU", "\(format(load.benchCPU / (load.sendSeconds + load.drainSeconds) * 100, 0)) % of a core",
