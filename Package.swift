@@ -35,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/mattpolzin/OpenAPIKit.git", from: "6.4.0", traits: []),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/websocket-kit.git", from: "2.15.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.65.0"),
     ],
     targets: [
         // MARK: - Domain modules (no Vapor, no Fluent)
@@ -123,7 +125,14 @@ let package = Package(
         ),
         .executableTarget(
             name: "pipewright-bench",
-            dependencies: ["PipewrightCore", "SSHKeys", "LogStore", "PipewrightTesting"],
+            dependencies: [
+                "PipewrightCore", "SSHKeys", "LogStore", "PipewrightTesting", "BitbucketFake",
+                .product(name: "WebSocketKit", package: "websocket-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             path: "Benchmarks/pipewright-bench",
             swiftSettings: swiftSettings
         ),

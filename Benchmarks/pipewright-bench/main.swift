@@ -3,6 +3,7 @@
 //   swift build -c release && swift run -c release pipewright-bench keys     [runs]
 //   swift build -c release && swift run -c release pipewright-bench deploy   [runs]   (root: starts sshd)
 //   swift run -c release pipewright-bench logs [SIZE_MB]   (default 100; 1000 for the 1 GB goals)
+//   swift run -c release pipewright-bench realtime [--viewers 1000] [--rate 1000] [--duration 20]
 //
 // `keys`:   RSA-4096 generation in-process (swift-crypto) vs `ssh-keygen -t rsa -b 4096 -N ''`, medians.
 // `deploy`: one `POST /api/ssh-keys/{id}/deploy` to 10 sshd instances vs to 1, medians of wall time,
@@ -152,7 +153,8 @@ switch arguments.first {
 case "keys": try benchmarkKeys(runs: runs)
 case "deploy": try await benchmarkDeploy(runs: runs)
 case "logs": try await benchmarkLogs(arguments: Array(arguments.dropFirst()))
+case "realtime": try await benchmarkRealtime(arguments: Array(arguments.dropFirst()))
 default:
-    print("usage: pipewright-bench keys|deploy [runs] | logs [SIZE_MB]")
+    print("usage: pipewright-bench keys|deploy [runs] | logs [SIZE_MB] | realtime [--viewers N] [--rate L] [--duration S]")
     exit(2)
 }

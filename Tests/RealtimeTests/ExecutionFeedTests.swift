@@ -154,6 +154,34 @@ final class Received: Sendable {
         #expect(received.seqs + resumed.seqs == Array(1...280))
     }
 
+    @Test func laggingConsumer_getsQueuedLogsEventsMergedIntoFewerFrames_withEveryLineOnce() async throws {
+        let hub = ExecutionEventHub()
+        let store = FakeStore(executionID: 5)
+        let received = Received()
+        let gate = Mutex(false)
+        let feed = ExecutionFeed(hub: hub, source: store)
+        let task = Task {
+            try await feed.run(topic: .execution(5), snapshotExecutionID: 5, afterSeq: 0) { event in
+                received.append(event)
+                while event.name == .pipelineStatus && !gate.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
+            }
+        }
+        try await waitUntil { received.all.count == 1 }
+        for _ in 0..<20 { for event in await store.store(7) { await hub.publish(event) } }  // 20 events queued
+        gate.withLock { $0 = true }
+        try await waitUntil { received.seqs.last == 140 }
+        task.cancel()
+        #expect(received.seqs == Array(1...140))
+        let frames = received.all.filter { $0.name == .pipelineLogs }
+        #expect(frames.count < 20, "\(frames.count) frames for 20 queued events")
+        // Merged payloads are valid JSON carrying exactly their lines.
+        for frame in frames {
+            let json = try #require(JSONValue.parse(frame.payloadJSON[...]))
+            guard case .array(let lines)? = json["lines"] else { Issue.record("no lines"); continue }
+            #expect(lines.compactMap { $0["seq"]?.intValue } == frame.logs?.lines.map(\.seq))
+        }
+    }
+
     @Test func pipelineTopicFollowsLaterExecutions() async throws {
         let hub = ExecutionEventHub()
         let first = FakeStore(executionID: 5)

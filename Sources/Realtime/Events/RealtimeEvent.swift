@@ -27,12 +27,14 @@ public struct RealtimeEvent: Sendable {
     public let payloadJSON: String
     /// The typed logs payload (kept to trim lines a subscriber already has).
     public let logs: PipelineLogsPayload?
+    /// For `pipeline_logs`: UTF-8 offset of the `[` that opens the `lines` array in `payloadJSON`.
+    let linesOffset: Int?
 
     /// Approximate memory held by the event (payload bytes), for subscriber buffer limits.
     public var byteCount: Int { payloadJSON.utf8.count + 64 }
 
     init(name: Name, executionID: Int, pipelineID: Int?, seq: Int, firstSeq: Int? = nil, status: String? = nil,
-         payloadJSON: String, logs: PipelineLogsPayload? = nil) {
+         payloadJSON: String, logs: PipelineLogsPayload? = nil, linesOffset: Int? = nil) {
         self.name = name
         self.executionID = executionID
         self.pipelineID = pipelineID
@@ -41,6 +43,7 @@ public struct RealtimeEvent: Sendable {
         self.status = status
         self.payloadJSON = payloadJSON
         self.logs = logs
+        self.linesOffset = linesOffset
     }
 
     // MARK: - Construction
@@ -77,10 +80,17 @@ public struct RealtimeEvent: Sendable {
     }
 
     static func logsEvent(_ payload: PipelineLogsPayload, pipelineID: Int?) -> RealtimeEvent {
-        RealtimeEvent(
+        let prefix = logsPayloadPrefix(payload)
+        return RealtimeEvent(
             name: .pipelineLogs, executionID: payload.executionID, pipelineID: pipelineID,
-            seq: payload.lines.last?.seq ?? 0, firstSeq: payload.lines.first?.seq, payloadJSON: encode(payload),
-            logs: payload)
+            seq: payload.lines.last?.seq ?? 0, firstSeq: payload.lines.first?.seq,
+            payloadJSON: prefix + encode(payload.lines) + "}", logs: payload, linesOffset: prefix.utf8.count)
+    }
+
+    /// `{"execution_id":N,"step":{…},"lines":` — written by hand so `lines` is always last (JSONEncoder does
+    /// not promise key order), which lets `mergedLogs` join payloads without re-encoding them.
+    static func logsPayloadPrefix(_ payload: PipelineLogsPayload) -> String {
+        "{\"execution_id\":\(payload.executionID),\"step\":" + encode(payload.step) + ",\"lines\":"
     }
 
     /// `log_error` (`code` is snake_case, e.g. `bitbucket_unavailable`, `slow_consumer`).
@@ -95,6 +105,33 @@ public struct RealtimeEvent: Sendable {
         RealtimeEvent(
             name: .logTimeout, executionID: payload.executionID, pipelineID: pipelineID, seq: seq,
             payloadJSON: encode(payload))
+    }
+
+    /// Consecutive logs events of one execution and step (in seq order) as one event, its payload spliced
+    /// from theirs (`{…,"lines":[` + each array's content + `]}`), so merging costs a copy, not a JSON
+    /// encode. Returns `events` unchanged when they cannot be merged (nothing is ever dropped).
+    static func mergedLogs(_ events: [RealtimeEvent]) -> [RealtimeEvent] {
+        guard events.count > 1, let first = events.first, let logs = first.logs, let last = events.last,
+            let firstOffset = first.linesOffset
+        else { return events }
+        var bodies: [Substring.UTF8View] = []
+        var lines: [LogLinePayload] = []
+        for event in events {
+            guard let more = event.logs, more.step == logs.step, more.executionID == logs.executionID,
+                let offset = event.linesOffset, event.payloadJSON.hasSuffix("]}")
+            else { return events }
+            let utf8 = event.payloadJSON[...].utf8
+            bodies.append(utf8.dropFirst(offset + 1).dropLast(2))  // between `[` and `]}`
+            lines += more.lines
+        }
+        var json = String(decoding: first.payloadJSON.utf8.prefix(firstOffset), as: UTF8.self) + "["
+        json += bodies.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ",")
+        json += "]}"
+        return [RealtimeEvent(
+            name: .pipelineLogs, executionID: first.executionID, pipelineID: first.pipelineID, seq: last.seq,
+            firstSeq: first.firstSeq, payloadJSON: json,
+            logs: PipelineLogsPayload(executionID: logs.executionID, step: logs.step, lines: lines),
+            linesOffset: firstOffset)]
     }
 
     /// The same logs event with only the lines after `seq` (and up to `upTo`), nil when none remain.

@@ -116,6 +116,9 @@ public actor ExecutionEventHub {
             }
         }
 
+        /// Whether events are queued that the consumer has not taken yet (its next `next()` will not wait).
+        var hasPending: Bool { pending.withLock { $0.events > 0 } }
+
         func consumed(_ event: RealtimeEvent) {
             pending.withLock { state in
                 state.events -= 1
@@ -142,6 +145,9 @@ public actor ExecutionEventHub {
         public struct Iterator: AsyncIteratorProtocol {
             var base: AsyncStream<Delivery>.Iterator
             let subscriber: Subscriber
+
+            /// Whether the next `next()` returns at once with an already queued event.
+            public var hasPending: Bool { subscriber.hasPending }
 
             public mutating func next() async -> Delivery? {
                 guard let delivery = await base.next() else { return nil }

@@ -58,7 +58,17 @@ public struct ExecutionFeed: Sendable {
             lastStatus[executionID] = status.status
             try await emit(status)
         }
-        for await delivery in subscription {
+        var iterator = subscription.makeAsyncIterator()
+        var lookahead: ExecutionEventHub.Delivery?
+        while true {
+            let delivery: ExecutionEventHub.Delivery
+            if let held = lookahead {
+                delivery = held
+                lookahead = nil
+            } else {
+                guard let next = await iterator.next() else { break }
+                delivery = next
+            }
             try Task.checkCancellation()
             switch delivery {
             case .overflow:
@@ -79,8 +89,29 @@ public struct ExecutionFeed: Sendable {
                         try await replay(executionID: executionID, upTo: first - 1, delivered: &delivered, emit: emit)
                     }
                     guard let fresh = event.trimmed(after: delivered[executionID] ?? 0) else { continue }
-                    try await emit(fresh)
-                    delivered[executionID] = fresh.seq
+                    // A consumer that fell behind gets the logs events already queued for the same step
+                    // in one event (one frame) instead of one frame each.
+                    var batch = [fresh]
+                    var lineCount = fresh.logs?.lines.count ?? 0
+                    var byteCount = fresh.payloadJSON.utf8.count
+                    while iterator.hasPending, lineCount < 1_000, byteCount < 256 * 1024 {
+                        guard let next = await iterator.next() else { break }
+                        if case .event(let more) = next, more.name == .pipelineLogs, more.executionID == executionID,
+                            more.logs?.step == fresh.logs?.step, let firstSeq = more.firstSeq, let previous = batch.last,
+                            firstSeq == previous.seq + 1
+                        {
+                            batch.append(more)
+                            lineCount += more.logs?.lines.count ?? 0
+                            byteCount += more.payloadJSON.utf8.count
+                        } else {
+                            lookahead = next
+                            break
+                        }
+                    }
+                    for merged in RealtimeEvent.mergedLogs(batch) {
+                        try await emit(merged)
+                        delivered[executionID] = merged.seq
+                    }
                 case .pipelineStatus:
                     if let status = event.status, lastStatus[executionID] == status { continue }
                     lastStatus[executionID] = event.status

@@ -1,0 +1,873 @@
+// `realtime`: issue 6's load benchmark — N Socket.IO viewers of one execution receiving M lines/s.
+//
+//   swift run -c release pipewright-bench realtime [--viewers 1000] [--rate 1000] [--duration 20]
+//                                                  [--window 15] [--baseline-duration 10] [--batch-ms 10]
+//
+// Starts a real `pipewright serve` (the binary next to this one) with a fresh data dir on a free
+// 127.0.0.1 port, `PIPEWRIGHT_POLL_INTERVAL=1` and `BITBUCKET_API_URL` pointing at an in-process
+// `FakeBitbucketServer`. Through the API it creates a connection, a pipeline and triggers one run,
+// which the fake keeps `IN_PROGRESS` (step 1 started, never advanced) so the monitor polls it for
+// the whole benchmark. Then, in this order:
+//   1. RSS of the service before any viewer;
+//   2. Bitbucket requests for that run during `--window` s with 1 viewer subscribed;
+//   3. baseline latency: 1 viewer, `--rate` lines/s for `--baseline-duration` s;
+//   4. the other viewers connect and subscribe (Engine.IO v4 / Socket.IO v5 over WebSocketKit, auth
+//      `40{"token"}`, `subscribe_pipeline_status` with an ack, `after_seq` = lines already stored);
+//   5. Bitbucket requests during `--window` s with N viewers;
+//   6. load: `--rate` lines/s for `--duration` s through one streamed (chunked) admin request
+//      `POST /api/executions/{id}/logs?step=bench`, a batch every `--batch-ms`; every line carries its
+//      number and its send time (wall clock ns); each viewer records receive time − send time per line
+//      and which numbers it got; RSS of the service at the end.
+// Goals (issue 6): p99 < 50 ms at 1,000 viewers × 1,000 lines/s, no line lost or duplicated,
+// RSS growth < 200 MB, Bitbucket requests/minute identical for 1 and N viewers.
+import AsyncHTTPClient
+import BitbucketFake
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+import WebSocketKit
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Entry point of `pipewright-bench realtime [options]`.
+func benchmarkRealtime(arguments: [String]) async throws {
+    let options: RealtimeBench.Options
+    do {
+        options = try RealtimeBench.Options(arguments)
+    } catch {
+        print("\(error)")
+        print("usage: pipewright-bench realtime [--viewers N] [--rate LINES_PER_S] [--duration S] [--window S] [--baseline-duration S] [--batch-ms MS]")
+        exit(2)
+    }
+    try await RealtimeBench.benchmark(options)
+}
+
+/// Helpers of the `realtime` benchmark, namespaced so they do not clash with other benchmark files.
+enum RealtimeBench {
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    struct Options {
+        var viewers = 1_000
+        var rate = 1_000
+        var duration = 20.0
+        var window = 15.0
+        var baselineDuration = 10.0
+        var batchMilliseconds = 10
+
+        init(_ arguments: [String]) throws {
+            var index = 0
+            func number(_ name: String, _ range: ClosedRange<Double>) throws -> Double {
+                guard index + 1 < arguments.count, let value = Double(arguments[index + 1]), range.contains(value) else {
+                    throw Failure("\(name) needs a number in \(range.lowerBound)...\(range.upperBound)")
+                }
+                index += 2
+                return value
+            }
+            while index < arguments.count {
+                switch arguments[index] {
+                case "--viewers": viewers = Int(try number("--viewers", 1...10_000))
+                case "--rate": rate = Int(try number("--rate", 1...100_000))
+                case "--duration": duration = try number("--duration", 1...600)
+                case "--window": window = try number("--window", 2...600)
+                case "--baseline-duration": baselineDuration = try number("--baseline-duration", 1...600)
+                case "--batch-ms": batchMilliseconds = Int(try number("--batch-ms", 1...1_000))
+                default: throw Failure("unknown option \(arguments[index])")
+                }
+            }
+        }
+    }
+
+    /// Seconds between the service's polls of Bitbucket during the benchmark.
+    static let pollIntervalSeconds = 1.0
+    /// The step the benchmark's lines go to (not a Bitbucket step, so the monitor never touches it).
+    static let step = "bench"
+
+    // MARK: - Clocks and /proc
+
+    /// Wall clock (CLOCK_REALTIME) in ns: producer and viewers live in this process, so one clock.
+    /// (`Date` reads CLOCK_REALTIME; a Double of seconds since 1970 resolves ~0.25 µs today.)
+    @inline(__always) static func wallNanos() -> Int64 {
+        Int64(Date().timeIntervalSince1970 * 1e9)
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    /// `VmRSS`/`VmHWM`/… of `pid` in KiB (0 when unreadable).
+    static func status(_ pid: Int32, _ field: String) -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
+        for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0
+        }
+        return 0
+    }
+
+    /// User + system CPU seconds used so far by `pid` (`/proc/<pid>/stat` fields 14 and 15).
+    static func cpuSeconds(_ pid: Int32) -> Double { cpuSplit(pid).user + cpuSplit(pid).system }
+
+    /// User and system CPU seconds used so far by `pid` (`/proc/<pid>/stat` fields 14 and 15).
+    static func cpuSplit(_ pid: Int32) -> (user: Double, system: Double) {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = text.lastIndex(of: ")")
+        else { return (0, 0) }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        // After "pid (comm)": state is field 3, so utime (14) and stime (15) are at offsets 11 and 12.
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return (0, 0) }
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return (user / ticks, system / ticks)
+    }
+
+    /// Counters of `pid` summed over its threads: read/write-class syscalls (`/proc/<pid>/io` syscr,
+    /// syscw) and voluntary + involuntary context switches (`/proc/<pid>/task/*/status`).
+    struct Counters {
+        var readCalls = 0
+        var writeCalls = 0
+        var contextSwitches = 0
+        var threads = 0
+
+        static func of(_ pid: Int32) -> Counters {
+            var counters = Counters()
+            if let io = try? String(contentsOfFile: "/proc/\(pid)/io", encoding: .utf8) {
+                for line in io.split(separator: "\n") {
+                    let parts = line.split(separator: " ")
+                    guard parts.count == 2, let value = Int(parts[1]) else { continue }
+                    if parts[0] == "syscr:" { counters.readCalls = value }
+                    if parts[0] == "syscw:" { counters.writeCalls = value }
+                }
+            }
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+            counters.threads = tasks.count
+            for task in tasks {
+                guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/status", encoding: .utf8) else { continue }
+                for line in text.split(separator: "\n") where line.contains("ctxt_switches:") {
+                    counters.contextSwitches += Int(line.split(separator: "\t").last ?? "") ?? 0
+                }
+            }
+            return counters
+        }
+
+        static func - (lhs: Counters, rhs: Counters) -> Counters {
+            Counters(
+                readCalls: lhs.readCalls - rhs.readCalls, writeCalls: lhs.writeCalls - rhs.writeCalls,
+                contextSwitches: lhs.contextSwitches - rhs.contextSwitches, threads: lhs.threads)
+        }
+    }
+
+    /// CPU seconds so far per thread of `pid`, keyed by "name/tid" (`/proc/<pid>/task/<tid>/stat`).
+    static func threadCPU(_ pid: Int32) -> [String: Double] {
+        var result: [String: Double] = [:]
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        for task in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? [] {
+            guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8),
+                let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")")
+            else { continue }
+            let name = String(text[text.index(after: open)..<close])
+            let fields = text[text.index(after: close)...].split(separator: " ")
+            guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { continue }
+            result["\(name)/\(task)"] = (user + system) / ticks
+        }
+        return result
+    }
+
+    static func loadAverage() -> String {
+        ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "?").split(separator: " ").prefix(3)
+            .joined(separator: " ")
+    }
+
+    /// Raises the open-files soft limit to the hard limit (1,000 sockets here, 1,000 in the service,
+    /// which inherits the limit).
+    static func raiseFileLimit(needed: Int) {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+        if limit.rlim_cur < rlim_t(needed) {
+            limit.rlim_cur = min(limit.rlim_max, rlim_t(max(needed, 65_536)))
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
+    }
+
+    /// A free TCP port on 127.0.0.1 (bound once by the kernel's choice, then released).
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure("socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw Failure("bind() failed") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    // MARK: - Run
+
+    static func benchmark(_ options: Options) async throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("pipewright").path
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            print("build the service first: swift build -c release (missing \(binary))")
+            exit(2)
+        }
+        raiseFileLimit(needed: options.viewers * 2 + 512)
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("pw-realtime-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        print(
+            "realtime benchmark: \(options.viewers) viewers, \(options.rate) lines/s for \(format(options.duration, 0)) s "
+                + "(baseline: 1 viewer for \(format(options.baselineDuration, 0)) s), batches every \(options.batchMilliseconds) ms, "
+                + "request windows \(format(options.window, 0)) s; \(ProcessInfo.processInfo.activeProcessorCount) cores, load \(loadAverage())")
+
+        let fake = try await FakeBitbucketServer.start()
+        let viewerGroup = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let producerGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let http = HTTPClient(eventLoopGroup: producerGroup)
+        var server: Process?
+        var viewers: [Viewer] = []
+        do {
+            let email = "bench@example.com"
+            let bitbucketToken = "bench-bitbucket-token"
+            await fake.acceptedAPIToken(email: email, token: bitbucketToken)
+            await fake.addRepository(workspace: "acme", slug: "web", mainBranch: "main", files: ["package.json": "{}"])
+            await fake.scriptPipelines(workspace: "acme", slug: "web", steps: [FakeStepScript(name: "Build", lines: ["building"])])
+
+            let port = try freePort()
+            let base = "http://127.0.0.1:\(port)"
+            let environment = [
+                "PIPEWRIGHT_DATA_DIR": work + "/data", "PIPEWRIGHT_PORT": String(port), "PIPEWRIGHT_HOST": "127.0.0.1",
+                "LOG_LEVEL": "warning", "BITBUCKET_API_URL": fake.baseURL,
+                "PIPEWRIGHT_POLL_INTERVAL": String(pollIntervalSeconds), "PIPEWRIGHT_MONITOR_TIMEOUT": "3600",
+            ]
+            let service = Process()
+            service.executableURL = URL(fileURLWithPath: binary)
+            service.arguments = ["serve"]
+            service.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            let serviceLog = work + "/service.log"
+            FileManager.default.createFile(atPath: serviceLog, contents: nil)
+            let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: serviceLog))
+            service.standardOutput = logHandle
+            service.standardError = logHandle
+            try service.run()
+            server = service
+            let pid = service.processIdentifier
+            var up = false
+            for _ in 0..<300 where !up {
+                try await Task.sleep(for: .milliseconds(100))
+                up = (try? await request("GET", "\(base)/health", token: nil, body: nil).0) == 200
+            }
+            guard up else { throw Failure("service did not start; log: \((try? String(contentsOfFile: serviceLog, encoding: .utf8)) ?? "")") }
+            let (tokenStatus, tokenText) = try run(binary, ["token", "create", "admin"], environment: environment)
+            let token = tokenText.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard tokenStatus == 0, token.hasPrefix("pw_") else { throw Failure("token create failed: \(tokenText)") }
+
+            // Connection, pipeline, one triggered run kept IN_PROGRESS.
+            let executionID = try await createRunningExecution(base: base, token: token, email: email, bitbucketToken: bitbucketToken, fake: fake)
+            let uuid = executionID.uuid
+            let rssBefore = status(pid, "VmRSS")
+            print("service pid \(pid) on \(base); execution \(executionID.id) (Bitbucket run \(uuid)) BUILDING; RSS \(mb(rssBefore))")
+
+            let url = "ws://127.0.0.1:\(port)/socket.io/?EIO=4&transport=websocket"
+            // 1 viewer.
+            let first = Viewer(index: 0)
+            viewers.append(first)
+            try await first.open(url: url, token: token, executionID: executionID.id, afterSeq: 0, group: viewerGroup)
+            let oneViewer = try await countRequests(fake: fake, uuid: uuid, window: options.window)
+
+            // Baseline latency with that viewer.
+            var nextSeq = 1
+            let baseline = try await loadPhase(
+                viewers: viewers, http: http, base: base, token: token, executionID: executionID.id,
+                firstSeq: nextSeq, rate: options.rate, duration: options.baselineDuration, batchMilliseconds: options.batchMilliseconds,
+                pid: pid)
+            nextSeq = baseline.lastSeq + 1
+
+            // N viewers.
+            let rampStart = ContinuousClock.now
+            let others = (1..<options.viewers).map { Viewer(index: $0) }
+            viewers += others
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                var started = 0
+                for viewer in others {
+                    if started >= 50 { try await group.next() }
+                    group.addTask {
+                        try await viewer.open(
+                            url: url, token: token, executionID: executionID.id, afterSeq: baseline.highestStoredSeq, group: viewerGroup)
+                    }
+                    started += 1
+                }
+                try await group.waitForAll()
+            }
+            let rampSeconds = seconds(ContinuousClock.now - rampStart)
+            let rssIdle = status(pid, "VmRSS")
+            print("\(options.viewers) viewers subscribed in \(format(rampSeconds, 1)) s; service RSS \(mb(rssIdle))")
+            let manyViewers = try await countRequests(fake: fake, uuid: uuid, window: options.window)
+
+            // The load phase (Bitbucket requests counted during it too).
+            await fake.clearRequests()
+            let loadStart = ContinuousClock.now
+            let load = try await loadPhase(
+                viewers: viewers, http: http, base: base, token: token, executionID: executionID.id,
+                firstSeq: nextSeq, rate: options.rate, duration: options.duration, batchMilliseconds: options.batchMilliseconds,
+                pid: pid)
+            let underLoad = RequestCount(
+                requests: await fake.requests().filter { matches($0, uuid: uuid) }.count,
+                seconds: seconds(ContinuousClock.now - loadStart))
+            let rssEnd = status(pid, "VmRSS")
+            let peak = status(pid, "VmHWM")
+            let openAtEnd = viewers.filter(\.isOpen).count
+
+            report(
+                options: options, baseline: baseline, load: load, one: oneViewer, many: manyViewers, underLoad: underLoad,
+                rss: (rssBefore, rssIdle, rssEnd, peak), rampSeconds: rampSeconds, openAtEnd: openAtEnd)
+        } catch {
+            print("realtime benchmark failed: \(error)")
+            if let log = try? String(contentsOfFile: work + "/service.log", encoding: .utf8), !log.isEmpty {
+                print("service log (last 2,000 characters):\n\(log.suffix(2_000))")
+            }
+            for viewer in viewers { viewer.close() }
+            server?.terminate()
+            server?.waitUntilExit()
+            try? await http.shutdown()
+            try? await viewerGroup.shutdownGracefully()
+            try? await producerGroup.shutdownGracefully()
+            try? await fake.stop()
+            exit(1)
+        }
+        for viewer in viewers { viewer.close() }
+        server?.terminate()
+        server?.waitUntilExit()
+        try await http.shutdown()
+        try await viewerGroup.shutdownGracefully()
+        try await producerGroup.shutdownGracefully()
+        try await fake.stop()
+    }
+
+    // MARK: - Setup through the API
+
+    static func createRunningExecution(base: String, token: String, email: String, bitbucketToken: String, fake: FakeBitbucketServer)
+        async throws -> (id: Int, uuid: String)
+    {
+        var ids: [Int] = []
+        for (path, payload) in [
+            ("api/connections", ["name": "acme", "workspace": "acme", "auth": ["type": "api_token", "email": email, "token": bitbucketToken]]),
+            ("api/ssh-keys", ["name": "deploy", "key_type": "ed25519"]),
+            ("api/servers", ["host": "203.0.113.10", "username": "deploy"]),
+        ] as [(String, [String: Any])] {
+            let (status, json) = try await request("POST", "\(base)/\(path)", token: token, body: payload)
+            guard status == 201 || status == 200, let id = json["id"] as? Int else { throw Failure("POST \(path): \(status) \(json)") }
+            ids.append(id)
+        }
+        let pipeline: [String: Any] = [
+            "name": "web", "connection_id": ids[0], "repo_slug": "web",
+            "deploy": ["server_ids": [ids[2]], "ssh_key_id": ids[1], "deploy_path": "/srv/web"],
+        ]
+        let (pipelineStatus, pipelineJSON) = try await request("POST", "\(base)/api/pipelines", token: token, body: pipeline)
+        guard let pipelineID = pipelineJSON["id"] as? Int else { throw Failure("POST api/pipelines: \(pipelineStatus) \(pipelineJSON)") }
+        let (triggerStatus, triggerJSON) = try await request(
+            "POST", "\(base)/api/pipelines/\(pipelineID)/trigger", token: token, body: ["branch": "main"])
+        guard triggerStatus == 202, let executionID = triggerJSON["id"] as? Int else {
+            throw Failure("trigger: \(triggerStatus) \(triggerJSON)")
+        }
+        var uuid: String?
+        for _ in 0..<200 where uuid == nil {
+            try await Task.sleep(for: .milliseconds(50))
+            let (_, execution) = try await request("GET", "\(base)/api/executions/\(executionID)", token: token, body: nil)
+            uuid = (execution["bitbucket"] as? [String: Any])?["uuid"] as? String
+        }
+        guard let uuid else { throw Failure("the trigger never reached the fake Bitbucket") }
+        // One tick: step "Build" IN_PROGRESS; the fake never moves on its own, so the run stays there.
+        _ = await fake.advancePipeline(uuid)
+        var status = ""
+        for _ in 0..<200 where status != "BUILDING" {
+            try await Task.sleep(for: .milliseconds(50))
+            status = (try await request("GET", "\(base)/api/executions/\(executionID)", token: token, body: nil).1["status"] as? String) ?? ""
+        }
+        guard status == "BUILDING" else { throw Failure("execution never became BUILDING (\(status))") }
+        return (executionID, uuid)
+    }
+
+    // MARK: - Bitbucket request rate
+
+    struct RequestCount {
+        var requests: Int
+        var seconds: Double
+        var perMinute: Double { Double(requests) / seconds * 60 }
+    }
+
+    /// Whether the fake's request is about run `uuid` (pipeline, its steps or a step log).
+    static func matches(_ request: FakeRequest, uuid: String) -> Bool {
+        let bare = uuid.trimmingCharacters(in: CharacterSet(charactersIn: "{}")).lowercased()
+        return request.path.lowercased().contains(bare)
+    }
+
+    static func countRequests(fake: FakeBitbucketServer, uuid: String, window: Double) async throws -> RequestCount {
+        await fake.clearRequests()
+        let start = ContinuousClock.now
+        try await Task.sleep(for: .milliseconds(Int64(window * 1000)))
+        let count = await fake.requests().filter { matches($0, uuid: uuid) }.count
+        return RequestCount(requests: count, seconds: seconds(ContinuousClock.now - start))
+    }
+
+    // MARK: - Load phase
+
+    struct PhaseResult {
+        var viewers: Int
+        var lines: Int
+        var lastSeq: Int
+        var highestStoredSeq: Int
+        var sendSeconds: Double
+        var drainSeconds: Double
+        /// Sorted latencies in µs over all viewers and lines (first delivery of each line to each viewer).
+        var latencies: [Int32]
+        /// Per line, sorted: the latency of the first viewer that got it (the path ingest → store → hub →
+        /// one socket, without the fan-out) and of the last one (only lines every viewer got).
+        var firstViewer: [Int32]
+        var lastViewer: [Int32]
+        var lost: Int
+        var duplicates: Int
+        var outOfOrder: Int
+        var logErrors: Int
+        var firstLogError: String?
+        var serviceCPU: Double
+        var benchCPU: Double
+        /// `pipeline_logs` frames the viewers received.
+        var frames: Int
+        /// The service's syscalls and context switches during the phase.
+        var counters: Counters
+        /// Part of the service's CPU spent in the kernel.
+        var systemShare: Double
+        /// The service's four busiest threads during the phase, "name NN%" of a core.
+        var busiestThreads: String
+
+        func percentile(_ p: Double) -> Double { Self.percentile(p, of: latencies) }
+
+        /// Nearest-rank percentile of sorted µs values, in ms.
+        static func percentile(_ p: Double, of sorted: [Int32]) -> Double {
+            guard !sorted.isEmpty else { return .nan }
+            let index = min(sorted.count - 1, max(0, Int((p * Double(sorted.count)).rounded(.up)) - 1))
+            return Double(sorted[index]) / 1000
+        }
+        var maxMilliseconds: Double { latencies.last.map { Double($0) / 1000 } ?? .nan }
+    }
+
+    static func ownCPUSeconds() -> Double { cpuSeconds(getpid()) }
+
+    static func loadPhase(
+        viewers: [Viewer], http: HTTPClient, base: String, token: String, executionID: Int, firstSeq: Int, rate: Int,
+        duration: Double, batchMilliseconds: Int, pid: Int32
+    ) async throws -> PhaseResult {
+        let total = max(1, Int(Double(rate) * duration))
+        let lastSeq = firstSeq + total - 1
+        for viewer in viewers { viewer.startRecording(first: firstSeq, last: lastSeq) }
+        let cpuStart = (cpuSeconds(pid), ownCPUSeconds())
+        let countersStart = Counters.of(pid)
+        let splitStart = cpuSplit(pid)
+        let threadsStart = threadCPU(pid)
+        let sendStart = ContinuousClock.now
+        let produced = try await produce(
+            http: http, base: base, token: token, executionID: executionID, firstSeq: firstSeq, total: total, rate: rate,
+            batch: .milliseconds(batchMilliseconds))
+        let sendSeconds = seconds(ContinuousClock.now - sendStart)
+        guard produced.stored == total else {
+            throw Failure("the service stored \(produced.stored) of \(total) lines")
+        }
+        // Drain: until every viewer has every line, at most 20 s after the producer finished.
+        let drainStart = ContinuousClock.now
+        while ContinuousClock.now - drainStart < .seconds(20), viewers.contains(where: { !$0.isComplete }) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let drainSeconds = seconds(ContinuousClock.now - drainStart)
+        let cpu = (cpuSeconds(pid) - cpuStart.0, ownCPUSeconds() - cpuStart.1)
+        let counters = Counters.of(pid) - countersStart
+        let splitEnd = cpuSplit(pid)
+        let phaseSeconds = seconds(ContinuousClock.now - sendStart)
+        let busiest = threadCPU(pid).map { ($0.key, ($0.value - (threadsStart[$0.key] ?? 0)) / phaseSeconds) }
+            .sorted { $0.1 > $1.1 }.prefix(4)
+            .map { "\($0.0.split(separator: "/").first ?? "") \(format($0.1 * 100, 0))%" }.joined(separator: ", ")
+        let systemShare = (splitEnd.system - splitStart.system) / max(0.001, (splitEnd.user + splitEnd.system) - (splitStart.user + splitStart.system))
+        var frames = 0
+        var latencies: [Int32] = []
+        latencies.reserveCapacity(total * viewers.count)
+        var firstViewer = [Int32](repeating: .max, count: total)
+        var lastViewer = [Int32](repeating: .min, count: total)
+        var everyone = [Bool](repeating: true, count: total)
+        var lost = 0
+        var duplicates = 0
+        var outOfOrder = 0
+        var logErrors = 0
+        var firstLogError: String?
+        for viewer in viewers {
+            let recording = viewer.stopRecording()
+            for (slot, latency) in recording.latencies.enumerated() {
+                if latency == Viewer.notReceived {
+                    everyone[slot] = false
+                    continue
+                }
+                latencies.append(latency)
+                firstViewer[slot] = min(firstViewer[slot], latency)
+                lastViewer[slot] = max(lastViewer[slot], latency)
+            }
+            lost += recording.counts.lazy.filter { $0 == 0 }.count
+            duplicates += recording.counts.reduce(0) { $0 + max(0, Int($1) - 1) }
+            outOfOrder += recording.outOfOrder
+            frames += recording.frames
+            logErrors += recording.logErrors
+            if firstLogError == nil { firstLogError = recording.firstLogError }
+        }
+        latencies.sort()
+        let firstSorted = firstViewer.filter { $0 != .max }.sorted()
+        let lastSorted = zip(lastViewer, everyone).filter { $0.1 }.map(\.0).sorted()
+        return PhaseResult(
+            viewers: viewers.count, lines: total, lastSeq: lastSeq, highestStoredSeq: produced.highestSeq, sendSeconds: sendSeconds,
+            drainSeconds: drainSeconds, latencies: latencies, firstViewer: firstSorted, lastViewer: lastSorted, lost: lost, duplicates: duplicates, outOfOrder: outOfOrder,
+            logErrors: logErrors, firstLogError: firstLogError, serviceCPU: cpu.0, benchCPU: cpu.1, frames: frames, counters: counters, systemShare: systemShare,
+            busiestThreads: busiest)
+    }
+
+    /// `pwb <seq> <sent wall ns> ` padded to about 100 bytes, one line of build output.
+    static func line(seq: Int, sentNanos: Int64) -> String {
+        let head = "pwb \(seq) \(sentNanos) "
+        return head + String(repeating: "x", count: max(0, 99 - head.utf8.count)) + "\n"
+    }
+
+    /// Streams `total` lines at `rate` lines/s to the ingestion endpoint in one chunked request, a chunk
+    /// every `batch`; returns what the service reports (`lines_stored`, `highest_seq`).
+    static func produce(
+        http: HTTPClient, base: String, token: String, executionID: Int, firstSeq: Int, total: Int, rate: Int, batch: Duration
+    ) async throws -> (stored: Int, highestSeq: Int) {
+        let (chunks, continuation) = AsyncStream<ByteBuffer>.makeStream()
+        var request = HTTPClientRequest(url: "\(base)/api/executions/\(executionID)/logs?step=\(step)")
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
+        request.body = .stream(chunks, length: .unknown)
+        let duration = Double(total) / Double(rate)
+        let response = Task {
+            let response = try await http.execute(request, timeout: .seconds(Int64(duration) + 120))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            return (response.status.code, String(buffer: body))
+        }
+        let start = ContinuousClock.now
+        var sent = 0
+        var tick = 0
+        // Bounded: `due` reaches `total` once `duration` has passed; the time cap guards a stalled clock.
+        while sent < total, ContinuousClock.now - start < .seconds(duration + 30) {
+            tick += 1
+            try await Task.sleep(until: start + batch * tick, clock: .continuous)
+            let elapsed = seconds(ContinuousClock.now - start)
+            let due = min(total, Int(elapsed * Double(rate)))
+            guard due > sent else { continue }
+            let now = wallNanos()
+            var text = ""
+            text.reserveCapacity((due - sent) * 100)
+            for index in sent..<due { text += line(seq: firstSeq + index, sentNanos: now) }
+            continuation.yield(ByteBuffer(string: text))
+            sent = due
+        }
+        continuation.finish()
+        let (status, body) = try await response.value
+        guard status == 200,
+            let json = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
+            let stored = json["lines_stored"] as? Int, let highest = json["highest_seq"] as? Int
+        else { throw Failure("ingestion answered \(status): \(body.prefix(300))") }
+        return (stored, highest)
+    }
+
+    // MARK: - Report
+
+    static func mb(_ kib: Int) -> String { "\(format(Double(kib) / 1024, 1)) MB" }
+
+    static func format(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
+
+    static func report(
+        options: Options, baseline: PhaseResult, load: PhaseResult, one: RequestCount, many: RequestCount, underLoad: RequestCount,
+        rss: (before: Int, idle: Int, end: Int, peak: Int), rampSeconds: Double, openAtEnd: Int
+    ) {
+        let n = options.viewers
+        var rows: [(String, String, String, String, String)] = []
+        func verdict(_ ok: Bool) -> String { ok ? "ok" : "MISSED" }
+        func ms(_ value: Double) -> String { "\(format(value, 2)) ms" }
+        for (label, p) in [("p50", 0.50), ("p90", 0.90), ("p99", 0.99)] {
+            let goal = label == "p99" ? "< 50 ms" : "-"
+            let ratio = load.percentile(p) / baseline.percentile(p)
+            rows.append((
+                "delivery latency \(label)", ms(load.percentile(p)), ms(baseline.percentile(p)), goal,
+                label == "p99" ? "\(format(ratio, 2))× baseline, \(verdict(load.percentile(p) < 50))" : "\(format(ratio, 2))× baseline"
+            ))
+        }
+        rows.append(("delivery latency max", ms(load.maxMilliseconds), ms(baseline.maxMilliseconds), "-", "-"))
+        func spread(_ phase: PhaseResult) -> String {
+            "first \(ms(PhaseResult.percentile(0.5, of: phase.firstViewer))) / \(ms(PhaseResult.percentile(0.99, of: phase.firstViewer))), "
+                + "last \(ms(PhaseResult.percentile(0.5, of: phase.lastViewer))) / \(ms(PhaseResult.percentile(0.99, of: phase.lastViewer)))"
+        }
+        rows.append(("per line: first / last viewer p50 / p99", spread(load), "-", "-", "fan-out spread"))
+        rows.append((
+            "lines delivered (viewers × lines)", "\(load.latencies.count) of \(load.lines * n)", "\(baseline.latencies.count) of \(baseline.lines)",
+            "all", verdict(load.latencies.count == load.lines * n)
+        ))
+        rows.append(("lines lost (missing 20 s after the last send)", "\(load.lost)", "\(baseline.lost)", "0", verdict(load.lost == 0 && baseline.lost == 0)))
+        rows.append((
+            "duplicates / out of order", "\(load.duplicates) / \(load.outOfOrder)", "\(baseline.duplicates) / \(baseline.outOfOrder)", "0 / 0",
+            verdict(load.duplicates + load.outOfOrder + baseline.duplicates + baseline.outOfOrder == 0)
+        ))
+        rows.append((
+            "log_error events (e.g. slow_consumer)", "\(load.logErrors)", "\(baseline.logErrors)", "0", verdict(load.logErrors + baseline.logErrors == 0)
+        ))
+        rows.append((
+            "producer send time / drain after", "\(format(load.sendSeconds, 2)) s / \(format(load.drainSeconds, 2)) s",
+            "\(format(baseline.sendSeconds, 2)) s / \(format(baseline.drainSeconds, 2)) s", "-", "-"
+        ))
+        rows.append((
+            "service CPU during phase", "\(format(load.serviceCPU / (load.sendSeconds + load.drainSeconds) * 100, 0)) % of a core",
+            "\(format(baseline.serviceCPU / (baseline.sendSeconds + baseline.drainSeconds) * 100, 0)) % of a core", "-", "-"
+        ))
+        func perFrame(_ phase: PhaseResult) -> String {
+            let frames = Double(max(phase.frames, 1))
+            return "\(format(phase.serviceCPU / frames * 1e6, 1)) µs (\(format(phase.systemShare * 100, 0)) % sys), "
+                + "\(format(Double(phase.counters.writeCalls) / frames, 2)) wr, \(format(Double(phase.counters.readCalls) / frames, 2)) rd, "
+                + "\(format(Double(phase.counters.contextSwitches) / frames, 2)) cs; \(phase.frames) frames"
+        }
+        rows.append(("service's busiest threads", load.busiestThreads, baseline.busiestThreads, "-", "-"))
+        rows.append(("service CPU, syscalls, ctx sw. per logs frame", perFrame(load), perFrame(baseline), "-", "-"))
+        rows.append((
+            "bench (viewers+producer) CPU", "\(format(load.benchCPU / (load.sendSeconds + load.drainSeconds) * 100, 0)) % of a core",
+            "\(format(baseline.benchCPU / (baseline.sendSeconds + baseline.drainSeconds) * 100, 0)) % of a core", "-", "-"
+        ))
+        let growth = rss.end - rss.before
+        rows.append((
+            "service RSS growth (before viewers → end)", "\(mb(growth)) (\(mb(rss.before)) → \(mb(rss.end)); \(n) idle: \(mb(rss.idle)); peak \(mb(rss.peak)))",
+            "-", "< 200 MB", verdict(Double(growth) / 1024 < 200)
+        ))
+        rows.append(("viewers connected+subscribed / still open at end", "\(n) in \(format(rampSeconds, 1)) s / \(openAtEnd)", "-", "\(n)", verdict(openAtEnd == n)))
+        // One poll's worth of requests (pipeline, steps, step log), the noise of a window boundary.
+        let polls = one.seconds / pollIntervalSeconds
+        let perPoll = Int((Double(one.requests) / polls).rounded(.up))
+        let perPollPerMinute = Double(perPoll) / many.seconds * 60
+        let ratio = many.perMinute / one.perMinute
+        let identical = abs(many.requests - one.requests) <= perPoll
+        let manyText = "\(format(many.perMinute, 1)) (\(many.requests) in \(format(many.seconds, 1)) s)"
+        let oneText = "1 viewer: \(format(one.perMinute, 1)) (\(one.requests) in \(format(one.seconds, 1)) s)"
+        let goalText = "identical (±1 poll = ±\(format(perPollPerMinute, 1)))"
+        rows.append(("Bitbucket requests/min, \(n) viewers", manyText, oneText, goalText, "ratio \(format(ratio, 2)), \(verdict(identical))"))
+        rows.append((
+            "Bitbucket requests/min during the load phase", "\(format(underLoad.perMinute, 1)) (\(underLoad.requests) in \(format(underLoad.seconds, 1)) s)",
+            "1 viewer: \(format(one.perMinute, 1))", "identical", "ratio \(format(underLoad.perMinute / one.perMinute, 2))"
+        ))
+        if let error = load.firstLogError ?? baseline.firstLogError { print("first log_error frame: \(error)") }
+        print("")
+        print("realtime: \(n) viewers × \(options.rate) lines/s for \(format(options.duration, 0)) s (baseline: 1 viewer × \(options.rate) lines/s for \(format(options.baselineDuration, 0)) s), poll interval \(format(pollIntervalSeconds, 0)) s")
+        let headers = ("measure", "\(n) viewers", "baseline", "goal", "ratio / verdict")
+        let all: [(String, String, String, String, String)] = [headers] + rows
+        let widths: [Int] = [
+            all.map { $0.0.count }.max() ?? 0, all.map { $0.1.count }.max() ?? 0,
+            all.map { $0.2.count }.max() ?? 0, all.map { $0.3.count }.max() ?? 0,
+        ]
+        func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
+        for row in all {
+            print("  \(pad(row.0, widths[0]))  \(pad(row.1, widths[1]))  \(pad(row.2, widths[2]))  \(pad(row.3, widths[3]))  \(row.4)")
+        }
+    }
+}
+
+/// One Socket.IO viewer: a WebSocket speaking Engine.IO v4 / Socket.IO v5 (realtime.md §1–2), which
+/// authenticates with `40{"token"}`, subscribes to one execution with an ack, answers pings and records
+/// which benchmark lines arrive and how late. Its callbacks run on the socket's event loop; the state
+/// sits behind a mutex because the benchmark reads it from other tasks.
+final class Viewer: Sendable {
+    let index: Int
+
+    struct Recording {
+        var first = 0
+        var last = -1
+        /// Deliveries per line number (index = number − first).
+        var counts: [UInt8] = []
+        /// Per line (index = number − first), receive − send in µs of its first delivery, or `notReceived`.
+        var latencies: [Int32] = []
+        var unique = 0
+        var highest = 0
+        var outOfOrder = 0
+        var logErrors = 0
+        var firstLogError: String?
+        var frames = 0
+    }
+
+    private struct State {
+        var socket: WebSocket?
+        var token = ""
+        var executionID = 0
+        var afterSeq = 0
+        var subscribed = false
+        var closed = false
+        var waiter: CheckedContinuation<Void, any Error>?
+        var recording = Recording()
+    }
+
+    private let state = Mutex(State())
+    static let notReceived: Int32 = -1
+
+    init(index: Int) { self.index = index }
+
+    var isOpen: Bool { state.withLock { $0.subscribed && !$0.closed } }
+    var isComplete: Bool { state.withLock { $0.closed || $0.recording.unique == $0.recording.counts.count } }
+
+    /// Connects, authenticates and subscribes; returns once the subscription is acknowledged (30 s at most).
+    func open(url: String, token: String, executionID: Int, afterSeq: Int, group: any EventLoopGroup) async throws {
+        state.withLock {
+            $0.token = token
+            $0.executionID = executionID
+            $0.afterSeq = afterSeq
+        }
+        let timeout = Task {
+            try await Task.sleep(for: .seconds(30))
+            self.fail(RealtimeBench.Failure("viewer \(self.index): no subscription ack within 30 s"))
+        }
+        defer { timeout.cancel() }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            state.withLock { $0.waiter = continuation }
+            WebSocket.connect(
+                to: url, configuration: WebSocketClient.Configuration(maxFrameSize: 1 << 22), on: group
+            ) { socket in
+                self.state.withLock { $0.socket = socket }
+                socket.onText { socket, text in self.receive(socket, text) }
+                socket.onClose.whenComplete { _ in
+                    self.state.withLock { $0.closed = true }
+                    self.fail(RealtimeBench.Failure("viewer \(self.index): connection closed before the subscription ack"))
+                }
+            }.whenFailure { error in self.fail(error) }
+        }
+    }
+
+    func close() {
+        let socket = state.withLock { state -> WebSocket? in
+            state.closed = true
+            return state.socket
+        }
+        _ = socket?.close()
+    }
+
+    func startRecording(first: Int, last: Int) {
+        state.withLock { state in
+            state.recording = Recording(first: first, last: last, counts: Array(repeating: 0, count: last - first + 1))
+            state.recording.latencies = Array(repeating: Self.notReceived, count: last - first + 1)
+            state.recording.highest = first - 1
+        }
+    }
+
+    func stopRecording() -> Recording {
+        state.withLock { state in
+            defer { state.recording = Recording() }
+            return state.recording
+        }
+    }
+
+    private func fail(_ error: any Error) {
+        let waiter = state.withLock { state in
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(throwing: error)
+    }
+
+    private func succeed() {
+        let waiter = state.withLock { state in
+            defer { state.waiter = nil }
+            state.subscribed = true
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// One text frame from the server.
+    private func receive(_ socket: WebSocket, _ text: String) {
+        let now = RealtimeBench.wallNanos()
+        if text.hasPrefix("42[\"pipeline_logs\"") {
+            record(Self.benchLines(in: text), receivedAt: now)
+        } else if text == "2" {
+            socket.send("3")
+        } else if text.hasPrefix("0{") {
+            let token = state.withLock { $0.token }
+            socket.send("40{\"token\":\"\(token)\"}")
+        } else if text.hasPrefix("40") {
+            let (id, after) = state.withLock { ($0.executionID, $0.afterSeq) }
+            socket.send("421[\"subscribe_pipeline_status\",{\"execution_id\":\(id),\"after_seq\":\(after)}]")
+        } else if text.hasPrefix("431[") {
+            if text.contains("\"ok\":true") {
+                succeed()
+            } else {
+                fail(RealtimeBench.Failure("viewer \(index): subscription refused: \(text.prefix(300))"))
+            }
+        } else if text.hasPrefix("44") {
+            fail(RealtimeBench.Failure("viewer \(index): connect refused: \(text.prefix(300))"))
+        } else if text.hasPrefix("42[\"log_error\"") {
+            state.withLock { state in
+                state.recording.logErrors += 1
+                if state.recording.firstLogError == nil { state.recording.firstLogError = String(text.prefix(300)) }
+            }
+        }
+    }
+
+    private func record(_ lines: [(seq: Int, sent: Int64)], receivedAt now: Int64) {
+        state.withLock { state in
+            state.recording.frames += 1
+            for (seq, sent) in lines {
+                guard seq >= state.recording.first, seq <= state.recording.last else { continue }
+                let slot = seq - state.recording.first
+                if state.recording.counts[slot] == 0 { state.recording.unique += 1 }
+                if state.recording.counts[slot] < 255 { state.recording.counts[slot] += 1 }
+                if seq <= state.recording.highest { state.recording.outOfOrder += 1 }
+                state.recording.highest = max(state.recording.highest, seq)
+                if state.recording.latencies[slot] == Self.notReceived {
+                    state.recording.latencies[slot] = Int32(clamping: max(0, now - sent) / 1_000)
+                }
+            }
+        }
+    }
+
+    /// `(number, sent ns)` of every benchmark line (`"text":"pwb <n> <ns> …`) in a `pipeline_logs` frame.
+    static func benchLines(in text: String) -> [(seq: Int, sent: Int64)] {
+        var text = text
+        return text.withUTF8 { bytes -> [(seq: Int, sent: Int64)] in
+            let marker = Array("\"text\":\"pwb ".utf8)
+            var found: [(seq: Int, sent: Int64)] = []
+            var index = 0
+            let end = bytes.count - marker.count
+            while index <= end {
+                if bytes[index] == marker[0] {
+                    var matched = true
+                    for offset in 1..<marker.count where bytes[index + offset] != marker[offset] {
+                        matched = false
+                        break
+                    }
+                    if matched {
+                        var cursor = index + marker.count
+                        func number() -> Int64 {
+                            var value: Int64 = 0
+                            while cursor < bytes.count, bytes[cursor] >= 48, bytes[cursor] <= 57 {
+                                value = value * 10 + Int64(bytes[cursor] - 48)
+                                cursor += 1
+                            }
+                            return value
+                        }
+                        let seq = number()
+                        cursor += 1
+                        let sent = number()
+                        found.append((Int(seq), sent))
+                        index = cursor
+                        continue
+                    }
+                }
+                index += 1
+            }
+            return found
+        }
+    }
+}
