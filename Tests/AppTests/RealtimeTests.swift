@@ -316,6 +316,23 @@ import VaporTesting
         }
     }
 
+    @Test func socketIO_overWSS_withTheServicesOwnCertificate() async throws {
+        try await withRunningTLSApp { ctx, port, certificate in
+            let (_, ids) = try await logs.seed(ctx, statuses: [.building])
+            try await logs.ingest(ctx, ids[0], step: "Build", lines(1...10), finish: true)
+            let secure = try PythonRealtimeClient([
+                "socketio", "--url", "https://localhost:\(port)", "--token", ctx.memberToken, "--execution", "\(ids[0])",
+                "--until-seq", "10", "--cafile", certificate.certificatePath,
+            ])
+            #expect(try await secure.finish().lineSeqs == Array(1...10))
+            // Without trusting the certificate the client refuses to connect.
+            let untrusting = try PythonRealtimeClient([
+                "socketio", "--url", "https://localhost:\(port)", "--token", ctx.memberToken, "--timeout", "3",
+            ])
+            #expect(try await untrusting.finish().records("connect_failed").count == 1)
+        }
+    }
+
     // MARK: - SSE and plain WebSocket
 
     @Test func sse_lastEventIDResume_unionIsTheStoredLog_andProxyHeaders() async throws {

@@ -93,7 +93,14 @@ def run_socketio(args):
         return frame
 
     websocket.WebSocket.recv = recv
-    client = socketio.Client(reconnection=args.reconnect, reconnection_delay=0.2, reconnection_delay_max=0.5)
+    options = {}
+    if args.cafile:
+        # wss:// against the service's own (self-signed) certificate: trust exactly that certificate.
+        import requests
+        session = requests.Session()
+        session.verify = args.cafile
+        options["http_session"] = session
+    client = socketio.Client(reconnection=args.reconnect, reconnection_delay=0.2, reconnection_delay_max=0.5, **options)
     headers = {"Authorization": "Bearer " + args.header_token} if args.header_token else {}
     if args.cookie:
         headers["Cookie"] = args.cookie
@@ -249,6 +256,7 @@ def main():
     parser.add_argument("--url", required=True)
     parser.add_argument("--token")
     parser.add_argument("--header-token")
+    parser.add_argument("--cafile", help="CA certificate (PEM) to verify the server's TLS certificate")
     parser.add_argument("--cookie", help="Cookie header for the upgrade request (session cookie auth)")
     parser.add_argument("--execution", type=int)
     parser.add_argument("--pipeline", type=int)

@@ -483,7 +483,11 @@ enum OpenAPIDocument {
                 parameters: [pathID("id", "Execution id")],
                 query: [queryParameter("after_seq", .integer(maximum: (Int(Int32.max), exclusive: false), minimum: (0, exclusive: false)), "Resume after this seq (Last-Event-ID wins)")],
                 headers: [headerParameter("Last-Event-ID", .string(), "The last event id received (EventSource sends it on reconnect)")],
-                responses: [200: ResponseSpec(description: "The event stream", content: [.other("text/event-stream"): .content(.init(schema: .string))])],
+                responses: [
+                    200: ResponseSpec(
+                        description: "The event stream; each item is one event",
+                        content: [.other("text/event-stream"): .content(.init(schema: ref("ServerSentEvent")))])
+                ],
                 errors: [400, 401, 404, 429]),
         ]
     }

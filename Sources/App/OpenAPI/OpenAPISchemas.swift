@@ -74,6 +74,13 @@ enum OpenAPISchemas {
                         "details": map(.string),
                     ])
                 ], description: "SPEC §2 error envelope"),
+            "ServerSentEvent": object(
+                [
+                    "id": optional(string("The seq (a logs event: its last line's)")),
+                    "event": optional(enumeration(["pipeline_status", "pipeline_logs", "log_error", "log_timeout"])),
+                    "data": optional(string("The event's JSON payload (docs/API.md, Realtime events)")),
+                    "retry": optional(integer),
+                ], description: "One Server-Sent Event (WHATWG HTML §9.2) as a client parses it"),
             "EngineIOError": object(["code": integer, "message": string()], description: "Engine.IO handshake error"),
             "AuditEntry": object([
                 "id": integer, "at": timestamp,
