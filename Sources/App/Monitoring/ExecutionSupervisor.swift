@@ -122,12 +122,7 @@ extension Application {
 
     /// The process's execution supervisor (created by `configure`).
     var executionSupervisor: ExecutionSupervisor {
-        get {
-            guard let supervisor = storage[ExecutionSupervisorKey.self] else {
-                fatalError("configure(_:) must run before the execution supervisor is used")
-            }
-            return supervisor
-        }
+        get { configured(ExecutionSupervisorKey.self) }
         set { storage[ExecutionSupervisorKey.self] = newValue }
     }
 }

@@ -11,12 +11,7 @@ extension Application {
     /// The process's execution event hub (created by `configure`): monitors publish, realtime
     /// connections subscribe (SPEC §10).
     var executionEvents: ExecutionEventHub {
-        get {
-            guard let hub = storage[ExecutionEventHubKey.self] else {
-                fatalError("configure(_:) must run before the event hub is used")
-            }
-            return hub
-        }
+        get { configured(ExecutionEventHubKey.self) }
         set { storage[ExecutionEventHubKey.self] = newValue }
     }
 }

@@ -101,12 +101,7 @@ extension Application {
 
     /// Open realtime connections (created by `configure`).
     var realtimeConnections: RealtimeConnections {
-        get {
-            guard let connections = storage[RealtimeConnectionsKey.self] else {
-                fatalError("configure(_:) must run before realtime connections are used")
-            }
-            return connections
-        }
+        get { configured(RealtimeConnectionsKey.self) }
         set { storage[RealtimeConnectionsKey.self] = newValue }
     }
 }

@@ -82,16 +82,20 @@ extension Application {
 
     /// The services configured by `configure(_:configuration:)`.
     var services: AppServices {
-        get {
-            guard let services = storage[AppServicesKey.self] else {
-                fatalError("configure(_:) must run before services are used")
-            }
-            return services
-        }
+        get { configured(AppServicesKey.self) }
         set { storage[AppServicesKey.self] = newValue }
     }
 }
 
 extension Request {
     var services: AppServices { application.services }
+}
+
+extension Application {
+    /// A value `configure(_:configuration:)` put in storage (services, supervisor, event hub, realtime
+    /// connections); reading one before `configure` ran is a programming error and traps.
+    func configured<Key: StorageKey>(_ key: Key.Type) -> Key.Value {
+        guard let value = storage[key] else { fatalError("configure(_:) must run before \(Key.Value.self) is used") }
+        return value
+    }
 }
