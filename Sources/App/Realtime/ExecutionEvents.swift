@@ -1,3 +1,4 @@
+import Fluent
 import Foundation
 import LogStore
 import Realtime
@@ -13,6 +14,20 @@ extension Application {
     var executionEvents: ExecutionEventHub {
         get { configured(ExecutionEventHubKey.self) }
         set { storage[ExecutionEventHubKey.self] = newValue }
+    }
+}
+
+extension Application {
+    /// A snapshot + live feed over this app's hub, log store and database (every realtime transport).
+    var executionFeed: ExecutionFeed {
+        ExecutionFeed(hub: executionEvents, source: StoreSnapshotSource(db: db, logStore: services.logStore))
+    }
+
+    /// Starts the (single) monitor of an execution still running on Bitbucket, e.g. when the first viewer
+    /// arrives after a restart.
+    func monitorIfRunning(_ execution: Execution) async {
+        guard !execution.status.isTerminal, execution.bitbucketUUID != nil, let id = execution.id else { return }
+        await executionSupervisor.ensureMonitor(executionID: id)
     }
 }
 

@@ -130,13 +130,10 @@ struct RealtimeController {
         let executionID = try execution.requireID()
         let afterSeq = try Self.resumePosition(req)
         let credential = RealtimeCredential(try req.requireUser().method)
-        if !execution.status.isTerminal, execution.bitbucketUUID != nil {
-            await req.application.executionSupervisor.ensureMonitor(executionID: executionID)
-        }
         let application = req.application
+        await application.monitorIfRunning(execution)
         let heartbeat = services.configuration.realtime.sseHeartbeat
-        let feed = ExecutionFeed(
-            hub: application.executionEvents, source: StoreSnapshotSource(db: application.db, logStore: services.logStore))
+        let feed = application.executionFeed
         var headers = HTTPHeaders()
         headers.contentType = HTTPMediaType(type: "text", subType: "event-stream", parameters: ["charset": "utf-8"])
         headers.replaceOrAdd(name: .cacheControl, value: "no-cache")

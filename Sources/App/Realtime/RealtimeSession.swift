@@ -102,12 +102,7 @@ actor RealtimeSession {
             let highest = store.hasLog(execution: executionID) ? ((try? store.highestSeq(execution: executionID)) ?? 0) : 0
             afterSeq = min(afterSeq, highest)
         }
-        if let execution = snapshotExecution, let executionID, !execution.status.isTerminal,
-            execution.bitbucketUUID != nil
-        {
-            // A running execution gets its (single) monitor on first subscription, e.g. after a restart.
-            await application.executionSupervisor.ensureMonitor(executionID: executionID)
-        }
+        if let snapshotExecution { await application.monitorIfRunning(snapshotExecution) }
         let ackJSON = "{\"ok\":true,\"status\":\(snapshotExecution.map { Self.quote($0.status.rawValue) } ?? "null"),"
             + "\"execution_id\":\(executionID.map(String.init) ?? "null"),\"after_seq\":\(afterSeq)}"
         await stopFeed(topic)
@@ -115,9 +110,7 @@ actor RealtimeSession {
             throw RealtimeError.invalidRequest(
                 field: "subscriptions", reason: "at most \(Self.maximumSubscriptions) per connection; unsubscribe first")
         }
-        let feed = ExecutionFeed(
-            hub: application.executionEvents,
-            source: StoreSnapshotSource(db: application.db, logStore: application.services.logStore))
+        let feed = application.executionFeed
         let emit = self.emit
         let logger = application.logger
         let feedID = UUID()

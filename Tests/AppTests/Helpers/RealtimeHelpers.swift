@@ -4,26 +4,10 @@ import Vapor
 
 @testable import App
 
-/// Starts the app's HTTP server on a free 127.0.0.1 port for the duration of `body` (real sockets,
-/// so real WebSocket/SSE clients can connect).
+/// `withRunningServer(_:_:)` for a test context, with the base URL; optionally on a fixed `port` (a
+/// restarted service comes back where its clients left it).
 func withRunningServer<T>(_ ctx: TestContext, port: Int = 0, _ body: (URL) async throws -> T) async throws -> T {
-    try await ctx.app.server.start(address: .hostname("127.0.0.1", port: port))
-    do {
-        let bound = try #require(ctx.app.http.server.shared.localAddress?.port)
-        let result = try await body(URL(string: "http://127.0.0.1:\(bound)")!)
-        await stop(ctx)
-        return result
-    } catch {
-        await stop(ctx)
-        throw error
-    }
-}
-
-/// Stops the server the way a graceful shutdown does: realtime connections first (they would keep
-/// the server's quiescing waiting), then the listener.
-private func stop(_ ctx: TestContext) async {
-    await ctx.app.realtimeConnections.closeAll()
-    await ctx.app.server.shutdown()
+    try await withRunningServer(ctx.app, port: port) { bound in try await body(URL(string: "http://127.0.0.1:\(bound)")!) }
 }
 
 /// The Python test interpreter with python-socketio installed: `$PIPEWRIGHT_TEST_PYTHON`, else the

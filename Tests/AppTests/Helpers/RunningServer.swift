@@ -6,23 +6,32 @@ import NIOSSL
 import Testing
 import Vapor
 
+@testable import App
+
 /// Starts `app`'s real HTTP(S) server on `127.0.0.1` and a free port, runs `body(port)`, stops the server.
 ///
 /// Requests then go through NIO's HTTP parser and Vapor's body streaming exactly as in production
 /// (the in-memory tester hands bodies over already collected). With TLS configured on `app`
 /// (`ServerTLS`), the port serves HTTPS and WSS.
-func withRunningServer<T>(_ app: Application, _ body: (Int) async throws -> T) async throws -> T {
+///
+/// Stops the way a graceful shutdown does: realtime connections first (open WebSockets and SSE streams
+/// would keep the server's quiescing waiting), then the listener.
+func withRunningServer<T>(_ app: Application, port: Int = 0, _ body: (Int) async throws -> T) async throws -> T {
     app.http.server.configuration.hostname = "127.0.0.1"
-    app.http.server.configuration.port = 0
+    app.http.server.configuration.port = port
     try await app.asyncBoot()
-    try await app.server.start(address: .hostname("127.0.0.1", port: 0))
-    do {
-        let port = try #require(app.http.server.shared.localAddress?.port)
-        let result = try await body(port)
+    try await app.server.start(address: .hostname("127.0.0.1", port: port))
+    func stop() async {
+        await app.realtimeConnections.closeAll()
         await app.server.shutdown()
+    }
+    do {
+        let bound = try #require(app.http.server.shared.localAddress?.port)
+        let result = try await body(bound)
+        await stop()
         return result
     } catch {
-        await app.server.shutdown()
+        await stop()
         throw error
     }
 }
