@@ -76,6 +76,8 @@ final class TableResolver: HostResolving, @unchecked Sendable {
                 #expect(!fixture.log().contains("Connection from"), "sshd log: \(fixture.log())")
                 #expect(fixture.log() == logBefore)
                 #expect(try await KeyDeployment.query(on: ctx.app.db).count() == 0)
+                // A refused target is not kept as a server either.
+                #expect(try await Server.query(on: ctx.app.db).count() == 0)
                 // Each refusal is audited once, as denied, with the target and never the password.
                 let denied = try await auditEntries(ctx).filter { $0.outcome == .denied }
                 #expect(denied.map(\.action) == ["ssh_key.deploy", "ssh_key.undeploy", "ssh_key.test"])

@@ -196,8 +196,9 @@ struct SSHKeyController: RouteCollection {
         let user = try req.requireUser()
         let record = try await Self.findKey(req)
         let body = try req.content.decode(DeployKeyRequest.self)
-        let resolved = try await TargetResolver(db: req.db, user: user).resolve(body.servers, allowPasswords: true)
-        let targets = try await SSHTargetGuard(services: services).check(resolved)
+        let resolver = TargetResolver(db: req.db, user: user)
+        let resolved = try await resolver.resolve(body.servers, allowPasswords: true)
+        let targets = try await resolver.checked(resolved, by: SSHTargetGuard(services: services))
         guard record.status == .active else {
             throw AppError.duplicate(code: "key_retired", message: "A retired key cannot be deployed.", details: [:])
         }
@@ -234,7 +235,7 @@ struct SSHKeyController: RouteCollection {
                 throw AppError.unprocessable("servers", reason: "the key is not recorded on any server; list servers to test")
             }
         }
-        let checked = try await SSHTargetGuard(services: services).check(targets)
+        let checked = try await TargetResolver(db: req.db, user: user).checked(targets, by: SSHTargetGuard(services: services))
         let results = try await KeyOperations(services: services, db: req.db, logger: req.logger)
             .test(record, targets: checked)
         return TestResultsResponse(results: results, ok: results.allSatisfy(\.ok))
@@ -253,8 +254,9 @@ struct SSHKeyController: RouteCollection {
         let user = try req.requireUser()
         let record = try await Self.findKey(req)
         let body = try req.content.decode(UndeployKeyRequest.self)
-        let resolved = try await TargetResolver(db: req.db, user: user).resolve(body.servers, allowPasswords: true)
-        let targets = try await SSHTargetGuard(services: services).check(resolved)
+        let resolver = TargetResolver(db: req.db, user: user)
+        let resolved = try await resolver.resolve(body.servers, allowPasswords: true)
+        let targets = try await resolver.checked(resolved, by: SSHTargetGuard(services: services))
         let results = try await services.locks.withLock("ssh_key:\(try record.requireID())") {
             try await KeyOperations(services: services, db: req.db, logger: req.logger)
                 .undeploy(record, targets: targets, force: body.force ?? false, actor: user)

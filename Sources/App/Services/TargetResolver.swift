@@ -12,6 +12,8 @@ struct ResolvedTarget: Sendable {
     var connectAddress: String?
     /// Set by `SSHTargetGuard` when the host did not resolve: the target is reported failed, unconnected.
     var preflightFailure: SSHKeyError?
+    /// The server row was created by this request (removed again if the request is refused).
+    var isNew = false
 
     static func stored(_ server: Server) -> ResolvedTarget { ResolvedTarget(server: server, password: nil) }
 
@@ -67,36 +69,57 @@ struct TargetResolver {
         var seen = Set<Int>()
         for entry in validated {
             let server: Server
+            var created = false
             if let serverID = entry.serverID {
                 guard let found = try await Server.find(serverID, on: db), user.owns(found.$owner.id) else {
                     throw AppError.notFound("Server \(serverID)")
                 }
                 server = found
             } else if let target = entry.target {
-                server = try await findOrCreate(target)
+                (server, created) = try await findOrCreateReportingNew(target)
             } else {
                 continue
             }
             let id = try server.requireID()
             guard seen.insert(id).inserted else { continue }
-            resolved.append(ResolvedTarget(server: server, password: entry.password))
+            var target = ResolvedTarget(server: server, password: entry.password)
+            target.isNew = created
+            resolved.append(target)
         }
         return resolved
     }
 
     /// The user's server for `(host, port, username)`, created if new (safe under concurrent requests).
     func findOrCreate(_ target: SSHTarget, name: String? = nil) async throws -> Server {
-        if let existing = try await find(target) { return existing }
+        try await findOrCreateReportingNew(target, name: name).server
+    }
+
+    /// `findOrCreate`, saying whether this call created the row.
+    private func findOrCreateReportingNew(_ target: SSHTarget, name: String? = nil) async throws -> (server: Server, created: Bool) {
+        if let existing = try await find(target) { return (existing, false) }
         let server = Server(ownerID: user.id, name: name, host: target.host, port: target.port, username: target.username)
         do {
             try await server.create(on: db)
-            return server
+            return (server, true)
         } catch {
             // A concurrent request created the same server first: use theirs.
             guard (error as? any DatabaseError)?.isConstraintFailure == true, let existing = try await find(target) else {
                 throw error
             }
-            return existing
+            return (existing, false)
+        }
+    }
+
+    /// `targets` checked against the SSH target allowlist. A refused request leaves nothing behind: the
+    /// servers it created are removed again before the 403 `target_not_allowed` is thrown.
+    func checked(_ targets: [ResolvedTarget], by targetGuard: SSHTargetGuard) async throws -> [ResolvedTarget] {
+        do {
+            return try await targetGuard.check(targets)
+        } catch let error as TargetNotAllowedError {
+            for target in targets where target.isNew {
+                try? await target.server.delete(on: db)
+            }
+            throw error
         }
     }
 
