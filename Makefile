@@ -1,4 +1,4 @@
-# The verbs developers and CI share (STYLE §4). `make test` is what CI runs.
+# The verbs developers and CI share. `make test` is what CI runs.
 .PHONY: build test test-fast run migrate format lint bench
 
 build:

@@ -254,7 +254,7 @@ import VaporTesting
             #expect(ids == ids.sorted(by: >))
             let (_, beyond) = try await Self.audit(ctx, "?page=9", auth: ctx.adminAuth)
             #expect(Self.items(beyond).isEmpty)
-            // per_page above 100 is clamped (SPEC §2 maximum), as on every list.
+            // per_page above 100 is clamped (docs/API.md "Lists"), as on every list.
             let (_, clamped) = try await Self.audit(ctx, "?per_page=5000", auth: ctx.adminAuth)
             #expect((clamped["pagination"] as? [String: Any])?["per_page"] as? Int == 100)
 

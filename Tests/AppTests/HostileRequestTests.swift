@@ -10,8 +10,8 @@ import VaporTesting
 @testable import App
 
 /// 200+ hostile or malformed requests, one table (issue 7, "Must hold"): for every row the status is
-/// the documented one, never a 5xx; error bodies are the SPEC §2 envelope with the documented code;
-/// no body carries a stack trace or any secret used by the test.
+/// the documented one, never a 5xx; error bodies are the envelope of docs/API.md "Errors" with the
+/// documented code; no body carries a stack trace or any secret used by the test.
 @Suite struct HostileRequestTests {
     /// Who sends the request.
     enum Auth: Sendable {

@@ -9,7 +9,7 @@ import VaporTesting
 
 @testable import App
 
-/// Realtime endpoints (SPEC §10) against the real python-socketio client, websocket-client and
+/// Realtime endpoints (docs/realtime.md) against the real python-socketio client, websocket-client and
 /// `requests` (Tests/Clients/realtime_client.py), over real sockets.
 @Suite(.serialized) struct RealtimeTests {
     let logs = LogEndpointTests()

@@ -3,7 +3,7 @@ import Foundation
 import PipewrightCore
 import Vapor
 
-/// `GET /api/audit` (SPEC §3): the audit log, newest first. Admins see every entry, members only the
+/// `GET /api/audit` (docs/API.md "Audit log"): the audit log, newest first. Admins see every entry, members only the
 /// entries where they are the actor. There is deliberately no route that changes or deletes entries.
 ///
 /// Query parameters (all optional, each validated, 400 `invalid_field` naming the field):
@@ -13,7 +13,7 @@ import Vapor
 /// - `outcome`: `success`, `failure` or `denied`;
 /// - `from_date`, `to_date`: RFC 3339 timestamps or `YYYY-MM-DD` dates (inclusive; a date-only `to_date`
 ///   covers that whole day, UTC);
-/// - `page`, `per_page`: SPEC §2 pagination.
+/// - `page`, `per_page`: pagination as on every list (docs/API.md "Lists").
 struct AuditController: RouteCollection {
     let services: AppServices
 
@@ -65,13 +65,13 @@ struct AuditFilter {
     static func parse(_ req: Request) throws -> AuditFilter {
         var filter = AuditFilter()
         func text(_ name: String) throws -> String? {
-            guard let raw = try Validation.queryText(req, name) else { return nil }
+            guard let raw = try FieldRules.queryText(req, name) else { return nil }
             let value = raw.trimmingCharacters(in: .whitespaces)
             guard !value.isEmpty else { throw AppError.invalidField(name, reason: "must not be empty") }
             guard value.count <= 100 else {
                 throw AppError.invalidField(name, reason: "must be at most 100 characters")
             }
-            try Validation.noControlCharacters(value, field: name)
+            try FieldRules.noControlCharacters(value, field: name)
             return value
         }
         if let actor = try text("actor") {

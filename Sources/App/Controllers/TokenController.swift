@@ -23,7 +23,7 @@ struct TokenController: RouteCollection {
     private func createAudited(req: Request, note: AuditNote) async throws -> Response {
         let user = try req.requireUser()
         let body = try req.content.decode(CreateTokenRequest.self)
-        let name = try Validation.name(body.name, field: "name")
+        let name = try FieldRules.name(body.name, field: "name")
         if let days = body.expiresInDays, !(1...3650).contains(days) {
             throw AppError.invalidField("expires_in_days", reason: "must be between 1 and 3650")
         }
@@ -52,7 +52,7 @@ struct TokenController: RouteCollection {
 
     private func deleteAudited(req: Request) async throws -> HTTPStatus {
         let user = try req.requireUser()
-        let id = try Validation.pathID(req, "tokenID")
+        let id = try FieldRules.pathID(req, "tokenID")
         guard let token = try await APIToken.find(id, on: req.db), user.owns(token.$user.id) else {
             throw AppError.notFound("Token")
         }

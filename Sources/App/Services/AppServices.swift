@@ -45,6 +45,14 @@ public struct AppServices: Sendable {
     /// Resolves SSH target hosts before the allowlist check.
     var hostResolver: any HostResolving = SystemHostResolver()
 
+    /// Seals and opens every stored secret under `masterKey`.
+    var vault: SecretVault { SecretVault(masterKey: masterKey) }
+
+    /// Bitbucket clients for stored connections.
+    var bitbucketClients: BitbucketClients {
+        BitbucketClients(vault: vault, baseURL: configuration.bitbucketAPIURL, makeClient: makeBitbucketClient)
+    }
+
     static func live(configuration: PipewrightConfiguration, masterKey: MasterKey, logger: Logger) throws -> AppServices {
         let runner = OpenSSHRunner(
             processRunner: SubprocessRunner(), sshExecutable: configuration.sshExecutable, logger: logger)
