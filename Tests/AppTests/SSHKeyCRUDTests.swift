@@ -1,3 +1,4 @@
+import PipewrightCore
 import Fluent
 import Foundation
 import SSHKeys
@@ -76,7 +77,7 @@ import VaporTesting
             let record = try #require(try await StoredKey.find(id, on: ctx.app.db))
             #expect(opened.key.publicKey.fingerprintSHA256 == record.fingerprintSHA256)
             // Neither the PEM body, the unencrypted key nor the passphrase are in the database file.
-            let vault = KeyVault(masterKey: ctx.app.services.masterKey)
+            let vault = KeyVault(vault: ctx.app.services.vault)
             let plain = try vault.privateKeyPEM(of: record).value
             let body = plain.split(separator: "\n").dropFirst().dropLast().joined()
             let database = try Data(contentsOf: URL(fileURLWithPath: file))

@@ -1,3 +1,4 @@
+import PipewrightCore
 import Fluent
 import Foundation
 import SSHKeys
