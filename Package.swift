@@ -161,7 +161,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LogStoreTests",
-            dependencies: ["LogStore", "PipewrightCore"],
+            dependencies: ["LogStore", "PipewrightCore", "PipewrightTesting"],
             swiftSettings: testSwiftSettings
         ),
         .testTarget(

@@ -48,15 +48,8 @@ import VaporTesting
                 let (failed, _) = try await Self.call(
                     ctx, .POST, "api/auth/login", headers: [:], ["username": "member", "password": wrongPassword])
                 #expect(failed == .unauthorized)
-                var cookie = ""
-                var csrf = ""
-                try await ctx.app.testing().test(
-                    .POST, "api/auth/login", headers: .json([:]),
-                    body: try jsonBody(["username": "member", "password": "member-password-1"])
-                ) { res async throws in
-                    cookie = String((res.headers.first(name: .setCookie) ?? "").split(separator: ";")[0])
-                    csrf = try #require(try res.json()["csrf_token"] as? String)
-                }
+                let session = try await cookieLogin(ctx)
+                let (cookie, csrf) = (session.cookie, session.csrfToken)
                 let (loggedOut, _) = try await Self.call(
                     ctx, .POST, "api/auth/logout", headers: ["Cookie": cookie, "X-CSRF-Token": csrf])
                 #expect(loggedOut == .noContent)

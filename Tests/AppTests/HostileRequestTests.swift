@@ -758,15 +758,8 @@ import VaporTesting
             for: ctx.memberID, name: "gone", expiresInDays: nil, now: Date(), on: ctx.app.db)
         try await APIToken.query(on: ctx.app.db).filter(\.$id == revoked.id).delete()
         // A cookie session.
-        var cookie = ""
-        var csrf = ""
-        try await ctx.app.testing().test(
-            .POST, "api/auth/login", headers: .json([:]),
-            body: try jsonBody(["username": "member", "password": "member-password-1"])
-        ) { res async throws in
-            cookie = String((res.headers.first(name: .setCookie) ?? "").split(separator: ";")[0])
-            csrf = try #require(try res.json()["csrf_token"] as? String)
-        }
+        let session = try await cookieLogin(ctx)
+        let (cookie, csrf) = (session.cookie, session.csrfToken)
         return Fixture(
             ids: ids, cookie: cookie, csrf: csrf, expiredToken: expired.token, revokedToken: revoked.token,
             webhookSecret: webhookSecret)

@@ -212,13 +212,7 @@ import VaporTesting
         try await withTestApp { ctx in
             let (_, ids) = try await logs.seed(ctx, statuses: [.building])
             try await logs.ingest(ctx, ids[0], step: "Build", lines(1...3), finish: false)
-            var cookie = ""
-            try await ctx.app.testing().test(
-                .POST, "api/auth/login", headers: .json([:]),
-                body: try jsonBody(["username": "member", "password": "member-password-1"])
-            ) { res async throws in
-                cookie = String((res.headers.first(name: .setCookie) ?? "").split(separator: ";")[0])
-            }
+            let cookie = try await cookieLogin(ctx).cookie
             try await withRunningServer(ctx) { url in
                 let byCookie = try PythonRealtimeClient([
                     "socketio", "--url", url.absoluteString, "--cookie", cookie, "--execution", "\(ids[0])", "--until-seq", "3",

@@ -1,4 +1,5 @@
 import Fluent
+import PipewrightCore
 
 /// A row that belongs to one user: members see their own, admins every row; anything else is a 404
 /// (never a 403, so ids of other users' resources are not confirmed).
@@ -18,6 +19,15 @@ extension OwnedResource {
             throw AppError.notFound(resourceName)
         }
         return found
+    }
+
+    /// One page of the rows `user` may see, in id order, and how many there are.
+    static func page(visibleTo user: AuthenticatedUser, _ page: PipewrightCore.PageRequest, on db: any Database)
+        async throws -> (items: [Self], total: Int)
+    {
+        let query = visible(to: user, on: db)
+        let total = try await query.count()
+        return (try await query.sort(FieldKey.id, .ascending).range(page.offset..<(page.offset + page.perPage)).all(), total)
     }
 
     /// All rows `user` may see, as a query to filter and page further.

@@ -71,9 +71,7 @@ struct ConnectionService: Sendable {
     }
 
     func list(page: PipewrightCore.PageRequest, for user: AuthenticatedUser) async throws -> (items: [Connection], total: Int) {
-        let query = Connection.visible(to: user, on: db)
-        let total = try await query.count()
-        return (try await query.sort(\.$id).range(page.offset..<(page.offset + page.perPage)).all(), total)
+        try await Connection.page(visibleTo: user, page, on: db)
     }
 
     func show(connectionID: Int, for user: AuthenticatedUser) async throws -> Connection {

@@ -3,7 +3,7 @@ import Foundation
 import PipewrightCore
 import Vapor
 
-/// `POST /api/auth/login`, `POST /api/auth/logout`, `GET /api/auth/me` (SPEC §3).
+/// `POST /api/auth/login`, `POST /api/auth/logout`, `GET /api/auth/me` (docs/API.md "Accounts and tokens").
 struct AuthController: RouteCollection {
     let services: AppServices
     /// Session lifetime.

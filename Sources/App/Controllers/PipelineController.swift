@@ -86,12 +86,7 @@ struct PipelineController: RouteCollection {
             let body =
                 (req.body.data?.readableBytes ?? 0) > 0
                 ? try req.content.decode(CreatePullRequestRequest.self) : CreatePullRequestRequest()
-            let outcome = try await req.pipelineConfig.createPullRequest(
-                pipeline,
-                request: .init(
-                    title: body.title, description: body.description, branch: body.branch,
-                    commitMessage: body.commitMessage, includeNginxConfig: body.includeNginxConfig,
-                    destinationBranch: body.destinationBranch, closeSourceBranch: body.closeSourceBranch))
+            let outcome = try await req.pipelineConfig.createPullRequest(pipeline, request: body)
             note.details["pull_request_id"] = String(outcome.pullRequest.id)
             note.details["source_branch"] = outcome.sourceBranch
             note.details["created"] = String(outcome.created)

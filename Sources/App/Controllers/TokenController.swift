@@ -3,7 +3,7 @@ import Foundation
 import PipewrightCore
 import Vapor
 
-/// API tokens: `POST/GET /api/tokens`, `DELETE /api/tokens/{id}` (SPEC §3).
+/// API tokens: `POST/GET /api/tokens`, `DELETE /api/tokens/{id}` (docs/API.md "Accounts and tokens").
 struct TokenController: RouteCollection {
     let services: AppServices
 

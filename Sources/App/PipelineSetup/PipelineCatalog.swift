@@ -59,9 +59,7 @@ struct PipelineCatalog: Sendable {
     }
 
     func list(page: PipewrightCore.PageRequest, for user: AuthenticatedUser) async throws -> (items: [Pipeline], total: Int) {
-        let query = Pipeline.visible(to: user, on: db)
-        let total = try await query.count()
-        return (try await query.sort(\.$id).range(page.offset..<(page.offset + page.perPage)).all(), total)
+        try await Pipeline.page(visibleTo: user, page, on: db)
     }
 
     func show(pipelineID: Int, for user: AuthenticatedUser) async throws -> Pipeline {

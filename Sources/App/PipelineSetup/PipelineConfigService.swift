@@ -29,17 +29,6 @@ struct PipelineConfigService: Sendable {
         var repositoryVariables: [RequiredVariable]
     }
 
-    /// What the user asked for in a pull request (every field optional).
-    struct PullRequestRequest: Sendable {
-        var title: String?
-        var description: String?
-        var branch: String?
-        var commitMessage: String?
-        var includeNginxConfig: Bool?
-        var destinationBranch: String?
-        var closeSourceBranch: Bool?
-    }
-
     /// The pull request that carries the generated files.
     struct PullRequestOutcome: Sendable {
         var pullRequest: BitbucketPullRequest
@@ -98,7 +87,7 @@ struct PipelineConfigService: Sendable {
 
     /// One commit with the generated files on the source branch, then a new or updated pull request.
     /// The destination branch is never written to.
-    func createPullRequest(_ pipeline: Pipeline, request: PullRequestRequest) async throws -> PullRequestOutcome {
+    func createPullRequest(_ pipeline: Pipeline, request: CreatePullRequestRequest) async throws -> PullRequestOutcome {
         let source = try FieldRules.branch(request.branch ?? Self.defaultBranch, field: "branch")
         let title = try request.title.map { try FieldRules.name($0, field: "title") } ?? "Add CI/CD pipeline (\(pipeline.name))"
         if let description = request.description, description.count > 50_000 {

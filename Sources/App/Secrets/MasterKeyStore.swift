@@ -3,7 +3,7 @@ import Foundation
 import PipewrightCore
 import SSHKeys
 
-/// Loads the master key (SPEC §1) and proves it is the one that sealed the existing data.
+/// Loads the master key (README "Configuration"; docs/ssh-keys.md) and proves it is the one that sealed the existing data.
 ///
 /// The proof is a sealed check value in `settings` (`master_key_check`), written on first start. A key
 /// that cannot open it stops start-up with one clear line; nothing is re-sealed or overwritten.

@@ -20,10 +20,9 @@ struct ServerCatalog: Sendable {
     }
 
     func list(page: PipewrightCore.PageRequest, for user: AuthenticatedUser) async throws -> (items: [Entry], total: Int) {
-        let query = Server.visible(to: user, on: db)
-        let total = try await query.count()
+        let (servers, total) = try await Server.page(visibleTo: user, page, on: db)
         var items: [Entry] = []
-        for server in try await query.sort(\.$id).range(page.offset..<(page.offset + page.perPage)).all() {
+        for server in servers {
             items.append(try await entry(server))
         }
         return (items, total)
