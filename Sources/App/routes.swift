@@ -34,20 +34,20 @@ func routes(_ app: Application) throws {
 
     // MARK: - Sign-in (no user yet)
     do {
-        try api.cancellable().register(collection: AuthController(services: services))
+        try api.cancellable().register(collection: AuthController())
     }
 
     // MARK: - Signed in (session cookie + CSRF, or bearer token)
     do {
         let signedIn = api.grouped(RequireUserMiddleware()).cancellable()
-        try signedIn.register(collection: TokenController(services: services))
+        try signedIn.register(collection: TokenController())
         try signedIn.register(collection: SSHKeyController())
         try signedIn.register(collection: ServerController())
         try signedIn.register(collection: ConnectionController())
         try signedIn.register(collection: PipelineController())
         try signedIn.register(collection: ExecutionController())
         try signedIn.register(collection: LogController())
-        try signedIn.register(collection: AuditController(services: services))
+        try signedIn.register(collection: AuditController())
         realtime.bootSignedIn(routes: signedIn)
     }
 }

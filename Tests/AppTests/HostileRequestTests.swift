@@ -756,7 +756,7 @@ import VaporTesting
             on: ctx.app.db)
         let revoked = try await TokenIssuer.issue(
             for: ctx.memberID, name: "gone", expiresInDays: nil, now: Date(), on: ctx.app.db)
-        try await APIToken.query(on: ctx.app.db).filter(\.$id == revoked.id).delete()
+        try await APIToken.query(on: ctx.app.db).filter(\.$id == (try revoked.record.requireID())).delete()
         // A cookie session.
         let session = try await cookieLogin(ctx)
         let (cookie, csrf) = (session.cookie, session.csrfToken)

@@ -52,3 +52,16 @@ extension Request {
         LogQueries(db: db, store: services.logStore, events: application.executionEvents)
     }
 }
+
+extension Request {
+    var sessionService: SessionService {
+        SessionService(
+            db: db, passwords: password.async, rateLimiter: services.rateLimiter,
+            rateLimits: services.configuration.rateLimits, dummyPasswordHash: services.dummyPasswordHash,
+            connections: application.realtimeConnections, now: services.now, logger: logger)
+    }
+
+    var tokenService: TokenService {
+        TokenService(db: db, connections: application.realtimeConnections, now: services.now)
+    }
+}
