@@ -25,7 +25,8 @@ struct LogController: RouteCollection {
     @Sendable func lines(req: Request) async throws -> LogLinesResponse {
         let execution = try await ExecutionController.find(req)
         let id = try execution.requireID()
-        let query = try Self.query(from: req)
+        var query = try Self.query(from: req)
+        query.regexBudget = services.configuration.regexBudget
         let highlight = query.includesHighlights
         let store = services.logStore
         guard store.hasLog(execution: id) else {
@@ -44,7 +45,8 @@ struct LogController: RouteCollection {
         }
         return LogLinesResponse(
             items: page.items.map { LogLineResponse($0, highlight: highlight) }, pagination: pagination,
-            nextAfterSeq: page.nextAfterSeq, highestSeq: page.highestSeq)
+            nextAfterSeq: page.nextAfterSeq, highestSeq: page.highestSeq, partial: page.isPartial,
+            resumeAfterSeq: page.resumeAfterSeq, totalIsLowerBound: page.isPartial && page.total != nil ? true : nil)
     }
 
     @Sendable func stats(req: Request) async throws -> LogStatsResponse {

@@ -53,7 +53,10 @@ struct QueryEngine: @unchecked Sendable {
     ///   - query: the query.
     ///   - budget: overrides the regex budget (tests); by default regex queries get ``LogQuery/regexBudget``
     ///     from now and literal queries none.
-    init(log: ExecutionLog, query: LogQuery, budget: ScanBudget? = nil) throws(LogStoreError) {
+    ///   - library: PCRE2, or `nil` for ICU only.
+    init(
+        log: ExecutionLog, query: LogQuery, budget: ScanBudget? = nil, library: PCRE2Library? = PCRE2Library.shared
+    ) throws(LogStoreError) {
         self.log = log
         self.query = query
         snapshot = log.snapshot()
@@ -63,7 +66,7 @@ struct QueryEngine: @unchecked Sendable {
         } else {
             step = nil
         }
-        let matcher = try Self.matcher(for: query.filter)
+        let matcher = try Self.matcher(for: query.filter, library: library)
         self.matcher = matcher
         if let budget {
             self.budget = budget
@@ -74,13 +77,13 @@ struct QueryEngine: @unchecked Sendable {
         }
     }
 
-    static func matcher(for filter: LogFilter) throws(LogStoreError) -> Matcher? {
+    static func matcher(for filter: LogFilter, library: PCRE2Library? = PCRE2Library.shared) throws(LogStoreError) -> Matcher? {
         guard filter.hasText, let text = filter.text else { return nil }
         guard text.utf8.count <= maximumPatternLength else {
             throw .invalidQuery(field: "q", reason: "must be at most \(maximumPatternLength) bytes")
         }
         if filter.isRegex {
-            return .regex(try RegexMatcher(pattern: text, caseInsensitive: !filter.isCaseSensitive))
+            return .regex(try RegexMatcher(pattern: text, caseInsensitive: !filter.isCaseSensitive, library: library))
         }
         let bytes = Array(text.utf8)
         if bytes.contains(0x0A) { return .nothing }
@@ -88,7 +91,8 @@ struct QueryEngine: @unchecked Sendable {
             // Unicode case folding cannot be done on raw bytes: a literal regex, case-insensitive.
             do {
                 return .regex(
-                    try RegexMatcher(pattern: NSRegularExpression.escapedPattern(for: text), caseInsensitive: true))
+                    try RegexMatcher(
+                        pattern: NSRegularExpression.escapedPattern(for: text), caseInsensitive: true, library: library))
             } catch {
                 throw .invalidRegex(reason: "the text could not be matched case-insensitively")
             }

@@ -15,7 +15,8 @@
 /// | `^\S+ WARN ` | ` warn ` | no |
 /// | `colou?r` | `colour`, `color` → `colo` | no |
 /// | `(ab)+c` | `ab` | no |
-/// | `a.*` , `\d+`, `x?` | none (every line is a candidate) | - |
+/// | `a.*` | `a` | no |
+/// | `\d+`, `x?`, `error\|\d` | none (every line is a candidate) | - |
 ///
 /// Rules: a literal character is a one-string set; a class, `.`, an escape like `\d`, an anchor or a
 /// look-around is unknown (it breaks a run of literals); concatenated literal sets multiply (capped at

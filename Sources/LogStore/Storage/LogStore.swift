@@ -152,13 +152,13 @@ public final class LogStore: @unchecked Sendable {
     }
 
     /// ``lines(execution:query:)`` with the budget given (tests: ``ScanBudget/lines(_:)`` stops after a fixed
-    /// number of lines, whatever the machine's speed).
-    func lines(execution: Int, query: LogQuery, budget: ScanBudget?) throws(LogStoreError) -> LogPage {
+    /// number of lines, whatever the machine's speed) and, with `usesPCRE2: false`, ICU as the only engine.
+    func lines(execution: Int, query: LogQuery, budget: ScanBudget?, usesPCRE2: Bool = true) throws(LogStoreError) -> LogPage {
         try Self.validate(query.filter)
         let log = try existing(execution)
         if let fromSeq = query.filter.fromSeq, fromSeq < 1 { throw .invalidQuery(field: "from_seq", reason: "must be 1 or more") }
         if query.context < 0 { throw .invalidQuery(field: "context", reason: "must be 0 or more") }
-        return try QueryEngine(log: log, query: query, budget: budget).run()
+        return try QueryEngine(log: log, query: query, budget: budget, library: usesPCRE2 ? PCRE2Library.shared : nil).run()
     }
 
     /// Statistics of an execution's log, maintained as lines are stored (constant time).
