@@ -25,8 +25,9 @@ struct LogController: RouteCollection {
     @Sendable func lines(req: Request) async throws -> LogLinesResponse {
         let execution = try await ExecutionController.find(req)
         let id = try execution.requireID()
-        var query = try Self.query(from: req)
-        query.regexBudget = services.configuration.regexBudget
+        var parsed = try Self.query(from: req)
+        parsed.regexBudget = services.configuration.regexBudget
+        let query = parsed
         let highlight = query.includesHighlights
         let store = services.logStore
         guard store.hasLog(execution: id) else {
