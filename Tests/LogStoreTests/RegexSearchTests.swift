@@ -14,13 +14,16 @@ import Testing
     }
 
     static let cases: [Case] = [
-        Case(pattern: "error|fail(ed|ure)", caseInsensitive: true, needles: ["erro", "fail"], isExact: false),
+        Case(pattern: "error|fail(ed|ure)", caseInsensitive: true, needles: ["error", "failed", "failure"], isExact: true),
+        Case(pattern: "error|fail(ed|ure)|warn(ing)?", caseInsensitive: true, needles: ["erro", "fail", "warn"], isExact: false),
+        Case(pattern: "error|failed|failure|fatal", caseInsensitive: false, needles: ["erro", "fail", "fata"], isExact: false),
+        Case(pattern: "a|bb|ccc|dddd", caseInsensitive: false, needles: ["a", "bb", "ccc", "dddd"], isExact: true),
         Case(pattern: "error|warn", caseInsensitive: true, needles: ["error", "warn"], isExact: true),
         Case(pattern: "Error|WARN", caseInsensitive: false, needles: ["Error", "WARN"], isExact: true),
         Case(pattern: #"\b[0-9]{3} ms\b"#, caseInsensitive: true, needles: [" ms"], isExact: false),
         Case(pattern: #"^\S+ WARN "#, caseInsensitive: true, needles: [" warn "], isExact: false),
         Case(pattern: #"^\S+ WARN "#, caseInsensitive: false, needles: [" WARN "], isExact: false),
-        Case(pattern: "colou?r", caseInsensitive: false, needles: ["colo"], isExact: false),
+        Case(pattern: "colou?r", caseInsensitive: false, needles: ["color", "colour"], isExact: true),
         Case(pattern: "(ab)+c", caseInsensitive: false, needles: ["ab"], isExact: false),
         Case(pattern: "a.*", caseInsensitive: false, needles: ["a"], isExact: false),
         Case(pattern: #"foo\.bar"#, caseInsensitive: false, needles: ["foo.bar"], isExact: true),
@@ -158,7 +161,7 @@ import Testing
             let expected = try Self.reference(try allLines(store, 1), pattern: filter.text!, caseSensitive: false).map(\.0)
             #expect(expected.count > 5_000)
 
-            // Cursor walk, each request allowed 3,000 lines: pages end early, partial, and resume exactly.
+            // Cursor walk, each request allowed 300 lines per chunk: pages end early, partial, and resume exactly.
             var seqs: [Int] = []
             var cursor = 0
             var partialPages = 0
@@ -167,7 +170,7 @@ import Testing
                 requests += 1
                 let page = try store.lines(
                     execution: 1, query: LogQuery(filter: filter, pagination: .after(seq: cursor, perPage: 100)),
-                    budget: .lines(3_000))
+                    budget: .lines(300))
                 seqs += page.items.map(\.seq)
                 #expect(page.items.allSatisfy { $0.seq > cursor })
                 if page.isPartial {
@@ -192,6 +195,21 @@ import Testing
             #expect(partial.items.map(\.seq) == Array(inPrefix.prefix(100)))
             let full = try store.lines(execution: 1, query: try pageQuery(filter, perPage: 100))
             #expect(!full.isPartial && full.resumeAfterSeq == nil && full.total == expected.count)
+
+            // A sparse pattern and 20,000 lines per chunk: the first chunk (16,384 lines) completes and the
+            // second stops inside, so the partial answer merges a whole chunk with part of the next.
+            let sparse = LogFilter(text: "build-[0-9]+000 ", isRegex: true)
+            let sparseExpected = try Self.reference(try allLines(store, 1), pattern: sparse.text!, caseSensitive: false).map(\.0)
+            #expect(sparseExpected.count > 5 && sparseExpected.count < 100)
+            let first = try store.lines(
+                execution: 1, query: LogQuery(filter: sparse, pagination: .after(seq: 0, perPage: 100)), budget: .lines(20_000))
+            #expect(first.resumeAfterSeq == 16_384 + 20_000)
+            #expect(first.items.map(\.seq) == sparseExpected.filter { $0 <= 36_384 })
+            let rest = try store.lines(
+                execution: 1, query: LogQuery(filter: sparse, pagination: .after(seq: 36_384, perPage: 100)),
+                budget: .lines(20_000))
+            #expect(!rest.isPartial)
+            #expect((first.items + rest.items).map(\.seq) == sparseExpected)
         }
     }
 

@@ -403,7 +403,7 @@ struct QueryEngine: @unchecked Sendable {
             var sliceStart = 0
             while sliceStart < count {
                 let asked = min(ScanBudget.sliceLines, count - sliceStart)
-                let granted = state.shouldStop ? 0 : budget.grant(asked)
+                let granted = state.shouldStop ? 0 : budget.grant(asked, examined: chunk.scannedThrough - chunk.first + 1)
                 let sliceEnd = sliceStart + granted
                 var stoppedAt: Int?
                 switch matcher {

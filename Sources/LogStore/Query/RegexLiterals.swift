@@ -9,11 +9,12 @@
 ///
 /// | Pattern | Needles | Exact |
 /// |---|---|---|
-/// | `error\|fail(ed\|ure)` | `erro`, `fail` (the 4-byte prefixes of `error`, `failed`, `failure`) | no |
+/// | `error\|fail(ed\|ure)` | `error`, `failed`, `failure` | yes |
+/// | `error\|failed\|failure\|fatal` | more than 3 strings: the 4-byte prefixes `erro`, `fail`, `fata` | no |
 /// | `error\|warn` | `error`, `warn` | yes |
 /// | `\b[0-9]{3} ms\b` | ` ms` | no |
 /// | `^\S+ WARN ` | ` warn ` | no |
-/// | `colou?r` | `colour`, `color` → `colo` | no |
+/// | `colou?r` | `colour`, `color` | yes |
 /// | `(ab)+c` | `ab` | no |
 /// | `a.*` | `a` | no |
 /// | `\d+`, `x?`, `error\|\d` | none (every line is a candidate) | - |
@@ -23,8 +24,8 @@
 /// ``maximumSetSize``); an alternation unites its branches (a branch without a requirement removes it);
 /// `?` adds the empty string, `*`/`{0,…}` remove the requirement, `+`/`{n,…}` with n ≥ 1 keep the
 /// atom's requirement but not its exactness. Among the candidate sets of a concatenation the one with the
-/// longest shortest string and the fewest strings wins, and every set may be shortened to common prefixes
-/// (a line containing `failed` contains `fail`). Anything the reader does not understand (extended mode
+/// longest shortest string and the fewest strings wins; a set of more than 3 strings is shortened to common
+/// prefixes (a line containing `failed` contains `fail`). Anything the reader does not understand (extended mode
 /// `(?x)`, unknown escapes, malformed quantifiers) gives no needles, which is always correct, only slower.
 /// Under case-insensitive matching a non-ASCII letter is unknown (the byte searcher folds ASCII only).
 struct RegexLiterals: Equatable, Sendable {
@@ -69,6 +70,19 @@ struct RegexLiterals: Equatable, Sendable {
 
     // MARK: - Choosing needles
 
+    /// At most this many needles are kept as they are; larger sets are shortened to common prefixes.
+    static let preferredNeedles = 3
+
+    /// The longest prefix of `string` of at most `bytes` UTF-8 bytes that ends on a character boundary.
+    static func prefix(of string: String, bytes: Int) -> String {
+        var length = min(bytes, string.utf8.count)
+        while length > 0 {
+            if let valid = String(validating: string.utf8.prefix(length), as: UTF8.self) { return valid }
+            length -= 1
+        }
+        return ""
+    }
+
     /// Removes strings containing another string of the set (the shorter one finds every line the longer does).
     static func minimized(_ set: Set<String>) -> [String] {
         let sorted = set.sorted { ($0.utf8.count, $0) < ($1.utf8.count, $1) }
@@ -86,15 +100,17 @@ struct RegexLiterals: Equatable, Sendable {
         return min(shortest, 4) * 100 - strings.count * 30 + min(shortest, 16)
     }
 
-    /// The best of `set` and its common-prefix shortenings.
+    /// The set itself when it has at most ``preferredNeedles`` strings (each one byte-searcher pass, and an exact
+    /// set decides lines without the engine), else the best of its common-prefix shortenings.
     static func best(of set: Set<String>) -> (strings: [String], shortened: Bool) {
         let full = minimized(set)
         var best = (strings: full, shortened: false)
         var bestScore = score(full)
+        if full.count <= preferredNeedles { return best }
         let longest = set.map(\.utf8.count).max() ?? 0
         var length = longest - 1
         while length >= 1 {
-            let prefixes = Set(set.map { String(decoding: $0.utf8.prefix(length), as: UTF8.self) })
+            let prefixes = Set(set.map { Self.prefix(of: $0, bytes: length) })
             let candidate = minimized(prefixes)
             let candidateScore = score(candidate)
             if candidateScore > bestScore {

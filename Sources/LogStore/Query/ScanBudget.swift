@@ -1,7 +1,8 @@
 import Foundation
 
 /// How much of a log one query may examine: a wall-clock deadline (``LogQuery/regexBudget``), unlimited
-/// (literal text queries), or, for tests, a number of lines (deterministic, whatever the machine's speed).
+/// (literal text queries), or, for tests, a number of lines per chunk (deterministic, whatever the machine's
+/// speed and however the chunks are spread over threads).
 ///
 /// Scanners ask for a slice of lines (≤ ``sliceLines``) before examining it; the budget grants all of it,
 /// part of it (a line budget running out) or none (the deadline passed). Examining stops at the first
@@ -16,14 +17,15 @@ final class ScanBudget: @unchecked Sendable {
     let deadline: ContinuousClock.Instant?
     /// The budget a timeout reports.
     let duration: Duration
+    /// Lines each chunk may examine; `nil` for no such limit.
+    private let linesPerChunk: Int?
     private let lock = NSLock()
-    private var remainingLines: Int?
     private var refused = false
 
     private init(deadline: ContinuousClock.Instant?, duration: Duration, lines: Int?) {
         self.deadline = deadline
         self.duration = duration
-        remainingLines = lines
+        linesPerChunk = lines
     }
 
     /// No limit.
@@ -34,22 +36,19 @@ final class ScanBudget: @unchecked Sendable {
         ScanBudget(deadline: ContinuousClock.now.advanced(by: duration), duration: duration, lines: nil)
     }
 
-    /// At most `lines` lines examined in total, across all workers (tests).
+    /// At most `lines` lines examined in each chunk of the scan (tests; the first chunk always gets them).
     static func lines(_ lines: Int) -> ScanBudget { ScanBudget(deadline: nil, duration: .zero, lines: max(0, lines)) }
 
-    /// How many of the next `lines` lines may be examined (`0...lines`).
-    func grant(_ lines: Int) -> Int {
+    /// How many of the next `lines` lines of a chunk that has examined `examined` lines may be examined.
+    func grant(_ lines: Int, examined: Int) -> Int {
         if let deadline, ContinuousClock.now >= deadline {
             lock.withLock { refused = true }
             return 0
         }
-        guard remainingLines != nil else { return lines }
-        return lock.withLock {
-            let granted = min(lines, remainingLines ?? lines)
-            remainingLines = (remainingLines ?? 0) - granted
-            if granted < lines { refused = true }
-            return granted
-        }
+        guard let linesPerChunk else { return lines }
+        let granted = max(0, min(lines, linesPerChunk - examined))
+        if granted < lines { lock.withLock { refused = true } }
+        return granted
     }
 
     /// Records that a line could not be decided in time (a catastrophic pattern on one line).
