@@ -1,20 +1,23 @@
 // `logs`: the log store (issue 5) against its baselines, measured in the same run.
 //
-//   swift run -c release pipewright-bench logs [SIZE_MB]      (default 100; 1000 for the 1 GB goal)
+//   swift run -c release pipewright-bench logs [SIZE_MB] [--regex-only]   (default 100; 1000 for the 1 GB goal)
 //
 // Generates SIZE_MB of build log with ../shared/bench/make_log.py (or $PIPEWRIGHT_BENCH_DIR/make_log.py),
 // ingests it into a LogStore in a temporary folder, then measures:
 //   - text search (case-insensitive count) vs `grep -F -i -c` on the same file (throughput ratio);
 //   - search, level filter, statistics and a deep page vs ../shared/bench/seed_log_utils.py on a 100 MB log
 //     (the same log when SIZE_MB is 100, else a second 100 MB store);
-//   - cursor page latency after the first query; peak RSS growth while searching (VmHWM, reset first).
+//   - cursor page latency after the first query; peak RSS growth while searching (VmHWM, reset first);
+//   - regex search vs `grep -E -c` / `grep -P -c`, in process and over HTTP (RegexLogsBenchmark.swift);
+//     `--regex-only` skips everything else but ingestion.
 import Foundation
 import LogStore
 import PipewrightCore
 
 /// Entry point of `pipewright-bench logs [SIZE_MB]`.
 func benchmarkLogs(arguments: [String]) async throws {
-    try LogsBench.run(sizeMB: arguments.first.flatMap(Double.init) ?? 100)
+    try await LogsBench.run(
+        sizeMB: arguments.first.flatMap(Double.init) ?? 100, regexOnly: arguments.contains("--regex-only"))
 }
 
 /// Helpers of the `logs` benchmark, namespaced so they do not clash with other benchmark files.
@@ -25,7 +28,7 @@ enum LogsBench {
         let description: String
     }
 
-    static func run(sizeMB: Double) throws {
+    static func run(sizeMB: Double, regexOnly: Bool) async throws {
         let bench = try benchDirectory()
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("pw-logs-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
@@ -42,6 +45,10 @@ enum LogsBench {
         let ingestSeconds = try time { try ingest(file: logFile, into: store, execution: 1) }
         let ingestRate = Double(fileBytes) / 1_048_576 / ingestSeconds
         rows.append(("ingest", "\(format(ingestRate, 0)) MB/s (\(format(ingestSeconds, 2)) s)", "-", "-"))
+        if regexOnly {
+            try await RegexLogsBench.run(store: store, execution: 1, logFile: logFile, sizeMB: sizeMB)
+            return
+        }
 
         // Text search vs grep, with peak RSS growth.
         let grepArguments = ["-F", "-i", "-c", pattern, logFile]
@@ -132,6 +139,7 @@ enum LogsBench {
         }
 
         printTable(rows)
+        try await RegexLogsBench.run(store: store, execution: 1, logFile: logFile, sizeMB: sizeMB)
     }
 
     // MARK: - Steps

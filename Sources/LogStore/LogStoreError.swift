@@ -8,7 +8,8 @@ import PipewrightCore
 public enum LogStoreError: PipewrightError, Equatable {
     /// The regular expression does not compile (ICU syntax, as `NSRegularExpression` accepts).
     case invalidRegex(reason: String)
-    /// A regex query used up its time budget (see ``LogQuery/regexBudget``) before finishing.
+    /// A regex query used up its time budget (see ``LogQuery/regexBudget``) before deciding a single line
+    /// (a pathological pattern); a budget that runs out later gives a partial page instead.
     case regexTimeout(budget: Duration)
     /// No log has been stored for this execution (never appended to, or deleted by retention).
     case executionNotFound(execution: Int)
@@ -38,7 +39,7 @@ public enum LogStoreError: PipewrightError, Equatable {
     public var message: String {
         switch self {
         case .invalidRegex(let reason): "The regular expression is invalid: \(reason)."
-        case .regexTimeout(let budget): "The regular expression took longer than its \(budget) budget; simplify it or narrow the query."
+        case .regexTimeout(let budget): "The regular expression could not be applied to a single line within its \(budget) budget; simplify it or narrow the query."
         case .executionNotFound(let execution): "No log is stored for execution \(execution)."
         case .invalidRange(let length): "The requested byte range is outside the log (\(length) bytes)."
         case .invalidQuery(let field, let reason): "Query parameter \(field) \(reason)."

@@ -86,6 +86,8 @@ public struct PipewrightConfiguration: Sendable {
     public var rateLimits: RateLimitSettings = .defaults
     /// `PIPEWRIGHT_METRICS_TOKEN`: when set, `GET /metrics` requires `Authorization: Bearer <it>`; unset = open.
     public var metricsToken: String? = nil
+    /// Time a regex log search may take before it answers with a partial page (`PIPEWRIGHT_REGEX_BUDGET_MS`, 2000).
+    public var regexBudget: Duration = .milliseconds(2000)
 
     /// Parses the environment.
     ///
@@ -206,6 +208,7 @@ public struct PipewrightConfiguration: Sendable {
         configuration.trustedProxies = trustedProxies
         configuration.rateLimits = rateLimits
         configuration.metricsToken = value("PIPEWRIGHT_METRICS_TOKEN")
+        configuration.regexBudget = .milliseconds(try integer("PIPEWRIGHT_REGEX_BUDGET_MS", default: 2000, range: 1...600_000))
         return configuration
 
         func realtimeSettings() throws -> RealtimeSettings {

@@ -130,7 +130,8 @@ extension LogLinesResponse {
         }
         self.init(
             items: page.items.map { LogLineResponse($0, highlight: highlight) }, pagination: pagination,
-            nextAfterSeq: page.nextAfterSeq, highestSeq: page.highestSeq)
+            nextAfterSeq: page.nextAfterSeq, highestSeq: page.highestSeq, partial: page.isPartial,
+            resumeAfterSeq: page.resumeAfterSeq, totalIsLowerBound: page.isPartial && page.total != nil ? true : nil)
     }
 }
 

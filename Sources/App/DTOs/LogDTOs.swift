@@ -36,6 +36,12 @@ struct LogLinesResponse: Content {
     var nextAfterSeq: Int?
     /// Highest seq stored when the query ran (resume live streams after it).
     var highestSeq: Int
+    /// `true` when the regex budget ran out: the items are the matches among the lines up to `resume_after_seq`.
+    var partial: Bool = false
+    /// With `partial`: the last seq examined; `after_seq=` this value continues the search.
+    var resumeAfterSeq: Int?
+    /// With `partial` on a page query: `pagination.total` counts only the lines examined (a lower bound).
+    var totalIsLowerBound: Bool?
 }
 
 /// `GET /api/executions/{id}/logs/stats` response (docs/API.md "Logs").

@@ -10,6 +10,8 @@ struct LogQueries: Sendable {
     let db: any Database
     let store: LogStore
     let events: ExecutionEventHub
+    /// `PIPEWRIGHT_REGEX_BUDGET_MS`: how long one regex search may scan before answering with a partial page.
+    let regexBudget: Duration
 
     /// The raw log (or one step of it) as the download endpoint serves it.
     enum RawLog: Sendable {
@@ -49,13 +51,15 @@ struct LogQueries: Sendable {
     /// A page of lines; an execution with no stored log gives an empty page.
     func lines(executionID: Int, query: LogQuery, for user: AuthenticatedUser) async throws -> LogPage {
         let id = try await Execution.find(executionID, visibleTo: user, on: db).requireID()
+        var budgeted = query
+        budgeted.regexBudget = regexBudget
         guard store.hasLog(execution: id) else {
             if case .page(let page) = query.pagination {
                 return LogPage(items: [], total: 0, page: page, nextAfterSeq: nil, highestSeq: 0)
             }
             return LogPage(items: [], total: nil, page: nil, nextAfterSeq: nil, highestSeq: 0)
         }
-        let store = self.store
+        let (store, query) = (self.store, budgeted)
         return try await runBlocking { try store.lines(execution: id, query: query) }
     }
 

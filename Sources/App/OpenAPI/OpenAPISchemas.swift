@@ -330,6 +330,9 @@ enum OpenAPISchemas {
             "LogLinesResponse": object([
                 "items": array(ref("LogLine")), "pagination": optional(ref("Pagination")),
                 "next_after_seq": optional(.integer), "highest_seq": integer,
+                "partial": .boolean(description: "The regex budget ran out; items cover the lines up to resume_after_seq"),
+                "resume_after_seq": optional(.integer(description: "With partial: last seq examined; continue with after_seq=this")),
+                "total_is_lower_bound": optional(.boolean(description: "With partial on a page query: pagination.total is a lower bound")),
             ]),
             "LogStatsResponse": object([
                 "total_lines": integer, "bytes": integer, "by_level": map(.integer),

@@ -49,7 +49,9 @@ extension Request {
     }
 
     var logQueries: LogQueries {
-        LogQueries(db: db, store: services.logStore, events: application.executionEvents)
+        LogQueries(
+            db: db, store: services.logStore, events: application.executionEvents,
+            regexBudget: services.configuration.regexBudget)
     }
 }
 

@@ -100,3 +100,21 @@ struct ByteSearcher: Sendable {
         return nil
     }
 }
+
+extension ByteSearcher {
+    /// First position in `start..<end` holding a byte ≥ 0x80 (a non-ASCII UTF-8 byte), 16 bytes at a time.
+    static func firstNonASCII(in base: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Int? {
+        var k = start
+        let raw = UnsafeRawPointer(base)
+        while k &+ 16 <= end {
+            let block = raw.loadUnaligned(fromByteOffset: k, as: SIMD2<UInt64>.self)
+            if (block[0] | block[1]) & 0x8080_8080_8080_8080 != 0 { break }
+            k &+= 16
+        }
+        while k < end {
+            if base[k] >= 0x80 { return k }
+            k &+= 1
+        }
+        return nil
+    }
+}

@@ -17,8 +17,10 @@ public struct LogQuery: Sendable, Equatable {
     public var context: Int
     /// Fills ``LogLine/highlights`` of matching lines (UTF-16 offsets into ``LogLine/plainText``).
     public var includesHighlights: Bool
-    /// Wall-clock limit for the regex matching of the whole query, including a single long line.
-    /// Exceeding it throws ``LogStoreError/regexTimeout(budget:)``. Literal text queries have no budget.
+    /// Wall-clock limit for the regex matching of the whole query, including a single long line. When it
+    /// runs out the page holds the matches of the lines scanned so far and is partial
+    /// (``LogPage/isPartial``, ``LogPage/resumeAfterSeq``); only a query that could not decide a single
+    /// line throws ``LogStoreError/regexTimeout(budget:)``. Literal text queries have no budget.
     public var regexBudget: Duration
 
     /// Creates a query.
@@ -56,7 +58,8 @@ public enum LogPagination: Sendable, Equatable {
 public struct LogPage: Sendable, Equatable {
     /// Matching lines (and context lines, flagged) in seq order.
     public var items: [LogLine]
-    /// Number of matching lines (context excluded) in the whole log, for ``LogPagination/page(_:)``; `nil` for cursors.
+    /// Number of matching lines (context excluded) in the whole log, for ``LogPagination/page(_:)``; `nil` for
+    /// cursors. A lower bound when ``isPartial`` (the matches among the lines scanned).
     public var total: Int?
     /// The page request, for ``LogPagination/page(_:)``.
     public var page: PageRequest?
@@ -66,6 +69,13 @@ public struct LogPage: Sendable, Equatable {
     public var nextAfterSeq: Int?
     /// Highest seq that existed when the query ran (lines appended later were not examined).
     public var highestSeq: Int
+    /// Set when the regex budget ran out before the scan was done: the page holds the matches among
+    /// the lines up to ``resumeAfterSeq``, ``total`` is a lower bound, and the same query with
+    /// `after_seq = resumeAfterSeq` continues exactly after the last line examined (no gap, no repeat).
+    public var resumeAfterSeq: Int?
+
+    /// Whether the scan stopped early because the regex budget ran out (see ``resumeAfterSeq``).
+    public var isPartial: Bool { resumeAfterSeq != nil }
 
     /// Creates a page.
     ///
@@ -75,11 +85,15 @@ public struct LogPage: Sendable, Equatable {
     ///   - page: the page request, page queries only.
     ///   - nextAfterSeq: cursor for the next request.
     ///   - highestSeq: highest seq visible to the query.
-    public init(items: [LogLine], total: Int?, page: PageRequest?, nextAfterSeq: Int?, highestSeq: Int) {
+    ///   - resumeAfterSeq: last seq examined when the budget ran out, `nil` for a complete scan.
+    public init(
+        items: [LogLine], total: Int?, page: PageRequest?, nextAfterSeq: Int?, highestSeq: Int, resumeAfterSeq: Int? = nil
+    ) {
         self.items = items
         self.total = total
         self.page = page
         self.nextAfterSeq = nextAfterSeq
         self.highestSeq = highestSeq
+        self.resumeAfterSeq = resumeAfterSeq
     }
 }

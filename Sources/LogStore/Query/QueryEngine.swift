@@ -3,14 +3,28 @@ import PipewrightCore
 
 /// Runs one ``LogQuery`` against one execution's files, streaming them in bounded batches.
 ///
-/// Memory: one index buffer (64 Ki entries, 1 MiB) and one data buffer (≤ 8 MiB + one 1 MiB line),
-/// whatever the log size. Batches start at 256 KiB of data and double, so a cursor page that is satisfied
-/// early reads little.
-struct QueryEngine {
+/// **Chunks and cores.** The seqs to scan are cut into chunks (16 Ki lines, doubling up to 256 Ki) that
+/// up to ``maximumWorkers`` threads take in order; each records its matches as a bitmap, so a page of
+/// any depth costs one bit per line. Results are merged in seq order, and only the contiguous prefix of
+/// finished chunks counts: a scan that stops early (budget, or a cursor page already full) still reports
+/// exactly the lines `first…scannedThrough`, never a gap.
+///
+/// **Memory.** Per worker one index buffer (64 Ki entries, 1 MiB) and one data buffer (≤ 8 MiB + one 1 MiB
+/// line), whatever the log size, plus the bitmaps (1 bit per line). Batches start at 256 KiB of data and
+/// double, so a cursor page that is satisfied early reads little.
+///
+/// **Budget.** Regex queries stop when ``LogQuery/regexBudget`` is spent (checked every
+/// ``ScanBudget/sliceLines`` lines, and inside a line by ICU); the page then holds the matches of the
+/// lines scanned so far and is marked partial (``LogPage/isPartial``). Only a scan that examined no
+/// line at all throws ``LogStoreError/regexTimeout(budget:)``.
+struct QueryEngine: @unchecked Sendable {
+    // @unchecked: every stored property is immutable after init and itself thread-safe (ExecutionLog guards
+    // its state, ScanBudget its counter, RegexMatcher is read-only); workers share it across threads.
+
     /// How a line's text is tested.
     enum Matcher {
         case bytes(ByteSearcher)
-        case regex(NSRegularExpression)
+        case regex(RegexMatcher)
         case nothing
     }
 
@@ -18,6 +32,10 @@ struct QueryEngine {
     static let indexBatch = 65_536
     static let initialDataBatch = 256 << 10
     static let maximumDataBatch = 8 << 20
+    static let firstChunkLines = 16_384
+    static let maximumChunkLines = 262_144
+    /// Threads per query (the machine's cores, at most 4).
+    static let maximumWorkers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 4))
 
     let log: ExecutionLog
     let snapshot: ExecutionLog.Snapshot
@@ -26,9 +44,19 @@ struct QueryEngine {
     let minimumRank: UInt8
     /// `nil`: any step; `.some(nil)`: a step that does not exist (nothing matches).
     let step: UInt16??
-    let deadline: ContinuousClock.Instant
+    let budget: ScanBudget
 
-    init(log: ExecutionLog, query: LogQuery) throws(LogStoreError) {
+    /// Prepares a query.
+    ///
+    /// - Parameters:
+    ///   - log: the execution's files.
+    ///   - query: the query.
+    ///   - budget: overrides the regex budget (tests); by default regex queries get ``LogQuery/regexBudget``
+    ///     from now and literal queries none.
+    ///   - library: PCRE2, or `nil` for ICU only.
+    init(
+        log: ExecutionLog, query: LogQuery, budget: ScanBudget? = nil, library: PCRE2Library? = PCRE2Library.shared
+    ) throws(LogStoreError) {
         self.log = log
         self.query = query
         snapshot = log.snapshot()
@@ -38,23 +66,24 @@ struct QueryEngine {
         } else {
             step = nil
         }
-        deadline = ContinuousClock.now.advanced(by: query.regexBudget)
-        matcher = try Self.matcher(for: query.filter)
+        let matcher = try Self.matcher(for: query.filter, library: library)
+        self.matcher = matcher
+        if let budget {
+            self.budget = budget
+        } else if case .regex = matcher {
+            self.budget = .time(query.regexBudget)
+        } else {
+            self.budget = .unlimited()
+        }
     }
 
-    static func matcher(for filter: LogFilter) throws(LogStoreError) -> Matcher? {
+    static func matcher(for filter: LogFilter, library: PCRE2Library? = PCRE2Library.shared) throws(LogStoreError) -> Matcher? {
         guard filter.hasText, let text = filter.text else { return nil }
         guard text.utf8.count <= maximumPatternLength else {
             throw .invalidQuery(field: "q", reason: "must be at most \(maximumPatternLength) bytes")
         }
         if filter.isRegex {
-            do {
-                let regex = try NSRegularExpression(
-                    pattern: text, options: filter.isCaseSensitive ? [] : [.caseInsensitive])
-                return .regex(regex)
-            } catch {
-                throw .invalidRegex(reason: "\(String(describing: text.prefix(100))) is not a valid ICU regular expression")
-            }
+            return .regex(try RegexMatcher(pattern: text, caseInsensitive: !filter.isCaseSensitive, library: library))
         }
         let bytes = Array(text.utf8)
         if bytes.contains(0x0A) { return .nothing }
@@ -62,8 +91,8 @@ struct QueryEngine {
             // Unicode case folding cannot be done on raw bytes: a literal regex, case-insensitive.
             do {
                 return .regex(
-                    try NSRegularExpression(
-                        pattern: NSRegularExpression.escapedPattern(for: text), options: [.caseInsensitive]))
+                    try RegexMatcher(
+                        pattern: NSRegularExpression.escapedPattern(for: text), caseInsensitive: true, library: library))
             } catch {
                 throw .invalidRegex(reason: "the text could not be matched case-insensitively")
             }
@@ -81,6 +110,7 @@ struct QueryEngine {
         var total: Int?
         var nextAfterSeq: Int?
         var page: PageRequest?
+        var resumeAfterSeq: Int?
         let unfiltered = matcher == nil && minimumRank == 0 && step == nil
 
         switch query.pagination {
@@ -93,13 +123,10 @@ struct QueryEngine {
                 total = count
                 if skip < count { matches = Array((first + skip)...(first + min(count, skip + wanted) - 1)) }
             } else {
-                var seen = 0
-                try scan(first: first, last: last) { seq in
-                    if seen >= skip, seen < skip + wanted { matches.append(seq) }
-                    seen += 1
-                    return true
-                }
-                total = seen
+                let outcome = try scan(first: first, last: last, stopAfter: nil)
+                total = outcome.count
+                matches = outcome.seqs(skipping: skip, limit: wanted)
+                if !outcome.isComplete { resumeAfterSeq = outcome.scannedThrough }
             }
             nextAfterSeq = matches.last
         case .after(let afterSeq, let perPage):
@@ -107,42 +134,232 @@ struct QueryEngine {
             guard perPage >= 1 else { throw .invalidQuery(field: "per_page", reason: "must be 1 or more") }
             let wanted = min(perPage, PageRequest.maximumPerPage)
             first = max(first, afterSeq + 1)
+            var outcome: ScanOutcome?
             if unfiltered {
                 if first <= last { matches = Array(first...min(last, first + wanted - 1)) }
             } else {
-                try scan(first: first, last: last) { seq in
-                    matches.append(seq)
-                    return matches.count < wanted
-                }
+                let scanned = try scan(first: first, last: last, stopAfter: wanted)
+                matches = scanned.seqs(skipping: 0, limit: wanted)
+                outcome = scanned
             }
             if matches.count == wanted {
                 nextAfterSeq = matches.last
+            } else if let outcome, !outcome.isComplete {
+                resumeAfterSeq = max(outcome.scannedThrough, afterSeq)
+                nextAfterSeq = resumeAfterSeq
             } else if let toSeq = query.filter.toSeq, toSeq <= lines {
                 nextAfterSeq = nil
             } else {
                 nextAfterSeq = max(last, afterSeq)
             }
         }
+        if let resumeAfterSeq, resumeAfterSeq < first {
+            // The budget was spent before a single line was decided (a pathological pattern).
+            throw .regexTimeout(budget: budget.duration)
+        }
         let items = try materialize(matches: matches)
-        return LogPage(items: items, total: total, page: page, nextAfterSeq: nextAfterSeq, highestSeq: lines)
+        return LogPage(
+            items: items, total: total, page: page, nextAfterSeq: nextAfterSeq, highestSeq: lines,
+            resumeAfterSeq: resumeAfterSeq)
     }
 
-    /// Calls `visit` with each matching seq in `first...last`, in order, until it returns `false`.
-    func scan(first: Int, last: Int, visit: (Int) throws(LogStoreError) -> Bool) throws(LogStoreError) {
-        guard first <= last else { return }
-        if case .some(.none) = step { return }
-        if case .nothing = matcher { return }
+    // MARK: - Scanning
+
+    /// The matches of one chunk of seqs, as a bitmap.
+    struct Chunk {
+        let first: Int
+        let last: Int
+        var bits: [UInt64]
+        var count = 0
+        /// Last seq examined (`first - 1`: none).
+        var scannedThrough: Int
+
+        init(first: Int, last: Int) {
+            self.first = first
+            self.last = last
+            bits = [UInt64](repeating: 0, count: (last - first + 64) / 64)
+            scannedThrough = first - 1
+        }
+
+        var isComplete: Bool { scannedThrough >= last }
+
+        @inline(__always)
+        mutating func mark(_ seq: Int) {
+            let offset = seq - first
+            bits[offset >> 6] |= 1 << UInt64(offset & 63)
+            count += 1
+        }
+    }
+
+    /// The merged result of a scan: the chunks of its contiguous scanned prefix.
+    struct ScanOutcome {
+        var chunks: [Chunk] = []
+        var count = 0
+        var scannedThrough: Int
+        var isComplete: Bool
+
+        /// Matching seqs in order, after skipping `skip` of them, at most `limit`.
+        func seqs(skipping skip: Int, limit: Int) -> [Int] {
+            var result: [Int] = []
+            var toSkip = skip
+            for chunk in chunks {
+                if toSkip >= chunk.count {
+                    toSkip -= chunk.count
+                    continue
+                }
+                for (index, word) in chunk.bits.enumerated() where word != 0 {
+                    var bits = word
+                    let ones = bits.nonzeroBitCount
+                    if toSkip >= ones {
+                        toSkip -= ones
+                        continue
+                    }
+                    while bits != 0 {
+                        let bit = bits.trailingZeroBitCount
+                        bits &= bits - 1
+                        if toSkip > 0 {
+                            toSkip -= 1
+                            continue
+                        }
+                        result.append(chunk.first + index * 64 + bit)
+                        if result.count >= limit { return result }
+                    }
+                }
+            }
+            return result
+        }
+    }
+
+    /// Shared state of the workers of one scan.
+    final class ScanState: @unchecked Sendable {
+        // @unchecked: every field is guarded by `lock`.
+        let lock = NSLock()
+        var next = 0
+        var results: [Chunk?]
+        var stop = false
+        var error: LogStoreError?
+
+        init(chunks: Int) { results = [Chunk?](repeating: nil, count: chunks) }
+
+        var shouldStop: Bool { lock.withLock { stop } }
+    }
+
+    /// Buffers of one worker thread.
+    final class Worker {
+        let indexBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: QueryEngine.indexBatch * IndexEntry.size, alignment: 16)
+        let dataBuffer: UnsafeMutableRawBufferPointer
+        var scratch: [UInt8] = []
+        var hits: [Int] = []
+        let regex: RegexMatcher.Worker?
+
+        init(needsData: Bool, regex: RegexMatcher?) {
+            let capacity = needsData ? QueryEngine.maximumDataBatch + LogStore.maximumLineBytes + 64 : 16
+            dataBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
+            self.regex = regex.map(RegexMatcher.Worker.init)
+        }
+
+        deinit {
+            indexBuffer.deallocate()
+            dataBuffer.deallocate()
+        }
+    }
+
+    /// Scans `first...last` (on several threads when it spans several chunks), stopping early once
+    /// `stopAfter` matches are known (cursor pages) or when the budget is spent.
+    func scan(first: Int, last: Int, stopAfter: Int?) throws(LogStoreError) -> ScanOutcome {
+        guard first <= last else { return ScanOutcome(scannedThrough: last, isComplete: true) }
+        if case .some(.none) = step { return ScanOutcome(scannedThrough: last, isComplete: true) }
+        if case .nothing = matcher { return ScanOutcome(scannedThrough: last, isComplete: true) }
+        let ranges: [(Int, Int)] = {
+            var ranges: [(Int, Int)] = []
+            var size = Self.firstChunkLines
+            var start = first
+            while start <= last {
+                let end = min(last, start + size - 1)
+                ranges.append((start, end))
+                start = end + 1
+                size = min(size * 2, Self.maximumChunkLines)
+            }
+            return ranges
+        }()
+        let state = ScanState(chunks: ranges.count)
+        let regexMatcher: RegexMatcher? = if case .regex(let regex) = matcher { regex } else { nil }
+        let needsData = matcher != nil
+        let work: @Sendable (Worker) -> Void = { worker in
+            while true {
+                let index: Int? = state.lock.withLock {
+                    guard !state.stop, state.next < ranges.count else { return nil }
+                    defer { state.next += 1 }
+                    return state.next
+                }
+                guard let index else { return }
+                var chunk = Chunk(first: ranges[index].0, last: ranges[index].1)
+                do throws(LogStoreError) {
+                    try scanChunk(&chunk, worker: worker, stopAfter: stopAfter, state: state)
+                } catch {
+                    state.lock.withLock {
+                        state.error = error
+                        state.stop = true
+                    }
+                    return
+                }
+                state.lock.withLock {
+                    state.results[index] = chunk
+                    if !chunk.isComplete && budget.isSpent { state.stop = true }
+                    if let stopAfter {
+                        var found = 0
+                        for result in state.results {
+                            guard let result else { break }
+                            found += result.count
+                            if found >= stopAfter {
+                                state.stop = true
+                                break
+                            }
+                            if !result.isComplete { break }
+                        }
+                    }
+                }
+            }
+        }
+        let workers = min(Self.maximumWorkers, ranges.count)
+        if workers == 1 {
+            work(Worker(needsData: needsData, regex: regexMatcher))
+        } else {
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                work(Worker(needsData: needsData, regex: regexMatcher))
+            }
+        }
+        if let error = state.error { throw error }
+        var outcome = ScanOutcome(scannedThrough: first - 1, isComplete: true)
+        for result in state.results {
+            guard let chunk = result else {
+                outcome.isComplete = false
+                break
+            }
+            outcome.chunks.append(chunk)
+            outcome.count += chunk.count
+            outcome.scannedThrough = chunk.scannedThrough
+            if !chunk.isComplete {
+                outcome.isComplete = false
+                break
+            }
+        }
+        return outcome
+    }
+
+    /// Scans one chunk, marking its matches, until it is done, `stopAfter` matches are in it, the
+    /// scan is told to stop, or the budget is spent.
+    func scanChunk(_ chunk: inout Chunk, worker: Worker, stopAfter: Int?, state: ScanState) throws(LogStoreError) {
         let wantedStep: UInt16? = step ?? nil
         let needsData = matcher != nil
-        let indexBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.indexBatch * IndexEntry.size, alignment: 16)
-        defer { indexBuffer.deallocate() }
-        let dataCapacity = needsData ? Self.maximumDataBatch + LogStore.maximumLineBytes + 64 : 0
-        let dataBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(dataCapacity, 16), alignment: 16)
-        defer { dataBuffer.deallocate() }
-        var scratch: [UInt8] = []
+        let indexBuffer = worker.indexBuffer
+        let dataBuffer = worker.dataBuffer
         var dataBatch = Self.initialDataBatch
-        var seq = first
+        var seq = chunk.first
+        let last = chunk.last
         let minimumRank = self.minimumRank
+        let budget = self.budget
+        let limit = stopAfter ?? Int.max
 
         while seq <= last {
             var count = min(Self.indexBatch, last - seq + 1)
@@ -176,96 +393,156 @@ struct QueryEngine {
                 dataBatch = min(dataBatch * 2, Self.maximumDataBatch)
             }
             let data = UnsafePointer(dataBuffer.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            if case .regex(let regex) = matcher {
+                worker.hits = [Int](repeating: -1, count: regex.needles.count + regex.verifyNeedles.count + 1)
+            } else {
+                worker.hits = [-1]
+            }
 
-            switch matcher {
-            case .bytes(let searcher):
-                let m = searcher.needle.count
-                var hit = -1
-                for e in 0..<count {
-                    let record = entries + e * IndexEntry.size
-                    if record.load(fromByteOffset: 14, as: UInt8.self) < minimumRank { continue }
-                    let entry = IndexEntry(record)
-                    if let wantedStep, entry.step != wantedStep { continue }
-                    let start = Int(entry.offset - dataBase)
-                    var end = start + entry.length
-                    let matched: Bool
-                    if entry.flags & IndexEntry.Flags.escape != 0 {
-                        ANSIStripper.strip(UnsafeBufferPointer(start: data + start, count: entry.length), into: &scratch)
-                        if scratch.last == UInt8(ascii: "\r") { scratch.removeLast() }
-                        matched = scratch.withUnsafeBufferPointer { plain in
-                            plain.count >= m && searcher.first(in: plain.baseAddress!, from: 0, to: plain.count) != nil
+            // Slices of ≤ sliceLines entries, each granted by the budget first.
+            var sliceStart = 0
+            while sliceStart < count {
+                let asked = min(ScanBudget.sliceLines, count - sliceStart)
+                let granted = state.shouldStop ? 0 : budget.grant(asked, examined: chunk.scannedThrough - chunk.first + 1)
+                let sliceEnd = sliceStart + granted
+                var stoppedAt: Int?
+                switch matcher {
+                case .bytes(let searcher):
+                    let m = searcher.needle.count
+                    for e in sliceStart..<sliceEnd {
+                        let record = entries + e * IndexEntry.size
+                        if record.load(fromByteOffset: 14, as: UInt8.self) < minimumRank { continue }
+                        let entry = IndexEntry(record)
+                        if let wantedStep, entry.step != wantedStep { continue }
+                        let start = Int(entry.offset - dataBase)
+                        var end = start + entry.length
+                        let matched: Bool
+                        if entry.flags & IndexEntry.Flags.escape != 0 {
+                            ANSIStripper.strip(UnsafeBufferPointer(start: data + start, count: entry.length), into: &worker.scratch)
+                            if worker.scratch.last == UInt8(ascii: "\r") { worker.scratch.removeLast() }
+                            matched = worker.scratch.withUnsafeBufferPointer { plain in
+                                plain.count >= m && searcher.first(in: plain.baseAddress!, from: 0, to: plain.count) != nil
+                            }
+                        } else {
+                            if entry.flags & IndexEntry.Flags.trailingCR != 0 { end -= 1 }
+                            matched = Self.contains(searcher, &worker.hits[0], data, start, end, dataCount)
                         }
-                    } else {
-                        if entry.flags & IndexEntry.Flags.trailingCR != 0 { end -= 1 }
-                        if hit < start { hit = searcher.first(in: data, from: start, to: dataCount) ?? Int.max }
-                        while hit < end, hit > end - m {
-                            hit = searcher.first(in: data, from: hit + 1, to: dataCount) ?? Int.max
+                        if matched {
+                            chunk.mark(seq + e)
+                            if chunk.count >= limit {
+                                stoppedAt = e
+                                break
+                            }
                         }
-                        matched = hit <= end - m
                     }
-                    if matched, try !visit(seq + e) { return }
-                }
-            case .regex(let regex):
-                for e in 0..<count {
-                    let record = entries + e * IndexEntry.size
-                    if record.load(fromByteOffset: 14, as: UInt8.self) < minimumRank { continue }
-                    let entry = IndexEntry(record)
-                    if let wantedStep, entry.step != wantedStep { continue }
-                    let line = UnsafeBufferPointer(start: data + Int(entry.offset - dataBase), count: entry.length)
-                    let text = Self.plainString(line, flags: entry.flags, scratch: &scratch)
-                    if try regexMatches(regex, in: text), try !visit(seq + e) { return }
-                }
-            case .nothing:
-                return
-            case nil:
-                for e in 0..<count {
-                    let record = entries + e * IndexEntry.size
-                    if record.load(fromByteOffset: 14, as: UInt8.self) < minimumRank { continue }
-                    if let wantedStep, record.loadUnaligned(fromByteOffset: 12, as: UInt16.self) != wantedStep.littleEndian {
-                        continue
+                case .regex(let regex):
+                    stoppedAt = scanRegex(
+                        regex, entries: entries, range: sliceStart..<sliceEnd, seq: seq, data: data, dataBase: dataBase,
+                        dataCount: dataCount, wantedStep: wantedStep, worker: worker, chunk: &chunk, limit: limit)
+                case .nothing:
+                    return
+                case nil:
+                    for e in sliceStart..<sliceEnd {
+                        let record = entries + e * IndexEntry.size
+                        if record.load(fromByteOffset: 14, as: UInt8.self) < minimumRank { continue }
+                        if let wantedStep, record.loadUnaligned(fromByteOffset: 12, as: UInt16.self) != wantedStep.littleEndian {
+                            continue
+                        }
+                        chunk.mark(seq + e)
+                        if chunk.count >= limit {
+                            stoppedAt = e
+                            break
+                        }
                     }
-                    if try !visit(seq + e) { return }
                 }
+                if let stoppedAt {
+                    // A regex line left undecided ends the scan before it; a full page ends it after it.
+                    chunk.scannedThrough = seq + stoppedAt - (chunk.count >= limit ? 0 : 1)
+                    return
+                }
+                chunk.scannedThrough = seq + sliceEnd - 1
+                if granted < asked { return }
+                sliceStart = sliceEnd
             }
             seq += count
         }
     }
 
-    /// The line's ``LogLine/plainText``.
-    static func plainString(_ line: UnsafeBufferPointer<UInt8>, flags: UInt8, scratch: inout [UInt8]) -> String {
-        if flags & IndexEntry.Flags.escape != 0 {
-            ANSIStripper.strip(line, into: &scratch)
-            if scratch.last == UInt8(ascii: "\r") { scratch.removeLast() }
-            return String(decoding: scratch, as: UTF8.self)
+    /// Whether the bytes `start..<end` contain the searcher's needle, keeping `hit` (the next needle
+    /// position at or after the previous line's start, over the whole batch) up to date.
+    @inline(__always)
+    static func contains(
+        _ searcher: ByteSearcher, _ hit: inout Int, _ data: UnsafePointer<UInt8>, _ start: Int, _ end: Int, _ dataCount: Int
+    ) -> Bool {
+        let m = searcher.needle.count
+        if hit < start { hit = searcher.first(in: data, from: start, to: dataCount) ?? Int.max }
+        while hit < end, hit > end - m {
+            hit = searcher.first(in: data, from: hit + 1, to: dataCount) ?? Int.max
         }
-        let count = flags & IndexEntry.Flags.trailingCR != 0 ? line.count - 1 : line.count
-        return String(decoding: UnsafeBufferPointer(rebasing: line[0..<count]), as: UTF8.self)
+        return hit <= end - m
     }
 
-    /// Whether `regex` matches `text`, checking the deadline before and during the match.
-    func regexMatches(_ regex: NSRegularExpression, in text: String) throws(LogStoreError) -> Bool {
-        try !regexRanges(regex, in: text, all: false).isEmpty
-    }
-
-    /// Match ranges (UTF-16) of `regex` in `text`: the first only, or all; empty matches count for `all: false`.
-    func regexRanges(_ regex: NSRegularExpression, in text: String, all: Bool) throws(LogStoreError) -> [NSRange] {
-        if ContinuousClock.now >= deadline { throw .regexTimeout(budget: query.regexBudget) }
-        var ranges: [NSRange] = []
-        var timedOut = false
-        let deadline = self.deadline
-        regex.enumerateMatches(
-            in: text, options: [.reportProgress], range: NSRange(location: 0, length: text.utf16.count)
-        ) { result, _, stop in
-            if let result {
-                ranges.append(result.range)
-                if !all { stop.pointee = true }
-            } else if ContinuousClock.now >= deadline {
-                timedOut = true
-                stop.pointee = true
+    /// Regex lines of one slice; returns the entry index the slice stopped at (undecided line or full page).
+    func scanRegex(
+        _ regex: RegexMatcher, entries: UnsafeRawPointer, range: Range<Int>, seq: Int, data: UnsafePointer<UInt8>,
+        dataBase: Int64, dataCount: Int, wantedStep: UInt16?, worker: Worker, chunk: inout Chunk, limit: Int
+    ) -> Int? {
+        guard let state = worker.regex else { return range.lowerBound }
+        let needles = regex.needles
+        let verify = regex.verifyNeedles
+        let nonASCII = regex.nonASCIILinesAreCandidates
+        let exact = regex.isExact
+        let highSlot = needles.count + verify.count
+        for e in range {
+            let record = entries + e * IndexEntry.size
+            if record.load(fromByteOffset: 14, as: UInt8.self) < minimumRank { continue }
+            let entry = IndexEntry(record)
+            if let wantedStep, entry.step != wantedStep { continue }
+            let start = Int(entry.offset - dataBase)
+            var end = start + entry.length
+            let decision: RegexMatcher.Decision
+            if entry.flags & IndexEntry.Flags.escape != 0 {
+                ANSIStripper.strip(UnsafeBufferPointer(start: data + start, count: entry.length), into: &worker.scratch)
+                if worker.scratch.last == UInt8(ascii: "\r") { worker.scratch.removeLast() }
+                decision = worker.scratch.withUnsafeBufferPointer { plain in
+                    regex.decide(plain: plain, worker: state, budget: budget)
+                }
+            } else {
+                if entry.flags & IndexEntry.Flags.trailingCR != 0 { end -= 1 }
+                var hasNeedle = false
+                for k in 0..<needles.count where Self.contains(needles[k], &worker.hits[k], data, start, end, dataCount) {
+                    hasNeedle = true
+                    break
+                }
+                var hasVerify = false
+                if !needles.isEmpty && (!hasNeedle || !exact) {
+                    for k in 0..<verify.count
+                    where Self.contains(verify[k], &worker.hits[needles.count + k], data, start, end, dataCount) {
+                        hasVerify = true
+                        break
+                    }
+                    if !hasVerify && nonASCII {
+                        if worker.hits[highSlot] < start {
+                            worker.hits[highSlot] = ByteSearcher.firstNonASCII(in: data, from: start, to: dataCount) ?? Int.max
+                        }
+                        hasVerify = worker.hits[highSlot] < end
+                    }
+                }
+                decision = regex.decide(
+                    data + start, count: end - start, hasNeedle: hasNeedle, hasVerify: hasVerify, worker: state, budget: budget)
+            }
+            switch decision {
+            case .match:
+                chunk.mark(seq + e)
+                if chunk.count >= limit { return e }
+            case .noMatch:
+                break
+            case .undecided:
+                budget.markSpent()
+                return e
             }
         }
-        if timedOut { throw .regexTimeout(budget: query.regexBudget) }
-        return ranges
+        return nil
     }
 
     // MARK: - Building the items
@@ -350,10 +627,7 @@ struct QueryEngine {
                     return Self.utf16Ranges(ranges, in: buffer)
                 }
             case .regex(let regex):
-                let text = String(decoding: plain, as: UTF8.self)
-                highlights = try regexRanges(regex, in: text, all: true)
-                    .filter { $0.length > 0 }
-                    .map { LogHighlight(start: $0.location, end: $0.location + $0.length) }
+                highlights = plain.withUnsafeBufferPointer { regex.highlights(in: $0, budget: budget) }
             case .nothing:
                 break
             }

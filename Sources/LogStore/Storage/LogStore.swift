@@ -135,9 +135,10 @@ public final class LogStore: @unchecked Sendable {
 
     /// Lines of an execution that match a query, one page at a time.
     ///
-    /// Lines are read from disk in bounded batches (≤ ~10 MiB per query whatever the log size). Page queries
-    /// scan the whole log once to count `total`; cursor queries (``LogPagination/after(seq:perPage:)``)
-    /// stop as soon as the page is full. An unfiltered page is one seek.
+    /// Lines are read from disk in bounded batches (≤ ~10 MiB per worker thread, whatever the log size), on
+    /// up to all cores for long ranges. Page queries scan the whole log once to count `total`; cursor queries
+    /// (``LogPagination/after(seq:perPage:)``) stop as soon as the page is full. An unfiltered page is one
+    /// seek. A regex query whose budget runs out returns a partial page (``LogPage/isPartial``).
     ///
     /// - Parameters:
     ///   - execution: execution id.
@@ -147,11 +148,17 @@ public final class LogStore: @unchecked Sendable {
     ///   ``LogStoreError/regexTimeout(budget:)``, ``LogStoreError/invalidQuery(field:reason:)``,
     ///   ``LogStoreError/ioFailure(reason:)``.
     public func lines(execution: Int, query: LogQuery) throws(LogStoreError) -> LogPage {
+        try lines(execution: execution, query: query, budget: nil)
+    }
+
+    /// ``lines(execution:query:)`` with the budget given (tests: ``ScanBudget/lines(_:)`` stops after a fixed
+    /// number of lines, whatever the machine's speed) and, with `usesPCRE2: false`, ICU as the only engine.
+    func lines(execution: Int, query: LogQuery, budget: ScanBudget?, usesPCRE2: Bool = true) throws(LogStoreError) -> LogPage {
         try Self.validate(query.filter)
         let log = try existing(execution)
         if let fromSeq = query.filter.fromSeq, fromSeq < 1 { throw .invalidQuery(field: "from_seq", reason: "must be 1 or more") }
         if query.context < 0 { throw .invalidQuery(field: "context", reason: "must be 0 or more") }
-        return try QueryEngine(log: log, query: query).run()
+        return try QueryEngine(log: log, query: query, budget: budget, library: usesPCRE2 ? PCRE2Library.shared : nil).run()
     }
 
     /// Statistics of an execution's log, maintained as lines are stored (constant time).
