@@ -65,6 +65,7 @@ import Testing
             #expect(ingested.status == 200, "\(ingested.json)")
 
             let slowPath = "api/executions/\(execution)/logs?regex=true&q=(a%2B)%2B%24"
+            // As many slow requests as the cooperative pool has threads (one per core).
             let slow = (0..<max(2, ProcessInfo.processInfo.activeProcessorCount)).map { _ in
                 Task { try await call(.GET, slowPath).elapsed }
             }
