@@ -92,15 +92,10 @@ struct SSHKeyController: RouteCollection {
     }
 
     @Sendable func deploy(req: Request) async throws -> ServerResultsResponse {
-        try await AuditLog.audited(req, .keyDeploy, resource: Self.keyResource(req)) { note in
-            try await req.enforceRateLimit(.deploy)
-            let keyID = try FieldRules.pathID(req, "keyID")
+        try await serverOperation(req, .keyDeploy, rateLimit: .deploy) { keyID, user in
             let body = try req.content.decode(DeployKeyRequest.self)
-            let results = try await req.keyDeployments.deploy(
-                keyID: keyID, to: body.servers, parallel: body.parallel ?? true, actor: try req.requireUser())
-            let response = ServerResultsResponse(results)
-            Self.summarize(response.results.map { ($0.target, $0.status) }, ok: response.ok, into: note)
-            return response
+            return try await req.keyDeployments.deploy(
+                keyID: keyID, to: body.servers, parallel: body.parallel ?? true, actor: user)
         }
     }
 
@@ -117,13 +112,21 @@ struct SSHKeyController: RouteCollection {
     }
 
     @Sendable func undeploy(req: Request) async throws -> ServerResultsResponse {
-        try await AuditLog.audited(req, .keyUndeploy, resource: Self.keyResource(req)) { note in
-            try await req.enforceRateLimit(.undeploy)
-            let keyID = try FieldRules.pathID(req, "keyID")
+        try await serverOperation(req, .keyUndeploy, rateLimit: .undeploy) { keyID, user in
             let body = try req.content.decode(UndeployKeyRequest.self)
-            let results = try await req.keyDeployments.undeploy(
-                keyID: keyID, from: body.servers, force: body.force ?? false, actor: try req.requireUser())
-            let response = ServerResultsResponse(results)
+            return try await req.keyDeployments.undeploy(
+                keyID: keyID, from: body.servers, force: body.force ?? false, actor: user)
+        }
+    }
+
+    /// Audited, rate-limited deploy/undeploy of `:keyID`: per-server results, `ok` when all succeeded.
+    private func serverOperation(
+        _ req: Request, _ action: AuditAction, rateLimit: RateLimitSettings.Action,
+        _ run: (Int, AuthenticatedUser) async throws -> [ServerOperationResult]
+    ) async throws -> ServerResultsResponse {
+        try await AuditLog.audited(req, action, resource: Self.keyResource(req)) { note in
+            try await req.enforceRateLimit(rateLimit)
+            let response = ServerResultsResponse(try await run(try FieldRules.pathID(req, "keyID"), try req.requireUser()))
             Self.summarize(response.results.map { ($0.target, $0.status) }, ok: response.ok, into: note)
             return response
         }
