@@ -42,6 +42,34 @@ import VaporTesting
         }
     }
 
+    /// A key or server a pipeline deploys with cannot be deleted: refused with the usual `*_in_use` code
+    /// before anything changes (a key is not removed from its servers first).
+    @Test func deleteKeyOrServer_usedByAPipeline_is409_andChangesNothing() async throws {
+        try await withTestApp { ctx in
+            let ids = try await fixtures(ctx)
+            try await ctx.app.testing().test(.POST, "api/pipelines", headers: .json(ctx.memberAuth), body: try jsonBody([
+                "name": "web", "connection_id": ids.connection, "repo_slug": "web",
+                "deploy": ["server_ids": [ids.server], "ssh_key_id": ids.key, "deploy_path": "/srv/web"],
+            ])) { res async throws in #expect(res.status == .created) }
+            for query in ["", "?remove_from_servers=true", "?force=true"] {
+                try await ctx.app.testing().test(.DELETE, "api/ssh-keys/\(ids.key)\(query)", headers: ctx.memberAuth) { res async throws in
+                    #expect(res.status == .conflict, "\(query)")
+                    #expect(res.errorCode == "key_in_use")
+                    let body = try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: res.body))
+                    #expect(body.error.details["pipelines"] == "1")
+                }
+            }
+            for query in ["", "?force=true"] {
+                try await ctx.app.testing().test(.DELETE, "api/servers/\(ids.server)\(query)", headers: ctx.memberAuth) { res async throws in
+                    #expect(res.status == .conflict, "\(query)")
+                    #expect(res.errorCode == "server_in_use")
+                }
+            }
+            #expect(try await StoredKey.find(ids.key, on: ctx.app.db) != nil)
+            #expect(try await Server.find(ids.server, on: ctx.app.db) != nil)
+        }
+    }
+
     @Test func connection_validation() async throws {
         try await withTestApp { ctx in
             let bad: [([String: Any], String)] = [

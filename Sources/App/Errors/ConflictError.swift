@@ -13,6 +13,10 @@ enum ConflictError: APIErrorConvertible, Equatable {
     case keyRetired(alreadyRotated: Bool)
     /// The key is still recorded on servers.
     case keyInUse(servers: Int)
+    /// Pipelines deploy with the key (their `deploy.ssh_key_id`); nothing was changed.
+    case keyUsedByPipelines(pipelines: Int)
+    /// Pipelines deploy to the server (their `deploy.server_ids`); nothing was changed.
+    case serverUsedByPipelines(pipelines: Int)
     /// Keys are recorded on the server that would be deleted.
     case serverInUse(deployments: Int)
     /// The server does not present a host key with the approved fingerprint.
@@ -32,7 +36,8 @@ enum ConflictError: APIErrorConvertible, Equatable {
         case .duplicateUser: "duplicate_user"
         case .duplicateServer: "duplicate_server"
         case .keyRetired: "key_retired"
-        case .keyInUse: "key_in_use"
+        case .keyInUse, .keyUsedByPipelines: "key_in_use"
+        case .serverUsedByPipelines: "server_in_use"
         case .serverInUse: "server_in_use"
         case .hostKeyNotPresented: "host_key_not_presented"
         case .connectionInUse: "connection_in_use"
@@ -51,6 +56,10 @@ enum ConflictError: APIErrorConvertible, Equatable {
             alreadyRotated ? "This key is already retired." : "A retired key cannot be deployed."
         case .keyInUse(let servers):
             "The key is still deployed on \(servers) server(s); pass remove_from_servers=true or force=true."
+        case .keyUsedByPipelines(let pipelines):
+            "\(pipelines) pipeline(s) deploy with this key; give them another key first (nothing was changed)."
+        case .serverUsedByPipelines(let pipelines):
+            "\(pipelines) pipeline(s) deploy to this server; remove it from them first (nothing was changed)."
         case .serverInUse(let deployments):
             "\(deployments) key(s) are recorded on this server; undeploy them first or pass force=true."
         case .hostKeyNotPresented: "The server does not present a host key with that fingerprint."
@@ -68,6 +77,12 @@ enum ConflictError: APIErrorConvertible, Equatable {
             return details
         case .duplicateServer(_, let id): return ["existing_id": String(id)]
         case .keyInUse(let servers): return ["servers": String(servers)]
+        case .keyUsedByPipelines(let pipelines), .serverUsedByPipelines(let pipelines):
+            return ["pipelines": String(pipelines)]
+        case .keyUsedByPipelines(let pipelines):
+            "\(pipelines) pipeline(s) deploy with this key; give them another key first (nothing was changed)."
+        case .serverUsedByPipelines(let pipelines):
+            "\(pipelines) pipeline(s) deploy to this server; remove it from them first (nothing was changed)."
         case .serverInUse(let deployments): return ["deployments": String(deployments)]
         case .hostKeyNotPresented(let presented): return ["presented": presented.joined(separator: ",")]
         case .connectionInUse(let pipelines): return ["pipelines": String(pipelines)]

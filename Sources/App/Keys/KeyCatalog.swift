@@ -125,10 +125,14 @@ struct KeyCatalog: Sendable {
     }
 
     /// Deletes the key. While it is recorded on servers: refused (`key_in_use`) unless `removeFromServers`
-    /// (removes it everywhere first; any failure keeps the row) or `force` (forgets the ledger only).
+    /// (removes it everywhere first; any failure keeps the row) or `force` (forgets the ledger only). A key
+    /// that pipelines deploy with is refused (`key_in_use`, `details.pipelines`) before any server is touched.
     func delete(keyID: Int, removeFromServers: Bool, force: Bool, by user: AuthenticatedUser) async throws -> KeyDeletion {
         let record = try await StoredKey.find(keyID, visibleTo: user, on: db)
         return try await locks.withLock("ssh_key:\(keyID)") {
+            // Refused before any server is touched: the row could not be deleted afterwards.
+            let pipelines = try await Pipeline.query(on: db).filter(\.$sshKey.$id == keyID).count()
+            guard pipelines == 0 else { throw ConflictError.keyUsedByPipelines(pipelines: pipelines) }
             let present = try await deployments.deployments(of: record).filter { $0.status == .present }
             if !present.isEmpty && !force {
                 guard removeFromServers else { throw ConflictError.keyInUse(servers: present.count) }

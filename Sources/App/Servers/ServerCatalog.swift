@@ -48,11 +48,15 @@ struct ServerCatalog: Sendable {
     }
 
     /// Deletes the server row. Refused with `server_in_use` while keys are recorded there (the lines would
-    /// stay on the host with no record), unless `force`. Pinned host keys are kept.
+    /// stay on the host with no record), unless `force`; always while pipelines deploy to it
+    /// (`server_in_use`, `details.pipelines`). Pinned host keys are kept.
     func delete(serverID: Int, force: Bool, by user: AuthenticatedUser) async throws {
         let server = try await Server.find(serverID, visibleTo: user, on: db)
         let recorded = try await KeyDeployment.query(on: db).filter(\.$server.$id == serverID).count()
         if recorded > 0, !force { throw ConflictError.serverInUse(deployments: recorded) }
+        let pipelines = try await Pipeline.query(on: db).filter(\.$owner.$id == server.$owner.id).all()
+            .filter { $0.serverIDs.contains(serverID) }.count
+        guard pipelines == 0 else { throw ConflictError.serverUsedByPipelines(pipelines: pipelines) }
         try await server.delete(on: db)
         logger.notice("server deleted", metadata: ["server_id": "\(serverID)", "actor": "\(user.username)"])
     }
