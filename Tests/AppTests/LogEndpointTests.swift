@@ -52,6 +52,35 @@ import VaporTesting
         ) { res async throws in #expect(res.status == .ok, "\(res.body.string)") }
     }
 
+    /// One date rule for log and audit filters: a shown (whole-second) time as `to_date` includes that
+    /// row, impossible days and reversed ranges are 400.
+    @Test func pipelineLogs_dateRange_oneRule() async throws {
+        try await withTestApp { ctx in
+            let (pipelineID, ids) = try await seed(ctx, statuses: [.success])
+            let execution = try #require(try await Execution.find(ids[0], on: ctx.app.db))
+            execution.triggerAt = Date(timeIntervalSince1970: 1_700_000_000.4)  // shown as …:13:20Z
+            try await execution.save(on: ctx.app.db)
+            let shown = "2023-11-14T22:13:20Z"
+            try await ctx.app.testing().test(
+                .GET, "api/pipelines/\(pipelineID)/logs?from_date=\(shown)&to_date=\(shown)", headers: ctx.memberAuth
+            ) { res async throws in
+                #expect(res.status == .ok)
+                #expect((try res.json()["items"] as? [Any])?.count == 1)
+            }
+            for (query, field) in [
+                ("to_date=2026-02-30", "to_date"), ("from_date=2026-02-01&to_date=2026-01-31", "to_date"),
+                ("from_date=yesterday", "from_date"),
+            ] {
+                try await ctx.app.testing().test(.GET, "api/pipelines/\(pipelineID)/logs?\(query)", headers: ctx.memberAuth) {
+                    res async throws in
+                    #expect(res.status == .badRequest, "\(query)")
+                    let body = try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: res.body))
+                    #expect(body.error.details["field"] == field, "\(query)")
+                }
+            }
+        }
+    }
+
     @Test func seedStep4_failedExecutions_shapeAndTotals() async throws {
         try await withTestApp { ctx in
             let (pipelineID, ids) = try await seed(ctx, statuses: [.success, .failed, .failed, .success, .failed])

@@ -26,7 +26,9 @@ extension Request {
 }
 
 /// `from_date` / `to_date` of the log and audit filters: RFC 3339 timestamps, or `YYYY-MM-DD` days in
-/// UTC. A day as `to_date` means the end of that day (23:59:59.999), so `from_date=D&to_date=D` is day D.
+/// UTC. A day as `to_date` means the end of that day (23:59:59.999), so `from_date=D&to_date=D` is day D;
+/// a `to_date` timestamp in whole seconds includes that second (times are shown in whole seconds but
+/// stored with fractions, so `to_date=<a shown time>` includes that row).
 struct DateRangeParameters: QueryParameters {
     var fromDate: String?
     var toDate: String?
@@ -53,7 +55,10 @@ struct DateRangeParameters: QueryParameters {
 
     static func date(_ text: String?, field: String, endOfDay: Bool) throws -> Date? {
         guard let text = text?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
-        if let date = RFC3339.parse(text) { return date }
+        if let date = RFC3339.parse(text) {
+            let wholeSeconds = !text.contains(".")
+            return endOfDay && wholeSeconds ? date.addingTimeInterval(0.999) : date
+        }
         if let day = RFC3339.parseDay(text) { return endOfDay ? day.addingTimeInterval(86_399.999) : day }
         throw AppError.invalidField(field, reason: "must be an RFC 3339 timestamp or a YYYY-MM-DD date")
     }
