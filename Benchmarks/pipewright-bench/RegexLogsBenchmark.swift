@@ -53,12 +53,23 @@ enum RegexLogsBench {
 
     static func run(store: LogStore, execution: Int, logFile: String, sizeMB: Double) async throws {
         var rows = patterns.map { Row(pattern: $0) }
+        var server: Server?
+        do {
+            server = try await Server.start(logFile: logFile)
+        } catch {
+            print("end-to-end part failed to start: \(error)")
+        }
+        defer { server?.stop() }
+        var requestNumber = 0
         for index in rows.indices {
             let pattern = rows[index].pattern
             var ours: [Double] = []
             var grepE: [Double] = []
             var grepP: [Double] = []
+            var wall: [Double] = []
+            var serverTimes: [Double] = []
             let flags = pattern.caseSensitive ? ["-c"] : ["-c", "-i"]
+            // Interleaved rounds, so machine load affects every contender alike.
             for _ in 0..<runs {
                 var page: LogPage?
                 ours.append(
@@ -76,16 +87,25 @@ enum RegexLogsBench {
                 rows[index].grepECount = Int(output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
                 grepP.append(try LogsBench.time { output = try LogsBench.runTool("/usr/bin/env", ["grep", "-P"] + flags + [pattern.text, logFile]) })
                 rows[index].grepPCount = Int(output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+                if let server {
+                    requestNumber += 1
+                    let answer = try await server.query(pattern, requestID: "bench-regex-\(requestNumber)")
+                    wall.append(answer.wall)
+                    if let duration = answer.server { serverTimes.append(duration) }
+                    rows[index].httpCount = answer.total
+                    rows[index].httpPartial = rows[index].httpPartial || answer.partial
+                    if answer.status == 400 { rows[index].httpTimeouts += 1 }
+                }
             }
             rows[index].ours = LogsBench.median(ours)
             rows[index].grepE = LogsBench.median(grepE)
             rows[index].grepP = LogsBench.median(grepP)
-            print("  in process \(pattern.label): \(ms(rows[index].ours)) (\(rows[index].ourCount)); grep -E \(ms(rows[index].grepE)) (\(rows[index].grepECount)); grep -P \(ms(rows[index].grepP)) (\(rows[index].grepPCount))")
-        }
-        do {
-            try await endToEnd(rows: &rows, logFile: logFile)
-        } catch {
-            print("end-to-end part failed: \(error)")
+            rows[index].http = LogsBench.median(wall)
+            rows[index].server = LogsBench.median(serverTimes)
+            print(
+                "  \(pattern.label): in process \(ms(rows[index].ours)) (\(rows[index].ourCount)); grep -E \(ms(rows[index].grepE)) "
+                    + "(\(rows[index].grepECount)); grep -P \(ms(rows[index].grepP)) (\(rows[index].grepPCount)); HTTP "
+                    + "\(ms(rows[index].http)) (server \(ms(rows[index].server)), \(rows[index].httpCount))")
         }
         printTable(rows, sizeMB: sizeMB)
     }
@@ -94,104 +114,119 @@ enum RegexLogsBench {
 
     // MARK: - End to end
 
-    static func endToEnd(rows: inout [Row], logFile: String) async throws {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("pipewright").path
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            print("end to end skipped: no pipewright binary at \(binary) (swift build -c release --product pipewright)")
-            return
-        }
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("pw-regex-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: work) }
-        let fake = try await FakeBitbucketServer.start()
-        let email = "bench@example.com"
-        let bitbucketToken = "bench-bitbucket-token"
-        await fake.acceptedAPIToken(email: email, token: bitbucketToken)
-        await fake.addRepository(workspace: "acme", slug: "web", mainBranch: "main", files: ["package.json": "{}"])
-        await fake.scriptPipelines(workspace: "acme", slug: "web", steps: [FakeStepScript(name: "Build", lines: ["building"])])
-        let port = try RealtimeBench.freePort()
-        let base = "http://127.0.0.1:\(port)"
-        let environment = [
-            "PIPEWRIGHT_DATA_DIR": work + "/data", "PIPEWRIGHT_PORT": String(port), "PIPEWRIGHT_HOST": "127.0.0.1",
-            "LOG_LEVEL": "info", "BITBUCKET_API_URL": fake.baseURL, "PIPEWRIGHT_POLL_INTERVAL": "1",
-            "PIPEWRIGHT_MONITOR_TIMEOUT": "3600",
-        ]
-        let service = Process()
-        service.executableURL = URL(fileURLWithPath: binary)
-        service.arguments = ["serve"]
-        service.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let serviceLog = work + "/service.log"
-        _ = FileManager.default.createFile(atPath: serviceLog, contents: nil)
-        let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: serviceLog))
-        service.standardOutput = logHandle
-        service.standardError = logHandle
-        try service.run()
-        defer {
-            service.terminate()
-            service.waitUntilExit()
-        }
-        var up = false
-        for _ in 0..<300 where !up {
-            try await Task.sleep(for: .milliseconds(100))
-            up = (try? await request("GET", "\(base)/health", token: nil, body: nil).0) == 200
-        }
-        guard up else { throw LogsBench.Failure(description: "service did not start") }
-        let (tokenStatus, tokenText) = try pipewright_bench.run(binary, ["token", "create", "admin"], environment: environment)
-        let token = tokenText.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard tokenStatus == 0, token.hasPrefix("pw_") else { throw LogsBench.Failure(description: "token create failed: \(tokenText)") }
-        let execution = try await RealtimeBench.createRunningExecution(
-            base: base, token: token, email: email, bitbucketToken: bitbucketToken, fake: fake)
-        let ingest = try LogsBench.time {
-            let (status, output) = try pipewright_bench.run(
-                "/usr/bin/curl",
-                [
-                    "-s", "-S", "-X", "POST", "-H", "Authorization: Bearer \(token)", "-H", "Content-Type: text/plain",
-                    "--data-binary", "@" + logFile, "\(base)/api/executions/\(execution.id)/logs?step=bench&finish=true",
-                ])
-            guard status == 0, output.contains("lines_stored") else {
-                throw LogsBench.Failure(description: "ingest failed: \(output.prefix(300))")
-            }
-        }
-        print("end to end: service on \(base), execution \(execution.id), log ingested over HTTP in \(LogsBench.format(ingest, 1)) s")
+    /// A running `pipewright serve` holding the benchmark log as one execution.
+    final class Server {
+        let process: Process
+        let base: String
+        let token: String
+        let execution: Int
+        let serviceLog: String
+        let work: String
+        let fake: FakeBitbucketServer
 
-        var requestNumber = 0
-        for index in rows.indices {
-            let pattern = rows[index].pattern
-            var wall: [Double] = []
-            var server: [Double] = []
-            for _ in 0..<runs {
-                requestNumber += 1
-                let id = "bench-regex-\(requestNumber)"
-                var components = URLComponents(string: "\(base)/api/executions/\(execution.id)/logs")!
-                components.queryItems = [
-                    URLQueryItem(name: "q", value: pattern.text), URLQueryItem(name: "regex", value: "true"),
-                    URLQueryItem(name: "case_sensitive", value: pattern.caseSensitive ? "true" : "false"),
-                    URLQueryItem(name: "per_page", value: "1"),
-                ]
-                // `+` is a space in query strings: encode it.
-                let url = components.url!.absoluteString.replacingOccurrences(of: "+", with: "%2B")
-                var status = 0
-                var json: [String: Any] = [:]
-                var urlRequest = URLRequest(url: URL(string: url)!)
-                urlRequest.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-                urlRequest.setValue(id, forHTTPHeaderField: "X-Request-ID")
-                urlRequest.timeoutInterval = 300
-                let start = ContinuousClock.now
-                let (data, response) = try await URLSession.shared.data(for: urlRequest)
-                let elapsed = ContinuousClock.now - start
-                wall.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-                status = (response as? HTTPURLResponse)?.statusCode ?? 0
-                json = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
-                if status == 400 { rows[index].httpTimeouts += 1 }
-                rows[index].httpCount = ((json["pagination"] as? [String: Any])?["total"] as? Int) ?? -1
-                rows[index].httpPartial = rows[index].httpPartial || (json["partial"] as? Bool ?? false)
-                if let duration = serverDuration(log: serviceLog, requestID: id) { server.append(duration / 1000) }
-            }
-            rows[index].http = LogsBench.median(wall)
-            rows[index].server = LogsBench.median(server)
-            print("  HTTP \(pattern.label): \(ms(rows[index].http)) (server \(ms(rows[index].server))), total \(rows[index].httpCount)")
+        init(process: Process, base: String, token: String, execution: Int, serviceLog: String, work: String, fake: FakeBitbucketServer) {
+            self.process = process
+            self.base = base
+            self.token = token
+            self.execution = execution
+            self.serviceLog = serviceLog
+            self.work = work
+            self.fake = fake
         }
-        try? await fake.stop()
+
+        func stop() {
+            process.terminate()
+            process.waitUntilExit()
+            try? FileManager.default.removeItem(atPath: work)
+        }
+
+        static func start(logFile: String) async throws -> Server? {
+            let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("pipewright").path
+            guard FileManager.default.isExecutableFile(atPath: binary) else {
+                print("end to end skipped: no pipewright binary at \(binary) (swift build -c release --product pipewright)")
+                return nil
+            }
+            let work = FileManager.default.temporaryDirectory.appendingPathComponent("pw-regex-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+            let fake = try await FakeBitbucketServer.start()
+            let email = "bench@example.com"
+            let bitbucketToken = "bench-bitbucket-token"
+            await fake.acceptedAPIToken(email: email, token: bitbucketToken)
+            await fake.addRepository(workspace: "acme", slug: "web", mainBranch: "main", files: ["package.json": "{}"])
+            await fake.scriptPipelines(workspace: "acme", slug: "web", steps: [FakeStepScript(name: "Build", lines: ["building"])])
+            let port = try RealtimeBench.freePort()
+            let base = "http://127.0.0.1:\(port)"
+            let environment = [
+                "PIPEWRIGHT_DATA_DIR": work + "/data", "PIPEWRIGHT_PORT": String(port), "PIPEWRIGHT_HOST": "127.0.0.1",
+                "LOG_LEVEL": "info", "BITBUCKET_API_URL": fake.baseURL, "PIPEWRIGHT_POLL_INTERVAL": "1",
+                "PIPEWRIGHT_MONITOR_TIMEOUT": "3600",
+            ]
+            let service = Process()
+            service.executableURL = URL(fileURLWithPath: binary)
+            service.arguments = ["serve"]
+            service.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            let serviceLog = work + "/service.log"
+            _ = FileManager.default.createFile(atPath: serviceLog, contents: nil)
+            let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: serviceLog))
+            service.standardOutput = logHandle
+            service.standardError = logHandle
+            try service.run()
+            var up = false
+            for _ in 0..<300 where !up {
+                try await Task.sleep(for: .milliseconds(100))
+                up = (try? await request("GET", "\(base)/health", token: nil, body: nil).0) == 200
+            }
+            guard up else {
+                service.terminate()
+                throw LogsBench.Failure(description: "service did not start")
+            }
+            let (tokenStatus, tokenText) = try pipewright_bench.run(binary, ["token", "create", "admin"], environment: environment)
+            let token = tokenText.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard tokenStatus == 0, token.hasPrefix("pw_") else { throw LogsBench.Failure(description: "token create failed: \(tokenText)") }
+            let execution = try await RealtimeBench.createRunningExecution(
+                base: base, token: token, email: email, bitbucketToken: bitbucketToken, fake: fake)
+            let ingest = try LogsBench.time {
+                let (status, output) = try pipewright_bench.run(
+                    "/usr/bin/curl",
+                    [
+                        "-s", "-S", "-X", "POST", "-H", "Authorization: Bearer \(token)", "-H", "Content-Type: text/plain",
+                        "--data-binary", "@" + logFile, "\(base)/api/executions/\(execution.id)/logs?step=bench&finish=true",
+                    ])
+                guard status == 0, output.contains("lines_stored") else {
+                    throw LogsBench.Failure(description: "ingest failed: \(output.prefix(300))")
+                }
+            }
+            print("end to end: service on \(base), execution \(execution.id), log ingested over HTTP in \(LogsBench.format(ingest, 1)) s")
+            return Server(
+                process: service, base: base, token: token, execution: execution.id, serviceLog: serviceLog, work: work, fake: fake)
+        }
+
+        /// One `GET …/logs?q=…&regex=true&per_page=1`: client wall time, the server's `duration_ms`, the answer.
+        func query(_ pattern: Pattern, requestID: String) async throws -> (
+            wall: Double, server: Double?, total: Int, partial: Bool, status: Int
+        ) {
+            var components = URLComponents(string: "\(base)/api/executions/\(execution)/logs")!
+            components.queryItems = [
+                URLQueryItem(name: "q", value: pattern.text), URLQueryItem(name: "regex", value: "true"),
+                URLQueryItem(name: "case_sensitive", value: pattern.caseSensitive ? "true" : "false"),
+                URLQueryItem(name: "per_page", value: "1"),
+            ]
+            // `+` is a space in query strings: encode it.
+            let url = components.url!.absoluteString.replacingOccurrences(of: "+", with: "%2B")
+            var urlRequest = URLRequest(url: URL(string: url)!)
+            urlRequest.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+            urlRequest.setValue(requestID, forHTTPHeaderField: "X-Request-ID")
+            urlRequest.timeoutInterval = 300
+            let start = ContinuousClock.now
+            let (data, response) = try await URLSession.shared.data(for: urlRequest)
+            let elapsed = ContinuousClock.now - start
+            let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+            let json = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+            let total = ((json["pagination"] as? [String: Any])?["total"] as? Int) ?? -1
+            let duration = RegexLogsBench.serverDuration(log: serviceLog, requestID: requestID).map { $0 / 1000 }
+            return (wall, duration, total, json["partial"] as? Bool ?? false, status)
+        }
     }
 
     /// The `duration_ms` of the request line the service logged for `requestID`.
