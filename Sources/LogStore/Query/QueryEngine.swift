@@ -236,12 +236,14 @@ struct QueryEngine: @unchecked Sendable {
         let lock = NSLock()
         var next = 0
         var results: [Chunk?]
-        var stop = false
+        /// Chunks after this index are not needed (the page is full, or the budget ran out in this one); -1 on error.
+        var stopBeyond = Int.max
         var error: LogStoreError?
 
         init(chunks: Int) { results = [Chunk?](repeating: nil, count: chunks) }
 
-        var shouldStop: Bool { lock.withLock { stop } }
+        /// Whether chunk `index` can stop (a later chunk never stops an earlier one, so the prefix stays exact).
+        func shouldStop(_ index: Int) -> Bool { lock.withLock { index > stopBeyond } }
     }
 
     /// Buffers of one worker thread.
@@ -291,31 +293,31 @@ struct QueryEngine: @unchecked Sendable {
         let work: @Sendable (Worker) -> Void = { worker in
             while true {
                 let index: Int? = state.lock.withLock {
-                    guard !state.stop, state.next < ranges.count else { return nil }
+                    guard state.next <= state.stopBeyond, state.next < ranges.count else { return nil }
                     defer { state.next += 1 }
                     return state.next
                 }
                 guard let index else { return }
                 var chunk = Chunk(first: ranges[index].0, last: ranges[index].1)
                 do throws(LogStoreError) {
-                    try scanChunk(&chunk, worker: worker, stopAfter: stopAfter, state: state)
+                    try scanChunk(&chunk, index: index, worker: worker, stopAfter: stopAfter, state: state)
                 } catch {
                     state.lock.withLock {
                         state.error = error
-                        state.stop = true
+                        state.stopBeyond = -1
                     }
                     return
                 }
                 state.lock.withLock {
                     state.results[index] = chunk
-                    if !chunk.isComplete && budget.isSpent { state.stop = true }
+                    if !chunk.isComplete { state.stopBeyond = min(state.stopBeyond, index) }
                     if let stopAfter {
                         var found = 0
-                        for result in state.results {
+                        for (position, result) in state.results.enumerated() {
                             guard let result else { break }
                             found += result.count
                             if found >= stopAfter {
-                                state.stop = true
+                                state.stopBeyond = min(state.stopBeyond, position)
                                 break
                             }
                             if !result.isComplete { break }
@@ -352,7 +354,7 @@ struct QueryEngine: @unchecked Sendable {
 
     /// Scans one chunk, marking its matches, until it is done, `stopAfter` matches are in it, the
     /// scan is told to stop, or the budget is spent.
-    func scanChunk(_ chunk: inout Chunk, worker: Worker, stopAfter: Int?, state: ScanState) throws(LogStoreError) {
+    func scanChunk(_ chunk: inout Chunk, index: Int, worker: Worker, stopAfter: Int?, state: ScanState) throws(LogStoreError) {
         let wantedStep: UInt16? = step ?? nil
         let needsData = matcher != nil
         let indexBuffer = worker.indexBuffer
@@ -402,7 +404,8 @@ struct QueryEngine: @unchecked Sendable {
             var sliceStart = 0
             while sliceStart < count {
                 let asked = min(ScanBudget.sliceLines, count - sliceStart)
-                let granted = state.shouldStop ? 0 : budget.grant(asked, examined: chunk.scannedThrough - chunk.first + 1)
+                let granted =
+                    state.shouldStop(index) ? 0 : budget.grant(asked, examined: chunk.scannedThrough - chunk.first + 1)
                 let sliceEnd = sliceStart + granted
                 var stoppedAt: Int?
                 switch matcher {
