@@ -1,4 +1,4 @@
-# The verbs developers and CI share (STYLE §4). `make test` is what CI runs.
+# The verbs developers and CI share. `make test` is what CI runs.
 .PHONY: build test test-fast run migrate format lint bench
 
 build:
@@ -17,10 +17,10 @@ migrate:
 	swift run pipewright migrate --yes
 
 format:
-	swift format --in-place --recursive Sources Tests Package.swift
+	swift format --in-place --recursive Sources Tests Benchmarks Package.swift
 
 lint:
-	swift format lint --recursive Sources Tests Package.swift
+	swift format lint --strict --recursive Sources Tests Benchmarks Package.swift
 
 bench:
 	swift build -c release && swift run -c release pipewright-bench keys && swift run -c release pipewright-bench logs 100

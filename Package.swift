@@ -1,7 +1,7 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-/// Settings shared by every target (STYLE §4.2).
+/// Settings shared by every target.
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
@@ -46,6 +46,7 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -143,7 +144,7 @@ let package = Package(
             dependencies: ["PipewrightCore", "SSHKeys"],
             swiftSettings: swiftSettings
         ),
-        /// An in-repo fake of Bitbucket Cloud REST 2.0 (reference/bitbucket-api.md), served on 127.0.0.1 by tests.
+        /// An in-repo fake of Bitbucket Cloud REST 2.0 (with the real API's quirks), served on 127.0.0.1 by tests.
         .target(
             name: "BitbucketFake",
             dependencies: [
@@ -160,7 +161,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LogStoreTests",
-            dependencies: ["LogStore", "PipewrightCore"],
+            dependencies: ["LogStore", "PipewrightCore", "PipewrightTesting"],
             swiftSettings: testSwiftSettings
         ),
         .testTarget(

@@ -82,9 +82,9 @@ def _secret_inputs(value, field=None, found=None):
 
 @schemathesis.check
 def no_secret_in_response(ctx, response, case):
-    """No response leaks a secret (SPEC §2): the master key, the admin password, an API token other than in
-    the response creating it, private-key material other than from the explicit export endpoint, or a
-    password/passphrase/token/private key the request itself sent."""
+    """No response leaks a secret (docs/API.md "Security notes"): the master key, the admin password, an
+    API token other than in the response creating it, private-key material other than from the explicit
+    export endpoint, or a password/passphrase/token/private key the request itself sent."""
     body = response.content or b""
     text = body.decode("utf-8", errors="replace")
     headers = "\n".join(f"{k}: {v}" for k, v in response.headers.items())

@@ -23,6 +23,7 @@
 import AsyncHTTPClient
 import BitbucketFake
 import Foundation
+import PipewrightCore
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -98,7 +99,7 @@ enum RealtimeBench {
     }
 
     static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        duration.seconds
     }
 
     /// `VmRSS`/`VmHWM`/… of `pid` in KiB (0 when unreadable).
@@ -678,7 +679,8 @@ enum RealtimeBench {
     }
 }
 
-/// One Socket.IO viewer: a WebSocket speaking Engine.IO v4 / Socket.IO v5 (realtime.md §1–2), which
+/// One Socket.IO viewer: a WebSocket speaking Engine.IO v4 / Socket.IO v5
+/// (https://socket.io/docs/v4/engine-io-protocol/, https://socket.io/docs/v4/socket-io-protocol/), which
 /// authenticates with `40{"token"}`, subscribes to one execution with an ack, answers pings and records
 /// which benchmark lines arrive and how late. Its callbacks run on the socket's event loop; the state
 /// sits behind a mutex because the benchmark reads it from other tasks.

@@ -27,7 +27,7 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
     let start = ContinuousClock.now
     try body()
     let elapsed = ContinuousClock.now - start
-    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    return elapsed.seconds
 }
 
 @discardableResult
@@ -129,7 +129,7 @@ func benchmarkDeploy(runs: Int) async throws {
         let (status, body) = try await request("POST", "\(base)/api/ssh-keys/\(id)/deploy", token: token, body: ["servers": targets])
         let elapsed = ContinuousClock.now - start
         guard status == 200, body["ok"] as? Bool == true else { print("deploy failed: \(status) \(body)"); exit(1) }
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return elapsed.seconds
     }
     // Warm-up: first contact pins every host key.
     _ = try await deploy(fixtures.map(target))

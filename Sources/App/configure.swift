@@ -72,8 +72,9 @@ public func configure(
     decoder.dateDecodingStrategy = .iso8601
     ContentConfiguration.global.use(encoder: encoder, for: .json)
     ContentConfiguration.global.use(decoder: decoder, for: .json)
-    // SPEC §2: JSON everywhere. Form and multipart bodies are refused (400 invalid_body) instead of being
-    // decoded into the same request types, which also closes the HTML-form route for cross-site requests.
+    // JSON everywhere (docs/API.md "Security notes"). Form and multipart bodies are refused (400
+    // invalid_body) instead of being decoded into the same request types, which also closes the HTML-form
+    // route for cross-site requests.
     ContentConfiguration.global.use(decoder: NonJSONBodyDecoder(), for: .urlEncodedForm)
     ContentConfiguration.global.use(decoder: NonJSONBodyDecoder(), for: .formData)
 
@@ -82,7 +83,8 @@ public func configure(
     try ServerTLS.apply(configuration.server, to: app)
     let server = configuration.server
     // issue 7, 2026-11-29: Vapor 4.122 rejects a collected body when `total >= max` (Request+BodyStream
-    // `consume`); `+ 1` accepts exactly `maxBodySize` bytes, as SPEC §3 says "over 1 MiB".
+    // `consume`); `+ 1` accepts exactly `maxBodySize` bytes: only bodies *over* 1 MiB are refused
+    // (docs/API.md "Security headers and limits").
     app.routes.defaultMaxBodySize = ByteCount(value: server.maxBodySize + 1)
 
     app.middleware = Middlewares()

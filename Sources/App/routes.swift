@@ -3,7 +3,7 @@ import Foundation
 import PipewrightCore
 import Vapor
 
-/// The whole route table (STYLE §3.5), grouped by authentication level.
+/// The whole route table in one file, so the API reads at a glance, grouped by authentication level.
 func routes(_ app: Application) throws {
     let services = app.services
 
@@ -27,27 +27,27 @@ func routes(_ app: Application) throws {
 
     // MARK: - Bitbucket webhooks (HMAC-signed, no user)
     do {
-        try app.grouped("api").cancellable().register(collection: WebhookController(services: services))
+        try app.grouped("api").cancellable().register(collection: WebhookController())
     }
 
     let api = app.grouped("api").grouped(AuthenticationMiddleware(now: services.now))
 
     // MARK: - Sign-in (no user yet)
     do {
-        try api.cancellable().register(collection: AuthController(services: services))
+        try api.cancellable().register(collection: AuthController())
     }
 
     // MARK: - Signed in (session cookie + CSRF, or bearer token)
     do {
         let signedIn = api.grouped(RequireUserMiddleware()).cancellable()
-        try signedIn.register(collection: TokenController(services: services))
-        try signedIn.register(collection: SSHKeyController(services: services))
-        try signedIn.register(collection: ServerController(services: services))
-        try signedIn.register(collection: ConnectionController(services: services))
-        try signedIn.register(collection: PipelineController(services: services))
-        try signedIn.register(collection: ExecutionController(services: services))
-        try signedIn.register(collection: LogController(services: services))
-        try signedIn.register(collection: AuditController(services: services))
+        try signedIn.register(collection: TokenController())
+        try signedIn.register(collection: SSHKeyController())
+        try signedIn.register(collection: ServerController())
+        try signedIn.register(collection: ConnectionController())
+        try signedIn.register(collection: PipelineController())
+        try signedIn.register(collection: ExecutionController())
+        try signedIn.register(collection: LogController())
+        try signedIn.register(collection: AuditController())
         realtime.bootSignedIn(routes: signedIn)
     }
 }

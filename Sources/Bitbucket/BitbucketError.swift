@@ -92,22 +92,9 @@ public enum BitbucketError: PipewrightError, Equatable {
         }
     }
 
-    /// Whether an idempotent request that failed this way may be retried (429, 5xx, transport).
-    public var isRetryable: Bool {
-        switch self {
-        case .rateLimited, .transport: true
-        case .upstream(let status, _): status >= 500
-        default: false
-        }
-    }
-
-    /// The server's requested minimum wait, when it sent one.
-    public var retryAfter: Duration? {
-        if case .rateLimited(let retryAfter) = self { return retryAfter }
-        return nil
-    }
-
-    /// The sentence appended to every 401 (reference §1.1, pitfall §9.17).
+    /// The sentence appended to every 401: most 401s come from pairing the wrong user name with the
+    /// credential (a username with an API token, an e-mail with an app password) or from a token without
+    /// scopes (https://developer.atlassian.com/cloud/bitbucket/rest/intro/#authentication).
     public static let authenticationHint =
         "API tokens authenticate with Basic <Atlassian account e-mail>:<token> and need scopes; "
         + "repository, project and workspace access tokens use Bearer. "

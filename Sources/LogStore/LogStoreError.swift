@@ -52,7 +52,7 @@ public enum LogStoreError: PipewrightError, Equatable {
     public var details: [String: String] {
         switch self {
         case .invalidRegex(let reason): ["reason": reason]
-        case .regexTimeout(let budget): ["budget_s": String(Double(budget.components.seconds) + Double(budget.components.attoseconds) / 1e18)]
+        case .regexTimeout(let budget): ["budget_s": String(budget.seconds)]
         case .executionNotFound(let execution): ["execution": String(execution)]
         case .invalidRange(let length): ["length": String(length)]
         case .invalidQuery(let field, let reason): ["field": field, "reason": reason]

@@ -15,8 +15,9 @@ public enum PipelineConfigError: PipewrightError, Equatable {
     case noStackDetected
     /// Yams could not serialize the generated document. `reason` is the emitter's one-line message.
     case yamlEncodingFailed(reason: String)
-    /// A generated file failed this module's own validator, so it was not returned (reference §9
-    /// item 16: reject bad configuration before committing it). `messages` are the validator's findings.
+    /// A generated file failed this module's own validator, so it was not returned (bad configuration is
+    /// rejected before it is committed: Bitbucket reports some mistakes, such as one deployment environment
+    /// used twice in a pipeline, only when a run starts). `messages` are the validator's findings.
     case generatedConfigInvalid(file: String, messages: [String])
 
     /// Stable `snake_case` identifier of the case.

@@ -19,7 +19,7 @@ import SSHKeys
 /// ``withFixture(users:_:)``): it kills `sshd`, deletes the users (`userdel -r -f`) and the
 /// directory.
 ///
-/// Requires root (Linux, OpenSSH server installed); see `reference/test-fixtures.md` §1.
+/// Requires root (Linux, OpenSSH server installed: `scripts/test` installs `openssh-server`; README "Tests").
 public actor SSHDFixture {
     /// The loopback address sshd listens on: `127.0.0.1` unless `start(users:listenAddress:)` chose
     /// another (any of 127.0.0.0/8 works on Linux).

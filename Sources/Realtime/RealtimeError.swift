@@ -1,6 +1,6 @@
 import PipewrightCore
 
-/// Errors of the realtime layer: malformed client frames and refused requests (SPEC §10).
+/// Errors of the realtime layer: malformed client frames and refused requests (docs/API.md "Realtime events").
 public enum RealtimeError: Error, Sendable, Equatable, PipewrightError {
     /// A frame that does not follow Engine.IO v4 / Socket.IO v5 (the connection must be closed).
     case malformedPacket(String)

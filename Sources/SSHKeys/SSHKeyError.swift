@@ -21,13 +21,6 @@ public enum SSHKeyError: PipewrightError, Equatable {
     /// The text is not a well-formed OpenSSH public-key line; `reason` is short.
     case invalidPublicKey(reason: String)
 
-    // MARK: encryption at rest
-
-    /// A sealed secret failed authentication: wrong master key, wrong associated data or tampered bytes.
-    case sealedSecretCorrupt
-    /// A master key is malformed (not base64, not 32 bytes).
-    case invalidMasterKey(reason: String)
-
     // MARK: SSH operations
     // The SSH-operation cases are appended below this line.
 
@@ -69,8 +62,6 @@ public enum SSHKeyError: PipewrightError, Equatable {
         case .invalidPrivateKey: "invalid_private_key"
         case .invalidKeyParameters: "invalid_key_parameters"
         case .invalidPublicKey: "invalid_public_key"
-        case .sealedSecretCorrupt: "sealed_secret_corrupt"
-        case .invalidMasterKey: "invalid_master_key"
         case .authFailed: "auth_failed"
         case .hostKeyMismatch: "host_key_mismatch"
         case .hostKeyUnknown: "host_key_unknown"
@@ -102,10 +93,6 @@ public enum SSHKeyError: PipewrightError, Equatable {
             "Invalid key parameters: \(reason)."
         case .invalidPublicKey(let reason):
             "The public key could not be read: \(reason)."
-        case .sealedSecretCorrupt:
-            "The encrypted secret could not be opened (wrong master key or corrupted data)."
-        case .invalidMasterKey(let reason):
-            "The master key is invalid: \(reason)."
         case .authFailed:
             "The server rejected the credentials (password or key)."
         case .hostKeyMismatch(let pinned, let presented):
@@ -143,8 +130,7 @@ public enum SSHKeyError: PipewrightError, Equatable {
         case .invalidPrivateKey(let reason): ["reason": reason]
         case .invalidKeyParameters(let reason): ["reason": reason]
         case .invalidPublicKey(let reason): ["reason": reason]
-        case .invalidMasterKey(let reason): ["reason": reason]
-        case .notAPrivateKey, .wrongPassphrase, .sealedSecretCorrupt: [:]
+        case .notAPrivateKey, .wrongPassphrase: [:]
         case .hostKeyMismatch(let pinned, let presented):
             ["pinned_fingerprints": pinned.joined(separator: ","), "presented_fingerprint": presented]
         case .hostKeyUnknown(let presented):

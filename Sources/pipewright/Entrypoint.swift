@@ -5,7 +5,7 @@ import Vapor
 
 /// `pipewright serve | migrate | user create | token create | master-key rotate | keys verify`.
 ///
-/// Configuration errors print one line naming the variable and exit with status 1 (SPEC §1).
+/// Configuration errors print one line naming the variable and exit with status 1 (README "Configuration").
 @main
 enum Entrypoint {
     static func main() async {

@@ -48,15 +48,8 @@ import VaporTesting
                 let (failed, _) = try await Self.call(
                     ctx, .POST, "api/auth/login", headers: [:], ["username": "member", "password": wrongPassword])
                 #expect(failed == .unauthorized)
-                var cookie = ""
-                var csrf = ""
-                try await ctx.app.testing().test(
-                    .POST, "api/auth/login", headers: .json([:]),
-                    body: try jsonBody(["username": "member", "password": "member-password-1"])
-                ) { res async throws in
-                    cookie = String((res.headers.first(name: .setCookie) ?? "").split(separator: ";")[0])
-                    csrf = try #require(try res.json()["csrf_token"] as? String)
-                }
+                let session = try await cookieLogin(ctx)
+                let (cookie, csrf) = (session.cookie, session.csrfToken)
                 let (loggedOut, _) = try await Self.call(
                     ctx, .POST, "api/auth/logout", headers: ["Cookie": cookie, "X-CSRF-Token": csrf])
                 #expect(loggedOut == .noContent)
@@ -254,7 +247,7 @@ import VaporTesting
             #expect(ids == ids.sorted(by: >))
             let (_, beyond) = try await Self.audit(ctx, "?page=9", auth: ctx.adminAuth)
             #expect(Self.items(beyond).isEmpty)
-            // per_page above 100 is clamped (SPEC §2 maximum), as on every list.
+            // per_page above 100 is clamped (docs/API.md "Lists"), as on every list.
             let (_, clamped) = try await Self.audit(ctx, "?per_page=5000", auth: ctx.adminAuth)
             #expect((clamped["pagination"] as? [String: Any])?["per_page"] as? Int == 100)
 

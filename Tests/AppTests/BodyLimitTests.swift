@@ -7,8 +7,9 @@ import VaporTesting
 
 @testable import App
 
-/// SPEC §3: request bodies over 1 MiB → 413 `payload_too_large` with the limit, for a declared
-/// `Content-Length` and for chunked bodies, over a real socket; log ingestion streams and is exempt.
+/// Request bodies over 1 MiB → 413 `payload_too_large` with the limit (docs/API.md "Security headers and
+/// limits"), for a declared `Content-Length` and for chunked bodies, over a real socket; log ingestion
+/// streams and is exempt.
 @Suite struct BodyLimitTests {
     static let limit = 1 << 20
 

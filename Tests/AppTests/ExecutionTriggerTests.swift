@@ -273,8 +273,8 @@ import Realtime
                 if ContinuousClock.now > deadline { break }
             }
             #expect(sawTimeout)
-            try await Task.sleep(for: .milliseconds(100))
-            #expect(await setup.ctx.app.executionSupervisor.isMonitoring(executionID: id) == false)
+            let supervisor = setup.ctx.app.executionSupervisor
+            #expect(await eventually { await supervisor.isMonitoring(executionID: id) == false })
         }
     }
 

@@ -9,9 +9,9 @@ import WebSocketKit
 
 @testable import App
 
-/// SIGTERM to the real `pipewright serve` binary (SPEC §11, issue 7 item 9): it stops accepting, lets
-/// in-flight requests finish within `PIPEWRIGHT_SHUTDOWN_GRACE`, cancels what is left, leaves nothing
-/// half-written on SSH servers, and exits 0.
+/// SIGTERM to the real `pipewright serve` binary (README "TLS, reverse proxy, shutdown"; issue 7 item 9):
+/// it stops accepting, lets in-flight requests finish within `PIPEWRIGHT_SHUTDOWN_GRACE`, cancels what is
+/// left, leaves nothing half-written on SSH servers, and exits 0.
 @Suite(.serialized) struct GracefulShutdownTests {
     struct Reply: Sendable {
         var status: HTTPResponseStatus

@@ -10,8 +10,8 @@ import VaporTesting
 @testable import App
 
 /// 200+ hostile or malformed requests, one table (issue 7, "Must hold"): for every row the status is
-/// the documented one, never a 5xx; error bodies are the SPEC §2 envelope with the documented code;
-/// no body carries a stack trace or any secret used by the test.
+/// the documented one, never a 5xx; error bodies are the envelope of docs/API.md "Errors" with the
+/// documented code; no body carries a stack trace or any secret used by the test.
 @Suite struct HostileRequestTests {
     /// Who sends the request.
     enum Auth: Sendable {
@@ -756,17 +756,10 @@ import VaporTesting
             on: ctx.app.db)
         let revoked = try await TokenIssuer.issue(
             for: ctx.memberID, name: "gone", expiresInDays: nil, now: Date(), on: ctx.app.db)
-        try await APIToken.query(on: ctx.app.db).filter(\.$id == revoked.id).delete()
+        try await APIToken.query(on: ctx.app.db).filter(\.$id == (try revoked.record.requireID())).delete()
         // A cookie session.
-        var cookie = ""
-        var csrf = ""
-        try await ctx.app.testing().test(
-            .POST, "api/auth/login", headers: .json([:]),
-            body: try jsonBody(["username": "member", "password": "member-password-1"])
-        ) { res async throws in
-            cookie = String((res.headers.first(name: .setCookie) ?? "").split(separator: ";")[0])
-            csrf = try #require(try res.json()["csrf_token"] as? String)
-        }
+        let session = try await cookieLogin(ctx)
+        let (cookie, csrf) = (session.cookie, session.csrfToken)
         return Fixture(
             ids: ids, cookie: cookie, csrf: csrf, expiredToken: expired.token, revokedToken: revoked.token,
             webhookSecret: webhookSecret)

@@ -7,7 +7,7 @@ import VaporTesting
 
 @testable import App
 
-/// Log endpoints (SPEC §9) over logs loaded through the admin ingestion path.
+/// Log endpoints (docs/API.md "Logs") over logs loaded through the admin ingestion path.
 @Suite struct LogEndpointTests {
     /// A member pipeline with executions of the given statuses; returns (pipeline id, execution ids).
     func seed(_ ctx: TestContext, statuses: [Execution.Status]) async throws -> (Int, [Int]) {

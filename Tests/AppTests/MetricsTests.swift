@@ -7,8 +7,9 @@ import VaporTesting
 
 @testable import App
 
-/// `GET /metrics` (SPEC §11): Prometheus text with requests by route pattern and status, a latency histogram,
-/// Bitbucket calls and SSH operations by outcome, monitors, realtime connections and stored log lines.
+/// `GET /metrics` (docs/API.md "Operations"): Prometheus text with requests by route pattern and status, a
+/// latency histogram, Bitbucket calls and SSH operations by outcome, monitors, realtime connections and
+/// stored log lines.
 ///
 /// The registry is process-wide (swift-metrics is bootstrapped once per process), so tests compare values
 /// before and after their own requests, and accept more (tests running in parallel add their own requests).

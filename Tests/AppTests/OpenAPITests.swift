@@ -6,7 +6,8 @@ import VaporTesting
 
 @testable import App
 
-/// `GET /api/openapi.json` stays in sync with the route table and is a valid OpenAPI 3.1 document (SPEC §2).
+/// `GET /api/openapi.json` stays in sync with the route table and is a valid OpenAPI 3.1 document
+/// (docs/API.md "Operations").
 @Suite struct OpenAPITests {
     /// `GET /api/ssh-keys/{}`: a route with its parameters blanked, so `:keyID` and `{id}` compare equal.
     static func routeKey(method: String, components: [String]) -> String {
@@ -83,7 +84,7 @@ import VaporTesting
                 let name = String(reference.dropFirst("#/components/schemas/".count))
                 #expect(reference.hasPrefix("#/components/schemas/") && schemas[name] != nil, "dangling \(reference)")
             }
-            // Both security schemes, and the error envelope of SPEC §2.
+            // Both security schemes, and the error envelope of docs/API.md "Errors".
             let schemes = document.components.securitySchemes
             #expect(schemes["bearerAuth"] != nil && schemes["sessionCookie"] != nil && schemes["csrfToken"] != nil)
             let error = try #require(schemas["Error"] as? [String: Any])

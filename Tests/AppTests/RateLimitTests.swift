@@ -7,7 +7,7 @@ import VaporTesting
 
 @testable import App
 
-/// Rate limits (SPEC §3): 429 + `Retry-After` + `rate_limited`, per user and per client IP.
+/// Rate limits (docs/API.md "Rate limits"): 429 + `Retry-After` + `rate_limited`, per user and per client IP.
 ///
 /// Requests go through a real socket (`.running`) so the service sees a peer address; 127.0.0.1 is a
 /// trusted proxy here, so `X-Forwarded-For` simulates clients at different addresses.

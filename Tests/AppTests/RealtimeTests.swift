@@ -1,3 +1,4 @@
+import PipewrightCore
 import Fluent
 import Foundation
 import LogStore
@@ -9,7 +10,7 @@ import VaporTesting
 
 @testable import App
 
-/// Realtime endpoints (SPEC §10) against the real python-socketio client, websocket-client and
+/// Realtime endpoints (docs/realtime.md) against the real python-socketio client, websocket-client and
 /// `requests` (Tests/Clients/realtime_client.py), over real sockets.
 @Suite(.serialized) struct RealtimeTests {
     let logs = LogEndpointTests()
@@ -211,13 +212,7 @@ import VaporTesting
         try await withTestApp { ctx in
             let (_, ids) = try await logs.seed(ctx, statuses: [.building])
             try await logs.ingest(ctx, ids[0], step: "Build", lines(1...3), finish: false)
-            var cookie = ""
-            try await ctx.app.testing().test(
-                .POST, "api/auth/login", headers: .json([:]),
-                body: try jsonBody(["username": "member", "password": "member-password-1"])
-            ) { res async throws in
-                cookie = String((res.headers.first(name: .setCookie) ?? "").split(separator: ";")[0])
-            }
+            let cookie = try await cookieLogin(ctx).cookie
             try await withRunningServer(ctx) { url in
                 let byCookie = try PythonRealtimeClient([
                     "socketio", "--url", url.absoluteString, "--cookie", cookie, "--execution", "\(ids[0])", "--until-seq", "3",

@@ -1,3 +1,4 @@
+import PipewrightCore
 import Fluent
 import Foundation
 import SSHKeys
@@ -26,6 +27,31 @@ import VaporTesting
                 #expect(!res.body.string.contains("PRIVATE KEY"))
                 #expect(body["private_key"] == nil)
             }
+        }
+    }
+
+    /// The key's state is checked before any target is resolved: a retired key's deploy to a new inline
+    /// target is refused with 409 and leaves no server row behind.
+    @Test func deploy_retiredKey_is409_andCreatesNoServerRow() async throws {
+        try await withTestApp { ctx in
+            var keyID = 0
+            try await ctx.app.testing().test(
+                .POST, "api/ssh-keys", headers: .json(ctx.memberAuth), body: try jsonBody(["name": "old", "key_type": "ed25519"])
+            ) { res async throws in
+                keyID = try #require(try res.json()["id"] as? Int)
+            }
+            let record = try #require(try await StoredKey.find(keyID, on: ctx.app.db))
+            record.status = .retired
+            try await record.save(on: ctx.app.db)
+            let target: [String: Any] = ["host": "203.0.113.7", "port": 2222, "username": "deploy", "password": "pw-1"]
+            try await ctx.app.testing().test(
+                .POST, "api/ssh-keys/\(keyID)/deploy", headers: .json(ctx.memberAuth),
+                body: try jsonBody(["servers": [target]])
+            ) { res async throws in
+                #expect(res.status == .conflict)
+                #expect(res.errorCode == "key_retired")
+            }
+            #expect(try await Server.query(on: ctx.app.db).count() == 0)
         }
     }
 
@@ -76,7 +102,7 @@ import VaporTesting
             let record = try #require(try await StoredKey.find(id, on: ctx.app.db))
             #expect(opened.key.publicKey.fingerprintSHA256 == record.fingerprintSHA256)
             // Neither the PEM body, the unencrypted key nor the passphrase are in the database file.
-            let vault = KeyVault(masterKey: ctx.app.services.masterKey)
+            let vault = KeyVault(vault: ctx.app.services.vault)
             let plain = try vault.privateKeyPEM(of: record).value
             let body = plain.split(separator: "\n").dropFirst().dropLast().joined()
             let database = try Data(contentsOf: URL(fileURLWithPath: file))

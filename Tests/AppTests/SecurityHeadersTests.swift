@@ -69,17 +69,8 @@ import VaporTesting
 
     /// Logs in by password and returns `(cookie header value, csrf token)`.
     func login(_ ctx: TestContext) async throws -> (String, String) {
-        var cookie = ""
-        var csrf = ""
-        try await ctx.app.testing().test(
-            .POST, "api/auth/login", headers: .json([:]),
-            body: try jsonBody(["username": "admin", "password": "admin-password-1"])
-        ) { res async throws in
-            #expect(res.status == .ok)
-            cookie = String((res.headers.first(name: .setCookie) ?? "").split(separator: ";")[0])
-            csrf = try #require(try res.json()["csrf_token"] as? String)
-        }
-        return (cookie, csrf)
+        let session = try await cookieLogin(ctx, username: "admin", password: "admin-password-1")
+        return (session.cookie, session.csrfToken)
     }
 
     /// Every registered state-changing route behind authentication refuses a session cookie without the

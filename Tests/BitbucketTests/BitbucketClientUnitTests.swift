@@ -159,6 +159,7 @@ import Testing
         ])
         #expect(errors.filter(\.isRetryable).map(\.code) == [
             "bitbucket_rate_limited", "bitbucket_upstream_error", "bitbucket_timeout", "bitbucket_unreachable",
+            "bitbucket_invalid_response",
         ])
     }
 }

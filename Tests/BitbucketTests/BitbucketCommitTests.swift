@@ -43,7 +43,7 @@ import Testing
                 files: [("bitbucket-pipelines.yml", Array("a".utf8)), ("deploy/nginx/web.conf", Array("b".utf8))])
             let post = try #require(await server.requests().first { $0.method == "POST" })
             #expect(post.path == "/2.0/repositories/acme/web/src")
-            #expect(post.rawQuery == nil)  // branch/message/parents never in the query (pitfall §9.11)
+            #expect(post.rawQuery == nil)  // branch/message/parents never in the query (a query `branch` is ignored by Bitbucket)
             let contentType = try #require(post.header("Content-Type"))
             #expect(contentType.hasPrefix("multipart/form-data; boundary="))
             let boundary = try #require(FakeFormParser.boundary(fromContentType: contentType))

@@ -5,7 +5,9 @@ import Foundation
 import PipewrightCore
 import Testing
 
-/// Step logs against the fake: Range/206/416/404/406/307 (reference §2.7, §9 items 5 and 6).
+/// Step logs against the fake: Range/206/416/404/406/307 (Bitbucket's step-log endpoint; a JSON-only
+/// `Accept` gets 406, a completed step's log redirects to storage that must not get `Authorization`, and
+/// a step without a log yet answers 404).
 @Suite struct BitbucketPipelineLogTests {
     /// `acme/web` with one triggered run of one step "Build"; returns the client, run and step UUIDs.
     static func setUp(_ server: FakeBitbucketServer, lines: [String] = ["+ make", "done"]) async throws

@@ -6,7 +6,10 @@ import Foundation
 import PipewrightCore
 import Testing
 
-/// Trigger, list, get, stop and steps against the fake (reference §2.2–2.6, §9 items 1, 4, 8, 13).
+/// Trigger, list, get, stop and steps against the fake
+/// (https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pipelines/), including the real API's
+/// quirks: a list without `next`, UUID braces percent-encoded in paths, states without `result`, and tag
+/// triggers that need a commit.
 @Suite struct BitbucketPipelineTests {
     /// A fake with `acme/web` (main + a yml with a custom pipeline); returns the head commit.
     static func setUp(_ server: FakeBitbucketServer) async throws -> String {

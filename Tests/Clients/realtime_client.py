@@ -77,8 +77,8 @@ def run_socketio(args):
 
     tracker = Tracker(args)
     # python-engineio runs each message handler in its own thread, so handlers may see events out of
-    # order. Events are therefore tracked where frames are read (one thread, wire order), the way the
-    # frame capture in shared/reference/realtime.md §7 does.
+    # order. Events are therefore tracked where frames are read (one thread, wire order): by wrapping
+    # websocket-client's WebSocket.recv, the usual way to capture raw frames.
     original_recv = websocket.WebSocket.recv
 
     def recv(self):
@@ -113,7 +113,8 @@ def run_socketio(args):
     def connect():
         out({"type": "connected"})
         if args.execution or args.pipeline:
-            # On every (re)connect, resume after the last line received (SPEC §10 after_seq).
+            # On every (re)connect, resume after the last line received (`after_seq`, docs/realtime.md
+            # "Socket.IO").
             def subscribe():
                 ack = client.call("subscribe_pipeline_status", subscription(args, tracker.last_seq), timeout=10)
                 out({"type": "ack", "data": ack})

@@ -1,3 +1,4 @@
+import PipewrightTesting
 import Foundation
 import LogStore
 import PipewrightCore
@@ -6,7 +7,7 @@ import Testing
 @Suite struct LogStatisticsTests {
     /// A deterministic mixed log over three steps.
     static func sampleLines() -> [(step: String, text: String)] {
-        var generator = SplitMix(seed: 42)
+        var generator = SplitMix64(seed: 42)
         let steps = ["Build", "Test", "Deploy"]
         let templates = [
             "{ts} INFO  Resolving dependency", "{ts} DEBUG cache hit", "\u{1B}[31mERROR\u{1B}[0m: test failed",
@@ -78,18 +79,5 @@ import Testing
             try FileManager.default.removeItem(atPath: directory + "/3/stats.json")
             #expect(try LogStore(directory: directory).stats(execution: 3) == expected)
         }
-    }
-}
-
-/// Deterministic generator for reproducible test logs.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -358,12 +358,3 @@ struct SSHDeploymentIntegrationTests {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 }
-
-/// An ``SSHRunner`` that records requests and fails them (for "nothing executed" checks).
-actor RecordingSSHRunner: SSHRunner {
-    private(set) var requests: [SSHCommandRequest] = []
-    func run(_ request: SSHCommandRequest) async throws -> SSHCommandResult {
-        requests.append(request)
-        throw SSHKeyError.sshFailed(exit: -1, summary: "recording runner")
-    }
-}

@@ -1,53 +1,10 @@
+import PipewrightTesting
 import Foundation
 import PipewrightCore
 import Testing
 
 @testable import SSHKeys
 
-/// A ``ProcessRunner`` that records each invocation, snapshots the files the invocation refers to
-/// while they exist, and answers with a canned result.
-final class FakeProcessRunner: ProcessRunner, @unchecked Sendable {
-    struct Snapshot {
-        var invocation: ProcessInvocation
-        var files: [String: (contents: String, mode: Int)]
-        var directoryMode: Int?
-        var directory: String?
-    }
-    private let lock = NSLock()
-    private var snapshots: [Snapshot] = []
-    private let respond: @Sendable (ProcessInvocation) -> ProcessResult
-
-    init(respond: @escaping @Sendable (ProcessInvocation) -> ProcessResult) { self.respond = respond }
-
-    var recorded: [Snapshot] { lock.withLock { snapshots } }
-
-    func run(_ invocation: ProcessInvocation) async throws -> ProcessResult {
-        var files: [String: (String, Int)] = [:]
-        var directory: String?
-        var directoryMode: Int?
-        let paths =
-            invocation.arguments.compactMap { argument -> String? in
-                if argument.hasPrefix("UserKnownHostsFile=") {
-                    return String(argument.dropFirst("UserKnownHostsFile=".count))
-                }
-                return argument.hasPrefix("/tmp/pipewright-ssh.") ? argument : nil
-            } + invocation.environmentAdditions.values.filter { $0.hasPrefix("/") }
-        for path in paths {
-            let attributes = try FileManager.default.attributesOfItem(atPath: path)
-            let contents = try String(contentsOfFile: path, encoding: .utf8)
-            files[(path as NSString).lastPathComponent] = (contents, (attributes[.posixPermissions] as? Int) ?? -1)
-            directory = (path as NSString).deletingLastPathComponent
-        }
-        if let directory {
-            directoryMode = (try FileManager.default.attributesOfItem(atPath: directory)[.posixPermissions] as? Int)
-        }
-        lock.withLock {
-            snapshots.append(
-                Snapshot(invocation: invocation, files: files, directoryMode: directoryMode, directory: directory))
-        }
-        return respond(invocation)
-    }
-}
 
 @Suite struct SSHOpenSSHRunnerTests {
     static let blob = "AAAAC3NzaC1lZDI1NTE5AAAAIH+1I349HB4jo3/yqatD9Vp4RjvBYBhL6pAhqUiG+cIv"

@@ -3,7 +3,7 @@ import Foundation
 import PipewrightCore
 import Vapor
 
-/// The audited actions (SPEC §3). The raw value is the `action` of an entry and of `?action=`.
+/// The audited actions (docs/API.md "Audit log"). The raw value is the `action` of an entry and of `?action=`.
 enum AuditAction: String, CaseIterable, Sendable {
     case login = "auth.login"
     case logout = "auth.logout"

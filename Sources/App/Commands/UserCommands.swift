@@ -43,7 +43,7 @@ struct UserCreateCommand: AsyncCommand {
 
 /// Creates a user with a bcrypt password hash.
 ///
-/// - Throws: `AppError.invalidField` for a bad username, `AppError.duplicate` when it exists.
+/// - Throws: `AppError.invalidField` for a bad username, `ConflictError.duplicateUser` when it exists.
 func createUser(username: String, password: String, role: User.Role, app: Application) async throws -> User {
     let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "._-"))
     guard !username.isEmpty, username.count <= 64, username.unicodeScalars.allSatisfy(allowed.contains),
@@ -52,7 +52,7 @@ func createUser(username: String, password: String, role: User.Role, app: Applic
         throw AppError.invalidField("username", reason: "use 1-64 letters, digits, '.', '_' or '-'")
     }
     if try await User.query(on: app.db).filter(\.$username == username).first() != nil {
-        throw AppError.duplicate(code: "duplicate_user", message: "User '\(username)' already exists.", details: [:])
+        throw ConflictError.duplicateUser(username)
     }
     let user = User(username: username, passwordHash: try await app.password.async.hash(password), role: role)
     try await user.create(on: app.db)

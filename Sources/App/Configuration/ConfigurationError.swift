@@ -2,7 +2,7 @@ import Fluent
 import Foundation
 import PipewrightCore
 
-/// A configuration problem found at start-up. Printed as one line naming the variable (SPEC §1).
+/// A configuration problem found at start-up. Printed as one line naming the variable (README "Configuration").
 public enum ConfigurationError: Error, Sendable, CustomStringConvertible, Equatable {
     /// `variable` has a value that cannot be used; `reason` says why (never the value if it is a secret).
     case invalid(variable: String, reason: String)

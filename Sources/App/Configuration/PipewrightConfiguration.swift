@@ -3,7 +3,7 @@ import Foundation
 import PipewrightCore
 import SSHKeys
 
-/// Every setting of the service, parsed and validated once from the environment (SPEC §1).
+/// Every setting of the service, parsed and validated once from the environment (README "Configuration").
 ///
 /// Defaults give a working single-node service: SQLite in `./data`, a master key file created on first
 /// start, `tofu` host-key policy, `ssh` from `PATH`.
@@ -57,7 +57,7 @@ public struct PipewrightConfiguration: Sendable {
     public var createsInitialAdmin: Bool
     /// Body limit, request timeout, shutdown grace, TLS and cookie flags (`ServerSettings`).
     public var server = ServerSettings()
-    /// Realtime transports (SPEC §10).
+    /// Realtime transports (docs/realtime.md).
     public var realtime = RealtimeSettings()
 
     /// Settings of the realtime endpoints (`/socket.io/`, `/api/ws`, SSE).

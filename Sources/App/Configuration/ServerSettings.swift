@@ -1,6 +1,7 @@
 import Foundation
 
-/// HTTP-level limits and transport security (SPEC §3, §11), parsed from the environment.
+/// HTTP-level limits and transport security (docs/API.md "Security headers and limits", "TLS"; README
+/// "TLS, reverse proxy, shutdown"), parsed from the environment.
 ///
 /// | variable | default | meaning |
 /// |---|---|---|
@@ -23,7 +24,7 @@ public struct ServerSettings: Sendable, Equatable {
         }
     }
 
-    /// SPEC §3: bodies over 1 MiB → 413.
+    /// Bodies over 1 MiB → 413 (docs/API.md "Security headers and limits").
     public static let defaultMaxBodySize = 1 << 20
 
     /// Largest accepted request body in bytes (streaming routes exempt).

@@ -79,3 +79,11 @@ struct CreatedTokenResponse: Content {
     var createdAt: Date?
     var expiresAt: Date?
 }
+
+extension CreatedTokenResponse {
+    init(_ issued: IssuedToken) throws {
+        self.init(
+            id: try issued.record.requireID(), name: issued.record.name, prefix: issued.record.prefix,
+            token: issued.token, createdAt: issued.record.createdAt, expiresAt: issued.record.expiresAt)
+    }
+}

@@ -3,7 +3,7 @@ import Foundation
 import PipewrightCore
 import Vapor
 
-/// `POST /api/pipelines/{id}/trigger` body (SPEC §8).
+/// `POST /api/pipelines/{id}/trigger` body (docs/API.md "Triggering and executions").
 struct TriggerPipelineRequest: Content {
     struct Variable: Content {
         var key: String
@@ -19,7 +19,7 @@ struct TriggerPipelineRequest: Content {
     var maxRetries: Int?
 }
 
-/// An execution as shown to clients (SPEC §8).
+/// An execution as shown to clients (docs/API.md "Triggering and executions").
 struct ExecutionResponse: Content {
     struct BitbucketRef: Content {
         var uuid: String
@@ -73,7 +73,7 @@ struct ExecutionResponse: Content {
                 n: $0.number, startedAt: $0.startedAt, finishedAt: $0.finishedAt, outcome: $0.outcome?.rawValue,
                 httpStatus: $0.httpStatus, error: $0.error, nextRetryAt: $0.nextRetryAt)
         }
-        steps = (try? JSONDecoder.iso8601.decode([ExecutionStep].self, from: Data(execution.stepsJSON.utf8))) ?? []
+        steps = execution.steps
         error = execution.errorReason
         startedAt = execution.startedAt
         finishedAt = execution.finishedAt

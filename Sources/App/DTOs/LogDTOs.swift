@@ -3,7 +3,7 @@ import LogStore
 import PipewrightCore
 import Vapor
 
-/// One stored log line (SPEC §9).
+/// One stored log line (docs/API.md "Logs").
 struct LogLineResponse: Content {
     var seq: Int
     var step: String
@@ -44,7 +44,7 @@ struct LogLinesResponse: Content {
     var totalIsLowerBound: Bool?
 }
 
-/// `GET /api/executions/{id}/logs/stats` response (SPEC §9).
+/// `GET /api/executions/{id}/logs/stats` response (docs/API.md "Logs").
 struct LogStatsResponse: Content {
     struct Step: Content {
         var lines: Int

@@ -3,7 +3,7 @@ import Foundation
 import PipewrightCore
 import Vapor
 
-/// SPEC §2 list envelope: `{"items": […], "pagination": {"page", "per_page", "total", "pages"}}`.
+/// The list envelope (docs/API.md "Lists"): `{"items": […], "pagination": {"page", "per_page", "total", "pages"}}`.
 struct PageResponse<Item: Content>: Content {
     struct Pagination: Content {
         var page: Int
@@ -21,23 +21,12 @@ struct PageResponse<Item: Content>: Content {
     }
 }
 
-/// `?page=&per_page=` as sent; parsed strictly so `page=abc` is a 400, not a silent default.
-struct PageQuery {
+/// `?page=&per_page=` of list endpoints (see `PageParameters`).
+enum PageQuery {
     /// Reads and validates `page` / `per_page` from the query string.
     ///
     /// - Throws: `AppError.invalidField` for non-numbers, `page` < 1 or `per_page` < 1.
     static func parse(_ req: Request) throws -> PipewrightCore.PageRequest {
-        func integer(_ name: String) throws -> Int? {
-            guard let raw = try Validation.queryText(req, name) else { return nil }
-            guard let value = Int(raw.trimmingCharacters(in: .whitespaces)) else {
-                throw AppError.invalidField(name, reason: "must be a whole number")
-            }
-            return value
-        }
-        do {
-            return try PipewrightCore.PageRequest(page: try integer("page"), perPage: try integer("per_page"))
-        } catch let error as PipewrightCore.PageRequest.Invalid {
-            throw AppError.invalidField(error.field, reason: error.reason)
-        }
+        try req.decodeQuery(PageParameters.self).request()
     }
 }

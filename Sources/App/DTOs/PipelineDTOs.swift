@@ -1,10 +1,11 @@
+import Bitbucket
 import PipewrightCore
 import Fluent
 import Foundation
 import PipelineConfig
 import Vapor
 
-/// The `deploy` object of a pipeline (SPEC §7).
+/// The `deploy` object of a pipeline (docs/API.md "Pipelines").
 struct DeployTargetBody: Content {
     var serverIds: [Int]
     var sshKeyId: Int
@@ -50,7 +51,7 @@ struct UpdatePipelineRequest: Content {
     var stackOverride: StackOverrideBody?
 }
 
-/// A pipeline as shown to clients (SPEC §7). `webhook_secret` only in the creation response.
+/// A pipeline as shown to clients (docs/API.md "Pipelines"). `webhook_secret` only in the creation response.
 struct PipelineResponse: Content {
     var id: Int
     var name: String
@@ -67,7 +68,7 @@ struct PipelineResponse: Content {
     var updatedAt: Date?
 }
 
-/// A detected stack (SPEC §7 `detect`).
+/// A detected stack (`POST /api/pipelines/{id}/detect`, docs/API.md "Pipelines").
 struct StackBody: Content, Equatable {
     struct Evidence: Content, Equatable {
         var file: String
@@ -159,4 +160,53 @@ struct CreatePullRequestResponse: Content {
     var commit: String?
     var files: [String]
     var created: Bool
+}
+
+extension PipelineResponse {
+    /// The pipeline as clients see it (`webhook_secret` is set only by the creation response).
+    init(_ pipeline: Pipeline, webhookURL: String) throws {
+        self.init(
+            id: try pipeline.requireID(), name: pipeline.name, connectionId: pipeline.$connection.id,
+            workspace: pipeline.workspace, repoSlug: pipeline.repoSlug, branch: pipeline.branch,
+            stack: pipeline.stackJSON.flatMap { try? JSONDecoder().decode(DetectedStack.self, from: Data($0.utf8)) }
+                .map(StackBody.init),
+            stackOverride: pipeline.stackOverrideJSON.flatMap {
+                try? JSONDecoder().decode(StackOverrideBody.self, from: Data($0.utf8))
+            },
+            deploy: DeployTargetBody(
+                serverIds: pipeline.serverIDs, sshKeyId: pipeline.$sshKey.id, deployPath: pipeline.deployPath,
+                appPort: pipeline.appPort, domain: pipeline.domain, buildCommand: pipeline.buildCommand,
+                startCommand: pipeline.startCommand),
+            webhookUrl: webhookURL, webhookSecret: nil, createdAt: pipeline.createdAt, updatedAt: pipeline.updatedAt)
+    }
+}
+
+extension DetectResponse {
+    init(_ report: DetectionReport) throws {
+        guard let primary = report.primary else { throw PipelineSetupError.noStackDetected }
+        self.init(
+            stack: StackBody(primary), candidates: report.candidates.map(StackBody.init), isMonorepo: report.isMonorepo,
+            stacks: report.stacks.map(StackBody.init))
+    }
+}
+
+extension ConfigResponse {
+    init(_ config: PipelineConfigService.GeneratedConfig) {
+        self.init(
+            files: config.files.map { File(path: $0.path, content: $0.content) },
+            validation: config.validation.map(Validation.init),
+            repositoryVariables: config.repositoryVariables.map {
+                Variable(name: $0.name, value: $0.value, secured: $0.secured, description: $0.description)
+            })
+    }
+}
+
+extension CreatePullRequestResponse {
+    init(_ outcome: PipelineConfigService.PullRequestOutcome) {
+        self.init(
+            pullRequest: .init(
+                id: outcome.pullRequest.id, url: outcome.pullRequest.htmlURL ?? "", title: outcome.pullRequest.title,
+                sourceBranch: outcome.sourceBranch, destinationBranch: outcome.destinationBranch),
+            commit: outcome.commit, files: outcome.files, created: outcome.created)
+    }
 }

@@ -50,7 +50,7 @@ struct ServerSummaryResponse: Content {
     }
 }
 
-/// A deployment ledger entry (SPEC §4).
+/// A deployment ledger entry (docs/API.md "SSH keys").
 struct DeploymentResponse: Content {
     var id: Int
     var server: ServerSummaryResponse
@@ -72,7 +72,7 @@ struct DeploymentResponse: Content {
     }
 }
 
-/// An SSH key as shown to clients (SPEC §4). Has no private-key property by design.
+/// An SSH key as shown to clients (docs/API.md "SSH keys"). Has no private-key property by design.
 struct SSHKeyResponse: Content {
     var id: Int
     var name: String
@@ -193,4 +193,44 @@ struct RotateKeyResponse: Content {
     var retiredKeyId: Int?
     var results: [ServerResultResponse]
     var ok: Bool
+}
+
+extension ServerResultResponse {
+    init(_ result: ServerOperationResult) {
+        self.init(
+            server: result.server.flatMap { try? ServerSummaryResponse($0) }, target: result.target,
+            status: result.status, error: result.error.map(OperationErrorResponse.init),
+            durationS: result.duration.seconds)
+    }
+}
+
+extension ServerResultsResponse {
+    init(_ results: [ServerOperationResult]) {
+        self.init(results: results.map(ServerResultResponse.init), ok: results.allSatisfy(\.succeeded))
+    }
+}
+
+extension TestResultResponse {
+    init(_ result: ServerTestResult) {
+        let server = result.server.flatMap { try? ServerSummaryResponse($0) }
+        switch result.outcome {
+        case .success(let login):
+            self.init(
+                server: server, target: result.target, ok: true, latencyMs: login.latency.milliseconds,
+                remoteUser: login.remoteUser, error: nil)
+        case .failure(let error):
+            self.init(
+                server: server, target: result.target, ok: false, latencyMs: nil, remoteUser: nil,
+                error: OperationErrorResponse(error))
+        }
+    }
+}
+
+extension RotateKeyResponse {
+    init(_ rotation: KeyRotation) throws {
+        self.init(
+            key: try SSHKeyResponse(rotation.successor, deployments: rotation.successorDeployments),
+            retiredKeyId: rotation.retiredKeyID, results: rotation.results.map(ServerResultResponse.init),
+            ok: rotation.succeeded)
+    }
 }

@@ -17,7 +17,7 @@ struct AcceptHostKeyRequest: Content {
     var fingerprintSha256: String
 }
 
-/// A pinned host key (SPEC §5).
+/// A pinned host key (docs/API.md "Servers and host keys").
 struct HostKeyResponse: Content {
     var keyType: String
     var fingerprintSHA256: String
@@ -39,7 +39,7 @@ struct HostKeyResponse: Content {
     }
 }
 
-/// A server (SPEC §5).
+/// A server (docs/API.md "Servers and host keys").
 struct ServerResponse: Content {
     var id: Int
     var name: String?

@@ -3,7 +3,7 @@ import Foundation
 import PipewrightCore
 import Vapor
 
-/// An error that knows its HTTP rendering: status plus SPEC §2's `{"error": {"code", "message", "details"}}`.
+/// An error that knows its HTTP rendering: status plus the envelope of docs/API.md "Errors", `{"error": {"code", "message", "details"}}`.
 ///
 /// Refines Vapor's `AbortError` so stock tooling (status, reason) keeps working.
 protocol APIErrorConvertible: AbortError {

@@ -25,12 +25,8 @@ enum AppError: APIErrorConvertible, Equatable {
     case unprocessable(String, reason: String)
     /// 404: unknown, or another user's, resource.
     case notFound(String)
-    /// 409: the resource already exists.
-    case duplicate(code: String, message: String, details: [String: String])
     /// 409: another state-changing operation on the same resource is running.
     case operationInProgress(String)
-    /// 409: the key is still recorded on servers.
-    case keyInUse(servers: Int)
     /// 413: body over the limit.
     case payloadTooLarge(limitBytes: Int)
     /// 503: not ready (database or master key).
@@ -43,7 +39,7 @@ enum AppError: APIErrorConvertible, Equatable {
         case .csrfTokenMissing, .forbidden, .exportDisabled: .forbidden
         case .notFound: .notFound
         case .unprocessable: .unprocessableEntity
-        case .duplicate, .keyInUse, .operationInProgress: .conflict
+        case .operationInProgress: .conflict
         case .payloadTooLarge: .payloadTooLarge
         case .notReady: .serviceUnavailable
         }
@@ -60,8 +56,6 @@ enum AppError: APIErrorConvertible, Equatable {
         case .exportDisabled: "export_disabled"
         case .notFound: "not_found"
         case .unprocessable: "invalid_reference"
-        case .duplicate(let code, _, _): code
-        case .keyInUse: "key_in_use"
         case .operationInProgress: "operation_in_progress"
         case .payloadTooLarge: "payload_too_large"
         case .notReady: "not_ready"
@@ -79,9 +73,6 @@ enum AppError: APIErrorConvertible, Equatable {
         case .exportDisabled: "Private-key export is disabled for this key."
         case .notFound(let what): "\(what) not found."
         case .unprocessable(let field, let reason): "Invalid \(field): \(reason)."
-        case .duplicate(_, let message, _): message
-        case .keyInUse(let servers):
-            "The key is still deployed on \(servers) server(s); pass remove_from_servers=true or force=true."
         case .operationInProgress: "Another operation on this resource is in progress; retry when it has finished."
         case .payloadTooLarge(let limit): "The request body is larger than \(limit) bytes."
         case .notReady(let why): why
@@ -91,8 +82,6 @@ enum AppError: APIErrorConvertible, Equatable {
     var details: [String: String] {
         switch self {
         case .invalidField(let field, let reason), .unprocessable(let field, let reason): ["field": field, "reason": reason]
-        case .duplicate(_, _, let details): details
-        case .keyInUse(let servers): ["servers": String(servers)]
         case .operationInProgress(let resource): ["resource": resource]
         case .payloadTooLarge(let limit): ["limit_bytes": String(limit)]
         default: [:]

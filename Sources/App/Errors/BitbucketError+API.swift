@@ -2,7 +2,7 @@ import Bitbucket
 import Foundation
 import Vapor
 
-/// HTTP rendering of the Bitbucket client's errors (SPEC §2: upstream failures are 502/504; the issue's
+/// HTTP rendering of the Bitbucket client's errors (docs/API.md "Errors": upstream failures are 502/504; the
 /// codes `bitbucket_auth_failed`, `repository_not_found`, `branch_moved`). The domain error keeps its own
 /// codes for logs and metrics; this wrapper decides what API clients see.
 struct BitbucketHTTPError: APIErrorConvertible {

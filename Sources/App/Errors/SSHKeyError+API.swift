@@ -19,8 +19,6 @@ extension SSHKeyError: APIErrorConvertible {
             .gatewayTimeout
         case .authFailed, .connectionRefused, .dnsFailure, .permissionDeniedRemote, .sshFailed, .remoteScriptFailed:
             .badGateway
-        case .sealedSecretCorrupt, .invalidMasterKey:
-            .serviceUnavailable
         }
     }
 }

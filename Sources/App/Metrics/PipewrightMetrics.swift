@@ -3,7 +3,7 @@ import Foundation
 import Metrics
 import Prometheus
 
-/// Every metric the service exports at `GET /metrics`, declared in one place (SPEC §11).
+/// Every metric the service exports at `GET /metrics`, declared in one place (docs/API.md "Operations").
 ///
 /// Code records through these helpers (the swift-metrics API); swift-prometheus is the backend, bootstrapped
 /// once per process by ``bootstrap()``. Label values come from small fixed sets (route patterns, outcome
@@ -137,7 +137,7 @@ enum PipewrightMetrics {
 
 extension PipewrightMetrics {
     /// Records each per-server result of a deploy, undeploy or rotate (outcome: status or error code).
-    static func sshOperations(_ operation: String, _ results: [ServerResultResponse]) {
-        for result in results { sshOperation(operation, outcome: result.error?.code ?? result.status) }
+    static func sshOperations(_ operation: String, _ results: [ServerOperationResult]) {
+        for result in results { sshOperation(operation, outcome: result.error.map(OperationErrorResponse.init)?.code ?? result.status) }
     }
 }

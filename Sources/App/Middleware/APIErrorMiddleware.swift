@@ -5,7 +5,7 @@ import Foundation
 import PipewrightCore
 import Vapor
 
-/// Renders every error as SPEC §2's envelope `{"error": {"code", "message", "details"}}`.
+/// Renders every error as the envelope `{"error": {"code", "message", "details"}}` (docs/API.md "Errors").
 ///
 /// Replaces `ErrorMiddleware.default`, which puts `String(describing: error)` into bodies outside release
 /// builds (a way for a secret to leak). Unknown errors become 500 `internal_error` with a fixed message;
@@ -63,9 +63,6 @@ struct APIErrorMiddleware: AsyncMiddleware {
             return Rendered(
                 status: .badRequest, code: "invalid_body", message: describe(error),
                 details: ["path": codingPath(of: error)])
-        case let error as any PipewrightError:
-            // A domain error without an explicit HTTP mapping: treat as bad input, never leak internals.
-            return Rendered(status: .unprocessableEntity, code: error.code, message: error.message, details: error.details)
         case let error as any AbortError where error.status == .unprocessableEntity || error.status == .unsupportedMediaType:
             // Vapor's own "no body / not JSON" rejections of content decoding.
             return Rendered(
@@ -151,7 +148,7 @@ struct APIErrorMiddleware: AsyncMiddleware {
     }
 }
 
-/// SPEC §2 error body.
+/// The error body of docs/API.md "Errors".
 struct ErrorEnvelope: Codable, Sendable {
     struct Body: Codable, Sendable {
         var code: String

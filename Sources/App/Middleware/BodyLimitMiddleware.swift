@@ -1,8 +1,8 @@
 import Foundation
 import Vapor
 
-/// Rejects request bodies over `limit` bytes with 413 `payload_too_large` (SPEC §2, §3), `details:
-/// {"limit_bytes": "1048576"}`.
+/// Rejects request bodies over `limit` bytes with 413 `payload_too_large` (docs/API.md "Security headers
+/// and limits"), `details: {"limit_bytes": "1048576"}`.
 ///
 /// - A declared `Content-Length` over the limit is rejected before any byte of the body is read.
 /// - A chunked body is collected by Vapor with `app.routes.defaultMaxBodySize = limit + 1`: collection stops

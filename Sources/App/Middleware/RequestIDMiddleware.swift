@@ -1,8 +1,10 @@
+import PipewrightCore
 import Foundation
 import Logging
 import Vapor
 
-/// Gives every request an id and writes one structured log line per request (SPEC §11).
+/// Gives every request an id and writes one structured log line per request (docs/API.md "Security
+/// headers and limits", request ids).
 ///
 /// The id is the incoming `X-Request-ID` when it is safe (1-128 characters of `[A-Za-z0-9._-]`), else a
 /// new random UUID. It is echoed in the `X-Request-ID` response header and set as `request_id` in
@@ -11,7 +13,8 @@ import Vapor
 /// string when no route matched), `status`, `duration_ms` (until the response head is ready; a streamed
 /// body may take longer) and `request_id`. Query strings are never logged.
 ///
-/// Installed first, so errors of inner middleware are rendered (SPEC §2 envelope) before it logs them.
+/// Installed first, so errors of inner middleware are rendered (the error envelope of docs/API.md "Errors")
+/// before it logs them.
 struct RequestIDMiddleware: AsyncMiddleware {
     /// `X-Request-ID`.
     static let header = HTTPHeaders.Name("X-Request-ID")
@@ -32,7 +35,7 @@ struct RequestIDMiddleware: AsyncMiddleware {
         }
         response.headers.replaceOrAdd(name: Self.header, value: id)
         let elapsed = ContinuousClock.now - start
-        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        let milliseconds = elapsed.milliseconds
         request.logger.info(
             "request",
             metadata: [

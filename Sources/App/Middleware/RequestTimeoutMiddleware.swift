@@ -1,3 +1,4 @@
+import PipewrightCore
 import Foundation
 import NIOConcurrencyHelpers
 import Vapor
@@ -5,7 +6,7 @@ import Vapor
 /// 503 `request_timeout`: the request ran longer than `PIPEWRIGHT_REQUEST_TIMEOUT`.
 ///
 /// 503 rather than 504: the time ran out in this service (504 is kept for a Bitbucket or SSH server that
-/// did not answer, SPEC §2). Work already done (keys written to some servers) stays done; look at the
+/// did not answer, docs/API.md "Errors"). Work already done (keys written to some servers) stays done; look at the
 /// resource before retrying.
 struct RequestTimeoutError: APIErrorConvertible {
     /// The configured bound.
@@ -17,7 +18,7 @@ struct RequestTimeoutError: APIErrorConvertible {
     var details: [String: String] { ["timeout_s": Self.seconds(timeout)] }
 
     static func seconds(_ duration: Duration) -> String {
-        let value = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        let value = duration.seconds
         return value == value.rounded() ? String(Int(value)) : String(value)
     }
 }

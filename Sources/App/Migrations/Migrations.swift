@@ -15,7 +15,7 @@ enum Migrations {
 }
 
 extension SchemaBuilder {
-    /// The integer primary key `id`, never reused (SPEC §2: ids are integers).
+    /// The integer primary key `id`, never reused (the API's ids are integers, docs/API.md intro).
     func autoIncrementID(sqlite: Bool) -> Self {
         sqlite
             ? field(.id, .int, .custom("PRIMARY KEY AUTOINCREMENT"))

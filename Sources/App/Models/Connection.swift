@@ -35,5 +35,4 @@ final class Connection: Model, @unchecked Sendable {
 
     init() {}
 
-    static func associatedData(id: Int) -> [UInt8] { Array("connections:\(id):token".utf8) }
 }

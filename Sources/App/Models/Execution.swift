@@ -2,14 +2,15 @@ import Fluent
 import Foundation
 import PipewrightCore
 
-/// One run of a pipeline on Bitbucket, from the first trigger attempt to its final status (SPEC §8).
+/// One run of a pipeline on Bitbucket, from the first trigger attempt to its final status (docs/API.md
+/// "Triggering and executions").
 ///
 /// `@unchecked Sendable`: see `User`.
 final class Execution: Model, @unchecked Sendable {
     static let schema = "executions"
 
-    /// SPEC §8 status machine: `TRIGGERING` → `PENDING` → `BUILDING`/`TESTING`/`DEPLOYING` →
-    /// `SUCCESS`/`FAILED`/`STOPPED`/`ERROR`.
+    /// Status machine (docs/API.md "Triggering and executions"): `TRIGGERING` → `PENDING` →
+    /// `BUILDING`/`TESTING`/`DEPLOYING` → `SUCCESS`/`FAILED`/`STOPPED`/`ERROR`.
     enum Status: String, Codable, Sendable, CaseIterable {
         case triggering = "TRIGGERING"
         case pending = "PENDING"
@@ -59,7 +60,12 @@ final class Execution: Model, @unchecked Sendable {
 
     init() {}
 
-    static func variablesAssociatedData(id: Int) -> [UInt8] { Array("executions:\(id):variables".utf8) }
+    /// The steps as last stored by the monitor (empty before the first poll); the one place
+    /// `steps_json` is read and written.
+    var steps: [ExecutionStep] {
+        get { (try? JSONDecoder.iso8601.decode([ExecutionStep].self, from: Data(stepsJSON.utf8))) ?? [] }
+        set { stepsJSON = (try? JSONEncoder.iso8601.encode(newValue)).map { String(decoding: $0, as: UTF8.self) } ?? "[]" }
+    }
 }
 
 /// One step of an execution as last seen on Bitbucket.

@@ -2,7 +2,7 @@ import PipewrightCore
 import Fluent
 import Foundation
 
-/// A deployment definition for one repository (SPEC §7).
+/// A deployment definition for one repository (docs/API.md "Pipelines").
 ///
 /// `@unchecked Sendable`: see `User`.
 final class Pipeline: Model, @unchecked Sendable {
@@ -39,5 +39,4 @@ final class Pipeline: Model, @unchecked Sendable {
 
     init() {}
 
-    static func webhookAssociatedData(id: Int) -> [UInt8] { Array("pipelines:\(id):webhook_secret".utf8) }
 }

@@ -43,8 +43,4 @@ final class StoredKey: Model, @unchecked Sendable {
 
     init() {}
 
-    /// Associated data binding a sealed column to this record (`ssh_keys:<id>:<column>`).
-    static func associatedData(id: Int, column: String) -> [UInt8] {
-        Array("ssh_keys:\(id):\(column)".utf8)
-    }
 }

@@ -7,7 +7,7 @@ import PipewrightCore
 import Realtime
 import Vapor
 
-/// Follows one active execution on Bitbucket until it ends (SPEC §10): polls every
+/// Follows one active execution on Bitbucket until it ends (docs/API.md "Triggering and executions"): polls every
 /// `PIPEWRIGHT_POLL_INTERVAL` (sooner when woken by a webhook, slower after a 429), maps the running
 /// step to `BUILDING`/`TESTING`/`DEPLOYING`, stores the steps and publishes `pipeline_status` on change.
 /// After `PIPEWRIGHT_MONITOR_TIMEOUT` it publishes `log_timeout` and stops.
@@ -68,7 +68,7 @@ struct ExecutionMonitor {
         guard let pipeline = try await Pipeline.find(execution.$pipeline.id, on: db),
             let connection = try await Connection.find(pipeline.$connection.id, on: db)
         else { return .finished }
-        let client = try BitbucketGateway(services: services, logger: logger).client(for: connection)
+        let client = try services.bitbucketClients.client(for: connection, logger: logger)
         let remote = try await client.pipeline(workspace: pipeline.workspace, slug: pipeline.repoSlug, uuid: uuid)
         let remoteSteps = try await client.steps(workspace: pipeline.workspace, slug: pipeline.repoSlug, pipelineUUID: uuid)
         let steps = remoteSteps.map(ExecutionStep.init)
@@ -77,11 +77,11 @@ struct ExecutionMonitor {
                 client, pipeline: pipeline, pipelineUUID: uuid, step: step, finished: remoteStep.isFinished,
                 offsets: &offsets, carry: &carry)
         }
-        let old = (try? JSONDecoder.iso8601.decode([ExecutionStep].self, from: Data(execution.stepsJSON.utf8))) ?? []
+        let old = execution.steps
         let changed = steps.filter { !old.contains($0) }
         let status = Self.status(of: remote.state, steps: remoteSteps, current: execution.status)
         let previous = execution.status
-        execution.stepsJSON = String(decoding: try JSONEncoder.iso8601.encode(steps), as: UTF8.self)
+        execution.steps = steps
         if status != previous || !changed.isEmpty {
             execution.status = status
             if status.isTerminal {
@@ -157,7 +157,8 @@ struct ExecutionMonitor {
         (try? services.logStore.highestSeq(execution: executionID)) ?? 0
     }
 
-    /// SPEC §8 status from Bitbucket's pipeline state and the running step's name.
+    /// The execution status (docs/API.md "Triggering and executions") from Bitbucket's pipeline state and
+    /// the running step's name.
     static func status(of state: BitbucketPipelineState, steps: [BitbucketPipelineStep], current: Execution.Status)
         -> Execution.Status
     {
@@ -187,7 +188,7 @@ extension ExecutionStep {
         uuid = step.uuid
         name = step.name ?? "step"
         status = step.state.description
-        startedAt = step.startedOn.flatMap(TriggerAttempts.parseDate)
+        startedAt = step.startedOn.flatMap(RFC3339.parse)
         durationS = step.durationInSeconds.map(Double.init)
     }
 }

@@ -7,8 +7,9 @@ import Realtime
 import SSHKeys
 import Vapor
 
-/// Runs the background work of executions: trigger attempts with retries (SPEC §8) and exactly one
-/// monitor per active execution, whatever the number of viewers (SPEC §10).
+/// Runs the background work of executions: trigger attempts with retries (docs/API.md "Triggering and
+/// executions") and exactly one monitor per active execution, whatever the number of viewers
+/// (docs/realtime.md "One stream per execution").
 ///
 /// Started on trigger, on webhook, and at service start for executions still active (restart-safe:
 /// the monitor resumes from the database). Cancelled at shutdown.
@@ -32,13 +33,14 @@ actor ExecutionSupervisor {
         guard triggers[executionID] == nil else { return }
         let app = application
         triggers[executionID] = Task {
-            // Viewers of the pipeline learn about the new execution at once (SPEC §10 pipeline_status).
+            // Viewers of the pipeline learn about the new execution at once (`pipeline_status`, docs/API.md
+            // "Realtime events").
             if let execution = try? await Execution.find(executionID, on: app.db), execution.status == .triggering {
                 await app.executionEvents.publish(.pipelineStatus(PipelineStatusPayload(
                     executionID: executionID, pipelineID: execution.$pipeline.id, status: execution.status.rawValue,
                     previousStatus: nil, steps: [], seq: 0)))
             }
-            await TriggerAttempts(application: app).run(executionID: executionID)
+            await TriggerRunner(application: app).run(executionID: executionID)
             await self.triggerFinished(executionID: executionID)
         }
     }

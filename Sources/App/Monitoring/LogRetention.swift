@@ -4,7 +4,8 @@ import LogStore
 import PipewrightCore
 import Vapor
 
-/// Deletes stored logs of executions that finished more than `PIPEWRIGHT_LOG_RETENTION_DAYS` ago (SPEC §9).
+/// Deletes stored logs of executions that finished more than `PIPEWRIGHT_LOG_RETENTION_DAYS` ago
+/// (docs/API.md "Logs").
 /// Never touches an execution that is still active. Runs at start-up and then every six hours.
 enum LogRetention {
     /// Prunes once.

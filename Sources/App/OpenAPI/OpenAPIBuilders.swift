@@ -107,7 +107,7 @@ extension OpenAPIDocument {
         .reference(.component(named: name))
     }
 
-    /// SPEC §2's list envelope around items of the named schema.
+    /// The list envelope (docs/API.md "Lists") around items of the named schema.
     static func page(of name: String) -> JSONSchema {
         .object(properties: ["items": .array(items: ref(name)), "pagination": ref("Pagination")])
     }

@@ -6,7 +6,7 @@
 //    path parameters in `{braces}` (the route's `:name` segments; the test matches them by position),
 //    `query:` parameters, `body:` (a schema, usually `ref("CreateThingRequest")`), `responses:` (success
 //    statuses with their schemas) and `errors:` (every other status the handler can answer; each gets the
-//    SPEC §2 error envelope).
+//    error envelope of docs/API.md "Errors").
 // 3. Add the request/response schemas to `schemas` in OpenAPISchemas.swift, mirroring the DTO: a Swift
 //    optional is `optional(…)` (may be absent or null), everything else is required.
 // 4. Add the endpoint to docs/API.md (another test checks that every route appears there).
@@ -18,7 +18,7 @@
 import Foundation
 import OpenAPIKit
 
-/// The service's OpenAPI 3.1 description, served at `GET /api/openapi.json` (SPEC §2).
+/// The service's OpenAPI 3.1 description, served at `GET /api/openapi.json` (docs/API.md "Operations").
 enum OpenAPIDocument {
     /// One operation: where it lives and what it is.
     struct Endpoint {

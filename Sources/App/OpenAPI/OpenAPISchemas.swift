@@ -73,7 +73,7 @@ enum OpenAPISchemas {
                         "message": string("Human sentence; never contains a secret"),
                         "details": map(.string),
                     ])
-                ], description: "SPEC §2 error envelope"),
+                ], description: "Error envelope (docs/API.md, Errors)"),
             "ServerSentEvent": object(
                 [
                     "id": optional(string("The seq (a logs event: its last line's)")),

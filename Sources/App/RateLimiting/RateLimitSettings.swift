@@ -25,8 +25,9 @@ public struct RateLimit: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(requests)/\(periodSeconds.formatted(.number.grouping(.never)))" }
 }
 
-/// The rate-limited actions (SPEC §3) and their budgets. Each action is counted per user **and** per
-/// client IP (both must have budget left); login per client IP and per (username, client IP).
+/// The rate-limited actions (docs/API.md "Rate limits") and their budgets. Each action is counted per
+/// user **and** per client IP (both must have budget left); login per client IP and per (username,
+/// client IP).
 public struct RateLimitSettings: Sendable, Equatable {
     /// The limited actions, with their variable suffix (`PIPEWRIGHT_RATE_LIMIT_<SUFFIX>`).
     public enum Action: String, Sendable, CaseIterable {

@@ -1,4 +1,5 @@
 import Foundation
+import PipewrightCore
 import Vapor
 
 /// In-process token buckets keyed by strings such as `deploy|user:7` or `login|ip:203.0.113.9`.

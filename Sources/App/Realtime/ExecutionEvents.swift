@@ -10,7 +10,7 @@ extension Application {
     }
 
     /// The process's execution event hub (created by `configure`): monitors publish, realtime
-    /// connections subscribe (SPEC §10).
+    /// connections subscribe (docs/realtime.md "One stream per execution").
     var executionEvents: ExecutionEventHub {
         get { configured(ExecutionEventHubKey.self) }
         set { storage[ExecutionEventHubKey.self] = newValue }
@@ -32,7 +32,7 @@ extension Application {
 }
 
 extension LogLinePayload {
-    /// The SPEC §9 line shape of a stored line.
+    /// A stored line in the line shape of docs/API.md "Logs".
     init(_ line: LogLine) {
         self.init(
             seq: line.seq, step: line.step, ts: line.timestamp, level: line.level?.rawValue,

@@ -6,11 +6,13 @@ import Vapor
 import NIOWebSocket
 import WebSocketKit
 
-/// The realtime endpoints (SPEC §10), all fed by the same `ExecutionFeed`:
+/// The realtime endpoints (docs/realtime.md, docs/API.md "Realtime events"), all fed by the same `ExecutionFeed`:
 /// - `GET /socket.io/?EIO=4&transport=websocket` — Socket.IO v5 over Engine.IO v4, WebSocket only;
 ///   polling, other EIO versions and requests without `Upgrade: websocket` get HTTP 400 with an
 ///   Engine.IO JSON error (`{"code":0,"message":"Transport unknown"}`, `{"code":5,…}`), a foreign
-///   `Origin` 403 `{"code":4,"message":"Forbidden"}` — never a bare 101 (realtime.md §1.6, §1.8);
+///   `Origin` 403 `{"code":4,"message":"Forbidden"}` — never a bare 101 (a client that starts with
+///   long-polling must see the 400; Vapor's `webSocket` route would answer a GET that is not an upgrade
+///   with 101 anyway, so this is a plain GET route that upgrades itself; docs/realtime.md "Socket.IO");
 /// - `GET /api/ws` — plain WebSocket, JSON `{"event","data","id"?}` both ways (signed in);
 /// - `GET /api/executions/{id}/events` — Server-Sent Events with `id: <seq>` and `Last-Event-ID` resume.
 struct RealtimeController {
@@ -126,7 +128,8 @@ struct RealtimeController {
     // MARK: - Server-Sent Events
 
     @Sendable func serverSentEvents(req: Request) async throws -> Response {
-        let execution = try await ExecutionController.find(req)
+        let execution = try await Execution.find(
+            try FieldRules.pathID(req, "executionID"), visibleTo: try req.requireUser(), on: req.db)
         let executionID = try execution.requireID()
         let afterSeq = try Self.resumePosition(req)
         let credential = RealtimeCredential(try req.requireUser().method)
@@ -203,7 +206,7 @@ struct RealtimeController {
         WebSocketMaxFrameSize(integerLiteral: settings.maxPayload + 4096)
     }
 
-    /// Browsers do not apply CORS to WebSockets, so the server checks `Origin` (realtime.md §5):
+    /// Browsers do not apply CORS to WebSockets, so the server checks `Origin` (docs/realtime.md "Origins"):
     /// absent → allowed (non-browser clients); else it must be listed in `PIPEWRIGHT_ALLOWED_ORIGINS`
     /// (`*` allows any), or — with no list — match the request's own `Host` or `PIPEWRIGHT_PUBLIC_URL`.
     static func originAllowed(_ req: Request, settings: PipewrightConfiguration.RealtimeSettings, publicURL: String) -> Bool {

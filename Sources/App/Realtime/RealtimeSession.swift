@@ -5,7 +5,7 @@ import PipewrightCore
 import Realtime
 import Vapor
 
-/// One viewer's subscriptions on one realtime connection, whatever the transport (SPEC §10).
+/// One viewer's subscriptions on one realtime connection, whatever the transport (docs/API.md "Realtime events").
 ///
 /// Handles the seed's client requests and runs one `ExecutionFeed` per subscribed topic:
 /// - `subscribe_pipeline_status {"execution_id"? | "pipeline_id"?, "after_seq"?}` → ack
@@ -51,7 +51,9 @@ actor RealtimeSession {
                 try await subscribe(argument, ack: ack)
             case "get_execution_status":
                 let execution = try await readableExecution(try requiredID(argument, "execution_id"))
-                let response = try await ExecutionController.response(execution, on: application.db)
+                let attempts = try await TriggerAttempt.query(on: application.db)
+                    .filter(\.$execution.$id == execution.requireID()).all()
+                let response = try ExecutionResponse(execution, attempts: attempts)
                 let json = try Self.encoder.encode(response)
                 try await ack?("{\"ok\":true,\"execution\":" + String(decoding: json, as: UTF8.self) + "}")
             case "unsubscribe":

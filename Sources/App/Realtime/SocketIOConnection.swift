@@ -10,9 +10,10 @@ import WebSocketKit
 
 /// One Engine.IO v4 session over a WebSocket, carrying the Socket.IO v5 main namespace `/`.
 ///
-/// Protocol: engine.io-protocol README (open packet, server-initiated heartbeat, packet types) and
-/// socket.io-protocol README (CONNECT/CONNECT_ERROR/EVENT/ACK/DISCONNECT), as summarised with verified
-/// transcripts in `shared/reference/realtime.md` §1–2, §4. Sequence:
+/// Protocol: Engine.IO v4 (open packet, server-initiated heartbeat, packet types;
+/// https://socket.io/docs/v4/engine-io-protocol/) and Socket.IO v5 (CONNECT/CONNECT_ERROR/EVENT/ACK/
+/// DISCONNECT; https://socket.io/docs/v4/socket-io-protocol/); behaviour as seen by clients in
+/// docs/realtime.md "Socket.IO". Sequence:
 /// 1. the server sends `0{"sid","upgrades":[],"pingInterval","pingTimeout","maxPayload"}`;
 /// 2. the client sends `40{…auth}` within `connectTimeout`, authenticated by `{"token":"pw_…"}` in the
 ///    auth object, else by the upgrade request's `Authorization: Bearer` header or session cookie;

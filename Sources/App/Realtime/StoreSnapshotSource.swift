@@ -13,7 +13,7 @@ struct StoreSnapshotSource: ExecutionSnapshotSource {
     func logEvents(executionID: Int, afterSeq: Int, limit: Int) async throws -> [RealtimeEvent] {
         guard logStore.hasLog(execution: executionID) else { return [] }
         let store = logStore
-        let page = try await LogController.offLoop {
+        let page = try await runBlocking {
             try store.lines(
                 execution: executionID,
                 query: LogQuery(pagination: .after(seq: afterSeq, perPage: min(max(limit, 1), 100))))
@@ -47,12 +47,5 @@ struct StoreSnapshotSource: ExecutionSnapshotSource {
         return .pipelineStatus(PipelineStatusPayload(
             executionID: executionID, pipelineID: execution.$pipeline.id, status: execution.status.rawValue,
             previousStatus: nil, steps: execution.steps.map(StepPayload.init), seq: seq))
-    }
-}
-
-extension Execution {
-    /// The steps as last stored by the monitor (empty before the first poll).
-    var steps: [ExecutionStep] {
-        (try? JSONDecoder.iso8601.decode([ExecutionStep].self, from: Data(stepsJSON.utf8))) ?? []
     }
 }

@@ -3,8 +3,8 @@ import Logging
 import NIOConcurrencyHelpers
 import Vapor
 
-/// Graceful shutdown of `pipewright serve` (SPEC §11), run by the entry point after SIGTERM/SIGINT and
-/// before `app.asyncShutdown()`.
+/// Graceful shutdown of `pipewright serve` (README "TLS, reverse proxy, shutdown"), run by the entry point
+/// after SIGTERM/SIGINT and before `app.asyncShutdown()`.
 ///
 /// Vapor's own order would close the database (a lifecycle handler) before the HTTP server stops, under
 /// the feet of in-flight requests. Here:

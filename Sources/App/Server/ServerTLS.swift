@@ -1,8 +1,9 @@
+import PipewrightCore
 import Foundation
 import NIOSSL
 import Vapor
 
-/// HTTPS/WSS served by the process itself (SPEC §3): `PIPEWRIGHT_TLS_CERT_FILE` (PEM certificate chain,
+/// HTTPS/WSS served by the process itself (docs/API.md "TLS"): `PIPEWRIGHT_TLS_CERT_FILE` (PEM certificate chain,
 /// leaf first) and `PIPEWRIGHT_TLS_KEY_FILE` (PEM private key, unencrypted).
 ///
 /// Files are read once at start-up; replacing them needs a restart. TLS 1.2 is the minimum; HTTP/1.1 only
@@ -57,7 +58,6 @@ enum ServerTLS {
             app.http.server.configuration.tlsConfiguration = try configuration(for: files)
         }
         app.http.server.configuration.supportVersions = [.one]
-        app.http.server.configuration.shutdownTimeout = .nanoseconds(
-            settings.shutdownGrace.components.seconds * 1_000_000_000 + settings.shutdownGrace.components.attoseconds / 1_000_000_000)
+        app.http.server.configuration.shutdownTimeout = .nanoseconds(settings.shutdownGrace.clampedNanoseconds)
     }
 }

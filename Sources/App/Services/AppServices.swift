@@ -7,7 +7,7 @@ import PipewrightCore
 import SSHKeys
 import Vapor
 
-/// The composition root: every collaborator with a side effect, behind a protocol (STYLE §3.4).
+/// The composition root: every collaborator with a side effect, behind a protocol so tests can replace each one.
 ///
 /// Built once by `AppServices.live(configuration:)`; tests build their own.
 public struct AppServices: Sendable {
@@ -26,7 +26,7 @@ public struct AppServices: Sendable {
     var logStore: LogStore
     /// Sleeps of retries and monitors (tests use a short or manual clock).
     var clock: any Clock<Duration> = ContinuousClock()
-    /// Base of the trigger backoff: delay before attempt n+1 is up to 2ⁿ × this (SPEC §8: 1 s).
+    /// Base of the trigger backoff: delay before attempt n+1 is up to 2ⁿ × this (1 s; docs/API.md "Triggering and executions").
     var triggerRetryBaseDelay: Duration = .seconds(1)
     /// Upper bound of one trigger backoff delay.
     var triggerRetryCap: Duration = .seconds(60)
@@ -44,6 +44,14 @@ public struct AppServices: Sendable {
     var rateLimiter = RateLimiter()
     /// Resolves SSH target hosts before the allowlist check.
     var hostResolver: any HostResolving = SystemHostResolver()
+
+    /// Seals and opens every stored secret under `masterKey`.
+    var vault: SecretVault { SecretVault(masterKey: masterKey) }
+
+    /// Bitbucket clients for stored connections.
+    var bitbucketClients: BitbucketClients {
+        BitbucketClients(vault: vault, baseURL: configuration.bitbucketAPIURL, makeClient: makeBitbucketClient)
+    }
 
     static func live(configuration: PipewrightConfiguration, masterKey: MasterKey, logger: Logger) throws -> AppServices {
         let runner = OpenSSHRunner(

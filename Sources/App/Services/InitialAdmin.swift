@@ -4,7 +4,7 @@ import PipewrightCore
 import Vapor
 
 /// First start: with no users, create `admin` with a random password, print it once and write it to
-/// `<data dir>/initial-admin-password` (0600) (SPEC §1).
+/// `<data dir>/initial-admin-password` (0600) (README "The two commands").
 enum InitialAdmin {
     static func createIfNeeded(app: Application) async throws {
         guard try await User.query(on: app.db).count() == 0 else { return }

@@ -1,4 +1,4 @@
-/// Bitbucket Cloud REST 2.0, as Pipewright uses it (reference/bitbucket-api.md).
+/// Bitbucket Cloud REST 2.0, as Pipewright uses it (https://developer.atlassian.com/cloud/bitbucket/rest/intro/).
 ///
 /// ``LiveBitbucketClient`` is the HTTP implementation; tests of higher layers implement this protocol
 /// with closures. Every method throws only ``BitbucketError``. Workspace and repository arguments
@@ -90,7 +90,7 @@ public protocol BitbucketAPI: Sendable {
     func updatePullRequest(workspace: String, slug: String, id: Int, title: String, description: String)
         async throws(BitbucketError) -> BitbucketPullRequest
 
-    // MARK: - Pipelines (reference §2)
+    // MARK: - Pipelines (https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pipelines/)
 
     /// `POST /repositories/{workspace}/{repo_slug}/pipelines/` — starts a pipeline run.
     ///
@@ -115,7 +115,7 @@ public protocol BitbucketAPI: Sendable {
 
     /// `GET /repositories/{workspace}/{repo_slug}/pipelines/?sort=…&target.branch=…&target.commit.hash=…`.
     ///
-    /// This list historically omits `next` (pitfall §9.1): pages are requested by number until one is
+    /// This list historically omits `next` even when more pages exist: pages are requested by number until one is
     /// empty, short, or `size` is reached; results are de-duplicated by UUID. Retried on 429/5xx/timeouts.
     ///
     /// https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pipelines/#api-repositories-workspace-repo-slug-pipelines-get

@@ -1,7 +1,8 @@
 import Foundation
 import PipewrightCore
 
-/// How the client authenticates to Bitbucket Cloud (reference §1.1).
+/// How the client authenticates to Bitbucket Cloud
+/// (https://developer.atlassian.com/cloud/bitbucket/rest/intro/#authentication).
 ///
 /// `description` never shows the token. Build the `Authorization` header only through
 /// ``authorizationHeaderValue``, at the point of sending.

@@ -1,6 +1,7 @@
 import Foundation
 
-/// A tolerant reading of a Bitbucket error body (reference §1.3).
+/// A tolerant reading of a Bitbucket error body
+/// (https://developer.atlassian.com/cloud/bitbucket/rest/intro/#standardized-error-responses).
 ///
 /// Handles the standard envelope `{"type":"error","error":{"message","fields","detail","data"}}`,
 /// envelopes without `type`, `detail` as a string **or** an object (`{"required": [...], "granted": [...]}`

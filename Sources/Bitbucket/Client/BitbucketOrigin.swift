@@ -3,7 +3,8 @@ import Foundation
 /// Scheme, host and port of an absolute URL, used to decide whether `Authorization` may be sent.
 ///
 /// The client attaches credentials only to URLs with the same origin as its base URL; a redirect or
-/// a pagination link to any other origin is requested without them (step-log storage, reference §2.7).
+/// a pagination link to any other origin is requested without them (e.g. the log storage a completed
+/// step's log redirects to).
 struct BitbucketOrigin: Equatable {
     var scheme: String
     var host: String

@@ -1,7 +1,9 @@
-/// The pagination envelope `{"page", "pagelen", "size", "values", "next", "previous"}` (reference §2.3).
+/// The pagination envelope `{"page", "pagelen", "size", "values", "next", "previous"}`
+/// (https://developer.atlassian.com/cloud/bitbucket/rest/intro/#pagination).
 ///
 /// `next` is followed verbatim; when it is missing but `page`, `pagelen` and `size` show more items,
-/// the client asks for `page + 1` itself (pipelines quirk, reference §9.1).
+/// the client asks for `page + 1` itself (the pipelines list has long omitted `next` even when more
+/// pages exist).
 struct BitbucketPage<Value: Decodable>: Decodable {
     var values: [Value]
     var next: String?

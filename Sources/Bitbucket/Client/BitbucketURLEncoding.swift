@@ -1,8 +1,9 @@
 /// Percent-encoding for paths and queries built by the client.
 ///
 /// Each path segment is encoded exactly once: everything except RFC 3986 unreserved characters
-/// (`A–Z a–z 0–9 - . _ ~`) becomes `%XX`, so `{uuid}` becomes `%7Buuid%7D` (reference §2.1) and a
-/// branch `feature/ci-setup` is sent as two segments `feature` and `ci-setup`.
+/// (`A–Z a–z 0–9 - . _ ~`) becomes `%XX`, so `{uuid}` becomes `%7Buuid%7D` (Bitbucket wants UUIDs with
+/// their braces, percent-encoded, in paths; https://developer.atlassian.com/cloud/bitbucket/rest/intro/)
+/// and a branch `feature/ci-setup` is sent as two segments `feature` and `ci-setup`.
 enum BitbucketURLEncoding {
     /// Encodes one path segment or query component.
     static func encode(_ component: String) -> String {

@@ -3,7 +3,7 @@ import Logging
 import PipewrightCore
 
 extension LiveBitbucketClient {
-    /// `Accept` for step logs: JSON-only gets `406` (pitfall §9.5); the spec says octet-stream, some
+    /// `Accept` for step logs: JSON-only gets `406`; Bitbucket's API reference says octet-stream, some
     /// answers are `text/plain`.
     static let logAccept = "application/octet-stream, text/plain;q=0.9, */*;q=0.8"
     /// Statuses after which a step-log read follows `Location` (to long-term storage).
@@ -84,7 +84,7 @@ extension LiveBitbucketClient {
                     "bitbucket retry",
                     metadata: [
                         "method": "GET", "attempt": .stringConvertible(attempt), "error": .string(error.code),
-                        "delay_ms": .stringConvertible(Self.milliseconds(delay)),
+                        "delay_ms": .stringConvertible(Int64(delay.milliseconds)),
                     ])
             },
             operation: { (_: Int) async throws(BitbucketError) -> BitbucketLogChunk in
@@ -95,7 +95,8 @@ extension LiveBitbucketClient {
                 if Self.logRedirectStatuses.contains(response.status), let location = response.headers["Location"],
                     !location.isEmpty
                 {
-                    // Another origin: `exchange` sends no `Authorization` there (reference §2.7).
+                    // Completed steps' logs redirect to long-term storage on another origin:
+                    // `exchange` sends no `Authorization` there.
                     fromStorage = true
                     response = try await exchange(
                         method: "GET", url: resolve(location, against: logURL), body: nil, contentType: nil,

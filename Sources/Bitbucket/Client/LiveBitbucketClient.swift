@@ -8,10 +8,11 @@ import PipewrightCore
 /// - `Authorization` (from ``BitbucketCredentials``) is sent only to the base URL's origin; redirects
 ///   and links to other hosts are requested without it.
 /// - Idempotent requests (`GET`, `PUT`, `DELETE`) are retried with ``retryPolicy`` on 429, 5xx and
-///   transport failures, honouring `Retry-After` when present (Bitbucket normally sends none,
-///   reference §6). `POST` is never retried automatically.
+///   transport failures, honouring `Retry-After` when present (Bitbucket's 429 normally carries none;
+///   https://support.atlassian.com/bitbucket-cloud/docs/api-request-limits/). `POST` is never retried
+///   automatically.
 /// - Paginated lists follow `next` verbatim, fall back to `page + 1` when `next` is missing but
-///   `size` shows more items, and de-duplicate (reference §9 items 1–3).
+///   `size` shows more items, and de-duplicate (page-numbered lists can shift while being read).
 /// - Each exchange is logged at `debug` with method, path (no query), status and duration — never
 ///   headers or bodies.
 public struct LiveBitbucketClient: BitbucketAPI {
@@ -104,7 +105,7 @@ public struct LiveBitbucketClient: BitbucketAPI {
                     "bitbucket retry",
                     metadata: [
                         "method": .string(method), "attempt": .stringConvertible(attempt),
-                        "error": .string(error.code), "delay_ms": .stringConvertible(Self.milliseconds(delay)),
+                        "error": .string(error.code), "delay_ms": .stringConvertible(Int64(delay.milliseconds)),
                     ])
             },
             operation: { (_: Int) async throws(BitbucketError) -> BitbucketHTTPResponse in
@@ -174,7 +175,7 @@ public struct LiveBitbucketClient: BitbucketAPI {
         guard logger.logLevel <= .debug else { return }
         var metadata: Logger.Metadata = [
             "method": .string(method), "path": .string(Self.pathOnly(url)),
-            "duration_ms": .stringConvertible(Self.milliseconds(ContinuousClock.now - started)),
+            "duration_ms": .stringConvertible(Int64((ContinuousClock.now - started).milliseconds)),
         ]
         if let status { metadata["status"] = .stringConvertible(status) }
         if let failure { metadata["transport_error"] = .string(failure == .timeout ? "timeout" : "connection") }
@@ -189,11 +190,6 @@ public struct LiveBitbucketClient: BitbucketAPI {
             rest = rest.firstIndex(of: "/").map { rest[$0...] } ?? "/"
         }
         return String(rest.prefix { $0 != "?" && $0 != "#" })
-    }
-
-    static func milliseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1_000 + attoseconds / 1_000_000_000_000_000
     }
 
     // MARK: - Errors
@@ -270,9 +266,10 @@ public struct LiveBitbucketClient: BitbucketAPI {
 
     // MARK: - Pagination
 
-    /// Reads every page of a list endpoint (reference §2.3, §9 items 1–3).
+    /// Reads every page of a list endpoint (https://developer.atlassian.com/cloud/bitbucket/rest/intro/#pagination).
     ///
-    /// Follows `next` verbatim (never re-adding parameters); without `next`, requests `page + 1` while
+    /// Follows `next` verbatim (it already carries the query; re-adding parameters duplicates them, which
+    /// Bitbucket refuses with 400); without `next` (the pipelines list often has none), requests `page + 1` while
     /// `page × pagelen < size` (or, when `size` is missing, while pages come back full); stops on an
     /// empty page; de-duplicates by `key`.
     ///

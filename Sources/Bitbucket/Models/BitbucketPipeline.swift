@@ -1,7 +1,8 @@
-/// One pipeline run, from `POST`/`GET …/pipelines/` and `GET …/pipelines/{uuid}` (reference §2.2–2.4).
+/// One pipeline run, from `POST`/`GET …/pipelines/` and `GET …/pipelines/{uuid}` (Bitbucket REST docs below).
 ///
-/// Only `uuid` is required; everything else decodes tolerantly. `links` in the payload point at an
-/// internal host (pitfall §9.20) and are ignored — build URLs with ``LiveBitbucketClient`` instead.
+/// Only `uuid` is required; everything else decodes tolerantly. `links` in real payloads have been seen
+/// pointing at an internal Atlassian host, with unencoded braces, and are ignored — build URLs with
+/// ``LiveBitbucketClient`` instead.
 ///
 /// https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pipelines/#api-repositories-workspace-repo-slug-pipelines-pipeline-uuid-get
 public struct BitbucketPipeline: Sendable, Equatable, Decodable {

@@ -1,7 +1,8 @@
-/// The state of a Bitbucket pipeline run (`state` of a pipeline object, reference §2.4).
+/// The state of a Bitbucket pipeline run (`state` of a pipeline object, Bitbucket REST docs below).
 ///
 /// Decoded defensively: a missing `result` or `stage`, or a name this client does not know, never
-/// fails decoding (pitfall §9.8) — it becomes `.unknown(raw)` (raw is `""` when the field is absent).
+/// fails decoding (real responses omit `result` on paused or halted runs, and strict decoders broke
+/// on them) — it becomes `.unknown(raw)` (raw is `""` when the field is absent).
 /// Only ``completed(result:)`` is terminal; `PAUSED` (manual step) and `HALTED` are not.
 ///
 /// https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pipelines/#api-repositories-workspace-repo-slug-pipelines-pipeline-uuid-get

@@ -1,4 +1,4 @@
-/// One step of a pipeline run, from `GET …/pipelines/{uuid}/steps/` (reference §2.6).
+/// One step of a pipeline run, from `GET …/pipelines/{uuid}/steps/` (Bitbucket REST docs below).
 ///
 /// Only `uuid` is required: steps that have not started carry no `started_on`/`completed_on`, and
 /// steps without a `name:` in the yml carry no `name`.

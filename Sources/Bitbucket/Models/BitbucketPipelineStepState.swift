@@ -1,4 +1,4 @@
-/// The state of one pipeline step (`state` of a `pipeline_step`, reference §2.6).
+/// The state of one pipeline step (`state` of a `pipeline_step`, Bitbucket REST docs below).
 ///
 /// Decoded defensively like ``BitbucketPipelineState``: unknown or missing names become `.unknown(raw)`.
 /// Steps that have not run yet are ``pending``; a step skipped after a failure may report `PENDING`

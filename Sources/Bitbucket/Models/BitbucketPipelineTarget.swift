@@ -1,9 +1,10 @@
-/// What to run when triggering a pipeline: the `target` of `POST …/pipelines/` (reference §2.2).
+/// What to run when triggering a pipeline: the `target` of `POST …/pipelines/` (Bitbucket REST docs below).
 ///
 /// Build it with the factories: ``branch(_:)`` (the pipeline the yml defines for that branch, at its
 /// head), ``commit(_:onBranch:)`` (that commit, in the context of the branch), ``custom(_:onBranch:commit:)``
 /// (a `custom:` pipeline by name), ``custom(_:commit:)`` (a custom pipeline on a bare commit) and
-/// ``tag(_:commit:)`` (tags always need the commit: without it Bitbucket answers 500, pitfall §9.13).
+/// ``tag(_:commit:)`` (tags always need the commit: a tag has no head to run, and a tag target without
+/// `commit` has been answered with a 500).
 ///
 /// https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pipelines/#api-repositories-workspace-repo-slug-pipelines-post
 public struct BitbucketPipelineTarget: Sendable, Equatable, Encodable {

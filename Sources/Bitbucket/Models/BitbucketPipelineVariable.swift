@@ -1,6 +1,6 @@
 import PipewrightCore
 
-/// A variable passed to a triggered pipeline (`variables[]` of `POST …/pipelines/`, reference §2.2).
+/// A variable passed to a triggered pipeline (`variables[]` of `POST …/pipelines/`, Bitbucket REST docs below).
 ///
 /// The value travels as a ``Secret`` so neither `description` nor logs ever show it; `secured: true`
 /// also makes Bitbucket mask it in build logs and return it empty.

@@ -1,7 +1,10 @@
 /// What ``BitbucketAPI/createPullRequest(workspace:slug:draft:)`` sends.
 ///
 /// Encoded as `{"title", "description", "source": {"branch": {"name"}}, "destination": {"branch":
-/// {"name"}}, "close_source_branch"}` (reference §5.1; `source.name` would be a 400, pitfall §9.18).
+/// {"name"}}, "close_source_branch"}`; the branch name sits under `source.branch.name` — Bitbucket answers
+/// 400 to a flat `source.name`.
+///
+/// https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pullrequests/#api-repositories-workspace-repo-slug-pullrequests-post
 public struct BitbucketPullRequestDraft: Sendable, Equatable, Encodable {
     /// Title (required by Bitbucket).
     public var title: String

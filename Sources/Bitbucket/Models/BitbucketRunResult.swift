@@ -1,4 +1,4 @@
-/// Outcome of a `COMPLETED` pipeline or step (`state.result.name`, reference §2.3/§2.6).
+/// Outcome of a `COMPLETED` pipeline or step (`state.result.name`; Bitbucket REST docs below).
 ///
 /// Decoded defensively: unknown or missing names become `.unknown(raw)`. `NOT_RUN` only occurs on steps.
 ///

@@ -1,3 +1,4 @@
+import PipewrightCore
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
@@ -31,7 +32,7 @@ public struct AsyncHTTPClientTransport: BitbucketHTTPTransport {
     /// - Returns: a client the caller must `shutdown()` when done.
     public static func makeHTTPClient(connectTimeout: Duration = .seconds(10)) -> HTTPClient {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
-        configuration.timeout.connect = .nanoseconds(TimeAmountConversion.of(connectTimeout))
+        configuration.timeout.connect = .nanoseconds(connectTimeout.clampedNanoseconds)
         // A refused connection fails at once (AHC would otherwise re-dial until the connect timeout);
         // the client's own RetryPolicy decides whether to try again.
         configuration.connectionPool.retryConnectionEstablishment = false
@@ -51,12 +52,12 @@ public struct AsyncHTTPClientTransport: BitbucketHTTPTransport {
         if let body = request.body {
             outgoing.body = .bytes(body)
         } else if request.method == "POST" || request.method == "PUT" {
-            // Bitbucket answers 411 to a body-less POST/PUT without Content-Length (reference §0).
+            // Bitbucket answers 411 Length Required to a body-less POST/PUT without Content-Length.
             outgoing.headers.replaceOrAdd(name: "Content-Length", value: "0")
         }
         do {
             let response = try await httpClient.execute(
-                outgoing, timeout: .nanoseconds(TimeAmountConversion.of(timeout)))
+                outgoing, timeout: .nanoseconds(timeout.clampedNanoseconds))
             let buffer = try await response.body.collect(upTo: maxResponseBytes)
             var headers = BitbucketHTTPHeaders()
             for (name, value) in response.headers { headers.add(name: name, value: value) }
@@ -76,16 +77,5 @@ public struct AsyncHTTPClientTransport: BitbucketHTTPTransport {
         } catch {
             throw .connection(reason: String(describing: type(of: error)))
         }
-    }
-}
-
-/// Duration → whole nanoseconds for NIO's `TimeAmount`.
-enum TimeAmountConversion {
-    static func of(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        if overflow { return seconds < 0 ? 0 : Int64.max }
-        let (total, overflow2) = scaled.addingReportingOverflow(attoseconds / 1_000_000_000)
-        return overflow2 ? Int64.max : max(0, total)
     }
 }

@@ -1,5 +1,6 @@
-/// Which lines of an execution a query selects (SPEC §9 `q`, `regex`, `case_sensitive`, `level`, `step`,
-/// `from_seq`/`to_seq`). All conditions must hold; an empty filter selects every line.
+/// Which lines of an execution a query selects (the `q`, `regex`, `case_sensitive`, `level`, `step` and
+/// `from_seq` parameters of docs/API.md "Logs", plus an upper bound `to_seq`). All conditions must hold;
+/// an empty filter selects every line.
 public struct LogFilter: Sendable, Equatable {
     /// Text to find in the line's ``LogLine/plainText`` (ANSI escapes removed); `nil` or empty: no text condition.
     ///

@@ -330,7 +330,7 @@ struct QueryEngine: @unchecked Sendable {
         if workers == 1 {
             work(Worker(needsData: needsData, regex: regexMatcher))
         } else {
-            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            runConcurrentlyOnOwnThreads(workers) { _ in
                 work(Worker(needsData: needsData, regex: regexMatcher))
             }
         }

@@ -1,6 +1,7 @@
 import Foundation
 
-/// Statistics of one execution's log (SPEC §9 `/logs/stats`), maintained as lines are stored.
+/// Statistics of one execution's log (`GET /api/executions/{id}/logs/stats`, docs/API.md "Logs"),
+/// maintained as lines are stored.
 ///
 /// Reading them costs nothing regardless of log size: the store updates them on every append and persists
 /// a snapshot (`stats.json`) at least every 8 MiB of data and at ``LogStore/finishStep(execution:step:)``;

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import PipewrightCore
 
-/// Stores execution logs as numbered lines on disk and answers queries over them (SPEC §9).
+/// Stores execution logs as numbered lines on disk and answers queries over them (docs/API.md "Logs").
 ///
 /// Layout under ``directory``: one folder per execution (`<directory>/<execution>/`) with an append-only
 /// data file, a fixed-width index (16 bytes per line, so line `seq` is one seek), the step names and a
@@ -236,7 +236,7 @@ public final class LogStore: @unchecked Sendable {
     }
 
     /// Deletes an execution's log (retention). Its seqs restart at 1 if it is appended to again, so callers
-    /// delete only finished executions (SPEC §9: never a running one).
+    /// delete only finished executions (retention never touches a running one, docs/API.md "Logs").
     ///
     /// - Parameter execution: execution id; deleting an absent log is a no-op.
     /// - Throws: ``LogStoreError/ioFailure(reason:)``.

@@ -1,4 +1,5 @@
-/// The language family of a detected stack. Raw values are the SPEC §7 `language` strings.
+/// The language family of a detected stack. Raw values are the `language` strings of the API's `stack`
+/// object (docs/API.md "Pipelines").
 ///
 /// The declaration order is the fixed tie-break order of `StackDetector` (earlier wins on equal score):
 /// language manifests first, then static sites, then a bare Dockerfile.

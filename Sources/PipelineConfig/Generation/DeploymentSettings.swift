@@ -15,8 +15,8 @@ public struct DeployServer: Sendable, Hashable, Codable {
     }
 }
 
-/// Where and how a pipeline deploys (SPEC §7 `deploy`). Contains no secrets: authentication uses the
-/// repository's Pipelines SSH key, which Bitbucket injects into every step.
+/// Where and how a pipeline deploys (the `deploy` object, docs/API.md "Pipelines"). Contains no secrets:
+/// authentication uses the repository's Pipelines SSH key, which Bitbucket injects into every step.
 public struct DeploymentSettings: Sendable, Hashable, Codable {
     /// Human name of the pipeline; appears in the YAML header and, slugified, as `serviceName`.
     public var pipelineName: String

@@ -4,7 +4,7 @@ import Yams
 ///
 /// The document is built as a Yams `Node` tree and serialized (no string templates), then checked with
 /// `PipelinesYAMLValidator` before it is returned. Structure
-/// (https://support.atlassian.com/bitbucket-cloud/docs/step-options/ , reference §8):
+/// (https://support.atlassian.com/bitbucket-cloud/docs/step-options/):
 ///
 /// ```yaml
 /// image: node:20
@@ -26,7 +26,8 @@ import Yams
 /// layers of quoting ("Advanced techniques for writing pipes", support.atlassian.com), so the deploy
 /// path is used unquoted — `DeploymentSettings.deployPath` only allows `[A-Za-z0-9._/-]`.
 public enum PipelinesYAMLGenerator {
-    /// Pipe versions used by the Deploy step (seen in public configurations; reference §8).
+    /// Pipe versions used by the Deploy step (seen in public configurations; the pipes live at
+    /// https://bitbucket.org/atlassian/rsync-deploy and https://bitbucket.org/atlassian/ssh-run).
     public static let rsyncDeployPipe = "atlassian/rsync-deploy:0.12.0"
     /// See `rsyncDeployPipe`.
     public static let sshRunPipe = "atlassian/ssh-run:0.8.1"

@@ -2,7 +2,8 @@ import Foundation
 
 /// A past pipeline run, as shown in the PR description.
 public struct ExecutionSummary: Sendable, Hashable, Codable {
-    /// Final or current status, e.g. `SUCCESS`, `FAILED` (SPEC §8 statuses).
+    /// Final or current status, e.g. `SUCCESS`, `FAILED` (execution statuses, docs/API.md "Triggering and
+    /// executions").
     public var status: String
     /// Wall-clock duration in seconds, `nil` while unknown.
     public var durationSeconds: Int?
@@ -20,7 +21,8 @@ public struct ExecutionSummary: Sendable, Hashable, Codable {
     }
 }
 
-/// Renders the Markdown body of the pull request that adds the generated files (SPEC §7 `create-pr`).
+/// Renders the Markdown body of the pull request that adds the generated files
+/// (`POST /api/pipelines/{id}/create-pr` without a `description`, docs/API.md "Pipelines").
 ///
 /// Sections, in order: Detected stack (with evidence), Deployment (servers as `user@host:port`, path,
 /// domain, environment, branch), Repository variables to define, Validation, Recent executions. The

@@ -21,7 +21,7 @@ enum CacheSpec: Equatable {
     ]
 }
 
-/// Per-stack pipeline ingredients as Swift values (STYLE §2 `Templates/`): the build image, caches, the
+/// Per-stack pipeline ingredients as Swift values, not text templates: the build image, caches, the
 /// paths packed into the release archive, and the command that prepares a release on the server.
 struct StackTemplate: Equatable {
     /// Docker image of the Build and Test steps, e.g. `node:20`.

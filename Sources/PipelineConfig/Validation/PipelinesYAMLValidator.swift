@@ -2,7 +2,8 @@ import Yams
 
 /// Checks `bitbucket-pipelines.yml` text against the structure Bitbucket requires, before committing it.
 ///
-/// Rules (reference §8; https://support.atlassian.com/bitbucket-cloud/docs/step-options/):
+/// Rules (https://support.atlassian.com/bitbucket-cloud/docs/step-options/ and Bitbucket's behaviour on
+/// runs, e.g. a deployment environment used twice fails the run):
 /// - the text is valid YAML (tabs in indentation, duplicate keys and undefined aliases are errors) and
 ///   its root is a mapping whose keys are among `image`, `clone`, `options`, `definitions`, `export`,
 ///   `labels`, `pipelines`;

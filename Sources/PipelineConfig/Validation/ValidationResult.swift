@@ -1,4 +1,5 @@
-/// The outcome of checking one generated file (SPEC §7 `validation` items).
+/// The outcome of checking one generated file (the `validation` items of `GET /api/pipelines/{id}/config`,
+/// docs/API.md "Pipelines").
 public struct ValidationResult: Sendable, Hashable, Codable {
     /// Repository path of the checked file, e.g. `bitbucket-pipelines.yml`.
     public var file: String

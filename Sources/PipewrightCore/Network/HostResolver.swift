@@ -32,12 +32,8 @@ public struct SystemHostResolver: HostResolving {
 
     public func resolve(_ host: String) async throws(HostResolutionError) -> [IPAddress] {
         if let literal = IPAddress(host) { return [literal] }
-        let result: Result<[IPAddress], HostResolutionError> = await withCheckedContinuation { continuation in
-            DispatchQueue.global(qos: .userInitiated).async {
-                continuation.resume(returning: Self.lookup(host))
-            }
-        }
-        return try result.get()
+        let result = try? await runBlocking { Self.lookup(host) }
+        return try (result ?? .failure(HostResolutionError(reason: "lookup failed"))).get()
     }
 
     static func lookup(_ host: String) -> Result<[IPAddress], HostResolutionError> {

@@ -3,7 +3,7 @@
 /// `per_page` above the maximum is clamped to it (documented in `docs/API.md`), while `page` < 1,
 /// `per_page` < 1 and non-numbers are rejected by the adapter with 400.
 public struct PageRequest: Sendable, Equatable {
-    /// Largest page size served (SPEC §2).
+    /// Largest page size served (docs/API.md "Lists").
     public static let maximumPerPage = 100
     /// Largest page number accepted (keeps `offset` far from integer overflow).
     public static let maximumPage = 1_000_000

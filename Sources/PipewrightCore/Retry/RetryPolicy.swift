@@ -3,8 +3,9 @@
 ///
 /// The pause before attempt `n + 1` (after `n` attempts have failed) is drawn uniformly from
 /// `0 ... min(cap, baseDelay × 2ⁿ)` ("full jitter", AWS Architecture Blog, *Exponential Backoff And
-/// Jitter*), and is never shorter than a `Retry-After` the server sent. SPEC §8: "Delay before attempt
-/// n+1 is 2^n seconds with full jitter (capped), and never shorter than `Retry-After`".
+/// Jitter*), and is never shorter than a `Retry-After` the server sent. The trigger's documented rule
+/// (docs/API.md "Triggering and executions"): before attempt n+1 wait up to 2ⁿ s with full jitter,
+/// capped, and never less than `Retry-After`.
 ///
 /// With `baseDelay: .seconds(1)`, `cap: .seconds(20)`:
 ///
@@ -92,19 +93,10 @@ public struct RetryPolicy: Sendable, Equatable {
         case .none:
             drawn = ceiling
         case .full:
-            let nanoseconds = Self.nanoseconds(ceiling)
+            let nanoseconds = ceiling.clampedNanoseconds
             drawn = nanoseconds > 0 ? .nanoseconds(Int64.random(in: 0...nanoseconds, using: &random)) : .zero
         }
         guard let retryAfter, retryAfter > drawn else { return drawn }
         return retryAfter
-    }
-
-    /// `duration` in whole nanoseconds, saturating at `Int64.max`.
-    static func nanoseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        if overflow { return seconds < 0 ? 0 : Int64.max }
-        let (total, overflow2) = scaled.addingReportingOverflow(attoseconds / 1_000_000_000)
-        return overflow2 ? Int64.max : max(0, total)
     }
 }

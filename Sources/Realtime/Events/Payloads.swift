@@ -1,6 +1,7 @@
 import Foundation
 
-/// A stored log line as events carry it (SPEC §9 line shape): `{"seq","step","ts"?,"level"?,"text"}`.
+/// A stored log line as events carry it (the line object of docs/API.md "Logs"):
+/// `{"seq","step","ts"?,"level"?,"text"}`.
 public struct LogLinePayload: Sendable, Equatable, Codable {
     public var seq: Int
     public var step: String
@@ -57,7 +58,7 @@ public struct StepPayload: Sendable, Equatable, Codable {
     }
 }
 
-/// `pipeline_status` payload (SPEC §10).
+/// `pipeline_status` payload (docs/API.md "Realtime events").
 public struct PipelineStatusPayload: Sendable, Equatable, Codable {
     public var executionID: Int
     public var pipelineID: Int
@@ -90,13 +91,13 @@ public struct PipelineStatusPayload: Sendable, Equatable, Codable {
         try container.encode(executionID, forKey: .executionID)
         try container.encode(pipelineID, forKey: .pipelineID)
         try container.encode(status, forKey: .status)
-        try container.encode(previousStatus, forKey: .previousStatus)  // explicit null, as SPEC shows the key
+        try container.encode(previousStatus, forKey: .previousStatus)  // explicit null: docs/API.md "Realtime events" shows the key
         try container.encode(steps, forKey: .steps)
         try container.encode(seq, forKey: .seq)
     }
 }
 
-/// `pipeline_logs` payload (SPEC §10): new lines of one step, in `seq` order.
+/// `pipeline_logs` payload (docs/API.md "Realtime events"): new lines of one step, in `seq` order.
 public struct PipelineLogsPayload: Sendable, Equatable, Codable {
     public var executionID: Int
     public var step: StepRef

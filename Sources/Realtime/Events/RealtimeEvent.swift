@@ -1,6 +1,6 @@
 import Foundation
 
-/// One event about an execution, as every transport delivers it (SPEC §10).
+/// One event about an execution, as every transport delivers it (docs/API.md "Realtime events").
 ///
 /// The JSON payload is encoded once, at publication; transports wrap it in their own framing
 /// (Socket.IO `42["name",payload]`, plain WebSocket `{"event","data"}`, SSE `id:`/`event:`/`data:`).
@@ -48,7 +48,7 @@ public struct RealtimeEvent: Sendable {
 
     // MARK: - Construction
 
-    /// `pipeline_status` (SPEC §10): emitted only on change.
+    /// `pipeline_status` (docs/API.md "Realtime events"): emitted only on change.
     public static func pipelineStatus(_ payload: PipelineStatusPayload) -> RealtimeEvent {
         RealtimeEvent(
             name: .pipelineStatus, executionID: payload.executionID, pipelineID: payload.pipelineID, seq: payload.seq,
@@ -174,7 +174,7 @@ public struct RealtimeEvent: Sendable {
     }
 }
 
-/// RFC 3339 UTC with seconds, e.g. `2026-11-29T12:00:00Z` (SPEC §2).
+/// RFC 3339 UTC with seconds, e.g. `2026-11-29T12:00:00Z` (the API's timestamp format, docs/API.md intro).
 private func rfc3339(_ date: Date) -> String {
     date.formatted(.iso8601)
 }

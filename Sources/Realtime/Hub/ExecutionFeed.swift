@@ -10,7 +10,8 @@ public protocol ExecutionSnapshotSource: Sendable {
     func statusEvent(executionID: Int) async throws -> RealtimeEvent
 }
 
-/// Snapshot followed by live events for one subscription, with no gap and no duplicate (SPEC §10).
+/// Snapshot followed by live events for one subscription, with no gap and no duplicate (docs/realtime.md
+/// "One stream per execution").
 ///
 /// Order: register with the hub first, read the current status, replay stored lines after `afterSeq`
 /// up to the status's seq page by page, emit the status, then live events. A live logs event whose lines were already replayed is

@@ -146,7 +146,7 @@ public struct OpenSSHRunner: SSHRunner {
             "-F", "/dev/null",
             "-T",
             "-o", "LogLevel=ERROR",
-            "-o", "ConnectTimeout=\(Self.wholeSeconds(request.connectTimeout))",
+            "-o", "ConnectTimeout=\(max(1, request.connectTimeout.wholeSecondsRoundedUp))",
             "-o", "ConnectionAttempts=1",
             "-o", "UserKnownHostsFile=\(knownHostsPath)",
             "-o", "GlobalKnownHostsFile=/dev/null",
@@ -220,12 +220,6 @@ public struct OpenSSHRunner: SSHRunner {
         let start = clock.now
         let result = try await body()
         return (result, start.duration(to: clock.now))
-    }
-
-    /// Whole seconds for an OpenSSH time option, rounded up, at least 1.
-    static func wholeSeconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return max(1, seconds + (attoseconds > 0 ? 1 : 0))
     }
 
     private func redact(_ text: String, directory: PrivateTemporaryDirectory, request: SSHCommandRequest) -> String {

@@ -75,21 +75,8 @@ final class ServeProcess: @unchecked Sendable {
     static func command(
         _ arguments: [String], dataDirectory: String, environment extra: [String: String] = [:], stdin: String? = nil
     ) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try binaryPath())
-        process.arguments = arguments
-        process.environment = environment(dataDirectory: dataDirectory, extra)
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try? input.fileHandleForWriting.close()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        try runProgram(
+            try binaryPath(), arguments, stdin: stdin, environment: environment(dataDirectory: dataDirectory, extra))
     }
 
     /// Creates an admin user and returns a bearer token for it (`user create` + `token create`).

@@ -1,3 +1,4 @@
+import PipewrightCore
 import Fluent
 import Foundation
 import SSHKeys
@@ -62,7 +63,7 @@ func existingOrNewUser(_ name: String, role: User.Role, app: Application) async 
     return try await createUser(username: name, password: "\(name)-password-1", role: role, app: app)
 }
 
-/// Decoded SPEC §2 error body.
+/// Decoded error body (docs/API.md "Errors").
 struct ErrorBody: Decodable {
     struct Inner: Decodable {
         var code: String

@@ -110,7 +110,8 @@ extension FakeBitbucketBackend {
             })
     }
 
-    /// A `repo:commit_status_updated` payload for `uuid`, like the statuses Pipelines emits (§7.3).
+    /// A `repo:commit_status_updated` payload for `uuid`, like the statuses Pipelines emits
+    /// (https://support.atlassian.com/bitbucket-cloud/docs/event-payloads/).
     func commitStatusPayload(_ uuid: String) -> FakeJSON? {
         guard let (key, index) = pipelineStore.locate(uuid), let run = pipelineStore.runs[key]?[index],
             let repository = repositories[key]

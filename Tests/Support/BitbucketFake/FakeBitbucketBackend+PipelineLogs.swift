@@ -1,7 +1,8 @@
 import Foundation
 
-/// Step logs (reference §2.7): `Range`/`206`/`416`/`304`/`404`/`406`, and the `307` to a storage
-/// origin (`http://localhost:PORT/storage/…` while the API is `127.0.0.1`) that rejects
+/// Step logs (the step-log endpoint of https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pipelines/;
+/// `406` for a JSON-only `Accept`, as the real API answers): `Range`/`206`/`416`/`304`/`404`/`406`, and the
+/// `307` to a storage origin (`http://localhost:PORT/storage/…` while the API is `127.0.0.1`) that rejects
 /// `Authorization` like a pre-signed S3 URL.
 extension FakeBitbucketBackend {
     static let storagePathPrefix = "/storage/pipeline-logs/"

@@ -1,7 +1,7 @@
 import Foundation
 
-/// Pipelines endpoints (reference §2.2–2.6): trigger, list, get, stop, steps. Logs and the storage
-/// host are in `FakeBitbucketBackend+PipelineLogs.swift`.
+/// Pipelines endpoints (https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pipelines/):
+/// trigger, list, get, stop, steps. Logs and the storage host are in `FakeBitbucketBackend+PipelineLogs.swift`.
 extension FakeBitbucketBackend {
     static var pipelineRoutes: [FakeRoute] {
         let base: [FakeRoute.Segment] = ["repositories", .parameter, .parameter, "pipelines"]
@@ -149,7 +149,7 @@ extension FakeBitbucketBackend {
         }
         let end = run.completedAt ?? pipelineStore.now
         let duration = run.startedAt.map { Int(end.timeIntervalSince($0)) } ?? 0
-        // Links deliberately point at the internal host with raw braces, like the real API (pitfall §9.20).
+        // Links deliberately point at an internal host with raw braces, as real responses have been seen to.
         let internalLink = "https://bitbucket-pipelines.prod.public.atl-paas.net//rest/1.0/accounts/{fake}/repositories/\(repository.uuid)/pipelines/\(run.uuid)"
         var members: [(String, FakeJSON)] = [
             ("type", "pipeline"), ("uuid", .string(run.uuid)), ("build_number", .int(run.buildNumber)),
@@ -322,7 +322,7 @@ extension FakeBitbucketBackend {
             }
             guard let name = refName, !name.isEmpty else { return bad("target.ref_name is required.") }
             if kind == "tag", commit == nil {
-                // Reference §2.2 / pitfall §9.13: a tag without commit failed with a 500.
+                // A tag target needs `commit` (a tag has no head to run); Bitbucket answered 500 without it.
                 return .failure(FakeResponseError(.error(500, message: "Internal Server Error")))
             }
             if commit == nil {

@@ -123,7 +123,9 @@ extension FakeBitbucketBackend {
 
     static let reservedFormFields: Set<String> = ["message", "author", "branch", "parents", "files"]
 
-    /// `POST /src` (reference §4.1): form fields only (query `branch` is ignored, pitfall §9.11).
+    /// `POST /src` (https://developer.atlassian.com/cloud/bitbucket/rest/api-group-source/#api-repositories-workspace-repo-slug-src-post):
+    /// form fields only; a `branch` in the query is ignored, as Bitbucket has been seen to do (the commit
+    /// then lands on the main branch).
     func createCommit(_ request: FakeRequest, _ captures: [String]) -> FakeResponse {
         guard case .success(var repository) = self.repository(captures[0], captures[1]) else {
             return repositoryNotFound(captures)

@@ -31,7 +31,7 @@ actor FakeBitbucketBackend {
 
     func handle(_ request: FakeRequest) -> FakeResponse {
         recorded.append(request)
-        // Log storage is another origin: no Bitbucket auth, failures or routes (reference §2.7).
+        // Log storage (where completed steps' logs redirect) is another origin: no Bitbucket auth, failures or routes.
         if request.path.hasPrefix(Self.storagePathPrefix) { return storageResponse(request) }
         if !pendingFailures.isEmpty {
             switch pendingFailures.removeFirst() {
@@ -110,7 +110,7 @@ actor FakeBitbucketBackend {
         return .failure(Self.basicLoginFailed)
     }
 
-    /// Sliding one-hour window per credential (reference §6).
+    /// Sliding one-hour window per credential (https://support.atlassian.com/bitbucket-cloud/docs/api-request-limits/).
     func rateLimit(_ credential: FakeCredential) -> FakeResponse? {
         guard let hourlyLimit else { return nil }
         let now = ContinuousClock.now
@@ -151,7 +151,8 @@ actor FakeBitbucketBackend {
     /// A paginated envelope over `items` honouring `page`, `pagelen` (1…``maxPagelen``), and building
     /// `next` from the request's own query with `page` replaced (so `next` keeps `q=` etc.).
     ///
-    /// Duplicate `page`/`pagelen`/`q` parameters give 400 (pitfall §9.2: a client re-appending params).
+    /// Duplicate `page`/`pagelen`/`q` parameters give 400 (catches a client that re-appends its parameters
+    /// to a `next` URL that already carries them).
     func paginate(_ items: [FakeJSON], request: FakeRequest, defaultPagelen: Int = 10, omitNext: Bool = false)
         -> FakeResponse
     {

@@ -100,7 +100,7 @@ extension FakeBitbucketServer {
     /// Tunes pipelines behaviour; `nil` leaves a setting unchanged.
     ///
     /// - Parameters:
-    ///   - omitNext: the list omits `next` (default `true`, like Bitbucket, reference §9.1).
+    ///   - omitNext: the list omits `next` (default `true`, like Bitbucket's pipelines list often does).
     ///   - honoursLogRange: `/log` answers `206` to `Range` (default `true`); `false` always sends `200`.
     ///   - storageHonoursRange: the same for the storage host (default `true`).
     ///   - redirectsCompletedLogs: completed steps' logs `307` to storage (default `true`).
@@ -124,7 +124,8 @@ extension FakeBitbucketServer {
     }
 
     /// A `repo:commit_status_updated` delivery for run `uuid` (state from the run), signed with
-    /// `X-Hub-Signature: sha256=<hex HMAC-SHA256(secret, body)>` when `secret` is given (reference §7.2).
+    /// `X-Hub-Signature: sha256=<hex HMAC-SHA256(secret, body)>` when `secret` is given (as Bitbucket signs
+    /// deliveries of a webhook with a secret; docs/API.md "Triggering and executions").
     ///
     /// - Returns: `nil` for an unknown run.
     public func commitStatusWebhook(for uuid: String, secret: String?) async -> FakeWebhookDelivery? {

@@ -1,7 +1,8 @@
 import Foundation
 import Vapor
 
-/// A loopback fake of Bitbucket Cloud REST 2.0 (reference/bitbucket-api.md §10) for tests.
+/// A loopback fake of Bitbucket Cloud REST 2.0 (https://developer.atlassian.com/cloud/bitbucket/rest/intro/)
+/// for tests, including the real API's known quirks (missing `next`, log redirects, text/plain 429s, …).
 ///
 /// ```swift
 /// let server = try await FakeBitbucketServer.start()
@@ -139,7 +140,7 @@ public final class FakeBitbucketServer: Sendable {
         await backend.setHourlyLimit(limit, sendsHeaders: sendsHeaders)
     }
 
-    /// Omit `next` from every paginated list (the pipelines-list quirk, reference §9.1), and/or cap
+    /// Omit `next` from every paginated list (the pipelines list often has none on Bitbucket), and/or cap
     /// `pagelen` below 100 to force several pages.
     public func setPagination(omitNext: Bool? = nil, maxPagelen: Int? = nil) async {
         await backend.setPagination(omitNext: omitNext, maxPagelen: maxPagelen)

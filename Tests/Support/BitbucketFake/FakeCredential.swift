@@ -12,8 +12,9 @@ struct FakeCredential: Sendable {
     var scopes: Set<String>?
     var user: FakeUser
 
-    /// The scopes implied by `granted` (reference §1.2 notes): `x:write` ⇒ `x`, `pullrequest` ⇒
-    /// `repository`, `pullrequest:write` ⇒ `repository:write`, `pipeline:write`/`pipeline:variable` ⇒ `pipeline`.
+    /// The scopes implied by `granted` (scope notes of https://developer.atlassian.com/cloud/bitbucket/rest/intro/):
+    /// `x:write` ⇒ `x`, `pullrequest` ⇒ `repository`, `pullrequest:write` ⇒ `repository:write`,
+    /// `pipeline:write`/`pipeline:variable` ⇒ `pipeline`.
     static func expand(_ granted: Set<String>) -> Set<String> {
         var result = granted
         var changed = true

@@ -13,7 +13,7 @@ struct FakePipelineStore: Sendable {
         FakeStepScript(name: "Build", lines: ["+ echo build", "build"], result: .successful)
     ]
     var pendingTriggerFailures: [FakeTriggerFailure] = []
-    /// The pipelines list omits `next` (reference §9.1).
+    /// The pipelines list omits `next` (as Bitbucket's often does even when more pages exist).
     var omitNext = true
     var honoursLogRange = true
     var storageHonoursRange = true

@@ -32,7 +32,8 @@ public struct FakeResponse: Sendable {
         FakeResponse(status: status, headers: [("Content-Type", "text/plain")] + headers, body: Array(text.utf8))
     }
 
-    /// The standard error envelope `{"type":"error","error":{"message",…}}` (reference §1.3).
+    /// The standard error envelope `{"type":"error","error":{"message",…}}`
+    /// (https://developer.atlassian.com/cloud/bitbucket/rest/intro/#standardized-error-responses).
     ///
     /// - Parameters:
     ///   - includeType: `false` mimics pipelines-service errors that omit `"type"`.

@@ -18,7 +18,7 @@ struct FakeRoute: Sendable {
 
     var method: String
     var pattern: [Segment]
-    /// Legacy scope required (reference §1.2), or `nil`.
+    /// Legacy scope required (the scopes of https://developer.atlassian.com/cloud/bitbucket/rest/intro/), or `nil`.
     var scope: String?
     var handler: Handler
 

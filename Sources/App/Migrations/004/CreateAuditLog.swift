@@ -2,7 +2,7 @@ import Fluent
 import Foundation
 import PipewrightCore
 
-/// Schema version 4: the append-only audit log (SPEC §3).
+/// Schema version 4: the append-only audit log (docs/API.md "Audit log").
 ///
 /// Queries filter by `at`, `actor_id` and `action`; the table is scanned (Fluent's schema builder has no
 /// plain indexes; add them with SQL when the log grows large).

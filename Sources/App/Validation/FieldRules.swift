@@ -3,8 +3,8 @@ import Foundation
 import PipewrightCore
 import Vapor
 
-/// Field checks shared by controllers; each failure names the field (400 `invalid_field`).
-enum Validation {
+/// Field checks shared by the use-case services and controllers; each failure names the field (400 `invalid_field`).
+enum FieldRules {
     /// A display name: trimmed, 1...200 characters, no control characters.
     static func name(_ value: String, field: String) throws -> String {
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)

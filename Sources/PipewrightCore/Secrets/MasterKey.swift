@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import PipewrightCore
+
 
 /// The 256-bit key that seals private keys at rest (AES-256-GCM, see ``SealedSecret``).
 ///
@@ -23,20 +23,20 @@ public struct MasterKey: Sendable, CustomStringConvertible, CustomDebugStringCon
 
     /// Creates a key from its raw bytes.
     ///
-    /// - Throws: ``SSHKeyError/invalidMasterKey(reason:)`` unless `rawBytes` is exactly 32 bytes.
-    public init(rawBytes: [UInt8]) throws(SSHKeyError) {
+    /// - Throws: ``SecretError/invalidMasterKey(reason:)`` unless `rawBytes` is exactly 32 bytes.
+    public init(rawBytes: [UInt8]) throws(SecretError) {
         guard rawBytes.count == MasterKey.byteCount else {
             throw .invalidMasterKey(reason: "expected 32 bytes, got \(rawBytes.count)")
         }
         symmetricKey = SymmetricKey(data: rawBytes)
-        id = SHA256.hash(data: rawBytes).prefix(4).map { SSHPublicKey.hexByte($0) }.joined()
+        id = SHA256.hash(data: rawBytes).prefix(4).map(Self.hexByte).joined()
     }
 
     /// Creates a key from standard base64 (44 characters with padding; surrounding whitespace ignored).
     ///
-    /// - Throws: ``SSHKeyError/invalidMasterKey(reason:)`` when the text is not base64 or does not
+    /// - Throws: ``SecretError/invalidMasterKey(reason:)`` when the text is not base64 or does not
     ///   decode to exactly 32 bytes. The message never contains the text.
-    public init(base64: String) throws(SSHKeyError) {
+    public init(base64: String) throws(SecretError) {
         guard let data = Data(base64Encoded: base64.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw .invalidMasterKey(reason: "not valid base64")
         }
@@ -53,7 +53,7 @@ public struct MasterKey: Sendable, CustomStringConvertible, CustomDebugStringCon
 
     private init(validatedRawBytes bytes: [UInt8]) {
         symmetricKey = SymmetricKey(data: bytes)
-        id = SHA256.hash(data: bytes).prefix(4).map { SSHPublicKey.hexByte($0) }.joined()
+        id = SHA256.hash(data: bytes).prefix(4).map(Self.hexByte).joined()
     }
 
     /// The key as standard base64 (for `pipewright master-key generate` output), wrapped in `Secret`.
@@ -69,4 +69,10 @@ public struct MasterKey: Sendable, CustomStringConvertible, CustomDebugStringCon
     public var debugDescription: String { description }
     /// An empty mirror, so `dump` shows no key material.
     public var customMirror: Mirror { Mirror(self, children: []) }
+
+    /// Two lowercase hex digits.
+    static func hexByte(_ byte: UInt8) -> String {
+        let digits = Array("0123456789abcdef")
+        return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0f)]])
+    }
 }

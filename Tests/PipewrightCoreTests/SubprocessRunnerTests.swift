@@ -3,7 +3,7 @@ import PipewrightCore
 import Testing
 
 /// Tests of the live ``SubprocessRunner`` used by the OpenSSH runner.
-@Suite struct SSHSubprocessRunnerTests {
+@Suite struct SubprocessRunnerTests {
     let runner = SubprocessRunner()
 
     @Test func run_collectsOutputStatusAndStdin() async throws {

@@ -1,8 +1,7 @@
 import Foundation
-import PipewrightCore
 import Testing
 
-@testable import SSHKeys
+@testable import PipewrightCore
 
 @Suite struct SealedSecretTests {
     let plaintext = Array("-----BEGIN OPENSSH PRIVATE KEY-----\nsecret material\n".utf8)
@@ -35,7 +34,7 @@ import Testing
 
     @Test func open_wrongMasterKey_throwsCorrupt() throws {
         let sealed = try SealedSecret.seal(plaintext, with: MasterKey.generate(), associatedData: associatedData)
-        #expect(throws: SSHKeyError.sealedSecretCorrupt) {
+        #expect(throws: SecretError.sealedSecretCorrupt) {
             try sealed.open(with: MasterKey.generate(), associatedData: associatedData)
         }
     }
@@ -45,7 +44,7 @@ import Testing
         let other = MasterKey.generate()
         var bytes = try SealedSecret.seal(plaintext, with: key, associatedData: associatedData).serialized()
         bytes.replaceSubrange(2..<10, with: Array(other.id.utf8))
-        #expect(throws: SSHKeyError.sealedSecretCorrupt) {
+        #expect(throws: SecretError.sealedSecretCorrupt) {
             try SealedSecret(serialized: bytes).open(with: other, associatedData: associatedData)
         }
     }
@@ -53,7 +52,7 @@ import Testing
     @Test func open_wrongAssociatedData_throwsCorrupt() throws {
         let key = MasterKey.generate()
         let sealed = try SealedSecret.seal(plaintext, with: key, associatedData: associatedData)
-        #expect(throws: SSHKeyError.sealedSecretCorrupt) {
+        #expect(throws: SecretError.sealedSecretCorrupt) {
             try sealed.open(with: key, associatedData: Array("ssh_keys:43:private_key".utf8))
         }
     }
@@ -64,7 +63,7 @@ import Testing
         for index in bytes.indices {
             var tampered = bytes
             tampered[index] ^= 0x01
-            #expect(throws: SSHKeyError.sealedSecretCorrupt, "byte \(index)") {
+            #expect(throws: SecretError.sealedSecretCorrupt, "byte \(index)") {
                 try SealedSecret(serialized: tampered).open(with: key, associatedData: associatedData)
             }
         }
@@ -73,9 +72,9 @@ import Testing
     @Test func init_truncated_throwsCorrupt() throws {
         let key = MasterKey.generate()
         let bytes = try SealedSecret.seal(plaintext, with: key, associatedData: associatedData).serialized()
-        #expect(throws: SSHKeyError.sealedSecretCorrupt) { try SealedSecret(serialized: Array(bytes.prefix(20))) }
-        #expect(throws: SSHKeyError.sealedSecretCorrupt) { try SealedSecret(serialized: []) }
-        #expect(throws: SSHKeyError.sealedSecretCorrupt) { try SealedSecret(base64: "not base64!") }
+        #expect(throws: SecretError.sealedSecretCorrupt) { try SealedSecret(serialized: Array(bytes.prefix(20))) }
+        #expect(throws: SecretError.sealedSecretCorrupt) { try SealedSecret(serialized: []) }
+        #expect(throws: SecretError.sealedSecretCorrupt) { try SealedSecret(base64: "not base64!") }
     }
 
     @Test func serialized_doesNotContainPlaintext() throws {
@@ -107,7 +106,7 @@ import Testing
         #expect {
             try MasterKey(base64: text)
         } throws: { error in
-            guard case .invalidMasterKey = error as? SSHKeyError else { return false }
+            guard case .invalidMasterKey = error as? SecretError else { return false }
             return true
         }
     }

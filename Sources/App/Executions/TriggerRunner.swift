@@ -8,15 +8,15 @@ import Realtime
 import SSHKeys
 import Vapor
 
-/// The trigger attempts of one execution (SPEC §8).
+/// Runs the trigger attempts of one execution in the background (docs/API.md "Triggering and executions").
 ///
 /// Delay before attempt n+1 is up to 2ⁿ × `triggerRetryBaseDelay` (full jitter, capped), never shorter
-/// than `Retry-After`. Retried: transport errors, timeouts, 429, 5xx. Not retried: 400, 401, 403, 404,
-/// 409 — the execution becomes `ERROR` with the reason. After an ambiguous failure (the POST may have
-/// reached Bitbucket: timeout or dropped connection) recent pipelines of the branch/commit are listed
-/// before POSTing again, and one created since the first attempt is adopted — a retry never starts a
-/// second pipeline.
-struct TriggerAttempts {
+/// than `Retry-After`. Which failures are retried is the Bitbucket module's one rule
+/// (`BitbucketError.handling`); a failure that is not retried makes the execution `ERROR` with the
+/// reason. After a failure that may have taken effect (`retryAfterLookup`: the POST may have reached
+/// Bitbucket) recent pipelines of the branch/commit are listed before POSTing again, and one created
+/// since the first attempt is adopted — a retry never starts a second pipeline.
+struct TriggerRunner {
     let application: Application
 
     private var db: any Database { application.db }
@@ -42,9 +42,11 @@ struct TriggerAttempts {
             try await markError(executionID: executionID, reason: "The pipeline or its connection no longer exists.")
             return
         }
-        let client = try BitbucketGateway(services: services, logger: logger).client(for: connection)
+        let client = try services.bitbucketClients.client(for: connection, logger: logger)
         let target = Self.target(for: execution)
-        let variables = try variables(of: execution)
+        let variables = try services.vault.openVariables(of: execution).map {
+            BitbucketPipelineVariable(key: $0.key, secret: Secret($0.value), secured: $0.secured)
+        }
         let policy = RetryPolicy(
             maxAttempts: execution.retry ? execution.maxRetries + 1 : 1, baseDelay: services.triggerRetryBaseDelay,
             cap: services.triggerRetryCap)
@@ -77,19 +79,23 @@ struct TriggerAttempts {
             } catch {
                 record.outcome = .failed
                 record.finishedAt = services.now()
-                record.httpStatus = error.httpStatus
+                let failure = error as? BitbucketError
+                record.httpStatus = failure?.httpStatus
                 record.error = Self.describe(error)
-                let retryable = error.isRetryableTrigger
-                ambiguous = error.isAmbiguousTrigger
+                let retryable = failure?.isRetryable ?? false
+                ambiguous = failure?.mayHaveTakenEffect ?? false
                 if !retryable || number >= policy.maxAttempts {
                     try await record.save(on: db)
                     let reason = retryable
                         ? "Gave up after \(number) attempt(s): \(Self.describe(error))"
                         : "Bitbucket refused the trigger: \(Self.describe(error))"
+                    logger.warning(
+                        "trigger failed",
+                        metadata: ["execution_id": "\(executionID)", "attempts": "\(number)", "error": "\(Self.describe(error))"])
                     try await markError(executionID: executionID, reason: reason)
                     return
                 }
-                let delay = policy.delay(beforeAttempt: number, retryAfter: error.retryAfter, random: &random)
+                let delay = policy.delay(beforeAttempt: number, retryAfter: failure?.retryAfter, random: &random)
                 record.nextRetryAt = services.now().addingTimeInterval(delay.seconds)
                 try await record.save(on: db)
                 logger.info("trigger attempt failed; retrying", metadata: [
@@ -114,7 +120,7 @@ struct TriggerAttempts {
         }
         let earliest = start.addingTimeInterval(-services.triggerLookupSkew.seconds)
         for candidate in recent {
-            guard let createdOn = candidate.createdOn.flatMap(Self.parseDate), createdOn >= earliest else { continue }
+            guard let createdOn = candidate.createdOn.flatMap(RFC3339.parse), createdOn >= earliest else { continue }
             let owned = try await Execution.query(on: db).filter(\.$bitbucketUUID == candidate.uuid).count()
             if owned == 0 { return candidate }
         }
@@ -151,21 +157,6 @@ struct TriggerAttempts {
             seq: (try? services.logStore.highestSeq(execution: executionID)) ?? 0)))
     }
 
-    private func variables(of execution: Execution) throws -> [BitbucketPipelineVariable] {
-        guard let sealed = execution.sealedVariables else { return [] }
-        let opened = try SealedSecret(base64: sealed).open(
-            with: services.masterKey, associatedData: Execution.variablesAssociatedData(id: try execution.requireID()))
-        let stored = try JSONDecoder().decode([StoredVariable].self, from: Data(opened.value))
-        return stored.map { BitbucketPipelineVariable(key: $0.key, secret: Secret($0.value), secured: $0.secured) }
-    }
-
-    /// Pipeline variables as sealed in `executions.sealed_variables`.
-    struct StoredVariable: Codable {
-        var key: String
-        var value: String
-        var secured: Bool
-    }
-
     static func target(for execution: Execution) -> BitbucketPipelineTarget {
         if let pattern = execution.pattern {
             return execution.commit.map { .custom(pattern, onBranch: execution.branch, commit: $0) }
@@ -181,55 +172,5 @@ struct TriggerAttempts {
         case let error as any PipewrightError: "\(error.code): \(error.message)"
         default: "internal error"
         }
-    }
-
-    static func parseDate(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: text)
-    }
-}
-
-extension Error {
-    /// HTTP status Bitbucket answered with, when it answered.
-    var httpStatus: Int? {
-        guard let error = self as? BitbucketError else { return nil }
-        switch error {
-        case .unauthorized: return 401
-        case .forbidden: return 403
-        case .notFound: return 404
-        case .conflict: return 409
-        case .badRequest: return 400
-        case .rateLimited: return 429
-        case .upstream(let status, _): return status
-        case .transport, .invalidResponse: return nil
-        }
-    }
-
-    /// SPEC §8: network errors, timeouts, 429 and 5xx are retried; 400/401/403/404/409 are not.
-    var isRetryableTrigger: Bool {
-        guard let error = self as? BitbucketError else { return false }
-        switch error {
-        case .transport, .rateLimited, .upstream, .invalidResponse: return true
-        case .unauthorized, .forbidden, .notFound, .conflict, .badRequest: return false
-        }
-    }
-
-    /// The POST may have reached Bitbucket without an answer: look before posting again.
-    var isAmbiguousTrigger: Bool {
-        guard let error = self as? BitbucketError else { return false }
-        switch error {
-        case .transport, .invalidResponse: return true
-        case .upstream(let status, _): return status >= 500
-        default: return false
-        }
-    }
-
-    /// `Retry-After` sent with a 429, if any.
-    var retryAfter: Duration? {
-        guard case .rateLimited(let after)? = self as? BitbucketError else { return nil }
-        return after
     }
 }

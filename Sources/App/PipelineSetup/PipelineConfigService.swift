@@ -4,13 +4,12 @@ import Foundation
 import Logging
 import PipelineConfig
 import PipewrightCore
-import Vapor
 
-/// Detection, generated configuration and pull requests for one pipeline (SPEC §7), through the
-/// pipeline's Bitbucket connection.
-struct PipelineWorkshop {
-    let services: AppServices
+/// Detection, generated configuration and pull requests for one pipeline (docs/API.md "Pipelines"),
+/// through the pipeline's Bitbucket connection.
+struct PipelineConfigService: Sendable {
     let db: any Database
+    let clients: BitbucketClients
     let logger: Logger
 
     /// Default source branch of the generated pull request.
@@ -18,10 +17,33 @@ struct PipelineWorkshop {
     /// How deep the repository tree is listed for detection.
     static let listingDepth = 3
 
+    /// The generated files, their validation and the repository variables the YAML reads.
+    struct GeneratedConfig: Sendable {
+        struct File: Sendable {
+            var path: String
+            var content: String
+        }
+
+        var files: [File]
+        var validation: [ValidationResult]
+        var repositoryVariables: [RequiredVariable]
+    }
+
+    /// The pull request that carries the generated files.
+    struct PullRequestOutcome: Sendable {
+        var pullRequest: BitbucketPullRequest
+        var sourceBranch: String
+        var destinationBranch: String
+        var commit: String
+        var files: [String]
+        /// `false` when an open pull request of the same branches was updated instead.
+        var created: Bool
+    }
+
     // MARK: - Detect
 
     /// Reads the repository at the pipeline's branch, detects the stack (override applied) and stores it.
-    func detect(_ pipeline: Pipeline) async throws -> DetectResponse {
+    func detect(_ pipeline: Pipeline) async throws -> DetectionReport {
         let client = try await client(for: pipeline)
         let head = try await branchHead(client, pipeline, branch: pipeline.branch)
         let entries = try await client.listDirectory(
@@ -33,45 +55,41 @@ struct PipelineWorkshop {
             return String(decoding: bytes.prefix(512 * 1024), as: UTF8.self)
         }
         let report = try await StackDetector.detect(snapshot, override: try override(of: pipeline))
-        guard let primary = report.primary else { throw WorkshopError.noStackDetected }
+        guard let primary = report.primary else { throw PipelineSetupError.noStackDetected }
         pipeline.stackJSON = String(decoding: try JSONEncoder().encode(primary), as: UTF8.self)
         try await pipeline.save(on: db)
-        return DetectResponse(
-            stack: StackBody(primary), candidates: report.candidates.map(StackBody.init), isMonorepo: report.isMonorepo,
-            stacks: report.stacks.map(StackBody.init))
+        return report
     }
 
     // MARK: - Config
 
     /// The generated files and their validation; detects first when no stack is stored.
-    func config(_ pipeline: Pipeline, includeNginx: Bool) async throws -> ConfigResponse {
+    func config(_ pipeline: Pipeline, includeNginx: Bool) async throws -> GeneratedConfig {
         let stack = try await storedOrDetectedStack(pipeline)
         let settings = try await deploymentSettings(of: pipeline)
         let yaml = try PipelinesYAMLGenerator.generate(stack: stack, settings: settings)
-        var files = [ConfigResponse.File(path: "bitbucket-pipelines.yml", content: yaml)]
-        var validation = [ConfigResponse.Validation(PipelinesYAMLValidator.validate(yaml))]
+        var files = [GeneratedConfig.File(path: "bitbucket-pipelines.yml", content: yaml)]
+        var validation = [PipelinesYAMLValidator.validate(yaml)]
         if includeNginx {
-            guard let port = pipeline.appPort else { throw WorkshopError.nginxNeedsAppPort }
+            guard let port = pipeline.appPort else { throw PipelineSetupError.nginxNeedsAppPort }
             let serverName = pipeline.domain ?? "_"
             let nginx = try NginxConfigGenerator.generate(serverName: serverName, appPort: port)
             let path = NginxConfigGenerator.suggestedPath(serverName: serverName)
             files.append(.init(path: path, content: nginx))
-            validation.append(.init(NginxConfigValidator.validate(nginx, appPort: port, file: path)))
+            validation.append(NginxConfigValidator.validate(nginx, appPort: port, file: path))
         }
-        return ConfigResponse(
+        return GeneratedConfig(
             files: files, validation: validation,
-            repositoryVariables: PipelinesYAMLGenerator.requiredVariables(for: settings).map {
-                .init(name: $0.name, value: $0.value, secured: $0.secured, description: $0.description)
-            })
+            repositoryVariables: PipelinesYAMLGenerator.requiredVariables(for: settings))
     }
 
     // MARK: - Pull request
 
     /// One commit with the generated files on the source branch, then a new or updated pull request.
     /// The destination branch is never written to.
-    func createPullRequest(_ pipeline: Pipeline, request: CreatePullRequestRequest) async throws -> CreatePullRequestResponse {
-        let source = try Validation.branch(request.branch ?? Self.defaultBranch, field: "branch")
-        let title = try request.title.map { try Validation.name($0, field: "title") } ?? "Add CI/CD pipeline (\(pipeline.name))"
+    func createPullRequest(_ pipeline: Pipeline, request: CreatePullRequestRequest) async throws -> PullRequestOutcome {
+        let source = try FieldRules.branch(request.branch ?? Self.defaultBranch, field: "branch")
+        let title = try request.title.map { try FieldRules.name($0, field: "title") } ?? "Add CI/CD pipeline (\(pipeline.name))"
         if let description = request.description, description.count > 50_000 {
             throw AppError.invalidField("description", reason: "must be at most 50000 characters")
         }
@@ -79,7 +97,7 @@ struct PipelineWorkshop {
         guard !message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, message.count <= 5000 else {
             throw AppError.invalidField("commit_message", reason: "must be 1-5000 characters")
         }
-        let requestedDestination = try request.destinationBranch.map { try Validation.branch($0, field: "destination_branch") }
+        let requestedDestination = try request.destinationBranch.map { try FieldRules.branch($0, field: "destination_branch") }
         let client = try await client(for: pipeline)
         let repository = try await client.repository(workspace: pipeline.workspace, slug: pipeline.repoSlug)
         let destination = requestedDestination ?? repository.mainBranch ?? pipeline.branch
@@ -88,7 +106,7 @@ struct PipelineWorkshop {
         }
         let config = try await config(pipeline, includeNginx: request.includeNginxConfig ?? false)
         if let failed = config.validation.first(where: { !$0.ok }) {
-            throw WorkshopError.invalidGeneratedFile(file: failed.file, messages: failed.messages)
+            throw PipelineSetupError.invalidGeneratedFile(file: failed.file, messages: failed.messages)
         }
         let destinationHead = try await branchHead(client, pipeline, branch: destination)
         let existingSource = try await client.branch(workspace: pipeline.workspace, slug: pipeline.repoSlug, name: source)
@@ -123,11 +141,9 @@ struct PipelineWorkshop {
         logger.info("pull request \(created ? "created" : "updated")", metadata: [
             "pipeline_id": "\(pipeline.id ?? 0)", "pull_request_id": "\(pullRequest.id)",
         ])
-        return CreatePullRequestResponse(
-            pullRequest: .init(
-                id: pullRequest.id, url: pullRequest.htmlURL ?? "", title: pullRequest.title, sourceBranch: source,
-                destinationBranch: destination),
-            commit: commit, files: config.files.map(\.path), created: created)
+        return PullRequestOutcome(
+            pullRequest: pullRequest, sourceBranch: source, destinationBranch: destination, commit: commit,
+            files: config.files.map(\.path), created: created)
     }
 
     // MARK: - Helpers
@@ -136,14 +152,14 @@ struct PipelineWorkshop {
         guard let connection = try await Connection.find(pipeline.$connection.id, on: db) else {
             throw AppError.notFound("Connection")
         }
-        return try BitbucketGateway(services: services, logger: logger).client(for: connection)
+        return try clients.client(for: connection, logger: logger)
     }
 
     private func branchHead(_ client: any BitbucketAPI, _ pipeline: Pipeline, branch: String) async throws -> String {
         guard let found = try await client.branch(workspace: pipeline.workspace, slug: pipeline.repoSlug, name: branch) else {
             // A missing repository also answers 404 on its branches: tell the two apart.
             _ = try await client.repository(workspace: pipeline.workspace, slug: pipeline.repoSlug)
-            throw WorkshopError.branchNotFound(branch)
+            throw PipelineSetupError.branchNotFound(branch)
         }
         return found.target.hash
     }
@@ -154,7 +170,7 @@ struct PipelineWorkshop {
             return stored
         }
         _ = try await detect(pipeline)
-        guard let json = pipeline.stackJSON else { throw WorkshopError.noStackDetected }
+        guard let json = pipeline.stackJSON else { throw PipelineSetupError.noStackDetected }
         return try JSONDecoder().decode(DetectedStack.self, from: Data(json.utf8))
     }
 
@@ -176,56 +192,12 @@ struct PipelineWorkshop {
             buildCommand: pipeline.buildCommand, startCommand: pipeline.startCommand, branch: pipeline.branch)
     }
 
-    private func generatedDescription(_ pipeline: Pipeline, config: ConfigResponse) async throws -> String {
+    private func generatedDescription(_ pipeline: Pipeline, config: GeneratedConfig) async throws -> String {
         PullRequestDescription.render(
             stack: try await storedOrDetectedStack(pipeline),
             settings: try await deploymentSettings(of: pipeline),
             executions: [],
-            validation: config.validation.map { PipelineConfig.ValidationResult(file: $0.file, messages: $0.messages) },
-            variables: config.repositoryVariables.map {
-                RequiredVariable(name: $0.name, description: $0.description, secured: $0.secured, value: $0.value)
-            })
+            validation: config.validation, variables: config.repositoryVariables)
     }
 
-}
-
-/// Refusals of the detect/config/create-pr flow.
-enum WorkshopError: APIErrorConvertible, Equatable {
-    case noStackDetected
-    case branchNotFound(String)
-    case nginxNeedsAppPort
-    case invalidGeneratedFile(file: String, messages: [String])
-
-    var status: HTTPResponseStatus {
-        switch self {
-        case .noStackDetected, .nginxNeedsAppPort, .invalidGeneratedFile: .unprocessableEntity
-        case .branchNotFound: .notFound
-        }
-    }
-
-    var code: String {
-        switch self {
-        case .noStackDetected: "stack_not_detected"
-        case .branchNotFound: "branch_not_found"
-        case .nginxNeedsAppPort: "app_port_required"
-        case .invalidGeneratedFile: "invalid_generated_config"
-        }
-    }
-
-    var message: String {
-        switch self {
-        case .noStackDetected: "No known stack was found in the repository; set stack_override on the pipeline."
-        case .branchNotFound(let name): "Branch '\(name)' does not exist in the repository."
-        case .nginxNeedsAppPort: "An nginx config needs deploy.app_port."
-        case .invalidGeneratedFile(let file, _): "The generated \(file) did not pass validation; nothing was committed."
-        }
-    }
-
-    var details: [String: String] {
-        switch self {
-        case .branchNotFound(let name): ["branch": name]
-        case .invalidGeneratedFile(let file, let messages): ["file": file, "messages": messages.joined(separator: "; ")]
-        default: [:]
-        }
-    }
 }

@@ -3,13 +3,12 @@ import Foundation
 import PipewrightCore
 import SSHKeys
 
-/// Loads the master key (SPEC §1) and proves it is the one that sealed the existing data.
+/// Loads the master key (README "Configuration"; docs/ssh-keys.md) and proves it is the one that sealed the existing data.
 ///
 /// The proof is a sealed check value in `settings` (`master_key_check`), written on first start. A key
 /// that cannot open it stops start-up with one clear line; nothing is re-sealed or overwritten.
 enum MasterKeyStore {
     static let checkPlaintext = Array("pipewright-master-key-check-v1".utf8)
-    static let checkAssociatedData = Array("settings:master_key_check".utf8)
 
     /// The variable an operator should look at for this source.
     static func variableName(for source: PipewrightConfiguration.MasterKeySource) -> String {
@@ -67,16 +66,16 @@ enum MasterKeyStore {
         if let stored = try await Setting.query(on: database).filter(\.$name == Setting.masterKeyCheck).first() {
             return opensCheck(stored.value, with: key) ? .matches : .mismatch
         }
-        let sealed = try SealedSecret.seal(checkPlaintext, with: key, associatedData: checkAssociatedData)
-        try await Setting(name: Setting.masterKeyCheck, value: sealed.base64).create(on: database)
+        let sealed = try SecretVault(masterKey: key).seal(checkPlaintext, for: .masterKeyCheck, row: nil)
+        try await Setting(name: Setting.masterKeyCheck, value: sealed).create(on: database)
         return .matches
     }
 
     /// Whether `key` opens the stored check value (`/ready`).
     static func opensCheck(_ value: String, with key: MasterKey) -> Bool {
-        guard let sealed = try? SealedSecret(base64: value),
-            let opened = try? sealed.open(with: key, associatedData: checkAssociatedData)
-        else { return false }
+        guard let opened = try? SecretVault(masterKey: key).open(value, for: .masterKeyCheck, row: nil) else {
+            return false
+        }
         return opened.value == checkPlaintext
     }
 }

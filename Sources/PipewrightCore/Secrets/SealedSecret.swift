@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import PipewrightCore
+
 
 /// An AES-256-GCM envelope for a secret stored at rest (e.g. a private key column).
 ///
@@ -37,7 +37,7 @@ public struct SealedSecret: Sendable, Hashable, CustomStringConvertible {
     ///   - masterKey: The current master key.
     ///   - associatedData: Context the value belongs to (record id); must be given again to ``open(with:associatedData:)``.
     /// - Returns: The envelope, with a fresh random nonce.
-    /// - Throws: ``SSHKeyError/invalidMasterKey(reason:)`` if AES-GCM fails (not expected in practice).
+    /// - Throws: ``SecretError/invalidMasterKey(reason:)`` if AES-GCM fails (not expected in practice).
     public static func seal(_ plaintext: [UInt8], with masterKey: MasterKey, associatedData: [UInt8]) throws
         -> SealedSecret
     {
@@ -51,7 +51,7 @@ public struct SealedSecret: Sendable, Hashable, CustomStringConvertible {
                 ciphertext: Array(box.ciphertext),
                 tag: Array(box.tag))
         } catch {
-            throw SSHKeyError.invalidMasterKey(reason: "AES-GCM sealing failed")
+            throw SecretError.invalidMasterKey(reason: "AES-GCM sealing failed")
         }
     }
 
@@ -63,9 +63,9 @@ public struct SealedSecret: Sendable, Hashable, CustomStringConvertible {
     /// - Returns: The plaintext, wrapped in `Secret`.
     /// - Important: The plaintext is a secret: read `.value` only where it is used (writing a 0600 key file,
     ///   a private-key export), never to log or build a message.
-    /// - Throws: ``SSHKeyError/sealedSecretCorrupt`` for a different master key, different associated data
+    /// - Throws: ``SecretError/sealedSecretCorrupt`` for a different master key, different associated data
     ///   or any modified byte.
-    public func open(with masterKey: MasterKey, associatedData: [UInt8]) throws(SSHKeyError) -> Secret<[UInt8]> {
+    public func open(with masterKey: MasterKey, associatedData: [UInt8]) throws(SecretError) -> Secret<[UInt8]> {
         guard masterKey.id == keyID else { throw .sealedSecretCorrupt }
         do {
             let box = try AES.GCM.SealedBox(nonce: AES.GCM.Nonce(data: nonce), ciphertext: ciphertext, tag: tag)
@@ -88,8 +88,8 @@ public struct SealedSecret: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses envelope bytes.
     ///
-    /// - Throws: ``SSHKeyError/sealedSecretCorrupt`` for an unknown version or a truncated envelope.
-    public init(serialized bytes: [UInt8]) throws(SSHKeyError) {
+    /// - Throws: ``SecretError/sealedSecretCorrupt`` for an unknown version or a truncated envelope.
+    public init(serialized bytes: [UInt8]) throws(SecretError) {
         guard bytes.count >= 2, bytes[0] == SealedSecret.currentVersion else { throw .sealedSecretCorrupt }
         let keyIDLength = Int(bytes[1])
         let bodyStart = 2 + keyIDLength
@@ -105,8 +105,8 @@ public struct SealedSecret: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses the base64 form produced by ``base64``.
     ///
-    /// - Throws: ``SSHKeyError/sealedSecretCorrupt`` when the text is not base64 or not an envelope.
-    public init(base64: String) throws(SSHKeyError) {
+    /// - Throws: ``SecretError/sealedSecretCorrupt`` when the text is not base64 or not an envelope.
+    public init(base64: String) throws(SecretError) {
         guard let data = Data(base64Encoded: base64) else { throw .sealedSecretCorrupt }
         try self.init(serialized: Array(data))
     }

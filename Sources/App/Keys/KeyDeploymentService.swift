@@ -1,0 +1,396 @@
+import Fluent
+import Foundation
+import Logging
+import PipewrightCore
+import SSHKeys
+
+/// Deploy, test, undeploy and rotate one stored key across servers, keeping the ledger and host-key pins
+/// up to date (docs/API.md "SSH keys" and "Servers and host keys"). Targets run concurrently, at most
+/// `concurrency` at once; a failure on one server never stops the others.
+struct KeyDeploymentService: Sendable {
+    let db: any Database
+    let keys: KeyVault
+    let editor: SSHKeyDeployer
+    let hostKeyPolicy: HostKeyPolicy
+    let concurrency: Int
+    let targetGuard: SSHTargetGuard
+    let locks: OperationLocks
+    let now: @Sendable () -> Date
+    let logger: Logger
+
+    // MARK: - Use cases
+
+    /// Adds key `keyID` to each target's `authorized_keys` (the target's one-time password if given, else
+    /// a key of `actor` already deployed there). The key's state is checked before any target is resolved,
+    /// so a refused request creates no server rows.
+    ///
+    /// - Throws: `AppError.notFound` (key), `ConflictError.keyRetired`, target validation errors,
+    ///   `TargetNotAllowedError`, `AppError.operationInProgress`. Per-server failures are results.
+    func deploy(keyID: Int, to requests: [TargetRequest], parallel: Bool, actor: AuthenticatedUser) async throws
+        -> [ServerOperationResult]
+    {
+        let record = try await StoredKey.find(keyID, visibleTo: actor, on: db)
+        guard record.status == .active else { throw ConflictError.keyRetired(alreadyRotated: false) }
+        let targets = try await resolve(requests, allowPasswords: true, actor: actor)
+        let results = try await locks.withLock("ssh_key:\(keyID)") {
+            // Re-read under the lock: the key may have been deleted or retired meanwhile.
+            guard let current = try await StoredKey.find(keyID, on: db), current.status == .active else {
+                throw AppError.notFound(StoredKey.resourceName)
+            }
+            return await deploy(current, targets: targets, parallel: parallel, actor: actor)
+        }
+        PipewrightMetrics.sshOperations("deploy", results)
+        return results
+    }
+
+    /// Logs in with key `keyID` on each target (default: every server it is recorded on) and runs `id -un`.
+    ///
+    /// - Throws: `AppError.notFound`, `AppError.unprocessable` when no target is given and none is recorded.
+    func test(keyID: Int, on requests: [TargetRequest]?, actor: AuthenticatedUser) async throws -> [ServerTestResult] {
+        let record = try await StoredKey.find(keyID, visibleTo: actor, on: db)
+        let resolver = TargetResolver(db: db, user: actor)
+        let targets: [ResolvedTarget]
+        if let requests, !requests.isEmpty {
+            targets = try await resolver.resolve(requests, allowPasswords: false)
+        } else {
+            targets = try await deployments(of: record).map { .stored($0.server) }
+            guard !targets.isEmpty else {
+                throw AppError.unprocessable("servers", reason: "the key is not recorded on any server; list servers to test")
+            }
+        }
+        let results = try await test(record, targets: try await resolver.checked(targets, by: targetGuard))
+        for result in results {
+            PipewrightMetrics.sshOperation(
+                "test", outcome: (try? result.outcome.get()) != nil ? "ok" : Self.errorCode(result.outcome))
+        }
+        return results
+    }
+
+    /// Removes exactly key `keyID`'s line from each target. Refused per server with `would_lock_out` when
+    /// no other working Pipewright key is recorded there, unless `force`.
+    func undeploy(keyID: Int, from requests: [TargetRequest], force: Bool, actor: AuthenticatedUser) async throws
+        -> [ServerOperationResult]
+    {
+        let record = try await StoredKey.find(keyID, visibleTo: actor, on: db)
+        let targets = try await resolve(requests, allowPasswords: true, actor: actor)
+        let results = try await locks.withLock("ssh_key:\(keyID)") {
+            try await undeploy(record, targets: targets, force: force, actor: actor)
+        }
+        PipewrightMetrics.sshOperations("undeploy", results)
+        return results
+    }
+
+    /// Removes the key from every server it is recorded present on (key deletion); the caller holds the lock.
+    func undeployEverywhere(_ record: StoredKey, actor: AuthenticatedUser) async throws -> [ServerOperationResult] {
+        let present = try await deployments(of: record).filter { $0.status == .present }
+        let targets = try await targetGuard.check(present.map { .stored($0.server) })
+        let results = try await undeploy(record, targets: targets, force: true, actor: actor)
+        PipewrightMetrics.sshOperations("undeploy", results)
+        return results
+    }
+
+    /// Generates a key of the same type, deploys it wherever the old one is recorded (logging in with the
+    /// old key), verifies a login with the new key, then removes the old key. A server that fails keeps the
+    /// old key. The old key is retired when every server succeeded.
+    ///
+    /// - Throws: `AppError.notFound`, `ConflictError.keyRetired`, `TargetNotAllowedError` (before anything
+    ///   changes), `AppError.operationInProgress`.
+    func rotate(keyID: Int, actor: AuthenticatedUser) async throws -> KeyRotation {
+        let record = try await StoredKey.find(keyID, visibleTo: actor, on: db)
+        return try await locks.withLock("ssh_key:\(keyID)") {
+            guard let current = try await StoredKey.find(try record.requireID(), on: db) else {
+                throw AppError.notFound(StoredKey.resourceName)
+            }
+            guard current.status == .active else { throw ConflictError.keyRetired(alreadyRotated: true) }
+            return try await rotate(current, actor: actor)
+        }
+    }
+
+    /// The ledger of `record` with servers, in id order.
+    func deployments(of record: StoredKey) async throws -> [KeyDeployment] {
+        try await KeyDeployment.query(on: db).filter(\.$key.$id == record.requireID()).with(\.$server).sort(\.$id).all()
+    }
+
+    // MARK: - Per server
+
+    private func resolve(_ requests: [TargetRequest], allowPasswords: Bool, actor: AuthenticatedUser) async throws
+        -> [ResolvedTarget]
+    {
+        let resolver = TargetResolver(db: db, user: actor)
+        let resolved = try await resolver.resolve(requests, allowPasswords: allowPasswords)
+        return try await resolver.checked(resolved, by: targetGuard)
+    }
+
+    private func deploy(_ record: StoredKey, targets: [ResolvedTarget], parallel: Bool, actor: AuthenticatedUser) async
+        -> [ServerOperationResult]
+    {
+        await forEach(targets, parallel: parallel, failure: { .failed($0, $1) }) { target in
+            let started = ContinuousClock.now
+            do {
+                let credentials = try await credentials(for: target, preferring: record, actor: actor)
+                let outcome = try await editor.deploy(
+                    publicKeyLine: record.publicKey, to: target.sshTarget, authentication: credentials.authentication,
+                    pinnedHostKeys: try await pins(of: target.server), policy: hostKeyPolicy)
+                try await pinIfFirstContact(target.server, accepted: outcome.acceptedHostKeys)
+                try await recordDeployment(key: record, server: target.server, method: credentials.method, actor: actor)
+                return result(target, .deployed(outcome.outcome), since: started)
+            } catch {
+                return failure(target, error, since: started)
+            }
+        }
+    }
+
+    private func test(_ record: StoredKey, targets: [ResolvedTarget]) async throws -> [ServerTestResult] {
+        let pem = try keys.privateKeyPEM(of: record)
+        let keyID = try record.requireID()
+        let results = await forEach(targets, parallel: true, failure: { ServerTestResult.failed($0, $1) }) { target in
+            do {
+                let outcome = try await editor.test(
+                    target: target.sshTarget, privateKey: pem, pinnedHostKeys: try await pins(of: target.server),
+                    policy: hostKeyPolicy)
+                try await pinIfFirstContact(target.server, accepted: outcome.acceptedHostKeys)
+                try await updateDeployment(keyID: keyID, server: target.server) {
+                    $0.status = .present
+                    $0.lastVerifiedAt = now()
+                }
+                return ServerTestResult(
+                    server: target.server, target: target.sshTarget.description,
+                    outcome: .success((outcome.latency, outcome.remoteUser)))
+            } catch {
+                if let error = error as? SSHKeyError, error == .authFailed {
+                    try? await updateDeployment(keyID: keyID, server: target.server) { $0.status = .missing }
+                }
+                return ServerTestResult.failed(target, error)
+            }
+        }
+        if results.contains(where: \.succeeded) {
+            record.lastUsedAt = now()
+            try await record.save(on: db)
+        }
+        return results
+    }
+
+    private func undeploy(_ record: StoredKey, targets: [ResolvedTarget], force: Bool, actor: AuthenticatedUser)
+        async throws -> [ServerOperationResult]
+    {
+        let keyID = try record.requireID()
+        let blob = try SSHPublicKey(openSSHLine: record.publicKey).blobBase64
+        return await forEach(targets, parallel: true, failure: { .failed($0, $1) }) { target in
+            let started = ContinuousClock.now
+            do {
+                let serverID = try target.server.requireID()
+                if !force, target.password == nil, try await otherWorkingKeys(on: serverID, excluding: keyID).isEmpty {
+                    throw KeyOperationError.wouldLockOut
+                }
+                let authentication: SSHAuthentication
+                if let password = target.password {
+                    authentication = .password(password)
+                } else if try await deployment(keyID: keyID, serverID: serverID)?.status == .present {
+                    authentication = .privateKey(try keys.privateKeyPEM(of: record))
+                } else {
+                    authentication = try await credentials(for: target, preferring: record, actor: actor).authentication
+                }
+                let outcome = try await editor.remove(
+                    publicKeyBlobBase64: blob, from: target.sshTarget, authentication: authentication,
+                    pinnedHostKeys: try await pins(of: target.server), policy: hostKeyPolicy)
+                try await pinIfFirstContact(target.server, accepted: outcome.acceptedHostKeys)
+                try await KeyDeployment.query(on: db).filter(\.$key.$id == keyID).filter(\.$server.$id == serverID)
+                    .delete()
+                return result(target, .removed(outcome.outcome), since: started)
+            } catch {
+                return failure(target, error, since: started)
+            }
+        }
+    }
+
+    private func rotate(_ record: StoredKey, actor: AuthenticatedUser) async throws -> KeyRotation {
+        let oldID = try record.requireID()
+        // Every server the key will be rotated on must pass the target allowlist before anything happens.
+        let targets = try await targetGuard.check(
+            try await KeyDeployment.query(on: db).filter(\.$key.$id == oldID).filter(\.$status == .present)
+                .with(\.$server).all().map { .stored($0.server) })
+        let type = KeyType(rawValue: record.keyType) ?? .ed25519
+        let newKey = try await KeyCatalog.generate(type: type == .ecdsa ? .ed25519 : type, bits: type == .rsa ? record.keySize : nil)
+        let successor = try await keys.store(
+            newKey, ownerID: record.$owner.id, name: record.name, comment: record.comment,
+            passphrase: try keys.passphrase(of: record), exportable: record.exportable, on: db)
+        let oldPEM = try keys.privateKeyPEM(of: record)
+        let newPEM = try keys.privateKeyPEM(of: successor)
+        let oldBlob = try SSHPublicKey(openSSHLine: record.publicKey).blobBase64
+        let results = await forEach(targets, parallel: true, failure: { .failed($0, $1) }) { target in
+            let started = ContinuousClock.now
+            do {
+                let serverID = try target.server.requireID()
+                let pins = try await pins(of: target.server)
+                _ = try await editor.deploy(
+                    publicKeyLine: successor.publicKey, to: target.sshTarget, authentication: .privateKey(oldPEM),
+                    pinnedHostKeys: pins, policy: hostKeyPolicy)
+                try await recordDeployment(key: successor, server: target.server, method: .key, actor: actor)
+                _ = try await editor.test(
+                    target: target.sshTarget, privateKey: newPEM, pinnedHostKeys: pins, policy: hostKeyPolicy)
+                _ = try await editor.remove(
+                    publicKeyBlobBase64: oldBlob, from: target.sshTarget, authentication: .privateKey(newPEM),
+                    pinnedHostKeys: pins, policy: hostKeyPolicy)
+                try await KeyDeployment.query(on: db).filter(\.$key.$id == oldID).filter(\.$server.$id == serverID)
+                    .delete()
+                return result(target, .rotated, since: started)
+            } catch {
+                return failure(target, error, since: started)
+            }
+        }
+        PipewrightMetrics.sshOperations("rotate", results)
+        let succeeded = results.allSatisfy(\.succeeded)
+        if succeeded {
+            record.status = .retired
+            try await record.save(on: db)
+        }
+        logger.info(
+            "ssh key rotated",
+            metadata: ["old_key_id": "\(oldID)", "new_key_id": "\(successor.id ?? 0)", "ok": "\(succeeded)"])
+        return KeyRotation(
+            successor: successor, successorDeployments: try await deployments(of: successor),
+            retiredKeyID: succeeded ? oldID : nil, results: results)
+    }
+
+    // MARK: - Helpers
+
+    /// Runs `body` for every target, at most `concurrency` at once (one at a time unless `parallel`);
+    /// results in target order. A target the allowlist check could not resolve fails without running `body`.
+    private func forEach<R: Sendable>(
+        _ targets: [ResolvedTarget], parallel: Bool, failure: @escaping @Sendable (ResolvedTarget, any Error) -> R,
+        _ body: @escaping @Sendable (ResolvedTarget) async -> R
+    ) async -> [R] {
+        let limit = parallel ? concurrency : 1
+        return await withTaskGroup(of: (Int, R).self) { group in
+            var results = [R?](repeating: nil, count: targets.count)
+            var next = 0
+            func launch() {
+                guard next < targets.count else { return }
+                let index = next
+                let target = targets[index]
+                next += 1
+                group.addTask {
+                    if let preflight = target.preflightFailure { return (index, failure(target, preflight)) }
+                    return (index, await body(target))
+                }
+            }
+            for _ in 0..<min(limit, targets.count) { launch() }
+            while let (index, result) = await group.next() {
+                results[index] = result
+                launch()
+            }
+            return results.compactMap { $0 }
+        }
+    }
+
+    private struct Credentials {
+        var authentication: SSHAuthentication
+        var method: KeyDeployment.Method
+    }
+
+    /// The one-time password if given; else a working key recorded on that server (this key first).
+    private func credentials(for target: ResolvedTarget, preferring record: StoredKey, actor: AuthenticatedUser)
+        async throws -> Credentials
+    {
+        if let password = target.password { return Credentials(authentication: .password(password), method: .password) }
+        let serverID = try target.server.requireID()
+        let candidates = try await KeyDeployment.query(on: db).filter(\.$server.$id == serverID)
+            .filter(\.$status == .present).with(\.$key).all()
+            .map(\.key).filter { $0.status == .active && actor.owns($0.$owner.id) }
+        let preferred = candidates.first { $0.id == record.id } ?? candidates.first
+        guard let key = preferred else { throw KeyOperationError.noCredentials }
+        return Credentials(authentication: .privateKey(try keys.privateKeyPEM(of: key)), method: .key)
+    }
+
+    private func pins(of server: Server) async throws -> [HostKey] {
+        try await PinnedHostKey.pins(host: server.host, port: server.port, on: db).compactMap {
+            try? HostKey(algorithm: $0.algorithm, blobBase64: $0.keyBase64)
+        }
+    }
+
+    /// Under `tofu`, the host keys accepted on first contact become the pins of `host:port`.
+    private func pinIfFirstContact(_ server: Server, accepted: [HostKey]) async throws {
+        guard !accepted.isEmpty else { return }
+        let (host, port) = (server.host, server.port)
+        let now = now()
+        do {
+            try await db.transaction { tx in
+                guard try await PinnedHostKey.pins(host: host, port: port, on: tx).isEmpty else { return }
+                for key in accepted {
+                    try await PinnedHostKey(
+                        host: host, port: port, algorithm: key.algorithm, keyBase64: key.blobBase64,
+                        fingerprintSHA256: key.fingerprintSHA256, firstSeenAt: now, approvedBy: nil
+                    ).create(on: tx)
+                }
+            }
+        } catch {
+            // A concurrent first contact pinned the same endpoint first; theirs stands (unique host/port/algorithm).
+            guard (error as? any DatabaseError)?.isConstraintFailure == true else { throw error }
+        }
+    }
+
+    private func deployment(keyID: Int, serverID: Int) async throws -> KeyDeployment? {
+        try await KeyDeployment.query(on: db).filter(\.$key.$id == keyID).filter(\.$server.$id == serverID).first()
+    }
+
+    private func updateDeployment(keyID: Int, server: Server, _ change: (KeyDeployment) -> Void) async throws {
+        guard let existing = try await deployment(keyID: keyID, serverID: try server.requireID()) else { return }
+        change(existing)
+        try await existing.save(on: db)
+    }
+
+    /// Upserts the ledger entry `key` × `server` as present.
+    private func recordDeployment(key: StoredKey, server: Server, method: KeyDeployment.Method, actor: AuthenticatedUser)
+        async throws
+    {
+        let keyID = try key.requireID()
+        let serverID = try server.requireID()
+        let now = now()
+        let entry = try await deployment(keyID: keyID, serverID: serverID) ?? KeyDeployment()
+        entry.$key.id = keyID
+        entry.$server.id = serverID
+        entry.deployedAt = now
+        entry.deployedBy = actor.username
+        entry.method = method
+        entry.status = .present
+        entry.lastVerifiedAt = now
+        do {
+            try await entry.save(on: db)
+        } catch {
+            // A concurrent request may have recorded the same pair first: then theirs stands. Anything else
+            // (the key or server row vanished) is an error the caller must see.
+            guard (error as? any DatabaseError)?.isConstraintFailure == true,
+                try await deployment(keyID: keyID, serverID: serverID) != nil
+            else { throw error }
+        }
+    }
+
+    /// Active keys other than `keyID` recorded present on the server.
+    private func otherWorkingKeys(on serverID: Int, excluding keyID: Int) async throws -> [KeyDeployment] {
+        try await KeyDeployment.query(on: db).filter(\.$server.$id == serverID).filter(\.$status == .present)
+            .filter(\.$key.$id != keyID).with(\.$key).all().filter { $0.key.status == .active }
+    }
+
+    private func result(_ target: ResolvedTarget, _ outcome: ServerOperationResult.Outcome, since start: ContinuousClock.Instant)
+        -> ServerOperationResult
+    {
+        ServerOperationResult(
+            server: target.server, target: target.sshTarget.description, outcome: outcome,
+            duration: ContinuousClock.now - start)
+    }
+
+    private func failure(_ target: ResolvedTarget, _ error: any Error, since start: ContinuousClock.Instant)
+        -> ServerOperationResult
+    {
+        if !(error is SSHKeyError || error is KeyOperationError) {
+            logger.error(
+                "ssh operation failed", metadata: ["error_type": "\(type(of: error))", "target": "\(target.sshTarget)"])
+        }
+        return .failed(target, error, after: ContinuousClock.now - start)
+    }
+
+    private static func errorCode(_ outcome: Result<(latency: Duration, remoteUser: String), any Error>) -> String {
+        guard case .failure(let error) = outcome else { return "ok" }
+        return OperationErrorResponse(error).code
+    }
+}

@@ -1,0 +1,175 @@
+import Fluent
+import Foundation
+import PipelineConfig
+import PipewrightCore
+
+/// Pipelines: a repository, its branch and where it deploys (docs/API.md "Pipelines"). Every reference
+/// (connection, servers, key) must belong to the pipeline's owner.
+struct PipelineCatalog: Sendable {
+    let db: any Database
+    let vault: SecretVault
+    /// `PIPEWRIGHT_PUBLIC_URL`, the base of webhook URLs.
+    let publicURL: String
+
+    /// A new pipeline, with its webhook secret (shown once).
+    struct Creation: Sendable {
+        var pipeline: Pipeline
+        /// - Important: returned only in the creation response; stored sealed.
+        var webhookSecret: Secret<String>
+    }
+
+    /// Changes to a pipeline: any field given replaces the stored one.
+    struct Changes: Sendable {
+        var name: String?
+        var connectionID: Int?
+        var repoSlug: String?
+        var workspace: String?
+        var branch: String?
+        var deploy: DeployTargetBody?
+        var stackOverride: StackOverrideBody?
+    }
+
+    /// The webhook URL Bitbucket should call for `pipeline`.
+    func webhookURL(of pipeline: Pipeline) throws -> String {
+        "\(publicURL)/api/webhooks/bitbucket/\(try pipeline.requireID())"
+    }
+
+    func create(
+        name: String, connectionID: Int, repoSlug: String, workspace: String?, branch: String?,
+        deploy: DeployTargetBody, stackOverride: StackOverrideBody?, by user: AuthenticatedUser
+    ) async throws -> Creation {
+        let connection = try await connection(connectionID, for: user)
+        let pipeline = Pipeline()
+        pipeline.$owner.id = connection.$owner.id
+        pipeline.$connection.id = try connection.requireID()
+        pipeline.name = try FieldRules.name(name, field: "name")
+        pipeline.repoSlug = try FieldRules.slug(repoSlug, field: "repo_slug")
+        pipeline.workspace = try FieldRules.slug(workspace ?? connection.workspace, field: "workspace")
+        pipeline.branch = try FieldRules.branch(branch ?? "main", field: "branch")
+        try await apply(deploy, to: pipeline, ownerID: connection.$owner.id)
+        pipeline.stackOverrideJSON = try Self.encodeOverride(stackOverride)
+        let secret = TokenHasher.randomToken()
+        let vault = self.vault
+        try await db.transaction { tx in
+            try await pipeline.create(on: tx)
+            pipeline.sealedWebhookSecret = try vault.seal(secret, for: .webhookSecret, row: try pipeline.requireID())
+            try await pipeline.save(on: tx)
+        }
+        return Creation(pipeline: pipeline, webhookSecret: Secret(secret))
+    }
+
+    func list(page: PipewrightCore.PageRequest, for user: AuthenticatedUser) async throws -> (items: [Pipeline], total: Int) {
+        try await Pipeline.page(visibleTo: user, page, on: db)
+    }
+
+    func show(pipelineID: Int, for user: AuthenticatedUser) async throws -> Pipeline {
+        try await Pipeline.find(pipelineID, visibleTo: user, on: db)
+    }
+
+    /// Applies `changes`; a new repository, branch or override forgets the detected stack.
+    func update(pipelineID: Int, _ changes: Changes, by user: AuthenticatedUser) async throws -> Pipeline {
+        let pipeline = try await Pipeline.find(pipelineID, visibleTo: user, on: db)
+        if let name = changes.name { pipeline.name = try FieldRules.name(name, field: "name") }
+        if let connectionID = changes.connectionID {
+            let connection = try await connection(connectionID, for: user)
+            guard connection.$owner.id == pipeline.$owner.id else {
+                throw AppError.unprocessable("connection_id", reason: "must belong to the pipeline's owner")
+            }
+            pipeline.$connection.id = connectionID
+            pipeline.stackJSON = nil
+        }
+        if let slug = changes.repoSlug { pipeline.repoSlug = try FieldRules.slug(slug, field: "repo_slug") }
+        if let workspace = changes.workspace { pipeline.workspace = try FieldRules.slug(workspace, field: "workspace") }
+        if let branch = changes.branch { pipeline.branch = try FieldRules.branch(branch, field: "branch") }
+        if let deploy = changes.deploy { try await apply(deploy, to: pipeline, ownerID: pipeline.$owner.id) }
+        if let override = changes.stackOverride { pipeline.stackOverrideJSON = try Self.encodeOverride(override) }
+        if changes.repoSlug != nil || changes.workspace != nil || changes.branch != nil || changes.stackOverride != nil {
+            pipeline.stackJSON = nil  // detect again with the new repository or override
+        }
+        try await pipeline.save(on: db)
+        return pipeline
+    }
+
+    func delete(pipelineID: Int, by user: AuthenticatedUser) async throws {
+        try await Pipeline.find(pipelineID, visibleTo: user, on: db).delete(on: db)
+    }
+
+    // MARK: - Rules
+
+    private func connection(_ id: Int, for user: AuthenticatedUser) async throws -> Connection {
+        guard let connection = try await Connection.find(id, on: db), user.owns(connection.$owner.id) else {
+            throw AppError.unprocessable("connection_id", reason: "no connection \(id) of yours")
+        }
+        return connection
+    }
+
+    /// Validates the deploy target against the owner's servers and keys and copies it onto `pipeline`.
+    private func apply(_ deploy: DeployTargetBody, to pipeline: Pipeline, ownerID: Int) async throws {
+        guard !deploy.serverIds.isEmpty, deploy.serverIds.count <= 50 else {
+            throw AppError.invalidField("deploy.server_ids", reason: "must list 1-50 servers")
+        }
+        let unique = Array(Set(deploy.serverIds)).sorted()
+        let servers = try await Server.query(on: db).filter(\.$id ~~ unique).filter(\.$owner.$id == ownerID).all()
+        guard servers.count == unique.count else {
+            throw AppError.unprocessable("deploy.server_ids", reason: "every server must exist and belong to the pipeline's owner")
+        }
+        guard let key = try await StoredKey.find(deploy.sshKeyId, on: db), key.$owner.id == ownerID else {
+            throw AppError.unprocessable("deploy.ssh_key_id", reason: "no such SSH key of the pipeline's owner")
+        }
+        guard key.status == .active else {
+            throw AppError.unprocessable("deploy.ssh_key_id", reason: "the SSH key is retired")
+        }
+        let path = deploy.deployPath.trimmingCharacters(in: .whitespaces)
+        let pathCharacters = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/~")
+        guard path.hasPrefix("/") || path.hasPrefix("~/"), path.count <= 255,
+            path.unicodeScalars.allSatisfy(pathCharacters.contains), !path.split(separator: "/").contains("..")
+        else {
+            throw AppError.invalidField("deploy.deploy_path", reason: "must be an absolute path of letters, digits, . _ - /")
+        }
+        if let port = deploy.appPort, !(1...65535).contains(port) {
+            throw AppError.invalidField("deploy.app_port", reason: "must be 1-65535")
+        }
+        if let domain = deploy.domain {
+            let hostname = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
+            guard !domain.isEmpty, domain.count <= 253, domain.unicodeScalars.allSatisfy(hostname.contains),
+                !domain.hasPrefix("-"), !domain.hasPrefix(".")
+            else { throw AppError.invalidField("deploy.domain", reason: "must be a host name") }
+            guard deploy.appPort != nil else {
+                throw AppError.invalidField("deploy.app_port", reason: "is required when a domain is set (nginx proxies to it)")
+            }
+        }
+        for (field, command) in [("deploy.build_command", deploy.buildCommand), ("deploy.start_command", deploy.startCommand)] {
+            guard let command else { continue }
+            guard command.count <= 500 else { throw AppError.invalidField(field, reason: "must be at most 500 characters") }
+            try FieldRules.noControlCharacters(command, field: field)
+        }
+        pipeline.serverIDs = deploy.serverIds
+        pipeline.$sshKey.id = deploy.sshKeyId
+        pipeline.deployPath = path
+        pipeline.appPort = deploy.appPort
+        pipeline.domain = deploy.domain?.lowercased()
+        pipeline.buildCommand = deploy.buildCommand
+        pipeline.startCommand = deploy.startCommand
+    }
+
+    static func encodeOverride(_ override: StackOverrideBody?) throws -> String? {
+        guard let override else { return nil }
+        let fields = [
+            ("language", override.language), ("framework", override.framework),
+            ("runtime_version", override.runtimeVersion), ("package_manager", override.packageManager),
+            ("build_command", override.buildCommand), ("test_command", override.testCommand),
+            ("start_command", override.startCommand),
+        ]
+        for (field, value) in fields {
+            guard let value else { continue }
+            guard value.count <= 500 else { throw AppError.invalidField("stack_override.\(field)", reason: "too long") }
+            try FieldRules.noControlCharacters(value, field: "stack_override.\(field)")
+        }
+        if let language = override.language, StackLanguage(rawValue: language) == nil {
+            throw AppError.invalidField(
+                "stack_override.language",
+                reason: "must be one of \(StackLanguage.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return String(decoding: try JSONEncoder().encode(override), as: UTF8.self)
+    }
+}

@@ -1,0 +1,95 @@
+import Fluent
+import Foundation
+import Logging
+import PipewrightCore
+import SSHKeys
+
+/// The servers a user deploys to, and admin approval of their host keys (docs/API.md "Servers and host
+/// keys"). Pinned host keys belong to `host:port`, not to a server row.
+struct ServerCatalog: Sendable {
+    let db: any Database
+    let targetGuard: SSHTargetGuard
+    let hostKeyScanner: HostKeyScanner
+    let now: @Sendable () -> Date
+    let logger: Logger
+
+    /// A server and the host keys pinned for its `host:port`.
+    struct Entry: Sendable {
+        var server: Server
+        var hostKeys: [PinnedHostKey]
+    }
+
+    func list(page: PipewrightCore.PageRequest, for user: AuthenticatedUser) async throws -> (items: [Entry], total: Int) {
+        let (servers, total) = try await Server.page(visibleTo: user, page, on: db)
+        var items: [Entry] = []
+        for server in servers {
+            items.append(try await entry(server))
+        }
+        return (items, total)
+    }
+
+    func show(serverID: Int, for user: AuthenticatedUser) async throws -> Entry {
+        try await entry(try await Server.find(serverID, visibleTo: user, on: db))
+    }
+
+    /// Records a server (nothing connects).
+    ///
+    /// - Throws: `SSHKeyError.invalidTarget`, `AppError.invalidField` (name), `ConflictError.duplicateServer`.
+    func create(host: String, port: Int?, username: String, name: String?, owner: AuthenticatedUser) async throws
+        -> Entry
+    {
+        let target = try SSHTarget(host: host, port: port ?? 22, username: username).validated()
+        let name = try name.map { try FieldRules.name($0, field: "name") }
+        let resolver = TargetResolver(db: db, user: owner)
+        if let existing = try await resolver.find(target) {
+            throw ConflictError.duplicateServer(target: target.description, existingID: try existing.requireID())
+        }
+        return try await entry(try await resolver.findOrCreate(target, name: name))
+    }
+
+    /// Deletes the server row. Refused with `server_in_use` while keys are recorded there (the lines would
+    /// stay on the host with no record), unless `force`. Pinned host keys are kept.
+    func delete(serverID: Int, force: Bool, by user: AuthenticatedUser) async throws {
+        let server = try await Server.find(serverID, visibleTo: user, on: db)
+        let recorded = try await KeyDeployment.query(on: db).filter(\.$server.$id == serverID).count()
+        if recorded > 0, !force { throw ConflictError.serverInUse(deployments: recorded) }
+        try await server.delete(on: db)
+        logger.notice("server deleted", metadata: ["server_id": "\(serverID)", "actor": "\(user.username)"])
+    }
+
+    /// Replaces the pins of the server's `host:port` with its current host key whose fingerprint the admin
+    /// approved (read again with `ssh-keyscan`, so only a key the server really presents is pinned).
+    ///
+    /// - Throws: `AppError.forbidden` for non-admins, `AppError.invalidField` for a malformed fingerprint,
+    ///   `TargetNotAllowedError`, `ConflictError.hostKeyNotPresented`.
+    func acceptHostKey(serverID: Int, fingerprintSHA256: String, by admin: AuthenticatedUser) async throws -> Entry {
+        guard admin.isAdmin else { throw AppError.forbidden("This action needs an admin account.") }
+        let server = try await Server.find(serverID, visibleTo: admin, on: db)
+        let fingerprint = fingerprintSHA256.trimmingCharacters(in: .whitespaces)
+        guard fingerprint.hasPrefix("SHA256:"), fingerprint.count == 50 else {
+            throw AppError.invalidField("fingerprint_sha256", reason: "must be SHA256: followed by 43 base64 characters")
+        }
+        let target = try await targetGuard.check(SSHTarget(host: server.host, port: server.port, username: server.username))
+        let presented = try await hostKeyScanner.scan(target)
+        guard let key = presented.first(where: { $0.fingerprintSHA256 == fingerprint }) else {
+            throw ConflictError.hostKeyNotPresented(presented: presented.map(\.fingerprintSHA256))
+        }
+        let (host, port) = (server.host, server.port)
+        let now = now()
+        try await db.transaction { tx in
+            try await PinnedHostKey.query(on: tx).filter(\.$host == host).filter(\.$port == port).delete()
+            try await PinnedHostKey(
+                host: host, port: port, algorithm: key.algorithm, keyBase64: key.blobBase64,
+                fingerprintSHA256: key.fingerprintSHA256, firstSeenAt: now, approvedBy: admin.username
+            ).create(on: tx)
+        }
+        logger.notice(
+            "host key accepted",
+            metadata: ["server_id": "\(serverID)", "fingerprint": "\(fingerprint)", "actor": "\(admin.username)"])
+        return try await entry(server)
+    }
+
+    private func entry(_ server: Server) async throws -> Entry {
+        Entry(server: server, hostKeys: try await PinnedHostKey.pins(host: server.host, port: server.port, on: db))
+    }
+}

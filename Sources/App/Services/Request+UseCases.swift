@@ -1,0 +1,69 @@
+import Fluent
+import SSHKeys
+import Vapor
+
+/// The one place where use-case services get their collaborators for a request: the request's database
+/// and logger, and the application's configured services. Controllers (API and dashboard) call these.
+extension Request {
+    var keyVault: KeyVault { KeyVault(vault: services.vault) }
+
+    var keyDeployments: KeyDeploymentService {
+        let services = self.services
+        return KeyDeploymentService(
+            db: db, keys: keyVault,
+            editor: SSHKeyDeployer(
+                runner: services.ssh, connectTimeout: services.configuration.sshConnectTimeout,
+                commandTimeout: services.configuration.sshCommandTimeout),
+            hostKeyPolicy: services.configuration.hostKeyPolicy, concurrency: services.configuration.sshConcurrency,
+            targetGuard: SSHTargetGuard(services: services), locks: services.locks, now: services.now, logger: logger)
+    }
+
+    var keyCatalog: KeyCatalog {
+        KeyCatalog(
+            db: db, keys: keyVault, deployments: keyDeployments, locks: services.locks,
+            allowsExport: services.configuration.allowsPrivateKeyExport, logger: logger)
+    }
+
+    var serverCatalog: ServerCatalog {
+        ServerCatalog(
+            db: db, targetGuard: SSHTargetGuard(services: services), hostKeyScanner: services.hostKeyScanner,
+            now: services.now, logger: logger)
+    }
+
+    var connectionService: ConnectionService {
+        ConnectionService(db: db, vault: services.vault, clients: services.bitbucketClients, now: services.now, logger: logger)
+    }
+
+    var pipelineCatalog: PipelineCatalog {
+        PipelineCatalog(db: db, vault: services.vault, publicURL: services.configuration.publicURL)
+    }
+
+    var pipelineConfig: PipelineConfigService {
+        PipelineConfigService(db: db, clients: services.bitbucketClients, logger: logger)
+    }
+
+    var executionLauncher: ExecutionLauncher {
+        ExecutionLauncher(
+            db: db, vault: services.vault, clients: services.bitbucketClients, queues: services.queues,
+            supervisor: application.executionSupervisor, now: services.now, logger: logger)
+    }
+
+    var logQueries: LogQueries {
+        LogQueries(
+            db: db, store: services.logStore, events: application.executionEvents,
+            regexBudget: services.configuration.regexBudget)
+    }
+}
+
+extension Request {
+    var sessionService: SessionService {
+        SessionService(
+            db: db, passwords: password.async, rateLimiter: services.rateLimiter,
+            rateLimits: services.configuration.rateLimits, dummyPasswordHash: services.dummyPasswordHash,
+            connections: application.realtimeConnections, now: services.now, logger: logger)
+    }
+
+    var tokenService: TokenService {
+        TokenService(db: db, connections: application.realtimeConnections, now: services.now)
+    }
+}
