@@ -7,7 +7,9 @@ public struct LogFilter: Sendable, Equatable {
     /// A literal unless ``isRegex``. A text containing `\n` matches nothing (lines never contain one).
     public var text: String?
     /// Treats ``text`` as an ICU regular expression (`NSRegularExpression` syntax), matched per line
-    /// within ``LogQuery/regexBudget``.
+    /// within ``LogQuery/regexBudget``. Lines are prefiltered by the literals the pattern requires and
+    /// decided by PCRE2 when it is installed (docs/log-search.md; the few edge cases where PCRE2 and ICU
+    /// differ are listed there).
     public var isRegex: Bool
     /// Case-sensitive matching; the default (`false`) ignores case. ASCII texts fold `A–Z`/`a–z` on raw
     /// bytes (fast path); texts with non-ASCII characters and regexes use Unicode case-insensitive matching.

@@ -13,9 +13,10 @@
 /// When the library is absent the query engine uses `NSRegularExpression` (ICU) instead; see docs/log-search.md.
 struct PCRE2Library: @unchecked Sendable {
     // @unchecked: C function pointers into a library that stays loaded for the life of the process.
-    typealias Compile = @convention(c) (
-        UnsafePointer<UInt8>?, Int, UInt32, UnsafeMutablePointer<Int32>?, UnsafeMutablePointer<Int>?, OpaquePointer?
-    ) -> OpaquePointer?
+    typealias Compile =
+        @convention(c) (
+            UnsafePointer<UInt8>?, Int, UInt32, UnsafeMutablePointer<Int32>?, UnsafeMutablePointer<Int>?, OpaquePointer?
+        ) -> OpaquePointer?
     typealias JITCompile = @convention(c) (OpaquePointer?, UInt32) -> Int32
     typealias CodeFree = @convention(c) (OpaquePointer?) -> Void
     typealias ContextCreate = @convention(c) (OpaquePointer?) -> OpaquePointer?
@@ -23,9 +24,10 @@ struct PCRE2Library: @unchecked Sendable {
     typealias SetNewline = @convention(c) (OpaquePointer?, UInt32) -> Int32
     typealias MatchDataCreate = @convention(c) (OpaquePointer?, OpaquePointer?) -> OpaquePointer?
     typealias MatchDataFree = @convention(c) (OpaquePointer?) -> Void
-    typealias Match = @convention(c) (
-        OpaquePointer?, UnsafePointer<UInt8>?, Int, Int, UInt32, OpaquePointer?, OpaquePointer?
-    ) -> Int32
+    typealias Match =
+        @convention(c) (
+            OpaquePointer?, UnsafePointer<UInt8>?, Int, Int, UInt32, OpaquePointer?, OpaquePointer?
+        ) -> Int32
     typealias OvectorPointer = @convention(c) (OpaquePointer?) -> UnsafeMutablePointer<Int>?
 
     // Constants of pcre2.h.
@@ -49,12 +51,8 @@ struct PCRE2Library: @unchecked Sendable {
     let match: Match
     let ovectorPointer: OvectorPointer
 
-    /// The process-wide library, or `nil` when `libpcre2-8.so.0` cannot be loaded (or
-    /// `PIPEWRIGHT_REGEX_ENGINE=icu` asks for ICU).
-    static let shared: PCRE2Library? = {
-        if let engine = getenv("PIPEWRIGHT_REGEX_ENGINE"), String(cString: engine) == "icu" { return nil }
-        return load()
-    }()
+    /// The process-wide library, or `nil` when `libpcre2-8.so.0` cannot be loaded.
+    static let shared: PCRE2Library? = load()
 
     static func load() -> PCRE2Library? {
         let names = ["libpcre2-8.so.0", "libpcre2-8.so", "libpcre2-8.0.dylib", "/opt/homebrew/lib/libpcre2-8.0.dylib"]
@@ -140,7 +138,8 @@ final class PCRE2Regex: @unchecked Sendable {
 
     /// The first match in `subject[start..<count]` (offsets relative to `subject`).
     @inline(__always)
-    func firstMatch(in subject: UnsafePointer<UInt8>, count: Int, from start: Int = 0, using data: MatchData) -> Outcome {
+    func firstMatch(in subject: UnsafePointer<UInt8>, count: Int, from start: Int = 0, using data: MatchData) -> Outcome
+    {
         let rc = library.match(code, subject, count, start, 0, data.pointer, nil)
         if rc == PCRE2Library.errorNoMatch { return .noMatch }
         guard rc >= 0, let ovector = library.ovectorPointer(data.pointer) else { return .undecided }

@@ -236,12 +236,14 @@ struct QueryEngine: @unchecked Sendable {
         let lock = NSLock()
         var next = 0
         var results: [Chunk?]
-        var stop = false
+        /// Chunks after this index are not needed (the page is full, or the budget ran out in this one); -1 on error.
+        var stopBeyond = Int.max
         var error: LogStoreError?
 
         init(chunks: Int) { results = [Chunk?](repeating: nil, count: chunks) }
 
-        var shouldStop: Bool { lock.withLock { stop } }
+        /// Whether chunk `index` can stop (a later chunk never stops an earlier one, so the prefix stays exact).
+        func shouldStop(_ index: Int) -> Bool { lock.withLock { index > stopBeyond } }
     }
 
     /// Buffers of one worker thread.
@@ -250,6 +252,8 @@ struct QueryEngine: @unchecked Sendable {
         let dataBuffer: UnsafeMutableRawBufferPointer
         var scratch: [UInt8] = []
         var hits: [Int] = []
+        /// Per line of a slice: bit 1 a needle hit, bit 2 a verify-needle hit.
+        let marks = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: ScanBudget.sliceLines)
         let regex: RegexMatcher.Worker?
 
         init(needsData: Bool, regex: RegexMatcher?) {
@@ -261,6 +265,7 @@ struct QueryEngine: @unchecked Sendable {
         deinit {
             indexBuffer.deallocate()
             dataBuffer.deallocate()
+            marks.deallocate()
         }
     }
 
@@ -288,31 +293,31 @@ struct QueryEngine: @unchecked Sendable {
         let work: @Sendable (Worker) -> Void = { worker in
             while true {
                 let index: Int? = state.lock.withLock {
-                    guard !state.stop, state.next < ranges.count else { return nil }
+                    guard state.next <= state.stopBeyond, state.next < ranges.count else { return nil }
                     defer { state.next += 1 }
                     return state.next
                 }
                 guard let index else { return }
                 var chunk = Chunk(first: ranges[index].0, last: ranges[index].1)
                 do throws(LogStoreError) {
-                    try scanChunk(&chunk, worker: worker, stopAfter: stopAfter, state: state)
+                    try scanChunk(&chunk, index: index, worker: worker, stopAfter: stopAfter, state: state)
                 } catch {
                     state.lock.withLock {
                         state.error = error
-                        state.stop = true
+                        state.stopBeyond = -1
                     }
                     return
                 }
                 state.lock.withLock {
                     state.results[index] = chunk
-                    if !chunk.isComplete && budget.isSpent { state.stop = true }
+                    if !chunk.isComplete { state.stopBeyond = min(state.stopBeyond, index) }
                     if let stopAfter {
                         var found = 0
-                        for result in state.results {
+                        for (position, result) in state.results.enumerated() {
                             guard let result else { break }
                             found += result.count
                             if found >= stopAfter {
-                                state.stop = true
+                                state.stopBeyond = min(state.stopBeyond, position)
                                 break
                             }
                             if !result.isComplete { break }
@@ -349,7 +354,7 @@ struct QueryEngine: @unchecked Sendable {
 
     /// Scans one chunk, marking its matches, until it is done, `stopAfter` matches are in it, the
     /// scan is told to stop, or the budget is spent.
-    func scanChunk(_ chunk: inout Chunk, worker: Worker, stopAfter: Int?, state: ScanState) throws(LogStoreError) {
+    func scanChunk(_ chunk: inout Chunk, index: Int, worker: Worker, stopAfter: Int?, state: ScanState) throws(LogStoreError) {
         let wantedStep: UInt16? = step ?? nil
         let needsData = matcher != nil
         let indexBuffer = worker.indexBuffer
@@ -393,17 +398,14 @@ struct QueryEngine: @unchecked Sendable {
                 dataBatch = min(dataBatch * 2, Self.maximumDataBatch)
             }
             let data = UnsafePointer(dataBuffer.baseAddress!.assumingMemoryBound(to: UInt8.self))
-            if case .regex(let regex) = matcher {
-                worker.hits = [Int](repeating: -1, count: regex.needles.count + regex.verifyNeedles.count + 1)
-            } else {
-                worker.hits = [-1]
-            }
+            worker.hits = [-1]
 
             // Slices of ≤ sliceLines entries, each granted by the budget first.
             var sliceStart = 0
             while sliceStart < count {
                 let asked = min(ScanBudget.sliceLines, count - sliceStart)
-                let granted = state.shouldStop ? 0 : budget.grant(asked, examined: chunk.scannedThrough - chunk.first + 1)
+                let granted =
+                    state.shouldStop(index) ? 0 : budget.grant(asked, examined: chunk.scannedThrough - chunk.first + 1)
                 let sliceEnd = sliceStart + granted
                 var stoppedAt: Int?
                 switch matcher {
@@ -483,53 +485,84 @@ struct QueryEngine: @unchecked Sendable {
     }
 
     /// Regex lines of one slice; returns the entry index the slice stopped at (undecided line or full page).
+    ///
+    /// First each needle is searched over the slice's bytes once, marking the lines its hits fall in
+    /// (bit 1: a needle, bit 2: a verify needle); a rare needle skips many lines per search. Then each line
+    /// is decided from its mark, the engine running only on marked lines (or on every line when the pattern
+    /// has no needle). Lines with ANSI escapes are stripped and decided on their own.
     func scanRegex(
         _ regex: RegexMatcher, entries: UnsafeRawPointer, range: Range<Int>, seq: Int, data: UnsafePointer<UInt8>,
         dataBase: Int64, dataCount: Int, wantedStep: UInt16?, worker: Worker, chunk: inout Chunk, limit: Int
     ) -> Int? {
         guard let state = worker.regex else { return range.lowerBound }
+        guard !range.isEmpty else { return nil }
+        let marks = worker.marks
+        let base = range.lowerBound
+        for index in 0..<range.count { marks[index] = 0 }
+        @inline(__always) func lineStart(_ e: Int) -> Int {
+            Int(Int64(UInt64(littleEndian: (entries + e * IndexEntry.size).loadUnaligned(as: UInt64.self))) - dataBase)
+        }
+        let sliceEnd = Int(IndexEntry(entries + (range.upperBound - 1) * IndexEntry.size).end - dataBase)
+        func mark(_ searcher: ByteSearcher, _ bit: UInt8) {
+            let m = searcher.needle.count
+            var e = base
+            var position = lineStart(e)
+            while e < range.upperBound, let hit = searcher.first(in: data, from: position, to: sliceEnd) {
+                while e + 1 < range.upperBound, lineStart(e + 1) <= hit { e += 1 }
+                let entry = IndexEntry(entries + e * IndexEntry.size)
+                let start = lineStart(e)
+                let contentEnd = start + entry.length - (entry.flags & IndexEntry.Flags.trailingCR != 0 ? 1 : 0)
+                if hit >= start, hit + m <= contentEnd {
+                    marks[e - base] |= bit
+                    e += 1
+                    guard e < range.upperBound else { return }
+                    position = lineStart(e)
+                } else {
+                    position = hit + 1
+                }
+            }
+        }
         let needles = regex.needles
-        let verify = regex.verifyNeedles
-        let nonASCII = regex.nonASCIILinesAreCandidates
+        for searcher in needles { mark(searcher, 1) }
+        if !needles.isEmpty {
+            for searcher in regex.verifyNeedles { mark(searcher, 2) }
+        }
+        let checksNonASCII = regex.nonASCIILinesAreCandidates && !needles.isEmpty
+        let hasNeedles = !needles.isEmpty
         let exact = regex.isExact
-        let highSlot = needles.count + verify.count
+        var nextHigh = -1
         for e in range {
             let record = entries + e * IndexEntry.size
             if record.load(fromByteOffset: 14, as: UInt8.self) < minimumRank { continue }
+            let flags = record.load(fromByteOffset: 15, as: UInt8.self)
+            let lineMark = marks[e - base]
+            if hasNeedles, lineMark == 0, !checksNonASCII, flags & IndexEntry.Flags.escape == 0 { continue }
             let entry = IndexEntry(record)
             if let wantedStep, entry.step != wantedStep { continue }
             let start = Int(entry.offset - dataBase)
             var end = start + entry.length
             let decision: RegexMatcher.Decision
-            if entry.flags & IndexEntry.Flags.escape != 0 {
+            if flags & IndexEntry.Flags.escape != 0 {
                 ANSIStripper.strip(UnsafeBufferPointer(start: data + start, count: entry.length), into: &worker.scratch)
                 if worker.scratch.last == UInt8(ascii: "\r") { worker.scratch.removeLast() }
                 decision = worker.scratch.withUnsafeBufferPointer { plain in
                     regex.decide(plain: plain, worker: state, budget: budget)
                 }
             } else {
-                if entry.flags & IndexEntry.Flags.trailingCR != 0 { end -= 1 }
-                var hasNeedle = false
-                for k in 0..<needles.count where Self.contains(needles[k], &worker.hits[k], data, start, end, dataCount) {
-                    hasNeedle = true
-                    break
+                if flags & IndexEntry.Flags.trailingCR != 0 { end -= 1 }
+                var hasVerify = lineMark & 2 != 0
+                if checksNonASCII, lineMark == 0 {
+                    if nextHigh < start { nextHigh = ByteSearcher.firstNonASCII(in: data, from: start, to: dataCount) ?? Int.max }
+                    hasVerify = nextHigh < end
+                    if !hasVerify { continue }
                 }
-                var hasVerify = false
-                if !needles.isEmpty && (!hasNeedle || !exact) {
-                    for k in 0..<verify.count
-                    where Self.contains(verify[k], &worker.hits[needles.count + k], data, start, end, dataCount) {
-                        hasVerify = true
-                        break
-                    }
-                    if !hasVerify && nonASCII {
-                        if worker.hits[highSlot] < start {
-                            worker.hits[highSlot] = ByteSearcher.firstNonASCII(in: data, from: start, to: dataCount) ?? Int.max
-                        }
-                        hasVerify = worker.hits[highSlot] < end
-                    }
+                if hasNeedles, lineMark & 1 != 0, exact {
+                    decision = .match
+                } else {
+                    decision = regex.decide(
+                        data + start, count: end - start, hasNeedle: lineMark & 1 != 0, hasVerify: hasVerify, worker: state,
+                        budget: budget)
                 }
-                decision = regex.decide(
-                    data + start, count: end - start, hasNeedle: hasNeedle, hasVerify: hasVerify, worker: state, budget: budget)
             }
             switch decision {
             case .match:

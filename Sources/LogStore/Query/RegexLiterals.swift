@@ -52,7 +52,9 @@ struct RegexLiterals: Equatable, Sendable {
     /// - Returns: the needles, or ``none`` when nothing useful is known.
     static func analyze(_ pattern: String, caseInsensitive: Bool) -> RegexLiterals {
         var parser = Parser(scalars: Array(pattern.unicodeScalars), caseInsensitive: caseInsensitive)
-        guard let info = parser.parseAlternation(depth: 0), parser.position == parser.scalars.count else { return .none }
+        guard let info = parser.parseAlternation(depth: 0), parser.position == parser.scalars.count else {
+            return .none
+        }
         var isExact = !parser.sawFlags
         var set: Set<String>?
         if let exact = info.exact, !exact.contains("") {
@@ -186,7 +188,9 @@ extension RegexLiterals {
                 } else {
                     exact = nil
                 }
-                if let r = branch.requirement, let current = required, current.count + r.count <= RegexLiterals.maximumSetSize {
+                if let r = branch.requirement, let current = required,
+                    current.count + r.count <= RegexLiterals.maximumSetSize
+                {
                     required = current.union(r)
                 } else {
                     required = nil
@@ -250,7 +254,11 @@ extension RegexLiterals {
                 position += 1
             case "?":
                 position += 1
-                if let exact = atom.exact { atom = Info(exact: exact.union([""]), required: nil) } else { atom = .unknown }
+                if let exact = atom.exact {
+                    atom = Info(exact: exact.union([""]), required: nil)
+                } else {
+                    atom = .unknown
+                }
                 if peek == "?" || peek == "+" { position += 1 }
                 return true
             case "{":
@@ -352,7 +360,9 @@ extension RegexLiterals {
                         flags.unicodeScalars.append(scalar)
                         position += 1
                     }
-                    guard let end = peek, !flags.contains("x"), flags.allSatisfy({ "imswud-".contains($0) }) else { return nil }
+                    guard let end = peek, !flags.contains("x"), flags.allSatisfy({ "imswud-".contains($0) }) else {
+                        return nil
+                    }
                     position += 1
                     sawFlags = true
                     if flags.contains("i") { forcedCaseInsensitive = true }

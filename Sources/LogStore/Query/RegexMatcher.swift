@@ -48,10 +48,12 @@ final class RegexMatcher: @unchecked Sendable {
         do {
             icu = try NSRegularExpression(pattern: pattern, options: caseInsensitive ? [.caseInsensitive] : [])
         } catch {
-            throw .invalidRegex(reason: "\(String(describing: pattern.prefix(100))) is not a valid ICU regular expression")
+            throw .invalidRegex(
+                reason: "\(String(describing: pattern.prefix(100))) is not a valid ICU regular expression")
         }
         pcre2 =
-            Self.hasICUOnlySets(pattern) ? nil : PCRE2Regex(pattern: pattern, caseInsensitive: caseInsensitive, library: library)
+            Self.hasICUOnlySets(pattern)
+            ? nil : PCRE2Regex(pattern: pattern, caseInsensitive: caseInsensitive, library: library)
         let literals = RegexLiterals.analyze(pattern, caseInsensitive: caseInsensitive)
         self.literals = literals
         needles = literals.needles.map { ByteSearcher(needle: Array($0.utf8), caseInsensitive: literals.foldsCase) }
@@ -60,7 +62,9 @@ final class RegexMatcher: @unchecked Sendable {
         if literals.foldsCase, !needles.isEmpty {
             if pcre2 != nil {
                 if literals.needles.contains(where: { $0.contains("k") || $0.contains("s") }) {
-                    verify = ["\u{212A}", "\u{17F}"].map { ByteSearcher(needle: Array($0.utf8), caseInsensitive: false) }
+                    verify = ["\u{212A}", "\u{17F}"].map {
+                        ByteSearcher(needle: Array($0.utf8), caseInsensitive: false)
+                    }
                 }
             } else {
                 nonASCII = true
@@ -87,7 +91,9 @@ final class RegexMatcher: @unchecked Sendable {
             if inClass {
                 if scalar == "]", index > classStart { inClass = false }
                 if scalar == "[" { return true }
-                if index + 1 < scalars.count, (scalar == "&" && scalars[index + 1] == "&") || (scalar == "-" && scalars[index + 1] == "-") {
+                if index + 1 < scalars.count,
+                    (scalar == "&" && scalars[index + 1] == "&") || (scalar == "-" && scalars[index + 1] == "-")
+                {
                     return true
                 }
             } else if scalar == "[" {
@@ -130,7 +136,8 @@ final class RegexMatcher: @unchecked Sendable {
                 verifyNeedles.contains { $0.first(in: base, from: 0, to: plain.count) != nil }
                 || (nonASCIILinesAreCandidates && plain.contains { $0 >= 0x80 })
         }
-        return decide(base, count: plain.count, hasNeedle: hasNeedle, hasVerify: hasVerify, worker: worker, budget: budget)
+        return decide(
+            base, count: plain.count, hasNeedle: hasNeedle, hasVerify: hasVerify, worker: worker, budget: budget)
     }
 
     /// Runs the engine on a line.
