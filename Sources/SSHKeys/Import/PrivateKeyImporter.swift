@@ -28,7 +28,9 @@ public enum PrivateKeyImporter {
     ///   - ``SSHKeyError/notAPrivateKey``: a public key (`ssh-…` line, `BEGIN PUBLIC KEY`,
     ///     `BEGIN SSH2 PUBLIC KEY`, `BEGIN RSA PUBLIC KEY`).
     ///   - ``SSHKeyError/wrongPassphrase``: encrypted and the passphrase is missing or wrong.
-    ///   - ``SSHKeyError/invalidPrivateKey(reason:)``: anything else; the reason never contains key material.
+    ///   - ``SSHKeyError/invalidPrivateKey(reason:)``: anything else, including text other than whitespace
+    ///     before or after the key block (the reason quotes up to 40 characters of it); the reason never
+    ///     contains key material.
     public static func parse(_ text: String, passphrase: Secret<String>?) throws(SSHKeyError) -> ImportedPrivateKey {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw .invalidPrivateKey(reason: "the text is empty") }
@@ -64,6 +66,11 @@ public enum PrivateKeyImporter {
             throw .invalidPrivateKey(reason: "unexpected PEM block '\(blocks[0].label.prefix(40))'")
         }
 
+        if let stray = strayText(in: trimmed) {
+            throw .invalidPrivateKey(
+                reason: "unexpected text \(stray.position) the key block: \"\(stray.excerpt)\"; only whitespace may surround it")
+        }
+
         switch block.label {
         case OpenSSHPrivateKeyCodec.label:
             let decoded = try OpenSSHPrivateKeyCodec.decode(block.body, passphrase: passphrase)
@@ -89,6 +96,30 @@ public enum PrivateKeyImporter {
             let key = try PKCSKeyDecoder.decodeEncryptedPKCS8(block.body, passphrase: password)
             return ImportedPrivateKey(key: key, comment: nil, wasPassphraseProtected: true)
         }
+    }
+
+    /// Text other than whitespace before the first `-----BEGIN ` line or after the last `-----END …-----`
+    /// line (e.g. `<html>404</html>` from a failed download pasted with the key), with where it was and up
+    /// to 40 of its characters (control characters shown as spaces). Nil when only whitespace surrounds
+    /// the block(s).
+    ///
+    /// Text between blocks is the caller's concern (more than one key is refused before parsing).
+    static func strayText(in text: String) -> (position: String, excerpt: String)? {
+        func excerpt(_ slice: Substring) -> String {
+            let shown = slice.trimmingCharacters(in: .whitespacesAndNewlines).prefix(40)
+            return String(String.UnicodeScalarView(shown.unicodeScalars.map {
+                $0.properties.generalCategory == .control ? " " : $0
+            }))
+        }
+        guard let begin = text.range(of: "-----BEGIN ") else { return nil }
+        let before = text[..<begin.lowerBound]
+        if !before.allSatisfy(\.isWhitespace) { return ("before", excerpt(before)) }
+        guard let end = text.range(of: "-----END ", options: .backwards),
+            let close = text.range(of: "-----", range: end.upperBound..<text.endIndex)
+        else { return nil }
+        let after = text[close.upperBound...]
+        if !after.allSatisfy(\.isWhitespace) { return ("after", excerpt(after)) }
+        return nil
     }
 
     /// Whether `text` starts like an OpenSSH public-key line (possibly with options).
