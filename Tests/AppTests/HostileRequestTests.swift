@@ -608,8 +608,57 @@ import VaporTesting
             Row(
                 name: "method not allowed", method: .PATCH, path: "api/tokens", body: .json([:]), status: .notFound,
                 code: "not_found"))
+
+        // 11. Issue 12: the generator's rule at create/update (item 10), junk around an imported key (item 6).
+        for domain in ["web..example.com", "web.-x.com", String(repeating: "l", count: 64) + ".example.com"] {
+            rows.append(
+                Row(
+                    name: "domain (generator rule) \(domain.debugDescription)", method: .PUT,
+                    path: "api/pipelines/{PIPELINE}",
+                    body: .json([
+                        "deploy": [
+                            "server_ids": ["{SERVER}"], "ssh_key_id": "{KEY}", "deploy_path": "/srv/web",
+                            "app_port": 3000, "domain": domain,
+                        ]
+                    ]), status: .badRequest, code: "invalid_field", field: "deploy.domain"))
+        }
+        for path in ["~/app", "/srv/./web", "/"] {
+            rows.append(
+                Row(
+                    name: "deploy_path (generator rule) \(path.debugDescription)", method: .PUT,
+                    path: "api/pipelines/{PIPELINE}",
+                    body: .json(["deploy": ["server_ids": ["{SERVER}"], "ssh_key_id": "{KEY}", "deploy_path": path]]),
+                    status: .badRequest, code: "invalid_field", field: "deploy.deploy_path"))
+        }
+        rows.append(
+            Row(
+                name: "build_command with a secret", method: .PUT, path: "api/pipelines/{PIPELINE}",
+                body: .json([
+                    "deploy": [
+                        "server_ids": ["{SERVER}"], "ssh_key_id": "{KEY}", "deploy_path": "/srv/web",
+                        "build_command": "make password=x",
+                    ]
+                ]), status: .badRequest, code: "invalid_field", field: "deploy.build_command"))
+        let junkKey = Self.importablePEM
+        for (label, text) in [
+            ("after", junkKey + "<html>404</html>"), ("before", "<html>404</html>\n" + junkKey),
+        ] {
+            rows.append(
+                Row(
+                    name: "import key with junk \(label)", method: .POST, path: "api/ssh-keys/import",
+                    body: .json(["name": "k", "private_key": text]), status: .badRequest, code: "invalid_private_key"))
+        }
         return rows
     }
+
+    /// A valid unencrypted key for import rows.
+    static let importablePEM: String = {
+        do {
+            return try KeyGenerator.generate(type: .ed25519).openSSHPrivateKeyPEM(comment: "hostile", passphrase: nil).value
+        } catch {
+            fatalError("ed25519 generation failed: \(error)")
+        }
+    }()
 
     static func hmac(_ body: [UInt8], key: String) -> String {
         HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(key.utf8))).map {

@@ -28,6 +28,14 @@ enum OpenAPISchemas {
         return schema.optionalSchemaObject().nullableSchemaObject()
     }
 
+    /// Always present, `null` when it has no value (the DTO encodes `nil` explicitly; issue 12 item 11).
+    static func nullable(_ schema: JSONSchema) -> JSONSchema {
+        if case .reference = schema.value {
+            return .any(of: schema, .null())
+        }
+        return schema.nullableSchemaObject()
+    }
+
     static func string(_ description: String? = nil) -> JSONSchema { .string(description: description) }
     static func enumeration(_ values: [String], _ description: String? = nil) -> JSONSchema {
         .string(description: description, allowedValues: values.map { AnyCodable($0) })
@@ -192,9 +200,17 @@ enum OpenAPISchemas {
             "HostKey": object([
                 "key_type": string(), "fingerprint_sha256": string(), "first_seen_at": timestamp, "approved_by": optional(.string),
             ]),
+            "HostKeyHistoryEntry": object(
+                [
+                    "key_type": string(), "fingerprint_sha256": string(), "first_seen_at": timestamp,
+                    "approved_by": nullable(.string), "ended_at": nullable(timestamp), "ended_by": nullable(.string),
+                    "end_reason": nullable(enumeration(["replaced"])),
+                    "replaced_by": nullable(.string(description: "`SHA256:` fingerprint accepted in its place")),
+                ], description: "A pin of the server's host:port; active while `ended_at` is null"),
             "Server": object([
                 "id": integer, "name": optional(.string), "host": string(), "port": integer, "username": string(),
-                "host_keys": array(ref("HostKey")), "created_at": optional(timestamp),
+                "host_keys": array(ref("HostKey")), "host_key_history": array(ref("HostKeyHistoryEntry")),
+                "created_at": optional(timestamp),
             ]),
         ]
     }
