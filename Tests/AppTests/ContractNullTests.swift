@@ -1,0 +1,48 @@
+import Fluent
+import Foundation
+import LogStore
+import Testing
+import Vapor
+import VaporTesting
+
+@testable import App
+
+/// Issue 12 item 11: documented fields with no value are sent as `null`, never left out.
+@Suite struct ContractNullTests {
+    @Test func fieldsWithoutValue_areNull_notOmitted() async throws {
+        try await withTestApp { ctx in
+            // Two executions never triggered on Bitbucket: one failed, one still triggering; no success yet.
+            let (pipelineID, ids) = try await LogEndpointTests().seed(ctx, statuses: [.failed, .triggering])
+            // A line no level is detected in.
+            try await LogEndpointTests().ingest(ctx, ids[0], step: "Build", "compiling things\n")
+            try await ctx.app.testing().test(.GET, "api/executions/\(ids[0])/logs", headers: ctx.memberAuth) {
+                res async throws in
+                let items = try #require(try res.json()["items"] as? [[String: Any]])
+                let line = try #require(items.first)
+                #expect(line.keys.contains("level") && line["level"] is NSNull, "\(line)")
+            }
+            try await ctx.app.testing().test(.GET, "api/executions/\(ids[1])", headers: ctx.memberAuth) {
+                res async throws in
+                #expect(res.status == .ok)
+                let json = try res.json()
+                for field in ["bitbucket", "finished_at", "duration_s", "error", "commit"] {
+                    #expect(json.keys.contains(field) && json[field] is NSNull, "\(field): \(json)")
+                }
+            }
+            try await ctx.app.testing().test(.GET, "api/pipelines/\(pipelineID)/logs", headers: ctx.memberAuth) {
+                res async throws in
+                let json = try res.json()
+                let summary = try #require(json["summary"] as? [String: Any])
+                #expect(summary.keys.contains("last_success_at") && summary["last_success_at"] is NSNull, "\(summary)")
+                #expect(summary["last_failure_at"] is String, "\(summary)")
+                let items = try #require(json["items"] as? [[String: Any]])
+                let untriggered = try #require(items.first { $0["id"] as? Int == ids[1] })
+                #expect(untriggered.keys.contains("bitbucket") && untriggered["bitbucket"] is NSNull)
+                #expect(untriggered["status"] as? String == "TRIGGERING")
+                let excerptLine = try #require(
+                    (items.first { $0["id"] as? Int == ids[0] }?["excerpt"] as? [[String: Any]])?.first)
+                #expect(excerptLine.keys.contains("level") && excerptLine["level"] is NSNull)
+            }
+        }
+    }
+}
