@@ -45,4 +45,22 @@ import VaporTesting
             }
         }
     }
+
+    /// A 416 carries the error envelope as well as `Content-Range: bytes */LENGTH`.
+    @Test func unsatisfiableRange_is416WithEnvelopeAndContentRange() async throws {
+        try await withTestApp { ctx in
+            let (_, ids) = try await LogEndpointTests().seed(ctx, statuses: [.failed])
+            let log = "one\ntwo\n"
+            try await LogEndpointTests().ingest(ctx, ids[0], step: "Build", log)
+            try await ctx.app.testing().test(
+                .GET, "api/executions/\(ids[0])/logs/raw",
+                headers: ["Authorization": "Bearer \(ctx.memberToken)", "Range": "bytes=9999-"]
+            ) { res async throws in
+                #expect(res.status == .rangeNotSatisfiable)
+                #expect(res.headers.first(name: .contentRange) == "bytes */\(log.utf8.count)")
+                #expect(res.errorCode == "invalid_range", "\(res.body.string)")
+                #expect(res.headers.contentType == .json)
+            }
+        }
+    }
 }
