@@ -90,6 +90,18 @@ import VaporTesting
                 Row(
                     name: "server host \(host.debugDescription)", method: .POST, path: "api/servers",
                     body: .json(["host": host, "username": "deploy"]), status: .badRequest, code: "invalid_target"))
+            // Issue 12 item 11: test takes deploy's target shape (password included); the host is checked first.
+            rows.append(
+                Row(
+                    name: "test host \(host.debugDescription) with password", method: .POST,
+                    path: "api/ssh-keys/{KEY}/test",
+                    body: .json(["servers": [["host": host, "username": "deploy", "password": password]]]),
+                    status: .badRequest, code: "invalid_target"))
+            rows.append(
+                Row(
+                    name: "deploy host \(host.debugDescription) without username, bad password", method: .POST,
+                    path: "api/ssh-keys/{KEY}/deploy", body: .json(["servers": [["host": host, "password": ""]]]),
+                    status: .badRequest, code: "invalid_target"))
         }
         let hostileUsers = [
             "-oProxyCommand=id", "-l", "-", "root\nx", "ro ot", "root;id", "", String(repeating: "u", count: 65),
