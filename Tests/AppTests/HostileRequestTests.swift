@@ -651,6 +651,17 @@ import VaporTesting
                         "build_command": "make password=x",
                     ]
                 ]), status: .badRequest, code: "invalid_field", field: "deploy.build_command"))
+        // Oversized request heads (item 11): 414 / 431 with the envelope.
+        rows.append(
+            Row(
+                name: "request target over 8 KiB", method: .GET,
+                path: "api/ssh-keys?q=" + String(repeating: "q", count: 8 * 1024), status: .uriTooLong,
+                code: "uri_too_long"))
+        rows.append(
+            Row(
+                name: "header fields over 32 KiB", method: .GET, path: "api/ssh-keys",
+                headers: (0..<5).map { ("X-Filler-\($0)", String(repeating: "h", count: 7 * 1024)) },
+                status: .requestHeaderFieldsTooLarge, code: "request_header_fields_too_large"))
         let junkKey = Self.importablePEM
         for (label, text) in [
             ("after", junkKey + "<html>404</html>"), ("before", "<html>404</html>\n" + junkKey),
