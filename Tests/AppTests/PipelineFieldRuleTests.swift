@@ -10,7 +10,7 @@ import VaporTesting
 /// so a stored pipeline never fails config generation later.
 @Suite struct PipelineFieldRuleTests {
     /// Values the old create/update rule let through and the generators refused (422 on every config call).
-    static let refused: [(field: String, value: Any)] = [
+    static let refused: [(field: String, value: String)] = [
         ("domain", "web..example.com"), ("domain", "web.-example.com"), ("domain", "web-.example.com"),
         ("domain", String(repeating: "a", count: 64) + ".example.com"), ("deploy_path", "~/app"),
         ("deploy_path", "/srv/./web"), ("deploy_path", "/"), ("build_command", "   "),

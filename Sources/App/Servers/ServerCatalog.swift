@@ -118,6 +118,6 @@ struct ServerCatalog: Sendable {
 
     private func entry(_ server: Server) async throws -> Entry {
         let history = try await PinnedHostKey.history(host: server.host, port: server.port, on: db)
-        return Entry(server: server, hostKeys: history.filter { $0.endedAt == nil }.reversed(), hostKeyHistory: history)
+        return Entry(server: server, hostKeys: Array(history.filter { $0.endedAt == nil }.reversed()), hostKeyHistory: history)
     }
 }
