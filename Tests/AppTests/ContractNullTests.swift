@@ -73,16 +73,21 @@ import VaporTesting
             try await withRunningServer(ctx.app) { port in
                 try await withHTTPClient { client in
                     let base = "http://127.0.0.1:\(port)"
-                    var long = HTTPClientRequest(url: base + "/api/ssh-keys?q=" + String(repeating: "a", count: 9 * 1024))
+                    var long = HTTPClientRequest(
+                        url: base + "/api/ssh-keys?q=" + String(repeating: "a", count: 9 * 1024))
                     long.headers.add(name: "Authorization", value: "Bearer \(ctx.memberToken)")
                     let uri = try await client.execute(long, timeout: .seconds(10))
                     #expect(uri.status == .uriTooLong)
                     let uriBody = try await uri.body.collect(upTo: 1 << 20)
-                    #expect(try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: uriBody)).error.code == "uri_too_long")
+                    #expect(
+                        try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: uriBody)).error.code
+                            == "uri_too_long")
 
                     var big = HTTPClientRequest(url: base + "/api/ssh-keys")
                     big.headers.add(name: "Authorization", value: "Bearer \(ctx.memberToken)")
-                    for index in 0..<5 { big.headers.add(name: "X-Filler-\(index)", value: String(repeating: "f", count: 8 * 1024)) }
+                    for index in 0..<5 {
+                        big.headers.add(name: "X-Filler-\(index)", value: String(repeating: "f", count: 8 * 1024))
+                    }
                     let headers = try await client.execute(big, timeout: .seconds(10))
                     #expect(headers.status == .requestHeaderFieldsTooLarge)
                     let body = try await headers.body.collect(upTo: 1 << 20)

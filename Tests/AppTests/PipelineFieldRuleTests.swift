@@ -14,7 +14,8 @@ import VaporTesting
         ("domain", "web..example.com"), ("domain", "web.-example.com"), ("domain", "web-.example.com"),
         ("domain", String(repeating: "a", count: 64) + ".example.com"), ("deploy_path", "~/app"),
         ("deploy_path", "/srv/./web"), ("deploy_path", "/"), ("build_command", "   "),
-        ("build_command", "echo password=hunter2"), ("start_command", "curl -H 'x: ATATT" + String(repeating: "x", count: 24) + "'"),
+        ("build_command", "echo password=hunter2"),
+        ("start_command", "curl -H 'x: ATATT" + String(repeating: "x", count: 24) + "'"),
     ]
 
     @Test(arguments: 0..<refused.count)
@@ -26,26 +27,39 @@ import VaporTesting
                 "server_ids": [ids.server], "ssh_key_id": ids.key, "deploy_path": "/srv/web", "app_port": 3000,
             ]
             deploy[field] = value
-            let body: [String: Any] = ["name": "p", "connection_id": ids.connection, "repo_slug": "web", "deploy": deploy]
-            try await ctx.app.testing().test(.POST, "api/pipelines", headers: .json(ctx.memberAuth), body: try jsonBody(body)) {
+            let body: [String: Any] = [
+                "name": "p", "connection_id": ids.connection, "repo_slug": "web", "deploy": deploy,
+            ]
+            try await ctx.app.testing().test(
+                .POST, "api/pipelines", headers: .json(ctx.memberAuth), body: try jsonBody(body)
+            ) {
                 res async throws in
                 #expect(res.status == .badRequest, "\(field)=\(value): \(res.body.string)")
                 #expect(res.errorCode == "invalid_field")
-                #expect(try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: res.body)).error.details["field"] == "deploy.\(field)")
+                #expect(
+                    try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: res.body)).error.details["field"]
+                        == "deploy.\(field)")
             }
             var valid = body
-            valid["deploy"] = ["server_ids": [ids.server], "ssh_key_id": ids.key, "deploy_path": "/srv/web", "app_port": 3000]
+            valid["deploy"] = [
+                "server_ids": [ids.server], "ssh_key_id": ids.key, "deploy_path": "/srv/web", "app_port": 3000,
+            ]
             var pipelineID = 0
-            try await ctx.app.testing().test(.POST, "api/pipelines", headers: .json(ctx.memberAuth), body: try jsonBody(valid)) {
+            try await ctx.app.testing().test(
+                .POST, "api/pipelines", headers: .json(ctx.memberAuth), body: try jsonBody(valid)
+            ) {
                 res async throws in
                 #expect(res.status == .created)
                 pipelineID = try #require(try res.json()["id"] as? Int)
             }
             try await ctx.app.testing().test(
-                .PUT, "api/pipelines/\(pipelineID)", headers: .json(ctx.memberAuth), body: try jsonBody(["deploy": deploy])
+                .PUT, "api/pipelines/\(pipelineID)", headers: .json(ctx.memberAuth),
+                body: try jsonBody(["deploy": deploy])
             ) { res async throws in
                 #expect(res.status == .badRequest, "\(field)=\(value): \(res.body.string)")
-                #expect(try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: res.body)).error.details["field"] == "deploy.\(field)")
+                #expect(
+                    try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: res.body)).error.details["field"]
+                        == "deploy.\(field)")
             }
         }
     }
@@ -57,6 +71,7 @@ import VaporTesting
             try NginxConfigGenerator.generate(serverName: "web..example.com", appPort: 3000)
         }
         try DeploymentFieldRules.checkDomain("*.web.example.com")
-        #expect(try NginxConfigGenerator.generate(serverName: "*.web.example.com", appPort: 3000).contains("server_name"))
+        #expect(
+            try NginxConfigGenerator.generate(serverName: "*.web.example.com", appPort: 3000).contains("server_name"))
     }
 }

@@ -44,7 +44,9 @@ public enum DeploymentFieldRules {
     /// - Parameter field: The generator's name for it, e.g. `build_command`.
     /// - Throws: `PipelineConfigError.invalidInput(field: field, …)`.
     public static func checkCommand(_ command: String, field: String) throws(PipelineConfigError) {
-        guard InputRules.isCommand(command) else { throw .invalidInput(field: field, reason: "must be one non-empty line") }
+        guard InputRules.isCommand(command) else {
+            throw .invalidInput(field: field, reason: "must be one non-empty line")
+        }
         guard !InputRules.looksSecret(command) else {
             throw .invalidInput(
                 field: field, reason: "looks like it contains a secret; use a secured repository variable instead")
