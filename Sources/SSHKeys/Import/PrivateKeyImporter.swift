@@ -41,6 +41,12 @@ public enum PrivateKeyImporter {
             throw .invalidPrivateKey(reason: "PuTTY .ppk keys are not supported; export as OpenSSH with puttygen")
         }
 
+        // Before parsing: junk glued to a BEGIN or END line would otherwise read as "no block"/"no END line".
+        if let stray = strayText(in: trimmed) {
+            throw .invalidPrivateKey(
+                reason: "unexpected text \(stray.position) the key block: \"\(stray.excerpt)\"; only whitespace may surround it")
+        }
+
         let blocks: [PEMBlock]
         do {
             blocks = try PEMBlock.parseAll(trimmed)
@@ -64,11 +70,6 @@ public enum PrivateKeyImporter {
             let publicLabels: Set<String> = ["PUBLIC KEY", "RSA PUBLIC KEY", "OPENSSH PUBLIC KEY", "EC PUBLIC KEY"]
             if blocks.contains(where: { publicLabels.contains($0.label) }) { throw .notAPrivateKey }
             throw .invalidPrivateKey(reason: "unexpected PEM block '\(blocks[0].label.prefix(40))'")
-        }
-
-        if let stray = strayText(in: trimmed) {
-            throw .invalidPrivateKey(
-                reason: "unexpected text \(stray.position) the key block: \"\(stray.excerpt)\"; only whitespace may surround it")
         }
 
         switch block.label {
