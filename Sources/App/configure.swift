@@ -94,6 +94,7 @@ public func configure(
     app.middleware.use(RequestIDMiddleware())
     app.middleware.use(SecurityHeadersMiddleware(sendsHSTS: server.tls != nil, secureCookies: server.cookiesAreSecure))
     app.middleware.use(APIErrorMiddleware())
+    app.middleware.use(RequestHeadLimitMiddleware())
     app.middleware.use(BodyLimitMiddleware(limit: server.maxBodySize))
     app.middleware.use(RequestTimeoutMiddleware(timeout: server.requestTimeout, inFlight: app.inFlightRequests))
     app.serverSettings = server

@@ -90,6 +90,18 @@ import VaporTesting
                 Row(
                     name: "server host \(host.debugDescription)", method: .POST, path: "api/servers",
                     body: .json(["host": host, "username": "deploy"]), status: .badRequest, code: "invalid_target"))
+            // Issue 12 item 11: test takes deploy's target shape (password included); the host is checked first.
+            rows.append(
+                Row(
+                    name: "test host \(host.debugDescription) with password", method: .POST,
+                    path: "api/ssh-keys/{KEY}/test",
+                    body: .json(["servers": [["host": host, "username": "deploy", "password": password]]]),
+                    status: .badRequest, code: "invalid_target"))
+            rows.append(
+                Row(
+                    name: "deploy host \(host.debugDescription) without username, bad password", method: .POST,
+                    path: "api/ssh-keys/{KEY}/deploy", body: .json(["servers": [["host": host, "password": ""]]]),
+                    status: .badRequest, code: "invalid_target"))
         }
         let hostileUsers = [
             "-oProxyCommand=id", "-l", "-", "root\nx", "ro ot", "root;id", "", String(repeating: "u", count: 65),
@@ -133,10 +145,12 @@ import VaporTesting
         }
         rows.append(
             Row(
-                name: "test with password", method: .POST, path: "api/ssh-keys/{KEY}/test",
-                body: .json(["servers": [["host": "127.0.0.1", "username": "u", "password": password]]]),
+                // Issue 12 item 11: test takes deploy's target shape, so a password is accepted there (and
+                // never sent: KeyTestTargetTests); a malformed one is refused as deploy refuses it.
+                name: "test with a malformed password", method: .POST, path: "api/ssh-keys/{KEY}/test",
+                body: .json(["servers": [["host": "127.0.0.1", "username": "u", "password": "pass\nword"]]]),
                 status: .badRequest,
-                code: "invalid_field"))
+                code: "invalid_field", field: "servers[0].password"))
         rows.append(
             Row(
                 name: "deploy 101 targets", method: .POST, path: "api/ssh-keys/{KEY}/deploy",
@@ -608,8 +622,68 @@ import VaporTesting
             Row(
                 name: "method not allowed", method: .PATCH, path: "api/tokens", body: .json([:]), status: .notFound,
                 code: "not_found"))
+
+        // 11. Issue 12: the generator's rule at create/update (item 10), junk around an imported key (item 6).
+        for domain in ["web..example.com", "web.-x.com", String(repeating: "l", count: 64) + ".example.com"] {
+            rows.append(
+                Row(
+                    name: "domain (generator rule) \(domain.debugDescription)", method: .PUT,
+                    path: "api/pipelines/{PIPELINE}",
+                    body: .json([
+                        "deploy": [
+                            "server_ids": ["{SERVER}"], "ssh_key_id": "{KEY}", "deploy_path": "/srv/web",
+                            "app_port": 3000, "domain": domain,
+                        ]
+                    ]), status: .badRequest, code: "invalid_field", field: "deploy.domain"))
+        }
+        for path in ["~/app", "/srv/./web", "/"] {
+            rows.append(
+                Row(
+                    name: "deploy_path (generator rule) \(path.debugDescription)", method: .PUT,
+                    path: "api/pipelines/{PIPELINE}",
+                    body: .json(["deploy": ["server_ids": ["{SERVER}"], "ssh_key_id": "{KEY}", "deploy_path": path]]),
+                    status: .badRequest, code: "invalid_field", field: "deploy.deploy_path"))
+        }
+        rows.append(
+            Row(
+                name: "build_command with a secret", method: .PUT, path: "api/pipelines/{PIPELINE}",
+                body: .json([
+                    "deploy": [
+                        "server_ids": ["{SERVER}"], "ssh_key_id": "{KEY}", "deploy_path": "/srv/web",
+                        "build_command": "make password=x",
+                    ]
+                ]), status: .badRequest, code: "invalid_field", field: "deploy.build_command"))
+        // Oversized request heads (item 11): 414 / 431 with the envelope.
+        rows.append(
+            Row(
+                name: "request target over 8 KiB", method: .GET,
+                path: "api/ssh-keys?q=" + String(repeating: "q", count: 8 * 1024), status: .uriTooLong,
+                code: "uri_too_long"))
+        rows.append(
+            Row(
+                name: "header fields over 32 KiB", method: .GET, path: "api/ssh-keys",
+                headers: (0..<5).map { ("X-Filler-\($0)", String(repeating: "h", count: 7 * 1024)) },
+                status: .requestHeaderFieldsTooLarge, code: "request_header_fields_too_large"))
+        let junkKey = Self.importablePEM
+        for (label, text) in [
+            ("after", junkKey + "<html>404</html>"), ("before", "<html>404</html>\n" + junkKey),
+        ] {
+            rows.append(
+                Row(
+                    name: "import key with junk \(label)", method: .POST, path: "api/ssh-keys/import",
+                    body: .json(["name": "k", "private_key": text]), status: .badRequest, code: "invalid_private_key"))
+        }
         return rows
     }
+
+    /// A valid unencrypted key for import rows.
+    static let importablePEM: String = {
+        do {
+            return try KeyGenerator.generate(type: .ed25519).openSSHPrivateKeyPEM(comment: "hostile", passphrase: nil).value
+        } catch {
+            fatalError("ed25519 generation failed: \(error)")
+        }
+    }()
 
     static func hmac(_ body: [UInt8], key: String) -> String {
         HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(key.utf8))).map {

@@ -254,6 +254,37 @@ import Testing
         #expect(try PrivateKeyImporter.parse(noFinalNewline, passphrase: nil).key.publicKey.blob == key.publicKey.blob)
     }
 
+    @Test func parse_keyWithTextAroundIt_throwsInvalidPrivateKeyNamingTheText() throws {
+        let key = try KeyGenerator.generate(type: .ed25519, bits: nil)
+        let pem = try key.openSSHPrivateKeyPEM(comment: "junk", passphrase: nil).value
+        for (text, expected) in [
+            (pem + "<html>404</html>", "after the key block: \"<html>404</html>\""),
+            ("HTTP/1.1 404\n" + pem, "before the key block: \"HTTP/1.1 404\""),
+        ] {
+            #expect {
+                try PrivateKeyImporter.parse(text, passphrase: nil)
+            } throws: { error in
+                guard case .invalidPrivateKey(let reason) = error as? SSHKeyError else { return false }
+                return reason.contains(expected)
+            }
+        }
+    }
+
+    @Test func fingerprintSpelling_readsEveryCommonSpelling() throws {
+        let key = try KeyGenerator.generate(type: .ed25519, bits: nil).publicKey
+        let sha = String(key.fingerprintSHA256.dropFirst(7))
+        let md5 = String(key.fingerprintMD5.dropFirst(4))
+        for text in [key.fingerprintSHA256, sha, sha + "=", "sha256:" + sha + "="] {
+            #expect(FingerprintSpelling(text) == .sha256(key.fingerprintSHA256), "\(text)")
+        }
+        for text in [key.fingerprintMD5, md5, md5.uppercased(), "md5:" + md5.replacingOccurrences(of: ":", with: "")] {
+            #expect(FingerprintSpelling(text) == .md5(key.fingerprintMD5), "\(text)")
+        }
+        for text in ["", "deploy", "MD5:" + sha, "SHA256:" + md5, String(sha.dropLast()), "MD5:zz"] {
+            #expect(FingerprintSpelling(text) == nil, "\(text)")
+        }
+    }
+
     @Test func parse_crlfLegacyEncryptedPEM_accepted() throws {
         let scratch = try KeyScratchDirectory()
         defer { scratch.remove() }

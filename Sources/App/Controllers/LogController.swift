@@ -30,8 +30,9 @@ struct LogController: RouteCollection {
             try await req.logQueries.stats(executionID: try FieldRules.pathID(req, "executionID"), for: try req.requireUser()))
     }
 
-    /// `text/plain` bytes exactly as stored; `Range: bytes=…` gives 206 with `Content-Range` (416 when
-    /// unsatisfiable). `?step=` limits to one step.
+    /// `text/plain` bytes exactly as stored; `Range: bytes=…` gives 206 with `Content-Range` (416 with the
+    /// error envelope `invalid_range` and `Content-Range: bytes */LENGTH` when unsatisfiable). `?step=` limits
+    /// to one step.
     @Sendable func raw(req: Request) async throws -> Response {
         let executionID = try FieldRules.pathID(req, "executionID")
         let rangeHeader = req.headers.first(name: .range)
@@ -47,8 +48,8 @@ struct LogController: RouteCollection {
         case .empty:
             return Response(status: .ok, headers: headers, body: .init(string: ""))
         case .unsatisfiable(let length):
-            headers.replaceOrAdd(name: .contentRange, value: "bytes */\(length)")
-            return Response(status: .rangeNotSatisfiable, headers: headers)
+            // The error envelope and `Content-Range: bytes */LENGTH` (App/Errors: LogStoreError+API).
+            throw LogStoreError.invalidRange(length: length)
         case .bytes(let bytes, let isPartial):
             if isPartial, !bytes.range.isEmpty {
                 headers.replaceOrAdd(

@@ -46,15 +46,16 @@ struct ServerController: RouteCollection {
             let serverID = try FieldRules.pathID(req, "serverID")
             let body = try req.content.decode(AcceptHostKeyRequest.self)
             note.details["fingerprint_sha256"] = body.fingerprintSha256.trimmingCharacters(in: .whitespaces)
-            return try ServerResponse(
-                try await req.serverCatalog.acceptHostKey(
-                    serverID: serverID, fingerprintSHA256: body.fingerprintSha256, by: admin))
+            let acceptance = try await req.serverCatalog.acceptHostKey(
+                serverID: serverID, fingerprintSHA256: body.fingerprintSha256, by: admin)
+            note.details["previous_fingerprints"] = acceptance.replaced.map(\.fingerprintSHA256).joined(separator: ",")
+            return try ServerResponse(acceptance.entry)
         }
     }
 }
 
 extension ServerResponse {
     init(_ entry: ServerCatalog.Entry) throws {
-        try self.init(entry.server, hostKeys: entry.hostKeys)
+        try self.init(entry.server, hostKeys: entry.hostKeys, hostKeyHistory: entry.hostKeyHistory)
     }
 }

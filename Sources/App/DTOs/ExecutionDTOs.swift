@@ -81,6 +81,25 @@ struct ExecutionResponse: Content {
             durationS = end.timeIntervalSince(start)
         }
     }
+
+    /// Every documented field is always present, `null` when it has no value (an untriggered execution
+    /// has `"bitbucket": null`); the synthesized encoder would leave them out (issue 12 item 11).
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(pipelineId, forKey: .pipelineId)
+        try container.encode(status, forKey: .status)
+        try container.encode(bitbucket, forKey: .bitbucket)
+        try container.encode(branch, forKey: .branch)
+        try container.encode(commit, forKey: .commit)
+        try container.encode(trigger, forKey: .trigger)
+        try container.encode(attempts, forKey: .attempts)
+        try container.encode(steps, forKey: .steps)
+        try container.encode(error, forKey: .error)
+        try container.encode(startedAt, forKey: .startedAt)
+        try container.encode(finishedAt, forKey: .finishedAt)
+        try container.encode(durationS, forKey: .durationS)
+    }
 }
 
 extension JSONDecoder {

@@ -27,6 +27,20 @@ struct LogLineResponse: Content {
         context = line.isContext ? true : nil
         continues = line.continuesOnNextLine ? true : nil
     }
+
+    /// `level` is always present (`null` for a line no level was detected in); the synthesized encoder
+    /// would leave it out (issue 12 item 11). `ts`, `highlights`, `context`, `continues` appear only when set.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(seq, forKey: .seq)
+        try container.encode(step, forKey: .step)
+        try container.encodeIfPresent(ts, forKey: .ts)
+        try container.encode(level, forKey: .level)
+        try container.encode(text, forKey: .text)
+        try container.encodeIfPresent(highlights, forKey: .highlights)
+        try container.encodeIfPresent(context, forKey: .context)
+        try container.encodeIfPresent(continues, forKey: .continues)
+    }
 }
 
 /// `GET /api/executions/{id}/logs` response: page-based (`pagination`) or cursor-based (`next_after_seq`).
@@ -91,17 +105,47 @@ struct LogStatsResponse: Content {
     }
 }
 
-/// One execution in `GET /api/pipelines/{id}/logs` (the seed endpoint).
+/// One execution in `GET /api/pipelines/{id}/logs` (the seed endpoint): the execution object's fields at
+/// the top level, as the seed returned them, with `excerpt`, `total_lines` and `errors` beside them.
 struct PipelineLogEntry: Content {
     var execution: ExecutionResponse
     /// The last lines of the log (of `step_filter`'s step when given).
     var excerpt: [LogLineResponse]
     var totalLines: Int
     var errors: Int
+
+    enum CodingKeys: String, CodingKey {
+        case excerpt, totalLines, errors
+    }
+
+    init(execution: ExecutionResponse, excerpt: [LogLineResponse], totalLines: Int, errors: Int) {
+        self.execution = execution
+        self.excerpt = excerpt
+        self.totalLines = totalLines
+        self.errors = errors
+    }
+
+    init(from decoder: any Decoder) throws {
+        execution = try ExecutionResponse(from: decoder)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        excerpt = try container.decode([LogLineResponse].self, forKey: .excerpt)
+        totalLines = try container.decode(Int.self, forKey: .totalLines)
+        errors = try container.decode(Int.self, forKey: .errors)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try execution.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(excerpt, forKey: .excerpt)
+        try container.encode(totalLines, forKey: .totalLines)
+        try container.encode(errors, forKey: .errors)
+    }
 }
 
 /// `GET /api/pipelines/{id}/logs` response: executions matching the filters plus a summary of all of them.
 struct PipelineLogsResponse: Content {
+    /// Every field is always present; the optional ones are `null` when there is no value (no finished
+    /// execution, no success yet, …).
     struct Summary: Content {
         var total: Int
         var byStatus: [String: Int]
@@ -109,6 +153,16 @@ struct PipelineLogsResponse: Content {
         var averageDurationS: Double?
         var lastSuccessAt: Date?
         var lastFailureAt: Date?
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(total, forKey: .total)
+            try container.encode(byStatus, forKey: .byStatus)
+            try container.encode(successRate, forKey: .successRate)
+            try container.encode(averageDurationS, forKey: .averageDurationS)
+            try container.encode(lastSuccessAt, forKey: .lastSuccessAt)
+            try container.encode(lastFailureAt, forKey: .lastFailureAt)
+        }
     }
 
     var items: [PipelineLogEntry]

@@ -39,6 +39,54 @@ struct HostKeyResponse: Content {
     }
 }
 
+/// One pin in a server's host-key history (docs/API.md "Servers and host keys"): active while `ended_at`
+/// is null. Every field is always present (null when it has no value).
+struct HostKeyHistoryResponse: Content {
+    var keyType: String
+    var fingerprintSHA256: String
+    var firstSeenAt: Date
+    var approvedBy: String?
+    var endedAt: Date?
+    var endedBy: String?
+    /// `replaced` (an admin accepted another key, or the same key again).
+    var endReason: String?
+    var replacedBy: String?
+
+    enum CodingKeys: String, CodingKey {
+        case keyType = "key_type"
+        case fingerprintSHA256 = "fingerprint_sha256"
+        case firstSeenAt = "first_seen_at"
+        case approvedBy = "approved_by"
+        case endedAt = "ended_at"
+        case endedBy = "ended_by"
+        case endReason = "end_reason"
+        case replacedBy = "replaced_by"
+    }
+
+    init(_ key: PinnedHostKey) {
+        keyType = key.algorithm
+        fingerprintSHA256 = key.fingerprintSHA256
+        firstSeenAt = key.firstSeenAt
+        approvedBy = key.approvedBy
+        endedAt = key.endedAt
+        endedBy = key.endedBy
+        endReason = key.endReason?.rawValue
+        replacedBy = key.replacedByFingerprint
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(keyType, forKey: .keyType)
+        try container.encode(fingerprintSHA256, forKey: .fingerprintSHA256)
+        try container.encode(firstSeenAt, forKey: .firstSeenAt)
+        try container.encode(approvedBy, forKey: .approvedBy)
+        try container.encode(endedAt, forKey: .endedAt)
+        try container.encode(endedBy, forKey: .endedBy)
+        try container.encode(endReason, forKey: .endReason)
+        try container.encode(replacedBy, forKey: .replacedBy)
+    }
+}
+
 /// A server (docs/API.md "Servers and host keys").
 struct ServerResponse: Content {
     var id: Int
@@ -47,15 +95,18 @@ struct ServerResponse: Content {
     var port: Int
     var username: String
     var hostKeys: [HostKeyResponse]
+    /// Every pin of the endpoint, newest first, ended ones included.
+    var hostKeyHistory: [HostKeyHistoryResponse]
     var createdAt: Date?
 
-    init(_ server: Server, hostKeys: [PinnedHostKey]) throws {
+    init(_ server: Server, hostKeys: [PinnedHostKey], hostKeyHistory: [PinnedHostKey]) throws {
         id = try server.requireID()
         name = server.name
         host = server.host
         port = server.port
         username = server.username
         self.hostKeys = hostKeys.map(HostKeyResponse.init)
+        self.hostKeyHistory = hostKeyHistory.map(HostKeyHistoryResponse.init)
         createdAt = server.createdAt
     }
 }

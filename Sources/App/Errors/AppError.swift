@@ -29,6 +29,10 @@ enum AppError: APIErrorConvertible, Equatable {
     case operationInProgress(String)
     /// 413: body over the limit.
     case payloadTooLarge(limitBytes: Int)
+    /// 414: request target (path and query) over the limit.
+    case uriTooLong(limitBytes: Int)
+    /// 431: header fields (names and values) over the limit.
+    case headersTooLarge(limitBytes: Int)
     /// 503: not ready (database or master key).
     case notReady(String)
 
@@ -41,6 +45,8 @@ enum AppError: APIErrorConvertible, Equatable {
         case .unprocessable: .unprocessableEntity
         case .operationInProgress: .conflict
         case .payloadTooLarge: .payloadTooLarge
+        case .uriTooLong: .uriTooLong
+        case .headersTooLarge: .requestHeaderFieldsTooLarge
         case .notReady: .serviceUnavailable
         }
     }
@@ -58,6 +64,8 @@ enum AppError: APIErrorConvertible, Equatable {
         case .unprocessable: "invalid_reference"
         case .operationInProgress: "operation_in_progress"
         case .payloadTooLarge: "payload_too_large"
+        case .uriTooLong: "uri_too_long"
+        case .headersTooLarge: "request_header_fields_too_large"
         case .notReady: "not_ready"
         }
     }
@@ -75,6 +83,8 @@ enum AppError: APIErrorConvertible, Equatable {
         case .unprocessable(let field, let reason): "Invalid \(field): \(reason)."
         case .operationInProgress: "Another operation on this resource is in progress; retry when it has finished."
         case .payloadTooLarge(let limit): "The request body is larger than \(limit) bytes."
+        case .uriTooLong(let limit): "The request target (path and query) is longer than \(limit) bytes."
+        case .headersTooLarge(let limit): "The request header fields are larger than \(limit) bytes in total."
         case .notReady(let why): why
         }
     }
@@ -83,7 +93,8 @@ enum AppError: APIErrorConvertible, Equatable {
         switch self {
         case .invalidField(let field, let reason), .unprocessable(let field, let reason): ["field": field, "reason": reason]
         case .operationInProgress(let resource): ["resource": resource]
-        case .payloadTooLarge(let limit): ["limit_bytes": String(limit)]
+        case .payloadTooLarge(let limit), .uriTooLong(let limit), .headersTooLarge(let limit):
+            ["limit_bytes": String(limit)]
         default: [:]
         }
     }

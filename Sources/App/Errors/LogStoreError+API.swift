@@ -14,4 +14,12 @@ extension LogStoreError: APIErrorConvertible {
         case .ioFailure: .serviceUnavailable
         }
     }
+
+    /// A 416 carries `Content-Range: bytes */LENGTH` (RFC 9110 §15.5.17) beside the error envelope.
+    public var headers: HTTPHeaders {
+        switch self {
+        case .invalidRange(let length): ["Content-Range": "bytes */\(length)", "Accept-Ranges": "bytes"]
+        default: [:]
+        }
+    }
 }

@@ -23,7 +23,9 @@ struct KeyCatalog: Sendable {
     /// Which keys to list.
     struct Filter: Sendable {
         var status: StoredKey.Status?
-        /// Matched (contains, case-insensitive) against name, comment and SHA-256 fingerprint.
+        /// Matched (contains, case-insensitive) against name and comment; when it spells a fingerprint
+        /// (`FingerprintSpelling`: SHA256 or MD5, with or without prefix, padding, colons, any hex case),
+        /// also exactly against that fingerprint.
         var text: String?
     }
 
@@ -91,8 +93,16 @@ struct KeyCatalog: Sendable {
         if let status = filter.status { query.filter(\.$status == status) }
         if let text = filter.text?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
             guard text.count <= 200 else { throw AppError.invalidField("q", reason: "must be at most 200 characters") }
+            // Any common spelling of a fingerprint matches that fingerprint exactly (issue 12 item 5);
+            // name and comment stay substring matches.
+            let fingerprint = FingerprintSpelling(text)
             query.group(.or) { group in
-                group.filter(\.$name ~~ text).filter(\.$comment ~~ text).filter(\.$fingerprintSHA256 ~~ text)
+                group.filter(\.$name ~~ text).filter(\.$comment ~~ text)
+                switch fingerprint {
+                case .sha256(let value): group.filter(\.$fingerprintSHA256 == value)
+                case .md5(let value): group.filter(\.$fingerprintMD5 == value)
+                case nil: break
+                }
             }
         }
         let total = try await query.count()

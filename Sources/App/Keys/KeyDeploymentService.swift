@@ -44,6 +44,7 @@ struct KeyDeploymentService: Sendable {
     }
 
     /// Logs in with key `keyID` on each target (default: every server it is recorded on) and runs `id -un`.
+    /// Targets have deploy's shape; a target's `password` is validated and then dropped (never sent).
     ///
     /// - Throws: `AppError.notFound`, `AppError.unprocessable` when no target is given and none is recorded.
     func test(keyID: Int, on requests: [TargetRequest]?, actor: AuthenticatedUser) async throws -> [ServerTestResult] {
@@ -51,7 +52,13 @@ struct KeyDeploymentService: Sendable {
         let resolver = TargetResolver(db: db, user: actor)
         let targets: [ResolvedTarget]
         if let requests, !requests.isEmpty {
-            targets = try await resolver.resolve(requests, allowPasswords: false)
+            // The same target shape as deploy: a `password` is accepted (validated as there) but never used,
+            // the test logs in with the key only (issue 12 item 11).
+            targets = try await resolver.resolve(requests, allowPasswords: true).map { target in
+                var keyOnly = target
+                keyOnly.password = nil
+                return keyOnly
+            }
         } else {
             targets = try await deployments(of: record).map { .stored($0.server) }
             guard !targets.isEmpty else {

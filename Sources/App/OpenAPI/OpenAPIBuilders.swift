@@ -32,7 +32,9 @@ extension OpenAPIDocument {
         404: "Unknown, or not yours (`not_found`, `repository_not_found`, `branch_not_found`)",
         409: "Conflict (`duplicate_*`, `*_in_use`, `operation_in_progress`, `host_key_*`, `branch_moved`, `execution_finished`, …)",
         413: "Body larger than 1 MiB (`payload_too_large`)",
-        416: "Range not satisfiable",
+        414: "Request target (path and query) over 8 KiB (`uri_too_long`)",
+        431: "Header fields over 32 KiB in total (`request_header_fields_too_large`)",
+        416: "Range not satisfiable (`invalid_range`, with `Content-Range: bytes */LENGTH`)",
         422: "Valid JSON but unusable (`invalid_reference`, `stack_not_detected`, `invalid_generated_config`, …)",
         429: "Rate limited (`rate_limited`); retry after `Retry-After` seconds",
         502: "Upstream (Bitbucket or an SSH server) failed (`bitbucket_*`, `auth_failed`, `connection_refused`, …)",
@@ -72,6 +74,7 @@ extension OpenAPIDocument {
         }
         var errorStatuses = Set(errors)
         if access == .admin { errorStatuses.insert(403) }
+        errorStatuses.formUnion([414, 431])  // RequestHeadLimitMiddleware answers them on every route
         for status in errorStatuses.sorted() where responses[status] == nil {
             map[.status(code: status)] = .response(
                 .init(

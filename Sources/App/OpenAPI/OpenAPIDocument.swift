@@ -420,9 +420,8 @@ enum OpenAPIDocument {
                 headers: [headerParameter("Range", .string(), "One byte range, e.g. `bytes=0-1023`")],
                 responses: [
                     200: text("The whole log"), 206: text("The requested range (with `Content-Range`)"),
-                    416: text("Range not satisfiable (empty body, `Content-Range: bytes */LENGTH`)"),
                 ],
-                errors: [400, 401, 404, 429, 503]),
+                errors: [400, 401, 404, 416, 429, 503]),
             endpoint(
                 .get, "/api/executions/{id}/logs/stats", id: "getLogStats", tag: "Logs",
                 summary: "Line counts by level and step, first error, timestamps", parameters: [execution],

@@ -28,6 +28,12 @@ enum OpenAPISchemas {
         return schema.optionalSchemaObject().nullableSchemaObject()
     }
 
+    /// Always present, `null` when it has no value (the DTO encodes `nil` explicitly; issue 12 item 11).
+    /// `anyOf [schema, null]`, so an enumeration need not list `null` among its values.
+    static func nullable(_ schema: JSONSchema) -> JSONSchema {
+        .any(of: schema, .null())
+    }
+
     static func string(_ description: String? = nil) -> JSONSchema { .string(description: description) }
     static func enumeration(_ values: [String], _ description: String? = nil) -> JSONSchema {
         .string(description: description, allowedValues: values.map { AnyCodable($0) })
@@ -192,9 +198,17 @@ enum OpenAPISchemas {
             "HostKey": object([
                 "key_type": string(), "fingerprint_sha256": string(), "first_seen_at": timestamp, "approved_by": optional(.string),
             ]),
+            "HostKeyHistoryEntry": object(
+                [
+                    "key_type": string(), "fingerprint_sha256": string(), "first_seen_at": timestamp,
+                    "approved_by": nullable(.string), "ended_at": nullable(timestamp), "ended_by": nullable(.string),
+                    "end_reason": nullable(enumeration(["replaced"])),
+                    "replaced_by": nullable(.string(description: "`SHA256:` fingerprint accepted in its place")),
+                ], description: "A pin of the server's host:port; active while `ended_at` is null"),
             "Server": object([
                 "id": integer, "name": optional(.string), "host": string(), "port": integer, "username": string(),
-                "host_keys": array(ref("HostKey")), "created_at": optional(timestamp),
+                "host_keys": array(ref("HostKey")), "host_key_history": array(ref("HostKeyHistoryEntry")),
+                "created_at": optional(timestamp),
             ]),
         ]
     }
@@ -302,18 +316,18 @@ enum OpenAPISchemas {
             ]),
             "Execution": object([
                 "id": integer, "pipeline_id": integer, "status": enumeration(executionStatuses),
-                "bitbucket": optional(object([
+                "bitbucket": nullable(object([
                     "uuid": string("Braced Bitbucket UUID"), "build_number": optional(.integer), "url": optional(.string),
-                ])),
-                "branch": string(), "commit": optional(.string),
+                ], description: "null until Bitbucket accepted the trigger")),
+                "branch": string(), "commit": nullable(.string),
                 "trigger": object(["by": string(), "at": timestamp, "retry": boolean, "max_retries": integer]),
                 "attempts": array(object([
                     "n": integer, "started_at": timestamp, "finished_at": optional(timestamp),
                     "outcome": optional(.string(allowedValues: ["succeeded", "failed"])),
                     "http_status": optional(.integer), "error": optional(.string), "next_retry_at": optional(timestamp),
                 ])),
-                "steps": array(ref("ExecutionStep")), "error": optional(.string), "started_at": optional(timestamp),
-                "finished_at": optional(timestamp), "duration_s": optional(.number),
+                "steps": array(ref("ExecutionStep")), "error": nullable(.string), "started_at": nullable(timestamp),
+                "finished_at": nullable(timestamp), "duration_s": nullable(.number),
             ]),
         ]
     }
@@ -322,7 +336,7 @@ enum OpenAPISchemas {
         [
             "LogLine": object([
                 "seq": integer, "step": string(), "ts": optional(timestamp),
-                "level": optional(.string(allowedValues: ["ERROR", "WARN", "INFO", "DEBUG"])),
+                "level": nullable(.string(allowedValues: ["ERROR", "WARN", "INFO", "DEBUG"])),
                 "text": string("The line as stored (ANSI escapes kept)"),
                 "highlights": optional(.array(description: "UTF-16 [start, end) ranges in the ANSI-stripped text", items: .array(items: .integer))),
                 "context": optional(.boolean), "continues": optional(.boolean),
@@ -345,14 +359,17 @@ enum OpenAPISchemas {
             ]),
             "LogIngestResponse": object(["lines_stored": integer, "highest_seq": integer]),
             "PipelineLogsResponse": object([
-                "items": array(object([
-                    "execution": ref("Execution"), "excerpt": array(ref("LogLine")), "total_lines": integer, "errors": integer,
-                ])),
+                "items": array(
+                    .all(
+                        of: ref("Execution"),
+                        object(
+                            ["excerpt": array(ref("LogLine")), "total_lines": integer, "errors": integer],
+                            description: "Beside the execution's own fields (status, steps, times at the top level)"))),
                 "pagination": ref("Pagination"),
                 "summary": object([
-                    "total": integer, "by_status": map(.integer), "success_rate": optional(.number),
-                    "average_duration_s": optional(.number), "last_success_at": optional(timestamp),
-                    "last_failure_at": optional(timestamp),
+                    "total": integer, "by_status": map(.integer), "success_rate": nullable(.number),
+                    "average_duration_s": nullable(.number), "last_success_at": nullable(timestamp),
+                    "last_failure_at": nullable(timestamp),
                 ]),
             ]),
         ]

@@ -119,29 +119,25 @@ struct PipelineCatalog: Sendable {
         guard key.status == .active else {
             throw AppError.unprocessable("deploy.ssh_key_id", reason: "the SSH key is retired")
         }
+        // One rule per field (issue 12 item 10): the generators' own rules, checked here once so a stored
+        // pipeline never fails config generation or the pull request later.
         let path = deploy.deployPath.trimmingCharacters(in: .whitespaces)
-        let pathCharacters = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/~")
-        guard path.hasPrefix("/") || path.hasPrefix("~/"), path.count <= 255,
-            path.unicodeScalars.allSatisfy(pathCharacters.contains), !path.split(separator: "/").contains("..")
-        else {
-            throw AppError.invalidField("deploy.deploy_path", reason: "must be an absolute path of letters, digits, . _ - /")
-        }
-        if let port = deploy.appPort, !(1...65535).contains(port) {
-            throw AppError.invalidField("deploy.app_port", reason: "must be 1-65535")
+        try Self.deployField { () throws(PipelineConfigError) in try DeploymentFieldRules.checkDeployPath(path) }
+        if let port = deploy.appPort {
+            try Self.deployField { () throws(PipelineConfigError) in try DeploymentFieldRules.checkAppPort(port) }
         }
         if let domain = deploy.domain {
-            let hostname = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
-            guard !domain.isEmpty, domain.count <= 253, domain.unicodeScalars.allSatisfy(hostname.contains),
-                !domain.hasPrefix("-"), !domain.hasPrefix(".")
-            else { throw AppError.invalidField("deploy.domain", reason: "must be a host name") }
+            try Self.deployField { () throws(PipelineConfigError) in try DeploymentFieldRules.checkDomain(domain) }
             guard deploy.appPort != nil else {
                 throw AppError.invalidField("deploy.app_port", reason: "is required when a domain is set (nginx proxies to it)")
             }
         }
-        for (field, command) in [("deploy.build_command", deploy.buildCommand), ("deploy.start_command", deploy.startCommand)] {
+        for (field, command) in [("build_command", deploy.buildCommand), ("start_command", deploy.startCommand)] {
             guard let command else { continue }
-            guard command.count <= 500 else { throw AppError.invalidField(field, reason: "must be at most 500 characters") }
-            try FieldRules.noControlCharacters(command, field: field)
+            try FieldRules.noControlCharacters(command, field: "deploy.\(field)")
+            try Self.deployField { () throws(PipelineConfigError) in
+                try DeploymentFieldRules.checkCommand(command, field: field)
+            }
         }
         pipeline.serverIDs = deploy.serverIds
         pipeline.$sshKey.id = deploy.sshKeyId
@@ -150,6 +146,16 @@ struct PipelineCatalog: Sendable {
         pipeline.domain = deploy.domain?.lowercased()
         pipeline.buildCommand = deploy.buildCommand
         pipeline.startCommand = deploy.startCommand
+    }
+
+    /// Runs one of `DeploymentFieldRules` and reports its refusal as `invalid_field` naming `deploy.<field>`.
+    private static func deployField(_ check: () throws(PipelineConfigError) -> Void) throws {
+        do {
+            try check()
+        } catch {
+            guard case .invalidInput(let field, let reason) = error else { throw error }
+            throw AppError.invalidField("deploy.\(field)", reason: reason)
+        }
     }
 
     static func encodeOverride(_ override: StackOverrideBody?) throws -> String? {

@@ -16,7 +16,19 @@ struct ServerCatalog: Sendable {
     /// A server and the host keys pinned for its `host:port`.
     struct Entry: Sendable {
         var server: Server
+        /// The active pins, oldest first.
         var hostKeys: [PinnedHostKey]
+        /// Every pin the endpoint has had (active and ended), newest first.
+        var hostKeyHistory: [PinnedHostKey]
+    }
+
+    /// The outcome of an accept: the server afterwards and the pins the accept ended.
+    struct HostKeyAcceptance: Sendable {
+        var entry: Entry
+        /// The pins that were active before (now ended), oldest first; empty on a first accept.
+        var replaced: [PinnedHostKey]
+        /// The `SHA256:` fingerprint now pinned.
+        var accepted: String
     }
 
     func list(page: PipewrightCore.PageRequest, for user: AuthenticatedUser) async throws -> (items: [Entry], total: Int) {
@@ -61,12 +73,15 @@ struct ServerCatalog: Sendable {
         logger.notice("server deleted", metadata: ["server_id": "\(serverID)", "actor": "\(user.username)"])
     }
 
-    /// Replaces the pins of the server's `host:port` with its current host key whose fingerprint the admin
-    /// approved (read again with `ssh-keyscan`, so only a key the server really presents is pinned).
+    /// Ends the active pins of the server's `host:port` (kept as history: when, by whom, why, replaced by
+    /// what) and pins its current host key whose fingerprint the admin approved (read again with
+    /// `ssh-keyscan`, so only a key the server really presents is pinned).
     ///
     /// - Throws: `AppError.forbidden` for non-admins, `AppError.invalidField` for a malformed fingerprint,
     ///   `TargetNotAllowedError`, `ConflictError.hostKeyNotPresented`.
-    func acceptHostKey(serverID: Int, fingerprintSHA256: String, by admin: AuthenticatedUser) async throws -> Entry {
+    func acceptHostKey(serverID: Int, fingerprintSHA256: String, by admin: AuthenticatedUser) async throws
+        -> HostKeyAcceptance
+    {
         guard admin.isAdmin else { throw AppError.forbidden("This action needs an admin account.") }
         let server = try await Server.find(serverID, visibleTo: admin, on: db)
         let fingerprint = fingerprintSHA256.trimmingCharacters(in: .whitespaces)
@@ -80,20 +95,33 @@ struct ServerCatalog: Sendable {
         }
         let (host, port) = (server.host, server.port)
         let now = now()
-        try await db.transaction { tx in
-            try await PinnedHostKey.query(on: tx).filter(\.$host == host).filter(\.$port == port).delete()
+        let replaced = try await db.transaction { tx in
+            let active = try await PinnedHostKey.pins(host: host, port: port, on: tx)
+            for pin in active {
+                pin.endedAt = now
+                pin.endedBy = admin.username
+                pin.endReason = .replaced
+                pin.replacedByFingerprint = key.fingerprintSHA256
+                try await pin.save(on: tx)
+            }
             try await PinnedHostKey(
                 host: host, port: port, algorithm: key.algorithm, keyBase64: key.blobBase64,
                 fingerprintSHA256: key.fingerprintSHA256, firstSeenAt: now, approvedBy: admin.username
             ).create(on: tx)
+            return active
         }
         logger.notice(
             "host key accepted",
-            metadata: ["server_id": "\(serverID)", "fingerprint": "\(fingerprint)", "actor": "\(admin.username)"])
-        return try await entry(server)
+            metadata: [
+                "server_id": "\(serverID)", "fingerprint": "\(fingerprint)",
+                "previous_fingerprints": "\(replaced.map(\.fingerprintSHA256).joined(separator: ","))",
+                "actor": "\(admin.username)",
+            ])
+        return HostKeyAcceptance(entry: try await entry(server), replaced: replaced, accepted: key.fingerprintSHA256)
     }
 
     private func entry(_ server: Server) async throws -> Entry {
-        Entry(server: server, hostKeys: try await PinnedHostKey.pins(host: server.host, port: server.port, on: db))
+        let history = try await PinnedHostKey.history(host: server.host, port: server.port, on: db)
+        return Entry(server: server, hostKeys: Array(history.filter { $0.endedAt == nil }.reversed()), hostKeyHistory: history)
     }
 }

@@ -35,35 +35,40 @@ struct TargetResolver {
         guard requests.count <= Self.maximumTargets else {
             throw AppError.invalidField("servers", reason: "at most \(Self.maximumTargets) targets per request")
         }
-        // Validate everything before touching the database or any server.
+        // Validate everything before touching the database or any server. Hosts first, in every entry:
+        // an injected host is always `invalid_target`, whatever else the request holds (issue 12 item 11).
         var validated: [(index: Int, serverID: Int?, target: SSHTarget?, password: Secret<String>?)] = []
         for (index, request) in requests.enumerated() {
-            var password: Secret<String>?
-            if let value = request.password {
-                guard allowPasswords else {
-                    throw AppError.invalidField("servers[\(index)].password", reason: "is not accepted here")
-                }
-                guard !value.isEmpty, value.utf8.count <= 1024 else {
-                    throw AppError.invalidField("servers[\(index)].password", reason: "must be 1-1024 bytes")
-                }
-                // The askpass helper hands the password over as one line: NUL, CR or LF would cut it short.
-                guard !value.unicodeScalars.contains(where: { $0 == "\0" || $0 == "\n" || $0 == "\r" }) else {
-                    throw AppError.invalidField("servers[\(index)].password", reason: "must not contain NUL, CR or LF")
-                }
-                password = Secret(value)
+            if let host = request.host {
+                _ = try SSHTarget(host: host, port: 22, username: "host-check").validated()
             }
             if let serverID = request.serverId {
                 guard request.host == nil, request.username == nil else {
                     throw AppError.invalidField("servers[\(index)]", reason: "give server_id or host/username, not both")
                 }
-                validated.append((index, serverID, nil, password))
+                validated.append((index, serverID, nil, nil))
             } else {
                 guard let host = request.host, let username = request.username else {
                     throw AppError.invalidField("servers[\(index)]", reason: "needs server_id, or host and username")
                 }
                 let target = try SSHTarget(host: host, port: request.port ?? 22, username: username).validated()
-                validated.append((index, nil, target, password))
+                validated.append((index, nil, target, nil))
             }
+        }
+        for (position, request) in requests.enumerated() {
+            guard let value = request.password else { continue }
+            let index = validated[position].index
+            guard allowPasswords else {
+                throw AppError.invalidField("servers[\(index)].password", reason: "is not accepted here")
+            }
+            guard !value.isEmpty, value.utf8.count <= 1024 else {
+                throw AppError.invalidField("servers[\(index)].password", reason: "must be 1-1024 bytes")
+            }
+            // The askpass helper hands the password over as one line: NUL, CR or LF would cut it short.
+            guard !value.unicodeScalars.contains(where: { $0 == "\0" || $0 == "\n" || $0 == "\r" }) else {
+                throw AppError.invalidField("servers[\(index)].password", reason: "must not contain NUL, CR or LF")
+            }
+            validated[position].password = Secret(value)
         }
         var resolved: [ResolvedTarget] = []
         var seen = Set<Int>()

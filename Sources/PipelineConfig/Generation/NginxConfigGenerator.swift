@@ -47,12 +47,12 @@ public enum NginxConfigGenerator {
     /// - Returns: The file text, ending with a newline.
     /// - Throws: `PipelineConfigError.invalidInput` with field `server_name`, `app_port` or `listen_port`.
     public static func generate(serverName: String, appPort: Int, listenPort: Int = 80) throws -> String {
-        guard serverName == "_" || InputRules.isHostname(serverName, allowWildcard: true) else {
-            throw PipelineConfigError.invalidInput(field: "server_name", reason: "must be a host name or _")
+        if serverName != "_" {
+            do { try DeploymentFieldRules.checkDomain(serverName) } catch {
+                throw PipelineConfigError.invalidInput(field: "server_name", reason: "must be a host name or _")
+            }
         }
-        guard InputRules.isPort(appPort) else {
-            throw PipelineConfigError.invalidInput(field: "app_port", reason: "must be 1-65535")
-        }
+        try DeploymentFieldRules.checkAppPort(appPort)
         guard InputRules.isPort(listenPort) else {
             throw PipelineConfigError.invalidInput(field: "listen_port", reason: "must be 1-65535")
         }

@@ -120,13 +120,9 @@ public enum PipelinesYAMLGenerator {
             }
             guard InputRules.isPort(server.port) else { throw fail("servers[\(index)].port", "must be 1-65535") }
         }
-        guard InputRules.isDeployPath(settings.deployPath) else {
-            throw fail("deploy_path", "must be an absolute path of letters, digits, '.', '_', '-' and '/'")
-        }
-        if let port = settings.appPort, !InputRules.isPort(port) { throw fail("app_port", "must be 1-65535") }
-        if let domain = settings.domain, !InputRules.isHostname(domain, allowWildcard: true) {
-            throw fail("domain", "must be a host name")
-        }
+        try DeploymentFieldRules.checkDeployPath(settings.deployPath)
+        if let port = settings.appPort { try DeploymentFieldRules.checkAppPort(port) }
+        if let domain = settings.domain { try DeploymentFieldRules.checkDomain(domain) }
         guard InputRules.isBranch(settings.branch) else { throw fail("branch", "must be a branch name or glob") }
         guard InputRules.isEnvironmentName(settings.environment) else {
             throw fail("environment", "must be a deployment environment name")
@@ -141,10 +137,7 @@ public enum PipelinesYAMLGenerator {
         ]
         for (field, command) in commands {
             guard let command else { continue }
-            guard InputRules.isCommand(command) else { throw fail(field, "must be one non-empty line") }
-            guard !InputRules.looksSecret(command) else {
-                throw fail(field, "looks like it contains a secret; use a secured repository variable instead")
-            }
+            try DeploymentFieldRules.checkCommand(command, field: field)
         }
     }
 

@@ -28,7 +28,9 @@ public enum PrivateKeyImporter {
     ///   - ``SSHKeyError/notAPrivateKey``: a public key (`ssh-…` line, `BEGIN PUBLIC KEY`,
     ///     `BEGIN SSH2 PUBLIC KEY`, `BEGIN RSA PUBLIC KEY`).
     ///   - ``SSHKeyError/wrongPassphrase``: encrypted and the passphrase is missing or wrong.
-    ///   - ``SSHKeyError/invalidPrivateKey(reason:)``: anything else; the reason never contains key material.
+    ///   - ``SSHKeyError/invalidPrivateKey(reason:)``: anything else, including text other than whitespace
+    ///     before or after the key block (the reason quotes up to 40 characters of it); the reason never
+    ///     contains key material.
     public static func parse(_ text: String, passphrase: Secret<String>?) throws(SSHKeyError) -> ImportedPrivateKey {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw .invalidPrivateKey(reason: "the text is empty") }
@@ -37,6 +39,12 @@ public enum PrivateKeyImporter {
         if trimmed.contains("BEGIN SSH2 PUBLIC KEY") { throw .notAPrivateKey }
         if trimmed.hasPrefix("PuTTY-User-Key-File-") {
             throw .invalidPrivateKey(reason: "PuTTY .ppk keys are not supported; export as OpenSSH with puttygen")
+        }
+
+        // Before parsing: junk glued to a BEGIN or END line would otherwise read as "no block"/"no END line".
+        if let stray = strayText(in: trimmed) {
+            throw .invalidPrivateKey(
+                reason: "unexpected text \(stray.position) the key block: \"\(stray.excerpt)\"; only whitespace may surround it")
         }
 
         let blocks: [PEMBlock]
@@ -89,6 +97,30 @@ public enum PrivateKeyImporter {
             let key = try PKCSKeyDecoder.decodeEncryptedPKCS8(block.body, passphrase: password)
             return ImportedPrivateKey(key: key, comment: nil, wasPassphraseProtected: true)
         }
+    }
+
+    /// Text other than whitespace before the first `-----BEGIN ` line or after the last `-----END …-----`
+    /// line (e.g. `<html>404</html>` from a failed download pasted with the key), with where it was and up
+    /// to 40 of its characters (control characters shown as spaces). Nil when only whitespace surrounds
+    /// the block(s).
+    ///
+    /// Text between blocks is the caller's concern (more than one key is refused before parsing).
+    static func strayText(in text: String) -> (position: String, excerpt: String)? {
+        func excerpt(_ slice: Substring) -> String {
+            let shown = slice.trimmingCharacters(in: .whitespacesAndNewlines).prefix(40)
+            return String(String.UnicodeScalarView(shown.unicodeScalars.map {
+                $0.properties.generalCategory == .control ? " " : $0
+            }))
+        }
+        guard let begin = text.range(of: "-----BEGIN ") else { return nil }
+        let before = text[..<begin.lowerBound]
+        if !before.allSatisfy(\.isWhitespace) { return ("before", excerpt(before)) }
+        guard let end = text.range(of: "-----END ", options: .backwards),
+            let close = text.range(of: "-----", range: end.upperBound..<text.endIndex)
+        else { return nil }
+        let after = text[close.upperBound...]
+        if !after.allSatisfy(\.isWhitespace) { return ("after", excerpt(after)) }
+        return nil
     }
 
     /// Whether `text` starts like an OpenSSH public-key line (possibly with options).
