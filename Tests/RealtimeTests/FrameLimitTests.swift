@@ -32,7 +32,8 @@ import Testing
             LogLinePayload(seq: 9, step: "Build", ts: nil, level: nil, text: "tail of 8"),
             LogLinePayload(seq: 10, step: "Build", ts: nil, level: nil, text: "after"),
         ]
-        let event = RealtimeEvent.logsEvent(PipelineLogsPayload(executionID: 3, step: step, lines: lines), pipelineID: 1)
+        let event = RealtimeEvent.logsEvent(
+            PipelineLogsPayload(executionID: 3, step: step, lines: lines), pipelineID: 1)
         let framed = event.framed(maximumPayloadBytes: limit)
         #expect(framed.count > 1)
         for frame in framed {
@@ -43,7 +44,9 @@ import Testing
         }
         #expect(try joined(framed) == ["short", escapes + "tail of 8", "after"])
         // An event that ends inside a line names the seq before it (resume replays the whole line).
-        let payloads = try framed.map { try JSONDecoder().decode(PipelineLogsPayload.self, from: Data($0.payloadJSON.utf8)) }
+        let payloads = try framed.map {
+            try JSONDecoder().decode(PipelineLogsPayload.self, from: Data($0.payloadJSON.utf8))
+        }
         for index in payloads.indices.dropLast() {
             let last = try #require(payloads[index].lines.last)
             let endsInside = payloads[index + 1].lines.first?.seq == last.seq
@@ -54,7 +57,9 @@ import Testing
 
     @Test func framed_leavesSmallEventsAlone() {
         let event = RealtimeEvent.logsEvent(
-            PipelineLogsPayload(executionID: 3, step: step, lines: [LogLinePayload(seq: 1, step: "Build", ts: nil, level: nil, text: "x")]),
+            PipelineLogsPayload(
+                executionID: 3, step: step,
+                lines: [LogLinePayload(seq: 1, step: "Build", ts: nil, level: nil, text: "x")]),
             pipelineID: 1)
         #expect(event.framed(maximumPayloadBytes: 1_000).map(\.payloadJSON) == [event.payloadJSON])
     }
