@@ -586,10 +586,11 @@ import VaporTesting
             ("from_seq=0", "from_seq"),
             ("context=51", "context"), ("case_sensitive=maybe", "case_sensitive"), ("highlight=2", "highlight"),
             ("regex=perhaps", "regex"), ("q=" + String(repeating: "q", count: 1001), "q"),
+            ("raw?strip_ansi=maybe", "strip_ansi"), ("raw?strip_ansi=%00", "strip_ansi"),
         ] {
             rows.append(
                 Row(
-                    name: "logs \(query)", method: .GET, path: "api/executions/{EXECUTION}/logs?\(query)",
+                    name: "logs \(query)", method: .GET, path: "api/executions/{EXECUTION}/logs\(query.hasPrefix("raw?") ? "/" : "?")\(query)",
                     status: .badRequest,
                     code: "invalid_field", field: field))
         }

@@ -224,4 +224,103 @@ import VaporTesting
             #expect(ctx.app.services.logStore.hasLog(execution: ids[1]))
         }
     }
+
+    // MARK: - Issue 12 item 9: unbounded and binary output
+
+    func ingestBytes(_ ctx: TestContext, _ id: Int, step: String, _ bytes: [UInt8], finish: Bool = true) async throws {
+        try await ctx.app.testing().test(
+            .POST, "api/executions/\(id)/logs?step=\(step)&finish=\(finish)", headers: ctx.adminAuth,
+            body: ByteBuffer(bytes: bytes)
+        ) { res async throws in #expect(res.status == .ok, "\(res.body.string)") }
+    }
+
+    /// NUL, BEL, backspace, DEL… never reach JSON `text` (U+FFFD instead); TAB, ESC and CR do; the raw
+    /// download keeps every byte; `strip_ansi=true` removes the escapes only.
+    @Test func binaryOutput_controlBytesReplacedInJSON_rawKeepsThem() async throws {
+        try await withTestApp { ctx in
+            let (_, ids) = try await seed(ctx, statuses: [.failed])
+            let line: [UInt8] = Array("bin".utf8) + [0x00, 0x07, 0x08, 0x7F, 0x01] + Array("\tx\u{1B}[31mred\u{1B}[0m\r".utf8)
+            let stored = line + [0x0A] + Array("ERROR \u{0}boom\n".utf8)
+            try await ingestBytes(ctx, ids[0], step: "Build", stored)
+            try await ctx.app.testing().test(.GET, "api/executions/\(ids[0])/logs", headers: ctx.memberAuth) { res async throws in
+                #expect(res.status == .ok)
+                let body = res.body.string
+                #expect(!body.contains("\\u0000") && !body.contains("\\u0007") && !body.contains("\\b") && !body.contains("\\u0001"))
+                let items = try #require(try res.json()["items"] as? [[String: Any]])
+                #expect(items.first?["text"] as? String == "bin\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\tx\u{1B}[31mred\u{1B}[0m\r")
+                #expect(items.last?["text"] as? String == "ERROR \u{FFFD}boom")
+            }
+            try await ctx.app.testing().test(.GET, "api/executions/\(ids[0])/logs/stats", headers: ctx.memberAuth) { res async throws in
+                let firstError = try #require(try res.json()["first_error"] as? [String: Any])
+                #expect(firstError["text"] as? String == "ERROR \u{FFFD}boom")
+                #expect(try res.json()["dropped_bytes"] as? Int == 0)
+            }
+            try await ctx.app.testing().test(.GET, "api/executions/\(ids[0])/logs/raw", headers: ctx.memberAuth) { res async throws in
+                #expect(Array(res.body.readableBytesView) == stored)
+            }
+            try await ctx.app.testing().test(
+                .GET, "api/executions/\(ids[0])/logs/raw?strip_ansi=true", headers: ctx.memberAuth
+            ) { res async throws in
+                #expect(res.status == .ok)
+                #expect(res.headers.contentType?.subType == "plain")
+                let plain = Array("bin".utf8) + [0x00, 0x07, 0x08, 0x7F, 0x01] + Array("\txred\r\nERROR \u{0}boom\n".utf8)
+                #expect(Array(res.body.readableBytesView) == plain)
+            }
+            try await ctx.app.testing().test(
+                .GET, "api/executions/\(ids[0])/logs/raw?strip_ansi=true&step=Build", headers: ctx.memberAuth
+            ) { res async throws in
+                #expect(!res.body.string.contains("\u{1B}"))
+            }
+        }
+    }
+
+    /// 3 MiB of binary output into a step capped at 1 MiB: 1 MiB is stored, the rest is counted as dropped
+    /// and one marker line says how much; the monitor's store API and ingestion share the cap.
+    @Test func unboundedOutput_isCappedPerStep_withMarkerAndDroppedCount() async throws {
+        try await withTestApp(configure: { $0.logMaxStepBytes = 1 << 20 }) { ctx in
+            let (_, ids) = try await seed(ctx, statuses: [.failed])
+            var generator = SplitMix64Bytes(seed: 12)
+            let chunk = (0..<(256 << 10)).map { _ in generator.next() }
+            for _ in 0..<12 { try await ingestBytes(ctx, ids[0], step: "Build", chunk, finish: false) }
+            try await ingestBytes(ctx, ids[0], step: "Build", [], finish: true)
+            try await ingest(ctx, ids[0], step: "Test", "fine\n")
+            var total = 0
+            try await ctx.app.testing().test(.GET, "api/executions/\(ids[0])/logs/stats", headers: ctx.memberAuth) { res async throws in
+                let json = try res.json()
+                let dropped = try #require(json["dropped_bytes"] as? Int)
+                #expect(dropped == 3 << 20 - 1 << 20)
+                let steps = try #require(json["by_step"] as? [String: [String: Any]])
+                #expect(steps["Build"]?["dropped_bytes"] as? Int == 2 << 20)
+                #expect(steps["Test"]?["dropped_bytes"] as? Int == 0)
+                let buildBytes = try #require(steps["Build"]?["bytes"] as? Int)
+                #expect(buildBytes > 1 << 20 && buildBytes < (1 << 20) + 512)
+                total = try #require(json["bytes"] as? Int)
+            }
+            let marker = "[pipewright] log truncated: this step printed more than 1048576 bytes (PIPEWRIGHT_LOG_MAX_STEP_BYTES); 2097152 bytes were dropped"
+            try await ctx.app.testing().test(
+                .GET, "api/executions/\(ids[0])/logs?step=Build&q=log%20truncated", headers: ctx.memberAuth
+            ) { res async throws in
+                let items = try #require(try res.json()["items"] as? [[String: Any]])
+                #expect(items.count == 1)
+                #expect(items.first?["text"] as? String == marker)
+            }
+            try await ctx.app.testing().test(.GET, "api/executions/\(ids[0])/logs/raw", headers: ctx.memberAuth) { res async throws in
+                #expect(res.body.readableBytes == total)
+                #expect(res.body.string.hasSuffix(marker + "\nfine\n"))
+            }
+        }
+    }
+}
+
+/// Deterministic bytes (SplitMix64), including NULs and invalid UTF-8.
+struct SplitMix64Bytes {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt8 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return UInt8(truncatingIfNeeded: z ^ (z >> 31))
+    }
 }

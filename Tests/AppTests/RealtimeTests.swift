@@ -1,3 +1,4 @@
+import Crypto
 import PipewrightCore
 import Fluent
 import Foundation
@@ -512,6 +513,65 @@ import VaporTesting
                 #expect(seen.records("connected").count >= 2, "the client did not reconnect")
                 #expect(seen.lineSeqs == Array(1...100), "lines lost or repeated across the restart")
                 #expect(seen.lineTexts == (try storedTexts(ctx, executionID)))
+            }
+        }
+    }
+
+    // MARK: - Frame limit (issue 12, item 4)
+
+    /// A 2 MiB line (stored as 1 MiB pieces; ESC-heavy, so its JSON is up to six times longer) reaches the
+    /// real python-socketio client (live and replayed), `/api/ws` and SSE in frames of at most the advertised
+    /// `maxPayload` (1,000,000 bytes); the parts carry `continues: true` and join to the stored line, as the
+    /// REST pieces do.
+    @Test func longLine_everyFrameWithinMaxPayload_partsJoinToStoredLine() async throws {
+        try await withTestApp { ctx in
+            let (_, ids) = try await logs.seed(ctx, statuses: [.building])
+            let id = ids[0]
+            try await logs.ingest(ctx, id, step: "Build", "before\n", finish: false)
+            let unit = "\u{1B}[31m\u{E9}\u{1F680}\"\\\u{0}x/"
+            var long = ""
+            while long.utf8.count < 2 << 20 { long += unit }
+            let expected = ["before", long.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}"), "after"]
+            func digest(_ text: String) -> String { SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined() }
+
+            // REST: the stored pieces carry `continues` and join to the line.
+            func joinedREST() async throws -> [String] {
+                var joined: [String] = []
+                var pending = ""
+                try await ctx.app.testing().test(.GET, "api/executions/\(id)/logs?after_seq=0", headers: ctx.memberAuth) { res async throws in
+                    for item in try #require(try res.json()["items"] as? [[String: Any]]) {
+                        pending += item["text"] as? String ?? ""
+                        if item["continues"] as? Bool != true {
+                            joined.append(pending)
+                            pending = ""
+                        }
+                    }
+                }
+                return joined
+            }
+
+            try await withRunningServer(ctx) { url in
+                let base = ["--url", url.absoluteString, "--token", ctx.memberToken, "--execution", "\(id)", "--join-lines"]
+                let live = try PythonRealtimeClient(["socketio"] + base + ["--until-seq", "5"])
+                try await waitForSubscribers(ctx, id)
+                try await logs.ingest(ctx, id, step: "Build", long + "\nafter\n", finish: false)
+                let highest = try ctx.app.services.logStore.highestSeq(execution: id)
+                #expect(highest == 4)  // before, two 1 MiB pieces, after
+                #expect(try await joinedREST() == expected)
+                var clients = [("socketio live", live)]
+                for mode in ["socketio", "ws", "sse"] {
+                    clients.append((mode, try PythonRealtimeClient([mode] + base + ["--until-seq", "\(highest)"])))
+                }
+                for (name, client) in clients {
+                    let output = try await client.finish(timeout: .seconds(60))
+                    let done = try #require(output.records("done").last, "\(name): no done record")
+                    let largest = done["max_frame_bytes"] as? Int ?? .max
+                    #expect(largest <= 1_000_000, "\(name): a frame of \(largest) bytes")
+                    #expect(largest > 500_000, "\(name): the long line was not received (largest frame \(largest))")
+                    let joined = output.records("joined")
+                    #expect(joined.map { $0["sha256"] as? String ?? "" } == expected.map(digest), "\(name)")
+                    #expect(joined.map { $0["bytes"] as? Int ?? 0 } == expected.map(\.utf8.count), "\(name)")
+                }
             }
         }
     }

@@ -8,7 +8,9 @@ Engine.IO frames, and `requests` for Server-Sent Events. Prints one JSON object 
   {"type": "event", "name": …, "data": …}   a server event
   {"type": "connect_error", "data": …}  CONNECT refused
   {"type": "stopped", "last_seq": n}   the client stopped on purpose (--stop-after-lines)
-  {"type": "done", …}                   normal end
+  {"type": "joined", …}                 with --join-lines, instead of pipeline_logs events: one whole line,
+                                        its pieces joined as docs/realtime.md "Frame limit" says
+  {"type": "done", …}                   normal end ("max_frame_bytes": the largest frame/record received)
 Exit status 0 unless the connection itself failed unexpectedly.
 """
 import argparse
@@ -33,13 +35,23 @@ class Tracker:
         self.done = threading.Event()
         self.stop_now = threading.Event()
         self.statuses = []
+        self.max_frame_bytes = 0
+        self.pending = ""
+        self.pending_seqs = []
+
+    def note_frame(self, text):
+        """Remembers the size in bytes of one received frame (WebSocket message or SSE record)."""
+        self.max_frame_bytes = max(self.max_frame_bytes, len(text.encode("utf-8")))
 
     def on_event(self, name, data):
         if self.stop_now.is_set():
             return
-        out({"type": "event", "name": name, "data": data})
+        if not (self.args.join_lines and name == "pipeline_logs"):
+            out({"type": "event", "name": name, "data": data})
         if name == "pipeline_logs":
             for line in data.get("lines", []):
+                if self.args.join_lines:
+                    self.join(line)
                 self.last_seq = max(self.last_seq, line["seq"])
                 self.lines += 1
                 if self.args.stop_after_lines and self.lines >= self.args.stop_after_lines:
@@ -53,6 +65,17 @@ class Tracker:
             self.done.set()
         if self.args.until_seq and self.last_seq >= self.args.until_seq:
             self.done.set()
+
+    def join(self, line):
+        """Joins the text of consecutive pieces up to the first one without `continues`."""
+        import hashlib
+        self.pending += line["text"]
+        self.pending_seqs.append(line["seq"])
+        if not line.get("continues"):
+            data = self.pending.encode("utf-8")
+            out({"type": "joined", "seqs": self.pending_seqs, "bytes": len(data),
+                 "sha256": hashlib.sha256(data).hexdigest(), "head": self.pending[:40]})
+            self.pending, self.pending_seqs = "", []
 
     def wait(self):
         deadline = time.time() + self.args.timeout
@@ -83,6 +106,8 @@ def run_socketio(args):
 
     def recv(self):
         frame = original_recv(self)
+        if isinstance(frame, str):
+            tracker.note_frame(frame)
         if isinstance(frame, str) and frame.startswith("42["):
             try:
                 name, data = json.loads(frame[2:])[:2]
@@ -145,7 +170,8 @@ def run_socketio(args):
         client.eio.disconnect(abort=True) if hasattr(client.eio, "disconnect") else None
         out({"type": "stopped", "last_seq": tracker.last_seq})
         return 0
-    out({"type": "done", "last_seq": tracker.last_seq, "connected": client.connected})
+    out({"type": "done", "last_seq": tracker.last_seq, "connected": client.connected,
+         "max_frame_bytes": tracker.max_frame_bytes})
     client.disconnect()
     return 0
 
@@ -163,7 +189,9 @@ def run_plain_websocket(args):
     while time.time() < deadline and not tracker.done.is_set() and not tracker.stop_now.is_set():
         socket.settimeout(max(0.1, deadline - time.time()))
         try:
-            message = json.loads(socket.recv())
+            received = socket.recv()
+            tracker.note_frame(received)
+            message = json.loads(received)
         except websocket.WebSocketTimeoutException:
             break
         except (websocket.WebSocketConnectionClosedException, ConnectionError, ValueError):
@@ -179,7 +207,8 @@ def run_plain_websocket(args):
         socket.close()
     except Exception:
         pass
-    out({"type": "stopped" if tracker.stop_now.is_set() else "done", "last_seq": tracker.last_seq})
+    out({"type": "stopped" if tracker.stop_now.is_set() else "done", "last_seq": tracker.last_seq,
+         "max_frame_bytes": tracker.max_frame_bytes})
     return 0
 
 
@@ -198,11 +227,15 @@ def run_sse(args):
             out({"type": "done", "body": response.text})
             return 0
         event, data, last_id = None, [], None
+        record = 0  # bytes of the current record: its lines, their newlines and the blank line
         deadline = time.time() + args.timeout
         for raw in response.iter_lines(decode_unicode=True):
             if time.time() > deadline:
                 break
+            record += len(raw.encode("utf-8")) + 1
             if raw == "":
+                tracker.max_frame_bytes = max(tracker.max_frame_bytes, record)
+                record = 0
                 if data:
                     out({"type": "sse_id", "id": last_id})
                     tracker.on_event(event or "message", json.loads("\n".join(data)))
@@ -221,7 +254,8 @@ def run_sse(args):
                 data.append(value)
             elif field == "id":
                 last_id = value
-    out({"type": "stopped" if tracker.stop_now.is_set() else "done", "last_seq": tracker.last_seq})
+    out({"type": "stopped" if tracker.stop_now.is_set() else "done", "last_seq": tracker.last_seq,
+         "max_frame_bytes": tracker.max_frame_bytes})
     return 0
 
 
@@ -270,6 +304,7 @@ def main():
     parser.add_argument("--call", help="NAME:JSON, a request to send with an ack after connecting")
     parser.add_argument("--pad", type=int, default=0, help="bytes of padding added to --call's payload")
     parser.add_argument("--raw-send", help="an extra raw message for the plain WebSocket")
+    parser.add_argument("--join-lines", action="store_true", help="print joined lines instead of pipeline_logs events")
     args = parser.parse_args()
     args.until_status = [s for s in args.until_status.split(",") if s]
     sys.exit({"socketio": run_socketio, "ws": run_plain_websocket, "sse": run_sse, "silent": run_silent_engineio}[args.mode](args))

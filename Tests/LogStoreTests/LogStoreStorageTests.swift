@@ -162,4 +162,42 @@ import Testing
             try store.delete(execution: 99)
         }
     }
+
+    // MARK: - Per-step cap (issue 12, item 9)
+
+    @Test func stepCap_dropsAndCountsTheRest_oneMarkerAtFinish_otherStepsUnaffected() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("logstore-cap-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try LogStore(directory: directory, maximumStepBytes: 100)
+        let line = Array("0123456789abcdefghi\n".utf8)  // 20 bytes
+        var appended: [LogLine] = []
+        for _ in 0..<12 { appended += try store.append(execution: 1, step: "Build", bytes: line) }
+        try store.append(execution: 1, step: "Build", bytes: [0x00, 0xFF] + Array(repeating: 0x41, count: 1000))
+        try store.append(execution: 1, step: "Test", bytes: Array("ok\n".utf8))
+        #expect(appended.count == 5)
+        var stats = try store.stats(execution: 1)
+        #expect(stats.droppedBytes == 12 * 20 - 100 + 1002)
+        #expect(stats.bySteps["Build"]?.droppedBytes == 1142)
+        #expect(stats.bySteps["Build"]?.bytes == 100)
+        #expect(stats.bySteps["Test"]?.droppedBytes == 0)
+        let finished = try store.finishStep(execution: 1, step: "Build")
+        #expect(finished.map(\.text) == [
+            "[pipewright] log truncated: this step printed more than 100 bytes (PIPEWRIGHT_LOG_MAX_STEP_BYTES); 1142 bytes were dropped"
+        ])
+        #expect(try store.finishStep(execution: 1, step: "Build").isEmpty)  // one marker only
+        stats = try store.stats(execution: 1)
+        #expect(stats.totalLines == 7)
+        let raw = try await collect(try store.rawBytes(execution: 1, step: "Build"))
+        #expect(raw.count == Int(stats.bySteps["Build"]?.bytes ?? 0))
+        #expect(String(decoding: raw, as: UTF8.self).hasSuffix("1142 bytes were dropped\n"))
+        // Reopened, the dropped count is kept.
+        store.close(execution: 1)
+        #expect(try LogStore(directory: directory, maximumStepBytes: 100).stats(execution: 1).droppedBytes == 1142)
+    }
+
+    @Test func safeText_replacesControlBytesButTabEscapeAndCR() {
+        let line = LogLine(seq: 1, step: "s", timestamp: nil, level: nil, bytes: [0x41, 0x00, 0x09, 0x1B, 0x0D, 0x07, 0x7F, 0xFF])
+        #expect(line.safeText == "A\u{FFFD}\t\u{1B}\r\u{FFFD}\u{FFFD}\u{FFFD}")
+        #expect(line.safeText.utf16.count == line.text.utf16.count)
+    }
 }

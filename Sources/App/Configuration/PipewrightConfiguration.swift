@@ -88,6 +88,9 @@ public struct PipewrightConfiguration: Sendable {
     public var metricsToken: String? = nil
     /// Time a regex log search may take before it answers with a partial page (`PIPEWRIGHT_REGEX_BUDGET_MS`, 2000).
     public var regexBudget: Duration = .milliseconds(2000)
+    /// Most bytes of output stored per step (`PIPEWRIGHT_LOG_MAX_STEP_BYTES`, 64 MiB; docs/API.md "Logs");
+    /// the rest is dropped, counted in the statistics and reported by one marker line.
+    public var logMaxStepBytes: Int64 = 64 << 20
 
     /// Parses the environment.
     ///
@@ -209,6 +212,9 @@ public struct PipewrightConfiguration: Sendable {
         configuration.rateLimits = rateLimits
         configuration.metricsToken = value("PIPEWRIGHT_METRICS_TOKEN")
         configuration.regexBudget = .milliseconds(try integer("PIPEWRIGHT_REGEX_BUDGET_MS", default: 2000, range: 1...600_000))
+        // 1 MiB (one stored line piece) to 64 GiB.
+        configuration.logMaxStepBytes = Int64(
+            try integer("PIPEWRIGHT_LOG_MAX_STEP_BYTES", default: 64 << 20, range: (1 << 20)...(1 << 36)))
         return configuration
 
         func realtimeSettings() throws -> RealtimeSettings {

@@ -32,7 +32,7 @@ struct LogController: RouteCollection {
 
     /// `text/plain` bytes exactly as stored; `Range: bytes=…` gives 206 with `Content-Range` (416 with the
     /// error envelope `invalid_range` and `Content-Range: bytes */LENGTH` when unsatisfiable). `?step=` limits
-    /// to one step.
+    /// to one step; `?strip_ansi=true` removes escape sequences (no ranges).
     @Sendable func raw(req: Request) async throws -> Response {
         let executionID = try FieldRules.pathID(req, "executionID")
         let rangeHeader = req.headers.first(name: .range)
@@ -40,13 +40,21 @@ struct LogController: RouteCollection {
         let raw = try await req.logQueries.raw(
             executionID: executionID, step: try FieldRules.queryText(req, "step"),
             range: rangeHeader.flatMap(Self.parseRange), rangeIsEmptySuffix: rangeHeader == "bytes=-0",
-            for: try req.requireUser())
+            stripsANSI: try FieldRules.flag(req, "strip_ansi"), for: try req.requireUser())
         var headers = HTTPHeaders()
         headers.contentType = HTTPMediaType(type: "text", subType: "plain", parameters: ["charset": "utf-8"])
         headers.replaceOrAdd(name: .acceptRanges, value: "bytes")
         switch raw {
         case .empty:
             return Response(status: .ok, headers: headers, body: .init(string: ""))
+        case .plainText(let bytes):
+            headers.remove(name: .acceptRanges)
+            let body = Response.Body(managedAsyncStream: { writer in
+                for try await chunk in bytes {
+                    try await writer.writeBuffer(ByteBuffer(bytes: chunk))
+                }
+            })
+            return Response(status: .ok, headers: headers, body: body)
         case .unsatisfiable(let length):
             // The error envelope and `Content-Range: bytes */LENGTH` (App/Errors: LogStoreError+API).
             throw LogStoreError.invalidRange(length: length)

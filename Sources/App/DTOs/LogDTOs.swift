@@ -22,7 +22,7 @@ struct LogLineResponse: Content {
         step = line.step
         ts = line.timestamp
         level = line.level?.rawValue
-        text = String(decoding: line.bytes, as: UTF8.self)
+        text = line.safeText  // control bytes other than TAB/ESC/CR as U+FFFD (docs/API.md "Logs")
         highlights = highlight && !line.isContext ? line.highlights.map { [$0.start, $0.end] } : nil
         context = line.isContext ? true : nil
         continues = line.continuesOnNextLine ? true : nil
@@ -66,6 +66,8 @@ struct LogStatsResponse: Content {
         var errors: Int
         var warnings: Int
         var durationS: Double?
+        /// Bytes of the step's output dropped past `PIPEWRIGHT_LOG_MAX_STEP_BYTES`.
+        var droppedBytes: Int64
     }
 
     struct FirstError: Content {
@@ -83,11 +85,14 @@ struct LogStatsResponse: Content {
     var lastTimestamp: Date?
     var timestampsFound: Int
     var durationS: Double?
+    /// Bytes dropped past `PIPEWRIGHT_LOG_MAX_STEP_BYTES`, all steps (not part of `bytes`).
+    var droppedBytes: Int64
 
     enum CodingKeys: String, CodingKey {
         case totalLines = "total_lines", bytes, byLevel = "by_level", bySteps = "by_step", firstError = "first_error"
         case firstTimestamp = "first_timestamp", lastTimestamp = "last_timestamp", timestampsFound = "timestamps_found"
         case durationS = "duration_s"
+        case droppedBytes = "dropped_bytes"
     }
 
     init(_ stats: LogStatistics) {
@@ -95,13 +100,15 @@ struct LogStatsResponse: Content {
         bytes = stats.bytes
         byLevel = Dictionary(uniqueKeysWithValues: LogLevel.allCases.map { ($0.rawValue, stats.byLevel[$0] ?? 0) })
         bySteps = stats.bySteps.mapValues {
-            Step(lines: $0.lines, bytes: $0.bytes, errors: $0.errors, warnings: $0.warnings, durationS: $0.durationSeconds)
+            Step(lines: $0.lines, bytes: $0.bytes, errors: $0.errors, warnings: $0.warnings, durationS: $0.durationSeconds,
+                droppedBytes: $0.droppedBytes)
         }
-        firstError = stats.firstError.map { FirstError(seq: $0.seq, step: $0.step, text: $0.text) }
+        firstError = stats.firstError.map { FirstError(seq: $0.seq, step: $0.step, text: LogLine.jsonSafe($0.text)) }
         firstTimestamp = stats.firstTimestamp
         lastTimestamp = stats.lastTimestamp
         timestampsFound = stats.timestampsFound
         durationS = stats.durationSeconds
+        droppedBytes = stats.droppedBytes
     }
 }
 

@@ -21,6 +21,8 @@ struct LogQueries: Sendable {
         case unsatisfiable(length: Int64)
         /// The bytes; `isPartial` when a range was asked for.
         case bytes(LogRawBytes, isPartial: Bool)
+        /// The whole log with escape sequences removed (`strip_ansi=true`; no range, length unknown).
+        case plainText(ANSIStrippedBytes)
     }
 
     /// The filters of the seed's per-pipeline log listing.
@@ -71,13 +73,20 @@ struct LogQueries: Sendable {
     }
 
     /// The stored bytes (of `step`), or the part `range` names. An unusable range header is ignored by the
-    /// caller (RFC 9110 §14.2); `bytes=-0` is unsatisfiable.
-    func raw(executionID: Int, step: String?, range: LogByteRange?, rangeIsEmptySuffix: Bool, for user: AuthenticatedUser)
-        async throws -> RawLog
-    {
+    /// caller (RFC 9110 §14.2); `bytes=-0` is unsatisfiable. With `stripsANSI` the whole log (of `step`) is
+    /// returned without escape sequences and any range is ignored (stripped offsets are not stored offsets).
+    func raw(
+        executionID: Int, step: String?, range: LogByteRange?, rangeIsEmptySuffix: Bool, stripsANSI: Bool = false,
+        for user: AuthenticatedUser
+    ) async throws -> RawLog {
         let id = try await Execution.find(executionID, visibleTo: user, on: db).requireID()
         guard store.hasLog(execution: id) else { return .empty }
         let store = self.store
+        if stripsANSI {
+            let stats = try await runBlocking { try store.stats(execution: id) }
+            if let step, stats.bySteps[step] == nil { return .empty }
+            return .plainText(ANSIStrippedBytes(try await runBlocking { try store.rawBytes(execution: id, step: step) }))
+        }
         let stats = try await runBlocking { try store.stats(execution: id) }
         if rangeIsEmptySuffix { return .unsatisfiable(length: stats.bytes) }
         if let step, stats.bySteps[step] == nil { return .empty }

@@ -416,7 +416,10 @@ enum OpenAPIDocument {
             endpoint(
                 .get, "/api/executions/{id}/logs/raw", id: "downloadRawLog", tag: "Logs",
                 summary: "The log bytes exactly as stored (`Range: bytes=…` supported)", parameters: [execution],
-                query: [queryParameter("step", .string(), "Only this step's bytes")],
+                query: [
+                    queryParameter("step", .string(), "Only this step's bytes"),
+                    queryParameter("strip_ansi", flag, "Plain text: escape sequences removed (Range is then ignored)"),
+                ],
                 headers: [headerParameter("Range", .string(), "One byte range, e.g. `bytes=0-1023`")],
                 responses: [
                     200: text("The whole log"), 206: text("The requested range (with `Content-Range`)"),

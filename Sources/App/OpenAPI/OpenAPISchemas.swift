@@ -337,7 +337,7 @@ enum OpenAPISchemas {
             "LogLine": object([
                 "seq": integer, "step": string(), "ts": optional(timestamp),
                 "level": nullable(.string(allowedValues: ["ERROR", "WARN", "INFO", "DEBUG"])),
-                "text": string("The line as stored (ANSI escapes kept)"),
+                "text": string("The line as stored (ANSI escapes kept; control bytes other than TAB/ESC/CR as U+FFFD)"),
                 "highlights": optional(.array(description: "UTF-16 [start, end) ranges in the ANSI-stripped text", items: .array(items: .integer))),
                 "context": optional(.boolean), "continues": optional(.boolean),
             ]),
@@ -352,10 +352,12 @@ enum OpenAPISchemas {
                 "total_lines": integer, "bytes": integer, "by_level": map(.integer),
                 "by_step": map(object([
                     "lines": integer, "bytes": integer, "errors": integer, "warnings": integer, "duration_s": optional(.number),
+                    "dropped_bytes": integer,
                 ])),
                 "first_error": optional(object(["seq": integer, "step": string(), "text": string()])),
                 "first_timestamp": optional(timestamp), "last_timestamp": optional(timestamp), "timestamps_found": integer,
                 "duration_s": optional(.number),
+                "dropped_bytes": .integer(description: "Output bytes dropped past PIPEWRIGHT_LOG_MAX_STEP_BYTES (not in bytes)"),
             ]),
             "LogIngestResponse": object(["lines_stored": integer, "highest_seq": integer]),
             "PipelineLogsResponse": object([

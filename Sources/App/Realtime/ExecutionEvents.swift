@@ -20,7 +20,9 @@ extension Application {
 extension Application {
     /// A snapshot + live feed over this app's hub, log store and database (every realtime transport).
     var executionFeed: ExecutionFeed {
-        ExecutionFeed(hub: executionEvents, source: StoreSnapshotSource(db: db, logStore: services.logStore))
+        ExecutionFeed(
+            hub: executionEvents, source: StoreSnapshotSource(db: db, logStore: services.logStore),
+            maximumPayloadBytes: services.configuration.realtime.maxPayload - RealtimeEvent.maximumFramingBytes)
     }
 
     /// Starts the (single) monitor of an execution still running on Bitbucket, e.g. when the first viewer
@@ -32,11 +34,12 @@ extension Application {
 }
 
 extension LogLinePayload {
-    /// A stored line in the line shape of docs/API.md "Logs".
+    /// A stored line in the line shape of docs/API.md "Logs" (`text` as ``LogLine/safeText``, `continues`
+    /// on a piece of a split long line).
     init(_ line: LogLine) {
         self.init(
-            seq: line.seq, step: line.step, ts: line.timestamp, level: line.level?.rawValue,
-            text: String(decoding: line.bytes, as: UTF8.self))
+            seq: line.seq, step: line.step, ts: line.timestamp, level: line.level?.rawValue, text: line.safeText,
+            continues: line.continuesOnNextLine ? true : nil)
     }
 }
 

@@ -66,15 +66,19 @@ public struct AppServices: Sendable {
                 LiveBitbucketClient(baseURL: baseURL, credentials: credentials, transport: transport, logger: logger)
             },
             now: { Date() },
-            logStore: try openLogStore(directory: configuration.dataDirectory + "/logs", logger: logger),
+            logStore: try openLogStore(
+                directory: configuration.dataDirectory + "/logs", maximumStepBytes: configuration.logMaxStepBytes,
+                logger: logger),
             passwordHashCost: 12)
     }
 }
 
 /// Opens the log store, naming the variable to fix when the directory is unusable.
-func openLogStore(directory: String, logger: Logger) throws -> LogStore {
+func openLogStore(directory: String, maximumStepBytes: Int64 = LogStore.defaultMaximumStepBytes, logger: Logger) throws
+    -> LogStore
+{
     do {
-        return try LogStore(directory: directory, logger: logger)
+        return try LogStore(directory: directory, maximumStepBytes: maximumStepBytes, logger: logger)
     } catch {
         throw ConfigurationError.invalid(variable: "PIPEWRIGHT_DATA_DIR", reason: "cannot open the log store in \(directory)")
     }

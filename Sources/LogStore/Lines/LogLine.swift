@@ -68,6 +68,35 @@ public struct LogLine: Sendable, Equatable {
     /// The stored bytes decoded as UTF-8 (escapes and `\r` included; invalid bytes become U+FFFD).
     public var text: String { String(decoding: bytes, as: UTF8.self) }
 
+    /// The text JSON responses and live events carry (`text`): ``text`` with every control byte other than
+    /// TAB, ESC and CR (`0x00–0x08`, `0x0B`, `0x0C`, `0x0E–0x1A`, `0x1C–0x1F`, `0x7F`) replaced by U+FFFD,
+    /// so a NUL or a bell from binary output never reaches a client. One byte becomes one UTF-16 unit, so
+    /// offsets stay where they were. The raw download keeps the original bytes.
+    public var safeText: String { Self.jsonSafe(bytes) }
+
+    /// ``safeText`` of any bytes.
+    public static func jsonSafe(_ bytes: [UInt8]) -> String {
+        guard bytes.contains(where: isReplacedControl) else { return String(decoding: bytes, as: UTF8.self) }
+        var cleaned: [UInt8] = []
+        cleaned.reserveCapacity(bytes.count + 16)
+        for byte in bytes {
+            if isReplacedControl(byte) { cleaned += [0xEF, 0xBF, 0xBD] } else { cleaned.append(byte) }
+        }
+        return String(decoding: cleaned, as: UTF8.self)
+    }
+
+    /// ``safeText`` of a string (text already decoded, e.g. a first error's).
+    public static func jsonSafe(_ text: String) -> String {
+        guard text.utf8.contains(where: isReplacedControl) else { return text }
+        return jsonSafe(Array(text.utf8))
+    }
+
+    /// Control bytes replaced in JSON text: C0 except TAB, LF (never inside a line), CR and ESC; and DEL.
+    @inline(__always)
+    static func isReplacedControl(_ byte: UInt8) -> Bool {
+        (byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D && byte != 0x1B) || byte == 0x7F
+    }
+
     /// The text queries match and highlights index: ANSI escapes removed (``ANSIStripper``), one trailing
     /// `\r` (from a CRLF line end) removed, inner `\r` kept, invalid bytes as U+FFFD.
     public var plainText: String { String(decoding: Self.plainBytes(bytes), as: UTF8.self) }

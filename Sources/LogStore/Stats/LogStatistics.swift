@@ -25,6 +25,9 @@ public struct LogStatistics: Sendable, Equatable, Codable {
     public var lastTimestamp: Date?
     /// Number of lines with a parsed timestamp.
     public var timestampsFound: Int
+    /// Bytes of step output not stored because their step reached the per-step cap
+    /// (``LogStore/maximumStepBytes``), all steps; not part of ``bytes``.
+    public var droppedBytes: Int64
 
     /// `lastTimestamp − firstTimestamp` in seconds, or `nil` without two timestamps.
     public var durationSeconds: Double? {
@@ -43,6 +46,7 @@ public struct LogStatistics: Sendable, Equatable, Codable {
         firstTimestamp = nil
         lastTimestamp = nil
         timestampsFound = 0
+        droppedBytes = 0
     }
 
     /// Figures for one step.
@@ -59,6 +63,8 @@ public struct LogStatistics: Sendable, Equatable, Codable {
         public var firstTimestamp: Date?
         /// Last timestamp in the step.
         public var lastTimestamp: Date?
+        /// Bytes of the step's output dropped past the per-step cap (not part of ``bytes``).
+        public var droppedBytes: Int64
 
         /// `lastTimestamp − firstTimestamp` in seconds, or `nil`.
         public var durationSeconds: Double? {
@@ -72,6 +78,7 @@ public struct LogStatistics: Sendable, Equatable, Codable {
             bytes = 0
             errors = 0
             warnings = 0
+            droppedBytes = 0
         }
     }
 

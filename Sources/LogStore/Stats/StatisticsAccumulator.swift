@@ -9,6 +9,10 @@ struct StatisticsAccumulator: Codable, Equatable {
         var warnings = 0
         var firstTimestamp: Double?
         var lastTimestamp: Double?
+        /// Bytes of output dropped past the per-step cap (absent in snapshots written before the cap existed).
+        var droppedBytes: Int64?
+        /// Whether the truncation marker line was stored.
+        var isTruncationMarked: Bool?
     }
 
     /// Lines accounted for (the snapshot covers seq 1…lineCount).
@@ -23,6 +27,16 @@ struct StatisticsAccumulator: Codable, Equatable {
     var firstTimestamp: Double?
     var lastTimestamp: Double?
     var timestampsFound = 0
+    /// Bytes dropped past the per-step cap, all steps (optional: older snapshots lack it).
+    var droppedBytes: Int64?
+
+    /// Accounts for `count` bytes of `step`'s output that were dropped (over the step's size cap).
+    mutating func addDropped(step: Int, count: Int64) {
+        guard count > 0 else { return }
+        while steps.count <= step { steps.append(Step()) }
+        steps[step].droppedBytes = (steps[step].droppedBytes ?? 0) + count
+        droppedBytes = (droppedBytes ?? 0) + count
+    }
 
     /// Accounts for the next line (its seq is `lineCount + 1`).
     @inline(__always)
@@ -65,7 +79,7 @@ struct StatisticsAccumulator: Codable, Equatable {
         result.totalLines = lineCount
         result.bytes = bytes
         for level in LogLevel.allCases { result.byLevel[level] = levels[Int(level.rank)] }
-        for (number, step) in steps.enumerated() where step.lines > 0 && number < stepNames.count {
+        for (number, step) in steps.enumerated() where (step.lines > 0 || (step.droppedBytes ?? 0) > 0) && number < stepNames.count {
             var value = LogStatistics.StepStatistics()
             value.lines = step.lines
             value.bytes = step.bytes
@@ -73,6 +87,7 @@ struct StatisticsAccumulator: Codable, Equatable {
             value.warnings = step.warnings
             value.firstTimestamp = step.firstTimestamp.map { Date(timeIntervalSince1970: $0) }
             value.lastTimestamp = step.lastTimestamp.map { Date(timeIntervalSince1970: $0) }
+            value.droppedBytes = step.droppedBytes ?? 0
             result.bySteps[stepNames[number]] = value
         }
         // Steps are numbered in order of first appearance, so number order is first-line order.
@@ -83,6 +98,7 @@ struct StatisticsAccumulator: Codable, Equatable {
         result.firstTimestamp = firstTimestamp.map { Date(timeIntervalSince1970: $0) }
         result.lastTimestamp = lastTimestamp.map { Date(timeIntervalSince1970: $0) }
         result.timestampsFound = timestampsFound
+        result.droppedBytes = droppedBytes ?? 0
         return result
     }
 }

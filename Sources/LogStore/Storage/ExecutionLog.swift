@@ -25,6 +25,8 @@ final class ExecutionLog: @unchecked Sendable {
     let directory: String
     let data: LogFile
     let index: LogFile
+    /// Most bytes of output stored per step (``LogStore/maximumStepBytes``); the rest is dropped and counted.
+    let maximumStepBytes: Int64
 
     private let writeLock = NSLock()
     private let stateLock = NSLock()
@@ -59,8 +61,9 @@ final class ExecutionLog: @unchecked Sendable {
 
     private init(
         execution: Int, directory: String, data: LogFile, index: LogFile, lines: Int, bytes: Int64, steps: [String],
-        stats: StatisticsAccumulator
+        stats: StatisticsAccumulator, maximumStepBytes: Int64
     ) {
+        self.maximumStepBytes = maximumStepBytes
         self.execution = execution
         self.directory = directory
         self.data = data
@@ -74,7 +77,9 @@ final class ExecutionLog: @unchecked Sendable {
     }
 
     /// Opens (and repairs) an execution's files; `nil` when absent and `create` is false.
-    static func open(directory: String, execution: Int, create: Bool) throws(LogStoreError) -> ExecutionLog? {
+    static func open(
+        directory: String, execution: Int, create: Bool, maximumStepBytes: Int64 = .max
+    ) throws(LogStoreError) -> ExecutionLog? {
         let manager = FileManager.default
         if !manager.fileExists(atPath: directory + "/index.bin") {
             guard create else { return nil }
@@ -125,7 +130,7 @@ final class ExecutionLog: @unchecked Sendable {
         }
         let log = ExecutionLog(
             execution: execution, directory: directory, data: data, index: index, lines: lines, bytes: end, steps: steps,
-            stats: stats)
+            stats: stats, maximumStepBytes: maximumStepBytes)
         if stats.lineCount < lines {
             try log.replayStatistics(through: lines)
             try log.writeSnapshot()
@@ -196,6 +201,18 @@ final class ExecutionLog: @unchecked Sendable {
         defer { writeLock.unlock() }
         let stepID = try id(for: step)
         var held = pending[stepID] ?? Pending()
+        // The per-step cap: bytes past it are counted, not stored (the marker line comes at finishStep).
+        let stored = Int(stepID) < working.steps.count ? working.steps[Int(stepID)].bytes : 0
+        let room = max(0, maximumStepBytes - stored - Int64(held.bytes.count))
+        var bytes = bytes
+        if Int64(bytes.count) > room {
+            let kept = Int(room)
+            working.addDropped(step: Int(stepID), count: Int64(bytes.count - kept))
+            let published = working
+            stateLock.withLock { publishedStats = published }
+            bytes = UnsafeBufferPointer(rebasing: bytes[..<kept])
+            if bytes.isEmpty { return ([], 0) }
+        }
         let result: ([LogLine], Int, Pending)
         if held.bytes.isEmpty {
             result = try store(step: stepID, name: step, bytes, isContinuation: held.isContinuation, flushAll: false, collect: collect)
@@ -215,13 +232,27 @@ final class ExecutionLog: @unchecked Sendable {
         defer { writeLock.unlock() }
         guard let stepID = stepIDs[step] else { return [] }
         var lines: [LogLine] = []
-        if let held = pending.removeValue(forKey: stepID), !held.bytes.isEmpty {
+        var held = pending.removeValue(forKey: stepID) ?? Pending()
+        let figures = Int(stepID) < working.steps.count ? working.steps[Int(stepID)] : StatisticsAccumulator.Step()
+        if let dropped = figures.droppedBytes, dropped > 0, figures.isTruncationMarked != true {
+            // One marker line, after the kept output (its partial last line ends here).
+            if !held.bytes.isEmpty { held.bytes.append(0x0A) }
+            held.bytes += Array(Self.truncationMarker(limit: maximumStepBytes, dropped: dropped).utf8) + [0x0A]
+            working.steps[Int(stepID)].isTruncationMarked = true
+        }
+        if !held.bytes.isEmpty {
             lines = try held.bytes.withUnsafeBufferPointer { (combined) throws(LogStoreError) in
                 try store(step: stepID, name: step, combined, isContinuation: held.isContinuation, flushAll: true, collect: true).0
             }
         }
         try writeSnapshot()
         return lines
+    }
+
+    /// The line stored once at the end of a step whose output went past the cap.
+    static func truncationMarker(limit: Int64, dropped: Int64) -> String {
+        "[pipewright] log truncated: this step printed more than \(limit) bytes (PIPEWRIGHT_LOG_MAX_STEP_BYTES); "
+            + "\(dropped) bytes were dropped"
     }
 
     /// Writes `stats.json` (atomically: temporary file, then rename).

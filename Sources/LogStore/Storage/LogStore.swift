@@ -26,8 +26,15 @@ public final class LogStore: @unchecked Sendable {
     /// Most distinct step names per execution.
     public static let maximumStepsPerExecution = 65_535
 
+    /// Default for ``maximumStepBytes``: 64 MiB (docs/API.md "Logs" explains the choice).
+    public static let defaultMaximumStepBytes: Int64 = 64 << 20
+
     /// Root folder of all execution logs.
     public let directory: String
+    /// Most bytes of output stored per step (`PIPEWRIGHT_LOG_MAX_STEP_BYTES`). Bytes past it are dropped and
+    /// counted in ``LogStatistics/droppedBytes``; ``finishStep(execution:step:)`` then stores one marker
+    /// line saying how many were dropped.
+    public let maximumStepBytes: Int64
     private let logger: Logger
     private let lock = NSLock()
     private var executions: [Int: ExecutionLog] = [:]
@@ -36,10 +43,15 @@ public final class LogStore: @unchecked Sendable {
     ///
     /// - Parameters:
     ///   - directory: folder for the logs, e.g. `$PIPEWRIGHT_DATA_DIR/logs`.
+    ///   - maximumStepBytes: per-step cap on stored output (≥ 1); see ``maximumStepBytes``.
     ///   - logger: receives crash-repair notices.
     /// - Throws: ``LogStoreError/ioFailure(reason:)`` when the folder cannot be created.
-    public init(directory: String, logger: Logger = Logger(label: "pipewright.logstore")) throws(LogStoreError) {
+    public init(
+        directory: String, maximumStepBytes: Int64 = LogStore.defaultMaximumStepBytes,
+        logger: Logger = Logger(label: "pipewright.logstore")
+    ) throws(LogStoreError) {
         self.directory = directory
+        self.maximumStepBytes = max(1, maximumStepBytes)
         self.logger = logger
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -54,7 +66,8 @@ public final class LogStore: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let open = executions[execution] { return open }
-        guard let opened = try ExecutionLog.open(directory: path(for: execution), execution: execution, create: create) else {
+        guard let opened = try ExecutionLog.open(
+            directory: path(for: execution), execution: execution, create: create, maximumStepBytes: maximumStepBytes) else {
             return nil
         }
         executions[execution] = opened
@@ -76,6 +89,8 @@ public final class LogStore: @unchecked Sendable {
     /// across two appends is joined, never replaced by U+FFFD. A line longer than ``maximumLineBytes`` is
     /// stored in pieces of at most 1 MiB cut at a UTF-8 boundary, as soon as 1 MiB is held. `\r`, ANSI
     /// escapes and invalid UTF-8 are stored unchanged. Each line gets the next `seq` of the execution.
+    /// Once a step holds ``maximumStepBytes`` of output, its further bytes are dropped and counted (the
+    /// statistics' `droppedBytes`); ``finishStep(execution:step:)`` then stores one marker line.
     ///
     /// - Parameters:
     ///   - execution: execution id; its log is created on first use.
@@ -107,7 +122,8 @@ public final class LogStore: @unchecked Sendable {
     }
 
     /// Ends a step: stores its held partial line (without a newline), writes the statistics snapshot and
-    /// syncs the files.
+    /// syncs the files. A step that went past ``maximumStepBytes`` gets, once, a marker line
+    /// `[pipewright] log truncated: … N bytes were dropped` (its held partial line is then ended by `\n`).
     ///
     /// - Parameters:
     ///   - execution: execution id.

@@ -1,7 +1,12 @@
 import Foundation
 
 /// A stored log line as events carry it (the line object of docs/API.md "Logs"):
-/// `{"seq","step","ts"?,"level"?,"text"}`.
+/// `{"seq","step","ts"?,"level"?,"text","continues"?}`.
+///
+/// `continues: true` marks a piece whose text continues in the next line object of the same step: a stored
+/// piece of a line over 1 MiB (as the REST API shows it), or a part of a line the server cut so that no
+/// frame exceeds the advertised limit (those parts repeat the line's `seq`). Joining the `text` of
+/// consecutive pieces up to the first one without `continues` gives the whole line.
 public struct LogLinePayload: Sendable, Equatable, Codable {
     public var seq: Int
     public var step: String
@@ -11,13 +16,16 @@ public struct LogLinePayload: Sendable, Equatable, Codable {
     public var level: String?
     /// The line as stored (ANSI escapes kept), without its newline.
     public var text: String
+    /// `true` when the next line object of the step continues this text; absent otherwise.
+    public var continues: Bool?
 
-    public init(seq: Int, step: String, ts: Date?, level: String?, text: String) {
+    public init(seq: Int, step: String, ts: Date?, level: String?, text: String, continues: Bool? = nil) {
         self.seq = seq
         self.step = step
         self.ts = ts
         self.level = level
         self.text = text
+        self.continues = continues
     }
 }
 

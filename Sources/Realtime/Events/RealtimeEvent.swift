@@ -155,6 +155,102 @@ public struct RealtimeEvent: Sendable {
         return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
+    // MARK: - Frame limit
+
+    /// Bytes a transport adds around a payload, at most: Socket.IO `42["pipeline_logs",…]`, WebSocket
+    /// `{"event":"pipeline_logs","data":…}`, SSE `id: <seq>`/`event:`/`data:` lines (all under 100 bytes).
+    public static let maximumFramingBytes = 256
+    /// The payload limit that keeps every frame within the advertised `maxPayload` of 1,000,000 bytes.
+    public static let defaultMaximumPayloadBytes = 1_000_000 - maximumFramingBytes
+
+    /// This event cut into events whose payloads are at most `limit` UTF-8 bytes (docs/realtime.md "Frame
+    /// limit"). Only `pipeline_logs` can be that large: its lines are regrouped, and a line whose own JSON is
+    /// too long is cut (on a Unicode scalar boundary) into parts that repeat its `seq`, `step`, `ts` and
+    /// `level`; every part but the last has `"continues": true`, the last keeps the line's own `continues`.
+    /// An event that ends inside a line has `seq` one less than that line's, so a client resuming after it
+    /// (SSE `Last-Event-ID`, `after_seq`) receives the whole line again.
+    public func framed(maximumPayloadBytes limit: Int) -> [RealtimeEvent] {
+        guard name == .pipelineLogs, let logs, payloadJSON.utf8.count > limit else { return [self] }
+        let prefix = Self.logsPayloadPrefix(logs)
+        // `prefix` + `[` + lines joined by `,` + `]}`.
+        let budget = max(1, limit - prefix.utf8.count - 3)
+        var events: [RealtimeEvent] = []
+        var chunk: [LogLinePayload] = []
+        var chunkJSON: [String] = []
+        var size = 0
+        var endsInsideLine = false
+        func flush() {
+            guard let first = chunk.first, let last = chunk.last else { return }
+            let json = prefix + "[" + chunkJSON.joined(separator: ",") + "]}"
+            events.append(RealtimeEvent(
+                name: .pipelineLogs, executionID: executionID, pipelineID: pipelineID,
+                seq: endsInsideLine ? last.seq - 1 : last.seq, firstSeq: first.seq, payloadJSON: json,
+                logs: PipelineLogsPayload(executionID: logs.executionID, step: logs.step, lines: chunk),
+                linesOffset: prefix.utf8.count))
+            chunk = []
+            chunkJSON = []
+            size = 0
+        }
+        for line in logs.lines {
+            let parts = Self.parts(of: line, budget: budget)
+            for (number, piece) in parts.enumerated() {
+                let json = Self.encode(piece)
+                let added = json.utf8.count + (chunk.isEmpty ? 0 : 1)
+                if !chunk.isEmpty, size + added > budget { flush() }
+                size += json.utf8.count + (chunk.isEmpty ? 0 : 1)
+                chunk.append(piece)
+                chunkJSON.append(json)
+                endsInsideLine = number < parts.count - 1
+            }
+        }
+        flush()
+        return events
+    }
+
+    /// `line` itself when its JSON fits `budget` bytes, else parts of it that each fit.
+    static func parts(of line: LogLinePayload, budget: Int) -> [LogLinePayload] {
+        if encode(line).utf8.count <= budget { return [line] }
+        var empty = line
+        empty.text = ""
+        empty.continues = true
+        // What a part costs besides its text; the text budget keeps a margin for estimation slack.
+        var textBudget = max(16, budget - encode(empty).utf8.count - 16)
+        while true {
+            var parts: [LogLinePayload] = []
+            var current = String.UnicodeScalarView()
+            var cost = 0
+            for scalar in line.text.unicodeScalars {
+                let scalarCost = jsonCost(scalar)
+                if cost + scalarCost > textBudget, !current.isEmpty {
+                    var part = line
+                    part.text = String(current)
+                    part.continues = true
+                    parts.append(part)
+                    current = String.UnicodeScalarView()
+                    cost = 0
+                }
+                current.append(scalar)
+                cost += scalarCost
+            }
+            var last = line
+            last.text = String(current)
+            parts.append(last)
+            // The estimate matches JSONEncoder's escaping; should it ever differ, cut finer.
+            if textBudget <= 16 || parts.allSatisfy({ encode($0).utf8.count <= budget }) { return parts }
+            textBudget /= 2
+        }
+    }
+
+    /// UTF-8 bytes `scalar` takes inside a JSON string as ``encode(_:)`` writes it.
+    static func jsonCost(_ scalar: Unicode.Scalar) -> Int {
+        switch scalar.value {
+        case 0x22, 0x5C: 2  // \" \\
+        case 0x08, 0x09, 0x0A, 0x0C, 0x0D: 2  // \b \t \n \f \r
+        case 0x00..<0x20: 6  // \u00XX
+        default: scalar.utf8.count
+        }
+    }
+
     // MARK: - Transport framing
 
     /// Socket.IO v5 EVENT frame in an Engine.IO v4 message: `42["name",{…}]`.

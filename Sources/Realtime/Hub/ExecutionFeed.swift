@@ -24,11 +24,18 @@ public struct ExecutionFeed: Sendable {
     public let source: any ExecutionSnapshotSource
     /// Lines per snapshot read.
     public let pageLines: Int
+    /// Largest event payload sent (the transport's limit minus ``RealtimeEvent/maximumFramingBytes``); bigger
+    /// logs events are cut by ``RealtimeEvent/framed(maximumPayloadBytes:)`` as they are emitted.
+    public let maximumPayloadBytes: Int
 
-    public init(hub: ExecutionEventHub, source: any ExecutionSnapshotSource, pageLines: Int = 1_000) {
+    public init(
+        hub: ExecutionEventHub, source: any ExecutionSnapshotSource, pageLines: Int = 1_000,
+        maximumPayloadBytes: Int = RealtimeEvent.defaultMaximumPayloadBytes
+    ) {
         self.hub = hub
         self.source = source
         self.pageLines = pageLines
+        self.maximumPayloadBytes = maximumPayloadBytes
     }
 
     /// Runs the feed until `emit` throws, the task is cancelled, or the subscriber overflows.
@@ -44,8 +51,13 @@ public struct ExecutionFeed: Sendable {
     public func run(
         topic: RealtimeTopic, snapshotExecutionID: Int?, afterSeq: Int,
         ready: @Sendable () async throws -> Void = {},
-        emit: @Sendable (RealtimeEvent) async throws -> Void
+        emit deliver: @escaping @Sendable (RealtimeEvent) async throws -> Void
     ) async throws {
+        // Every event leaves in frames within the limit; the bookkeeping below uses the uncut events.
+        let limit = maximumPayloadBytes
+        let emit: @Sendable (RealtimeEvent) async throws -> Void = { event in
+            for frame in event.framed(maximumPayloadBytes: limit) { try await deliver(frame) }
+        }
         let subscription = await hub.subscribe(topic)
         var delivered: [Int: Int] = [:]
         var lastStatus: [Int: String] = [:]
