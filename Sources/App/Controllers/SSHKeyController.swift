@@ -96,8 +96,10 @@ struct SSHKeyController: RouteCollection {
             try await req.enforceRateLimit(.deploy)
             let keyID = try FieldRules.pathID(req, "keyID")
             let body = try req.content.decode(DeployKeyRequest.self)
+            if body.fixPermissions == true { note.details["fix_permissions"] = "true" }
             let results = try await req.keyDeployments.deploy(
-                keyID: keyID, to: body.servers, parallel: body.parallel ?? true, actor: try req.requireUser())
+                keyID: keyID, to: body.servers, parallel: body.parallel ?? true,
+                fixPermissions: body.fixPermissions ?? false, actor: try req.requireUser())
             let response = ServerResultsResponse(results)
             Self.summarize(response.results.map { ($0.target, $0.status) }, ok: response.ok, into: note)
             return response

@@ -10,6 +10,7 @@ enum Migrations {
             CreateConnectionAndPipeline(sqlite: sqlite),
             CreateExecution(sqlite: sqlite),
             CreateAuditLog(sqlite: sqlite),
+            UpdateServerAddLegacyRSASHA1(),
         ]
     }
 }
