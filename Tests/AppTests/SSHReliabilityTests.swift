@@ -1,9 +1,5 @@
 import Fluent
 import Foundation
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 import PipewrightCore
 import PipewrightTesting
 import SSHKeys
@@ -12,6 +8,10 @@ import Vapor
 import VaporTesting
 
 @testable import App
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Issue 12: what a deploy or test reports is what the real `sshd` does.
 @Suite struct SSHReliabilityTests {
@@ -84,7 +84,9 @@ import VaporTesting
                 #expect((details["remedy"] as? String)?.contains("legacy_rsa_sha1") == true)
                 // Not "missing": the line is there, the server only refuses the signature algorithm.
                 #expect(try await ledgerStatus(ctx, key: key) != "missing")
-                #expect(await fixture.waitForLog(containing: "signature algorithm rsa-sha2-512 not in PubkeyAcceptedAlgorithms"))
+                #expect(
+                    await fixture.waitForLog(
+                        containing: "signature algorithm rsa-sha2-512 not in PubkeyAcceptedAlgorithms"))
 
                 // The per-server opt-in, visible in the record and audited.
                 let updated = try await send(ctx, .PATCH, "api/servers/\(serverID)", ["legacy_rsa_sha1": true])
@@ -107,7 +109,8 @@ import VaporTesting
     @Test func legacyOptIn_isPerServer_andDefaultsOff() async throws {
         try await withTestApp { ctx in
             let created = try await send(
-                ctx, .POST, "api/servers", ["host": "127.0.0.1", "port": 2201, "username": "u1", "legacy_rsa_sha1": true],
+                ctx, .POST, "api/servers",
+                ["host": "127.0.0.1", "port": 2201, "username": "u1", "legacy_rsa_sha1": true],
                 status: .created)
             #expect(created["legacy_rsa_sha1"] as? Bool == true)
             let plain = try await send(

@@ -14,7 +14,8 @@ import Testing
     func sshChildren(of pid: Int32) -> [(pid: Int32, arguments: [String], environment: [String])] {
         var found: [(Int32, [String], [String])] = []
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-            guard let child = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+            guard let child = Int32(entry),
+                let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
                 let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")")
             else { continue }
             let command = stat[stat.index(after: open)..<close]
@@ -58,7 +59,8 @@ import Testing
         let serve = try await ServeProcess.start(dataDirectory: dataDirectory, environment: timeouts)
         defer { serve.kill() }
         try await withHTTPClient { client in
-            let key = try await post(client, "\(serve.baseURL)/api/ssh-keys", token: token, ["name": "k", "key_type": "ed25519"])
+            let key = try await post(
+                client, "\(serve.baseURL)/api/ssh-keys", token: token, ["name": "k", "key_type": "ed25519"])
             let keyID = try #require(key["id"] as? Int)
             var target: [String: Any] = ["host": "127.0.0.1", "port": stall.port, "username": "nobody"]
             let usesPassword = point.hasPrefix("deploy")
@@ -91,7 +93,8 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: secret))
             let left = try FileManager.default.contentsOfDirectory(atPath: dataDirectory + "/ssh")
             #expect(left == [String(again.pid)], "only the running service's own directory: \(left)")
-            let mode = try FileManager.default.attributesOfItem(atPath: dataDirectory + "/ssh")[.posixPermissions] as? Int
+            let mode =
+                try FileManager.default.attributesOfItem(atPath: dataDirectory + "/ssh")[.posixPermissions] as? Int
             #expect(mode == 0o700)
         }
     }

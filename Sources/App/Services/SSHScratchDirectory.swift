@@ -21,7 +21,8 @@ enum SSHScratchDirectory {
         let root = dataDirectory + "/ssh"
         do {
             if !manager.fileExists(atPath: root) {
-                try manager.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                try manager.createDirectory(
+                    atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             }
             try manager.setAttributes([.posixPermissions: 0o700], ofItemAtPath: root)
             let own = getpid()
@@ -30,11 +31,13 @@ enum SSHScratchDirectory {
                 try? manager.removeItem(atPath: "\(root)/\(entry)")
             }
             let mine = "\(root)/\(own)"
-            try manager.createDirectory(atPath: mine, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+            try manager.createDirectory(
+                atPath: mine, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
             try manager.setAttributes([.posixPermissions: 0o700], ofItemAtPath: mine)
             return mine
         } catch {
-            throw ConfigurationError.invalid(variable: "PIPEWRIGHT_DATA_DIR", reason: "cannot prepare \(root) for SSH sessions")
+            throw ConfigurationError.invalid(
+                variable: "PIPEWRIGHT_DATA_DIR", reason: "cannot prepare \(root) for SSH sessions")
         }
     }
 
