@@ -31,6 +31,10 @@ public actor SSHDFixture {
     /// The fixture's temporary directory (config, host key, log).
     public nonisolated let directory: String
 
+    /// Extra `sshd_config` lines (e.g. `PubkeyAcceptedAlgorithms ssh-rsa` for a server that accepts only
+    /// SHA-1 RSA signatures).
+    public nonisolated let extraConfiguration: [String]
+
     /// The current Ed25519 host key.
     public private(set) var hostKey: HostKey
     private var sshd: SSHDProcess?
@@ -39,7 +43,11 @@ public actor SSHDFixture {
     /// `SHA256:…` fingerprint of the current host key.
     public var hostKeyFingerprint: String { hostKey.fingerprintSHA256 }
 
-    private init(host: String, port: Int, users: [SSHDFixtureUser], directory: String, hostKey: HostKey) {
+    private init(
+        host: String, port: Int, users: [SSHDFixtureUser], directory: String, hostKey: HostKey,
+        extraConfiguration: [String]
+    ) {
+        self.extraConfiguration = extraConfiguration
         self.host = host
         self.port = port
         self.users = users
@@ -54,9 +62,12 @@ public actor SSHDFixture {
     /// - Parameters:
     ///   - users: Number of accounts to create (≥ 1).
     ///   - listenAddress: IPv4 loopback address to listen on; `127.0.0.1` by default.
+    ///   - extraConfiguration: `sshd_config` lines appended to the fixture's configuration.
     /// - Returns: A running fixture.
     /// - Throws: ``SSHDFixtureError`` (`notRoot`, `sshdMissing`, `commandFailed`, `sshdDidNotStart`).
-    public static func start(users count: Int = 1, listenAddress: String = "127.0.0.1") async throws -> SSHDFixture {
+    public static func start(
+        users count: Int = 1, listenAddress: String = "127.0.0.1", extraConfiguration: [String] = []
+    ) async throws -> SSHDFixture {
         guard geteuid() == 0 else { throw SSHDFixtureError.notRoot }
         guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd") else { throw SSHDFixtureError.sshdMissing }
         try FileManager.default.createDirectory(
@@ -70,7 +81,8 @@ public actor SSHDFixture {
             for attempt in 1...5 {
                 let port = try freePort(on: listenAddress)
                 let fixture = SSHDFixture(
-                    host: listenAddress, port: port, users: created, directory: directory, hostKey: hostKey)
+                    host: listenAddress, port: port, users: created, directory: directory, hostKey: hostKey,
+                    extraConfiguration: extraConfiguration)
                 do {
                     try await fixture.launch()
                     return fixture
@@ -93,13 +105,15 @@ public actor SSHDFixture {
     /// - Parameters:
     ///   - users: Number of accounts to create.
     ///   - listenAddress: IPv4 loopback address to listen on; `127.0.0.1` by default.
+    ///   - extraConfiguration: `sshd_config` lines appended to the fixture's configuration.
     ///   - body: The test body.
     /// - Returns: What `body` returns.
     /// - Throws: ``SSHDFixtureError`` from setup, or what `body` throws.
     public static func withFixture<T: Sendable>(
-        users: Int = 1, listenAddress: String = "127.0.0.1", _ body: (SSHDFixture) async throws -> T
+        users: Int = 1, listenAddress: String = "127.0.0.1", extraConfiguration: [String] = [],
+        _ body: (SSHDFixture) async throws -> T
     ) async throws -> T {
-        let fixture = try await start(users: users, listenAddress: listenAddress)
+        let fixture = try await start(users: users, listenAddress: listenAddress, extraConfiguration: extraConfiguration)
         do {
             let result = try await body(fixture)
             await fixture.stop()
@@ -220,7 +234,7 @@ public actor SSHDFixture {
             MaxStartups 50:30:100
             LogLevel VERBOSE
 
-            """
+            """ + extraConfiguration.map { $0 + "\n" }.joined()
         try Data(config.utf8).write(to: URL(fileURLWithPath: configPath))
         let logOffset = log().utf8.count
         // -E appends the log (also of per-connection children) to a file we can read while it runs.

@@ -52,6 +52,18 @@ public enum SSHKeyError: PipewrightError, Equatable {
     /// The remote script ran but failed or printed no recognisable status. `reason` is one
     /// sanitized line.
     case remoteScriptFailed(exit: Int32, reason: String)
+    /// The server refused the RSA key's SHA-2 signatures (`rsa-sha2-256`/`-512`) and accepted an
+    /// `ssh-rsa` (SHA-1) signature from the same key, which OpenSSH no longer offers by default.
+    /// The remedy is on the server (accept `rsa-sha2-*`) or, per server, `legacy_rsa_sha1`.
+    case unsupportedSignatureAlgorithm
+    /// An `authorized_keys` edit was cut off (connection killed, session timed out, remote shell ended
+    /// without a status) after the script may already have changed the file, so whether it did is not
+    /// known. `cause` is the code of the underlying failure (`timeout`, `ssh_failed`,
+    /// `remote_script_failed`); the next test or deploy finds out.
+    case outcomeUnknown(cause: String)
+    /// The key is in `authorized_keys` but a fresh login with it was refused, and sshd's `StrictModes`
+    /// explains why: `path` (home, `~/.ssh` or the file) has mode `mode` (e.g. `0775`) and owner `owner`.
+    case remotePermissions(path: String, mode: String, owner: String)
 
     /// Stable snake_case identifier of the case.
     public var code: String {
@@ -73,6 +85,9 @@ public enum SSHKeyError: PipewrightError, Equatable {
         case .invalidHostKey: "invalid_host_key"
         case .sshFailed: "ssh_failed"
         case .remoteScriptFailed: "remote_script_failed"
+        case .unsupportedSignatureAlgorithm: "unsupported_signature_algorithm"
+        case .outcomeUnknown: "outcome_unknown"
+        case .remotePermissions: "remote_permissions"
         }
     }
 
@@ -120,6 +135,16 @@ public enum SSHKeyError: PipewrightError, Equatable {
             "SSH failed (exit status \(exit)): \(summary)."
         case .remoteScriptFailed(let exit, let reason):
             "The remote command failed (exit status \(exit)): \(reason)."
+        case .unsupportedSignatureAlgorithm:
+            "The server accepts this RSA key only with ssh-rsa (SHA-1) signatures, which are disabled by default. "
+                + Self.legacyRSASHA1Remedy
+        case .remotePermissions(let path, let mode, let owner):
+            "The key is in authorized_keys but sshd refuses it: \(path) has mode \(mode) and owner \(owner); "
+                + RemotePermissionsReport.requirement + ". Deploy again with fix_permissions: true to remove the "
+                + "group and other write bits of paths the account owns."
+        case .outcomeUnknown(let cause):
+            "The session ended (\(cause)) before the server confirmed the change, so it may or may not have been "
+                + "made; the next test or deploy of this key on the server finds out."
         }
     }
 
@@ -140,7 +165,17 @@ public enum SSHKeyError: PipewrightError, Equatable {
         case .invalidHostKey(let reason): ["reason": reason]
         case .sshFailed(let exit, let summary): ["exit_status": String(exit), "summary": summary]
         case .remoteScriptFailed(let exit, let reason): ["exit_status": String(exit), "reason": reason]
+        case .unsupportedSignatureAlgorithm:
+            ["accepted_signature_algorithm": "ssh-rsa", "remedy": Self.legacyRSASHA1Remedy]
+        case .outcomeUnknown(let cause): ["cause": cause]
+        case .remotePermissions(let path, let mode, let owner):
+            ["path": path, "mode": mode, "owner": owner, "requirement": RemotePermissionsReport.requirement]
         case .authFailed, .connectionRefused, .timeout, .dnsFailure: [:]
         }
     }
+
+    /// What to do about a server that accepts only `ssh-rsa` (SHA-1) signatures.
+    public static let legacyRSASHA1Remedy =
+        "Allow rsa-sha2-256/rsa-sha2-512 on the server (PubkeyAcceptedAlgorithms in sshd_config, OpenSSH 7.2 or later), "
+        + "or set legacy_rsa_sha1: true on this server in Pipewright (PATCH /api/servers/{id}) to allow SHA-1 for it only."
 }

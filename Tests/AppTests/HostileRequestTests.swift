@@ -194,12 +194,25 @@ import VaporTesting
             ),
             ("server port string", .POST, "api/servers", ["host": "h", "port": "22", "username": "u"]),
             ("server host number", .POST, "api/servers", ["host": 1, "username": "u"]),
+            ("server legacy_rsa_sha1 string", .POST, "api/servers", ["host": "h", "username": "u", "legacy_rsa_sha1": "true"]),
+            ("server legacy_rsa_sha1 number", .POST, "api/servers", ["host": "h", "username": "u", "legacy_rsa_sha1": 1]),
+            ("server update legacy_rsa_sha1 string", .PATCH, "api/servers/{SERVER}", ["legacy_rsa_sha1": "yes"]),
+            ("server update legacy_rsa_sha1 array", .PATCH, "api/servers/{SERVER}", ["legacy_rsa_sha1": [true]]),
+            ("server update name number", .PATCH, "api/servers/{SERVER}", ["name": 7]),
             ("deploy servers string", .POST, "api/ssh-keys/{KEY}/deploy", ["servers": "all"]),
             ("deploy servers numbers", .POST, "api/ssh-keys/{KEY}/deploy", ["servers": [1, 2]]),
             ("deploy server_id string", .POST, "api/ssh-keys/{KEY}/deploy", ["servers": [["server_id": "1"]]]),
             (
                 "deploy parallel string", .POST, "api/ssh-keys/{KEY}/deploy",
                 ["servers": [["server_id": 1]], "parallel": "no"]
+            ),
+            (
+                "deploy fix_permissions string", .POST, "api/ssh-keys/{KEY}/deploy",
+                ["servers": [["server_id": 1]], "fix_permissions": "true"]
+            ),
+            (
+                "deploy fix_permissions number", .POST, "api/ssh-keys/{KEY}/deploy",
+                ["servers": [["server_id": 1]], "fix_permissions": 1]
             ),
             (
                 "undeploy force string", .POST, "api/ssh-keys/{KEY}/undeploy",
@@ -353,6 +366,15 @@ import VaporTesting
             Row(
                 name: "revoke admin's token", method: .DELETE, path: "api/tokens/{ADMIN_TOKEN_ID}", status: .notFound,
                 code: "not_found"))
+        rows.append(
+            Row(
+                name: "opt a foreign server into SHA-1", method: .PATCH, path: "api/servers/{FOREIGN_SERVER}",
+                body: .json(["legacy_rsa_sha1": true]), status: .notFound, code: "not_found"))
+        rows.append(
+            Row(
+                name: "server update name too long", method: .PATCH, path: "api/servers/{SERVER}",
+                body: .json(["name": String(repeating: "n", count: 500)]), status: .badRequest, code: "invalid_field",
+                field: "name"))
         rows.append(
             Row(
                 name: "deploy to foreign server", method: .POST, path: "api/ssh-keys/{KEY}/deploy",

@@ -2,6 +2,10 @@ import Foundation
 import PipewrightCore
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 @testable import SSHKeys
 
 /// Runs the remote scripts locally under `dash` (POSIX sh) with a temporary `HOME`.
@@ -47,6 +51,56 @@ import Testing
         #expect(home.authorizedKeys == Self.lineA + "\n")
         #expect(try home.mode(".ssh") == 0o700)
         #expect(try home.mode(".ssh/authorized_keys") == 0o600)
+    }
+
+    @Test func edits_sweepTemporaryFilesOfShellsThatAreGone_andKeepLiveOnes() async throws {
+        let home = try Home()
+        try home.write("# keep\n")
+        let stale = "\(home.path)/.ssh/.authorized_keys.pipewright.999999999"
+        let live = "\(home.path)/.ssh/.authorized_keys.pipewright.\(getpid())"
+        #expect(FileManager.default.createFile(atPath: stale, contents: Data("half".utf8)))
+        #expect(FileManager.default.createFile(atPath: live, contents: Data("busy".utf8)))
+        let (_, added) = try await run(AuthorizedKeysScript.add(keyLine: Self.lineA, blobBase64: Self.blobA), home: home)
+        #expect(added.status == "added")
+        #expect(added.values["SWEPT"] == "1")
+        #expect(!FileManager.default.fileExists(atPath: stale))
+        #expect(FileManager.default.fileExists(atPath: live))
+        #expect(FileManager.default.createFile(atPath: stale, contents: Data("half".utf8)))
+        let (_, removed) = try await run(AuthorizedKeysScript.remove(blobBase64: Self.blobA), home: home)
+        #expect(removed.status == "removed")
+        #expect(!FileManager.default.fileExists(atPath: stale))
+        #expect(home.authorizedKeys == "# keep\n")
+    }
+
+    @Test func permissions_reportsStrictModesViolations_andFixOnlyRemovesWriteBits() async throws {
+        let home = try Home()
+        try home.write(Self.lineA + "\n")
+        #expect(chmod(home.path, 0o775) == 0)
+        #expect(chmod("\(home.path)/.ssh", 0o757) == 0)
+        #expect(chmod(home.authorizedKeysPath, 0o640) == 0)
+        let (result, output) = try await run(AuthorizedKeysScript.permissions(fix: false), home: home)
+        #expect(result.termination == .exited(0), "\(result.standardErrorText)")
+        let report = try #require(RemotePermissionsReport(output))
+        #expect(report.entries.map(\.role) == ["home", "ssh_dir", "authorized_keys"])
+        #expect(report.entries.map(\.octalMode) == ["0775", "0757", "0640"])
+        #expect(report.violations.map(\.path) == [home.path, home.path + "/.ssh"])
+        #expect(try home.mode("") == 0o775)  // inspection alone changes nothing
+
+        let (_, fixedOutput) = try await run(AuthorizedKeysScript.permissions(fix: true), home: home)
+        let fixed = try #require(RemotePermissionsReport(fixedOutput))
+        #expect(fixed.violations.isEmpty)
+        #expect(fixed.fixed.map(\.role) == ["home", "ssh_dir"])
+        #expect(try home.mode("") == 0o755)
+        #expect(try home.mode(".ssh") == 0o755)  // only write bits go; nothing is added
+        #expect(try home.mode(".ssh/authorized_keys") == 0o640)
+    }
+
+    @Test func permissionsReport_parsesLsModes() {
+        #expect(RemotePermissionsReport.mode("drwxrwxr-x") == 0o775)
+        #expect(RemotePermissionsReport.mode("-rw-------") == 0o600)
+        #expect(RemotePermissionsReport.mode("drwxr-sr-t") == 0o755)
+        #expect(RemotePermissionsReport.mode("drwxr-Sr-T") == 0o744)
+        #expect(RemotePermissionsReport.mode("bad") == nil)
     }
 
     @Test func add_isIdempotentAndIgnoresCommentedCopies() async throws {

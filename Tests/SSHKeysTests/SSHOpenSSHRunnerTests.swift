@@ -95,6 +95,34 @@ import Testing
         #expect(!arguments.joined().contains("AAAA"))
     }
 
+    @Test func legacyRSASHA1_offersSSHRSAFirst_onlyForThatTarget_andARefusedRSAKeyIsProbedOnce() async throws {
+        let refused = "deploy@server.example: Permission denied (publickey).\n"
+        let fake = FakeProcessRunner { invocation in
+            let legacy = invocation.arguments.contains("PubkeyAcceptedAlgorithms=^ssh-rsa")
+            return legacy
+                ? ProcessResult(termination: .exited(0))
+                : ProcessResult(termination: .exited(255), standardError: Array(refused.utf8))
+        }
+        let runner = OpenSSHRunner(processRunner: fake)
+        let rsa = Secret("-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n")
+        await #expect(throws: SSHKeyError.unsupportedSignatureAlgorithm) {
+            _ = try await runner.run(SSHCommandRequest(target: target, authentication: .privateKey(rsa)))
+        }
+        #expect(fake.recorded.count == 2)
+        #expect(fake.recorded.last?.invocation.arguments.last == "exit 0")
+        // Opted in: ssh-rsa first, one session.
+        var legacy = target
+        legacy.allowsLegacyRSASHA1 = true
+        _ = try await runner.run(SSHCommandRequest(target: legacy, authentication: .privateKey(rsa)))
+        #expect(fake.recorded.count == 3)
+        // Passwords never probe (a probe must not cost a password attempt); Ed25519 keys neither.
+        await #expect(throws: SSHKeyError.authFailed) {
+            _ = try await runner.run(SSHCommandRequest(target: target, authentication: .password(Secret("x"))))
+        }
+        #expect(fake.recorded.count == 4)
+        #expect(!OpenSSHRunner.mayBeRSA("-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----"))
+    }
+
     @Test func tofu_returnsKeysWrittenByAcceptNew() async throws {
         let fake = FakeProcessRunner { invocation in
             // Simulate OpenSSH appending the presented key under accept-new.

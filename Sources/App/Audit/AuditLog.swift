@@ -16,6 +16,8 @@ enum AuditAction: String, CaseIterable, Sendable {
     case keyRotate = "ssh_key.rotate"
     case keyDelete = "ssh_key.delete"
     case hostKeyAccept = "server.host_key_accept"
+    case serverCreate = "server.create"
+    case serverUpdate = "server.update"
     case trigger = "execution.trigger"
     case rerun = "execution.rerun"
     case stop = "execution.stop"

@@ -92,10 +92,12 @@ struct SSHKeyController: RouteCollection {
     }
 
     @Sendable func deploy(req: Request) async throws -> ServerResultsResponse {
-        try await serverOperation(req, .keyDeploy, rateLimit: .deploy) { keyID, user in
+        try await serverOperation(req, .keyDeploy, rateLimit: .deploy) { keyID, user, note in
             let body = try req.content.decode(DeployKeyRequest.self)
+            if body.fixPermissions == true { note.details["fix_permissions"] = "true" }
             return try await req.keyDeployments.deploy(
-                keyID: keyID, to: body.servers, parallel: body.parallel ?? true, actor: user)
+                keyID: keyID, to: body.servers, parallel: body.parallel ?? true,
+                fixPermissions: body.fixPermissions ?? false, actor: user)
         }
     }
 
@@ -112,7 +114,7 @@ struct SSHKeyController: RouteCollection {
     }
 
     @Sendable func undeploy(req: Request) async throws -> ServerResultsResponse {
-        try await serverOperation(req, .keyUndeploy, rateLimit: .undeploy) { keyID, user in
+        try await serverOperation(req, .keyUndeploy, rateLimit: .undeploy) { keyID, user, _ in
             let body = try req.content.decode(UndeployKeyRequest.self)
             return try await req.keyDeployments.undeploy(
                 keyID: keyID, from: body.servers, force: body.force ?? false, actor: user)
@@ -122,11 +124,12 @@ struct SSHKeyController: RouteCollection {
     /// Audited, rate-limited deploy/undeploy of `:keyID`: per-server results, `ok` when all succeeded.
     private func serverOperation(
         _ req: Request, _ action: AuditAction, rateLimit: RateLimitSettings.Action,
-        _ run: (Int, AuthenticatedUser) async throws -> [ServerOperationResult]
+        _ run: (Int, AuthenticatedUser, AuditNote) async throws -> [ServerOperationResult]
     ) async throws -> ServerResultsResponse {
         try await AuditLog.audited(req, action, resource: Self.keyResource(req)) { note in
             try await req.enforceRateLimit(rateLimit)
-            let response = ServerResultsResponse(try await run(try FieldRules.pathID(req, "keyID"), try req.requireUser()))
+            let response = ServerResultsResponse(
+                try await run(try FieldRules.pathID(req, "keyID"), try req.requireUser(), note))
             Self.summarize(response.results.map { ($0.target, $0.status) }, ok: response.ok, into: note)
             return response
         }

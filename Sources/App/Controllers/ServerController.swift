@@ -11,6 +11,7 @@ struct ServerController: RouteCollection {
         servers.get(use: index)
         servers.post(use: create)
         servers.get(":serverID", use: show)
+        servers.patch(":serverID", use: update)
         servers.delete(":serverID", use: delete)
         servers.post(":serverID", "host-keys", "accept", use: acceptHostKey)
     }
@@ -22,10 +23,29 @@ struct ServerController: RouteCollection {
     }
 
     @Sendable func create(req: Request) async throws -> Response {
-        let body = try req.content.decode(CreateServerRequest.self)
-        let entry = try await req.serverCatalog.create(
-            host: body.host, port: body.port, username: body.username, name: body.name, owner: try req.requireUser())
-        return try Response.json(try ServerResponse(entry), status: .created)
+        try await AuditLog.audited(req, .serverCreate, resource: AuditResource(type: "server", id: nil)) { note in
+            let body = try req.content.decode(CreateServerRequest.self)
+            note.details["legacy_rsa_sha1"] = String(body.legacyRsaSha1 ?? false)
+            let entry = try await req.serverCatalog.create(
+                host: body.host, port: body.port, username: body.username, name: body.name,
+                allowsLegacyRSASHA1: body.legacyRsaSha1 ?? false, owner: try req.requireUser())
+            note.resource?.id = entry.server.id
+            return try Response.json(try ServerResponse(entry), status: .created)
+        }
+    }
+
+    @Sendable func update(req: Request) async throws -> ServerResponse {
+        let resource = AuditResource(type: "server", id: req.parameters.get("serverID").flatMap { Int($0) })
+        return try await AuditLog.audited(req, .serverUpdate, resource: resource) { note in
+            let serverID = try FieldRules.pathID(req, "serverID")
+            let body = try req.content.decode(UpdateServerRequest.self)
+            if let legacy = body.legacyRsaSha1 { note.details["legacy_rsa_sha1"] = String(legacy) }
+            if body.name != nil { note.details["name"] = "changed" }
+            return try ServerResponse(
+                try await req.serverCatalog.update(
+                    serverID: serverID, name: body.name, allowsLegacyRSASHA1: body.legacyRsaSha1,
+                    by: try req.requireUser()))
+        }
     }
 
     @Sendable func show(req: Request) async throws -> ServerResponse {

@@ -136,6 +136,9 @@ struct TargetRequest: Content {
 struct DeployKeyRequest: Content {
     var servers: [TargetRequest]
     var parallel: Bool?
+    /// When the verifying login is refused for sshd's StrictModes: remove group/other write bits from the
+    /// home directory, `~/.ssh` and `authorized_keys` where the account owns them (never chown, never widen).
+    var fixPermissions: Bool?
 }
 
 /// `POST /api/ssh-keys/{id}/test` body.

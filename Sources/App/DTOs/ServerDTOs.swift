@@ -9,6 +9,14 @@ struct CreateServerRequest: Content {
     var host: String
     var port: Int?
     var username: String
+    /// Let RSA keys sign with `ssh-rsa` (SHA-1) on this server only; `false` when absent.
+    var legacyRsaSha1: Bool?
+}
+
+/// `PATCH /api/servers/{id}` body: every field optional, `null` or absent leaves it unchanged.
+struct UpdateServerRequest: Content {
+    var name: String?
+    var legacyRsaSha1: Bool?
 }
 
 /// `POST /api/servers/{id}/host-keys/accept` body.
@@ -94,6 +102,8 @@ struct ServerResponse: Content {
     var host: String
     var port: Int
     var username: String
+    /// The per-server opt-in for `ssh-rsa` (SHA-1) signatures.
+    var legacyRsaSha1: Bool
     var hostKeys: [HostKeyResponse]
     /// Every pin of the endpoint, newest first, ended ones included.
     var hostKeyHistory: [HostKeyHistoryResponse]
@@ -105,6 +115,7 @@ struct ServerResponse: Content {
         host = server.host
         port = server.port
         username = server.username
+        legacyRsaSha1 = server.allowsLegacyRSASHA1
         self.hostKeys = hostKeys.map(HostKeyResponse.init)
         self.hostKeyHistory = hostKeyHistory.map(HostKeyHistoryResponse.init)
         createdAt = server.createdAt

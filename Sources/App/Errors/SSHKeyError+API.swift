@@ -17,7 +17,8 @@ extension SSHKeyError: APIErrorConvertible {
             .conflict
         case .timeout:
             .gatewayTimeout
-        case .authFailed, .connectionRefused, .dnsFailure, .permissionDeniedRemote, .sshFailed, .remoteScriptFailed:
+        case .authFailed, .connectionRefused, .dnsFailure, .permissionDeniedRemote, .sshFailed, .remoteScriptFailed,
+            .unsupportedSignatureAlgorithm, .outcomeUnknown, .remotePermissions:
             .badGateway
         }
     }

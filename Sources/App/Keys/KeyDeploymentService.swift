@@ -26,9 +26,10 @@ struct KeyDeploymentService: Sendable {
     ///
     /// - Throws: `AppError.notFound` (key), `ConflictError.keyRetired`, target validation errors,
     ///   `TargetNotAllowedError`, `AppError.operationInProgress`. Per-server failures are results.
-    func deploy(keyID: Int, to requests: [TargetRequest], parallel: Bool, actor: AuthenticatedUser) async throws
-        -> [ServerOperationResult]
-    {
+    func deploy(
+        keyID: Int, to requests: [TargetRequest], parallel: Bool, fixPermissions: Bool = false,
+        actor: AuthenticatedUser
+    ) async throws -> [ServerOperationResult] {
         let record = try await StoredKey.find(keyID, visibleTo: actor, on: db)
         guard record.status == .active else { throw ConflictError.keyRetired(alreadyRotated: false) }
         let targets = try await resolve(requests, allowPasswords: true, actor: actor)
@@ -37,7 +38,8 @@ struct KeyDeploymentService: Sendable {
             guard let current = try await StoredKey.find(keyID, on: db), current.status == .active else {
                 throw AppError.notFound(StoredKey.resourceName)
             }
-            return await deploy(current, targets: targets, parallel: parallel, actor: actor)
+            return await deploy(
+                current, targets: targets, parallel: parallel, fixPermissions: fixPermissions, actor: actor)
         }
         PipewrightMetrics.sshOperations("deploy", results)
         return results
@@ -128,9 +130,11 @@ struct KeyDeploymentService: Sendable {
         return try await resolver.checked(resolved, by: targetGuard)
     }
 
-    private func deploy(_ record: StoredKey, targets: [ResolvedTarget], parallel: Bool, actor: AuthenticatedUser) async
-        -> [ServerOperationResult]
-    {
+    /// Per server: the edit, then a fresh login with the key (`deployed` means that login worked). The
+    /// ledger says `present` only after it; a refused login leaves the row `unknown` and the result `failed`.
+    private func deploy(
+        _ record: StoredKey, targets: [ResolvedTarget], parallel: Bool, fixPermissions: Bool, actor: AuthenticatedUser
+    ) async -> [ServerOperationResult] {
         await forEach(targets, parallel: parallel, failure: { .failed($0, $1) }) { target in
             let started = ContinuousClock.now
             do {
@@ -139,8 +143,27 @@ struct KeyDeploymentService: Sendable {
                     publicKeyLine: record.publicKey, to: target.sshTarget, authentication: credentials.authentication,
                     pinnedHostKeys: try await pins(of: target.server), policy: hostKeyPolicy)
                 try await pinIfFirstContact(target.server, accepted: outcome.acceptedHostKeys)
+                do {
+                    try await verifyLogin(
+                        record, on: target, fallback: credentials.authentication, fixPermissions: fixPermissions)
+                } catch {
+                    try await recordDeployment(
+                        key: record, server: target.server, method: credentials.method, actor: actor, status: .unknown)
+                    throw error
+                }
                 try await recordDeployment(key: record, server: target.server, method: credentials.method, actor: actor)
                 return result(target, .deployed(outcome.outcome), since: started)
+            } catch let error as SSHKeyError {
+                guard case .outcomeUnknown = error else { return failure(target, error, since: started) }
+                // The key may be in the file: the ledger says so until a test or deploy finds out.
+                do {
+                    let method: KeyDeployment.Method = target.password == nil ? .key : .password
+                    try await recordDeployment(
+                        key: record, server: target.server, method: method, actor: actor, status: .unknown)
+                } catch {
+                    return failure(target, error, since: started)
+                }
+                return result(target, .unknown(error), since: started)
             } catch {
                 return failure(target, error, since: started)
             }
@@ -204,6 +227,14 @@ struct KeyDeploymentService: Sendable {
                 try await KeyDeployment.query(on: db).filter(\.$key.$id == keyID).filter(\.$server.$id == serverID)
                     .delete()
                 return result(target, .removed(outcome.outcome), since: started)
+            } catch let error as SSHKeyError {
+                guard case .outcomeUnknown = error else { return failure(target, error, since: started) }
+                do {
+                    try await updateDeployment(keyID: keyID, server: target.server) { $0.status = .unknown }
+                } catch {
+                    return failure(target, error, since: started)
+                }
+                return result(target, .unknown(error), since: started)
             } catch {
                 return failure(target, error, since: started)
             }
@@ -232,9 +263,14 @@ struct KeyDeploymentService: Sendable {
                 _ = try await editor.deploy(
                     publicKeyLine: successor.publicKey, to: target.sshTarget, authentication: .privateKey(oldPEM),
                     pinnedHostKeys: pins, policy: hostKeyPolicy)
+                do {
+                    try await verifyLogin(successor, on: target, fallback: .privateKey(oldPEM), fixPermissions: false)
+                } catch {
+                    try await recordDeployment(
+                        key: successor, server: target.server, method: .key, actor: actor, status: .unknown)
+                    throw error
+                }
                 try await recordDeployment(key: successor, server: target.server, method: .key, actor: actor)
-                _ = try await editor.test(
-                    target: target.sshTarget, privateKey: newPEM, pinnedHostKeys: pins, policy: hostKeyPolicy)
                 _ = try await editor.remove(
                     publicKeyBlobBase64: oldBlob, from: target.sshTarget, authentication: .privateKey(newPEM),
                     pinnedHostKeys: pins, policy: hostKeyPolicy)
@@ -257,6 +293,39 @@ struct KeyDeploymentService: Sendable {
         return KeyRotation(
             successor: successor, successorDeployments: try await deployments(of: successor),
             retiredKeyID: succeeded ? oldID : nil, results: results)
+    }
+
+    /// Logs in afresh with `record`'s key (BatchMode, pinned host key). When the server refuses it, the
+    /// home directory, `~/.ssh` and `authorized_keys` are inspected over `fallback` (the session that
+    /// made the edit) and a StrictModes violation is reported as `remote_permissions`; with `fixPermissions`
+    /// the account's own paths lose their group/other write bits first and the login is tried again.
+    ///
+    /// - Throws: `SSHKeyError.remotePermissions`, or the login's error (`auth_failed`,
+    ///   `unsupported_signature_algorithm`, …).
+    private func verifyLogin(
+        _ record: StoredKey, on target: ResolvedTarget, fallback: SSHAuthentication, fixPermissions: Bool
+    ) async throws {
+        let pem = try keys.privateKeyPEM(of: record)
+        let pins = try await pins(of: target.server)
+        do {
+            _ = try await editor.test(target: target.sshTarget, privateKey: pem, pinnedHostKeys: pins, policy: hostKeyPolicy)
+            return
+        } catch SSHKeyError.authFailed {
+            let report = try await editor.inspectPermissions(
+                of: target.sshTarget, authentication: fallback, pinnedHostKeys: pins, policy: hostKeyPolicy,
+                fix: fixPermissions)
+            if let refused = report.violations.first {
+                throw SSHKeyError.remotePermissions(path: refused.path, mode: refused.octalMode, owner: refused.owner)
+            }
+            guard !report.fixed.isEmpty else { throw SSHKeyError.authFailed }
+            logger.notice(
+                "remote permissions repaired",
+                metadata: [
+                    "target": "\(target.sshTarget)",
+                    "paths": "\(report.fixed.map { "\($0.path)=\($0.octalMode)" }.joined(separator: ","))",
+                ])
+            _ = try await editor.test(target: target.sshTarget, privateKey: pem, pinnedHostKeys: pins, policy: hostKeyPolicy)
+        }
     }
 
     // MARK: - Helpers
@@ -346,10 +415,11 @@ struct KeyDeploymentService: Sendable {
         try await existing.save(on: db)
     }
 
-    /// Upserts the ledger entry `key` × `server` as present.
-    private func recordDeployment(key: StoredKey, server: Server, method: KeyDeployment.Method, actor: AuthenticatedUser)
-        async throws
-    {
+    /// Upserts the ledger entry `key` × `server` as `status` (present: verified now).
+    private func recordDeployment(
+        key: StoredKey, server: Server, method: KeyDeployment.Method, actor: AuthenticatedUser,
+        status: KeyDeployment.Status = .present
+    ) async throws {
         let keyID = try key.requireID()
         let serverID = try server.requireID()
         let now = now()
@@ -359,8 +429,8 @@ struct KeyDeploymentService: Sendable {
         entry.deployedAt = now
         entry.deployedBy = actor.username
         entry.method = method
-        entry.status = .present
-        entry.lastVerifiedAt = now
+        entry.status = status
+        if status == .present { entry.lastVerifiedAt = now }
         do {
             try await entry.save(on: db)
         } catch {

@@ -15,6 +15,9 @@ struct ServerOperationResult: Sendable {
         case rotated
         /// Nothing (or not everything) was done; the error says why.
         case failed(any Error)
+        /// The edit was cut off and may or may not have happened (`SSHKeyError.outcomeUnknown`); the ledger
+        /// says `unknown` until the next test or deploy finds out.
+        case unknown(any Error)
     }
 
     /// The server row, when it could be read.
@@ -26,13 +29,16 @@ struct ServerOperationResult: Sendable {
     var duration: Duration
 
     var error: (any Error)? {
-        if case .failed(let error) = outcome { return error }
-        return nil
+        switch outcome {
+        case .failed(let error), .unknown(let error): error
+        default: nil
+        }
     }
 
     var succeeded: Bool { error == nil }
 
-    /// The stable name of the outcome: `deployed`, `already_present`, `removed`, `absent`, `rotated`, `failed`.
+    /// The stable name of the outcome: `deployed`, `already_present`, `removed`, `absent`, `rotated`, `failed`,
+    /// `unknown`.
     var status: String {
         switch outcome {
         case .deployed(.added): "deployed"
@@ -41,6 +47,7 @@ struct ServerOperationResult: Sendable {
         case .removed(.absent): "absent"
         case .rotated: "rotated"
         case .failed: "failed"
+        case .unknown: "unknown"
         }
     }
 

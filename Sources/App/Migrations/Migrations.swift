@@ -11,6 +11,7 @@ enum Migrations {
             CreateExecution(sqlite: sqlite),
             CreateAuditLog(sqlite: sqlite),
             KeepHostKeyHistory(sqlite: sqlite),
+            UpdateServerAddLegacyRSASHA1(),
         ]
     }
 }

@@ -20,6 +20,8 @@ final class Server: Model, @unchecked Sendable {
     @OptionalField(key: "name") var name: String?
     @Field(key: "port") var port: Int
     @Field(key: "username") var username: String
+    /// The `legacy_rsa_sha1` opt-in: RSA keys may sign with `ssh-rsa` (SHA-1) on this server only.
+    @Field(key: "legacy_rsa_sha1") var allowsLegacyRSASHA1: Bool
 
     init() {}
 
@@ -29,5 +31,6 @@ final class Server: Model, @unchecked Sendable {
         self.host = host
         self.port = port
         self.username = username
+        self.allowsLegacyRSASHA1 = false
     }
 }

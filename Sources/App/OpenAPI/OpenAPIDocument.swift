@@ -252,6 +252,11 @@ enum OpenAPIDocument {
                 .get, "/api/servers/{id}", id: "getServer", tag: "Servers", summary: "One server with its pinned host keys",
                 parameters: [server], responses: [200: json(ref("Server"), "The server")], errors: [401, 404, 429]),
             endpoint(
+                .patch, "/api/servers/{id}", id: "updateServer", tag: "Servers",
+                summary: "Rename a server or set its `legacy_rsa_sha1` opt-in (audited)",
+                parameters: [server], body: ref("UpdateServerRequest"), example: ["legacy_rsa_sha1": true],
+                responses: [200: json(ref("Server"), "The server")], errors: [400, 401, 403, 404, 413, 429]),
+            endpoint(
                 .delete, "/api/servers/{id}", id: "deleteServer", tag: "Servers",
                 summary: "Delete a server record; 409 `server_in_use` while keys are recorded there unless `force=true`",
                 parameters: [server], query: [queryParameter("force", flag, "Delete even though keys are recorded there")],

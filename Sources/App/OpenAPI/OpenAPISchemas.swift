@@ -166,12 +166,16 @@ enum OpenAPISchemas {
                 "status": enumeration(["active", "retired"]), "deployments": array(ref("Deployment")),
             ]),
             "Target": target,
-            "DeployKeyRequest": object(["servers": .array(minItems: 1, maxItems: 100, items: ref("Target")), "parallel": optional(.boolean)]),
+            "DeployKeyRequest": object([
+                "servers": .array(minItems: 1, maxItems: 100, items: ref("Target")), "parallel": optional(.boolean),
+                "fix_permissions": optional(
+                    .boolean(description: "Remove group/other write bits of the account's own home, ~/.ssh and authorized_keys when sshd's StrictModes refuses the key")),
+            ]),
             "TestKeyRequest": object(["servers": optional(.array(items: ref("Target")))]),
             "UndeployKeyRequest": object(["servers": .array(minItems: 1, maxItems: 100, items: ref("Target")), "force": optional(.boolean)]),
             "ServerResult": object([
                 "server": optional(ref("ServerSummary")), "target": string("`user@host:port`"),
-                "status": string("`deployed`, `already_present`, `removed`, `absent`, `rotated` or `failed`"),
+                "status": string("`deployed`, `already_present`, `removed`, `absent`, `rotated`, `failed` or `unknown`"),
                 "error": optional(ref("OperationError")), "duration_s": number,
             ]),
             "ServerResults": object(["results": array(ref("ServerResult")), "ok": boolean]),
@@ -191,6 +195,11 @@ enum OpenAPISchemas {
             "CreateServerRequest": object([
                 "name": optional(name), "host": .string(minLength: 1, maxLength: 253), "port": optional(port),
                 "username": .string(minLength: 1, maxLength: 64),
+                "legacy_rsa_sha1": optional(.boolean(description: "Let RSA keys sign with ssh-rsa (SHA-1) on this server only")),
+            ]),
+            "UpdateServerRequest": object([
+                "name": optional(name),
+                "legacy_rsa_sha1": optional(.boolean(description: "Let RSA keys sign with ssh-rsa (SHA-1) on this server only")),
             ]),
             "AcceptHostKeyRequest": object([
                 "fingerprint_sha256": .string(description: "`SHA256:` and 43 base64 characters", pattern: "^SHA256:[A-Za-z0-9+/]{43}$"),
@@ -207,8 +216,8 @@ enum OpenAPISchemas {
                 ], description: "A pin of the server's host:port; active while `ended_at` is null"),
             "Server": object([
                 "id": integer, "name": optional(.string), "host": string(), "port": integer, "username": string(),
-                "host_keys": array(ref("HostKey")), "host_key_history": array(ref("HostKeyHistoryEntry")),
-                "created_at": optional(timestamp),
+                "legacy_rsa_sha1": boolean, "host_keys": array(ref("HostKey")),
+                "host_key_history": array(ref("HostKeyHistoryEntry")), "created_at": optional(timestamp),
             ]),
         ]
     }

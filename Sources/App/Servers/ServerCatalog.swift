@@ -47,16 +47,48 @@ struct ServerCatalog: Sendable {
     /// Records a server (nothing connects).
     ///
     /// - Throws: `SSHKeyError.invalidTarget`, `AppError.invalidField` (name), `ConflictError.duplicateServer`.
-    func create(host: String, port: Int?, username: String, name: String?, owner: AuthenticatedUser) async throws
-        -> Entry
-    {
+    func create(
+        host: String, port: Int?, username: String, name: String?, allowsLegacyRSASHA1: Bool = false,
+        owner: AuthenticatedUser
+    ) async throws -> Entry {
         let target = try SSHTarget(host: host, port: port ?? 22, username: username).validated()
         let name = try name.map { try FieldRules.name($0, field: "name") }
         let resolver = TargetResolver(db: db, user: owner)
         if let existing = try await resolver.find(target) {
             throw ConflictError.duplicateServer(target: target.description, existingID: try existing.requireID())
         }
-        return try await entry(try await resolver.findOrCreate(target, name: name))
+        let server = try await resolver.findOrCreate(target, name: name)
+        if allowsLegacyRSASHA1 {
+            server.allowsLegacyRSASHA1 = true
+            try await server.save(on: db)
+            logLegacyChange(server, by: owner)
+        }
+        return try await entry(server)
+    }
+
+    /// Changes a server's name and/or its `legacy_rsa_sha1` opt-in; `nil` leaves a field as it is.
+    /// Host, port and user name identify the server (and its ledger) and cannot change.
+    ///
+    /// - Throws: `AppError.notFound` (not the user's), `AppError.invalidField` (name).
+    func update(serverID: Int, name: String?, allowsLegacyRSASHA1: Bool?, by user: AuthenticatedUser) async throws
+        -> Entry
+    {
+        let server = try await Server.find(serverID, visibleTo: user, on: db)
+        if let name { server.name = try FieldRules.name(name, field: "name") }
+        let legacyChanged = allowsLegacyRSASHA1.map { $0 != server.allowsLegacyRSASHA1 } ?? false
+        if let allowsLegacyRSASHA1 { server.allowsLegacyRSASHA1 = allowsLegacyRSASHA1 }
+        try await server.save(on: db)
+        if legacyChanged { logLegacyChange(server, by: user) }
+        return try await entry(server)
+    }
+
+    private func logLegacyChange(_ server: Server, by user: AuthenticatedUser) {
+        logger.notice(
+            "server legacy_rsa_sha1 changed",
+            metadata: [
+                "server_id": "\(server.id ?? 0)", "legacy_rsa_sha1": "\(server.allowsLegacyRSASHA1)",
+                "actor": "\(user.username)",
+            ])
     }
 
     /// Deletes the server row. Refused with `server_in_use` while keys are recorded there (the lines would

@@ -18,7 +18,9 @@ struct ResolvedTarget: Sendable {
     static func stored(_ server: Server) -> ResolvedTarget { ResolvedTarget(server: server, password: nil) }
 
     var sshTarget: SSHTarget {
-        SSHTarget(host: server.host, port: server.port, username: server.username, connectAddress: connectAddress)
+        SSHTarget(
+            host: server.host, port: server.port, username: server.username, connectAddress: connectAddress,
+            allowsLegacyRSASHA1: server.allowsLegacyRSASHA1)
     }
 }
 

@@ -55,7 +55,9 @@ public struct AppServices: Sendable {
 
     static func live(configuration: PipewrightConfiguration, masterKey: MasterKey, logger: Logger) throws -> AppServices {
         let runner = OpenSSHRunner(
-            processRunner: SubprocessRunner(), sshExecutable: configuration.sshExecutable, logger: logger)
+            processRunner: SubprocessRunner(), sshExecutable: configuration.sshExecutable,
+            temporaryDirectoryParent: try SSHScratchDirectory.prepare(dataDirectory: configuration.dataDirectory),
+            logger: logger)
         // One redirect-free client for the process (step logs redirect to storage: the client follows
         // those itself, without forwarding Authorization).
         let transport = MeteredBitbucketTransport(base: AsyncHTTPClientTransport(httpClient: bitbucketHTTPClient))

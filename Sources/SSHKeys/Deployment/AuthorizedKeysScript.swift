@@ -14,6 +14,10 @@
 ///
 /// The scripts print `PIPEWRIGHT_USER=<id -un>` and one of `PIPEWRIGHT_STATUS=added|already_present|removed|absent`
 /// or `PIPEWRIGHT_ERROR=<token>` (exit status 3) when `~/.ssh` or the file cannot be written.
+///
+/// Edits first sweep `~/.ssh/.authorized_keys.pipewright.<pid>` files left by an earlier edit whose
+/// connection was killed (its `sh` is gone: `kill -0 <pid>` fails), printing `PIPEWRIGHT_SWEPT=1` for each;
+/// the remove script also deletes its own temporary file on `HUP`, `INT`, `PIPE` and `TERM`.
 /// They need only `sh`, `awk`, `tail`, `chmod`, `mkdir`, `mv`, `cat` and `id`, all POSIX.
 enum AuthorizedKeysScript {
     /// Exit status of a script that failed for lack of permission (with `PIPEWRIGHT_ERROR=`).
@@ -47,6 +51,7 @@ enum AuthorizedKeysScript {
               [ -e "$pw_dir" ] && pw_fail ssh_dir_not_directory
               mkdir -m 700 "$pw_dir" 2>/dev/null || pw_fail mkdir_ssh_dir
             fi
+            pw_sweep
             if [ ! -e "$pw_ak" ]; then
               ( : > "$pw_ak" ) 2>/dev/null || pw_fail create_authorized_keys
               chmod 600 "$pw_ak" 2>/dev/null || pw_fail chmod_authorized_keys
@@ -79,11 +84,16 @@ enum AuthorizedKeysScript {
             [ -r "$pw_ak" ] || pw_fail authorized_keys_unreadable
             pw_has_key "$pw_ak"
             pw_rc=$?
-            if [ "$pw_rc" -eq 1 ]; then echo 'PIPEWRIGHT_STATUS=absent'; exit 0; fi
+            if [ "$pw_rc" -eq 1 ]; then pw_sweep; echo 'PIPEWRIGHT_STATUS=absent'; exit 0; fi
             [ "$pw_rc" -eq 0 ] || { echo 'awk failed while reading authorized_keys' >&2; exit 4; }
             [ -w "$pw_dir" ] || pw_fail ssh_dir_unwritable
+            pw_sweep
             pw_tmp="$pw_dir/.authorized_keys.pipewright.$$"
             trap 'rm -f "$pw_tmp"' EXIT
+            trap 'rm -f "$pw_tmp"; exit 129' HUP
+            trap 'rm -f "$pw_tmp"; exit 130' INT
+            trap 'rm -f "$pw_tmp"; exit 141' PIPE
+            trap 'rm -f "$pw_tmp"; exit 143' TERM
             ( set -C; : > "$pw_tmp" ) 2>/dev/null || pw_fail ssh_dir_unwritable
             chmod 600 "$pw_tmp" 2>/dev/null || pw_fail ssh_dir_unwritable
             LC_ALL=C awk -v b="$pw_blob" '
@@ -119,6 +129,38 @@ enum AuthorizedKeysScript {
             """
     }
 
+    /// Prints `PIPEWRIGHT_UID=<id -u>` and, for the home directory, `~/.ssh` and `authorized_keys`
+    /// (when they exist), `PIPEWRIGHT_PERM_HOME|SSH_DIR|AUTHORIZED_KEYS=<ls -ldn mode> <uid> <owner name>`,
+    /// and `PIPEWRIGHT_HOME=<path>`; nothing is changed unless `fix`.
+    ///
+    /// With `fix`, each of those paths owned by the account itself loses its group and other write bits
+    /// (`chmod go-w`), the only change sshd's `StrictModes` asks for that the account can make: nothing is
+    /// chowned, no permission is added. The modes are printed after the repair, with
+    /// `PIPEWRIGHT_FIXED_<NAME>=1` for each path changed.
+    static func permissions(fix: Bool) -> String {
+        prelude(blobBase64: "") + """
+            pw_uid=$(id -u)
+            printf 'PIPEWRIGHT_UID=%s\\n' "$pw_uid"
+            printf 'PIPEWRIGHT_HOME=%s\\n' "$HOME"
+            pw_perm() {
+              [ -e "$2" ] || return 0
+              pw_line=$(ls -ldn -- "$2" 2>/dev/null | awk '{ print $1 " " $3 }')
+              if [ \(fix ? "1" : "0") = 1 ] && [ "${pw_line#* }" = "$pw_uid" ] && [ ! -L "$2" ]; then
+                case $pw_line in ?????w*|????????w*)
+                  chmod go-w -- "$2" 2>/dev/null && printf 'PIPEWRIGHT_FIXED_%s=1\\n' "$1"
+                  pw_line=$(ls -ldn -- "$2" 2>/dev/null | awk '{ print $1 " " $3 }') ;;
+                esac
+              fi
+              pw_name=$(ls -ld -- "$2" 2>/dev/null | awk '{ print $3 }')
+              printf 'PIPEWRIGHT_PERM_%s=%s %s\\n' "$1" "$pw_line" "$pw_name"
+            }
+            pw_perm HOME "$HOME"
+            pw_perm SSH_DIR "$pw_dir"
+            pw_perm AUTHORIZED_KEYS "$pw_ak"
+
+            """
+    }
+
     /// Shared start: strict variables, private umask, the failure helper, paths and the matcher.
     private static func prelude(blobBase64: String) -> String {
         """
@@ -130,6 +172,15 @@ enum AuthorizedKeysScript {
         pw_dir="$HOME/.ssh"
         pw_ak="$pw_dir/authorized_keys"
         pw_blob='\(blobBase64)'
+        pw_sweep() {
+          for pw_old in "$pw_dir"/.authorized_keys.pipewright.*; do
+            [ -f "$pw_old" ] && [ ! -L "$pw_old" ] || continue
+            pw_old_pid=${pw_old##*.}
+            case $pw_old_pid in ''|*[!0-9]*) continue ;; esac
+            kill -0 "$pw_old_pid" 2>/dev/null && continue
+            rm -f "$pw_old" 2>/dev/null && echo 'PIPEWRIGHT_SWEPT=1'
+          done
+        }
         pw_has_key() {
           LC_ALL=C awk -v b="$pw_blob" '
             /^[ \\t]*#/ { next }

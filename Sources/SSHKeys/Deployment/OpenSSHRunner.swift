@@ -106,8 +106,12 @@ public struct OpenSSHRunner: SSHRunner {
         case .signaled(let signal):
             throw SSHKeyError.sshFailed(exit: -1, summary: "ssh was ended by signal \(signal)")
         case .exited(255):
-            throw SSHFailureClassifier.classify(
+            let error = SSHFailureClassifier.classify(
                 exitStatus: 255, standardError: standardError, pinnedFingerprints: pinnedFingerprints)
+            if error == .authFailed, try await acceptsOnlyLegacyRSASHA1(request, target: target) {
+                throw SSHKeyError.unsupportedSignatureAlgorithm
+            }
+            throw error
         case .exited(let status):
             var accepted: [HostKey] = []
             if request.pinnedHostKeys.isEmpty {
@@ -120,6 +124,25 @@ public struct OpenSSHRunner: SSHRunner {
                 acceptedHostKeys: accepted,
                 duration: duration
             )
+        }
+    }
+
+    /// After a refused key login without the `legacy_rsa_sha1` opt-in: whether the same key logs in when it
+    /// signs with `ssh-rsa` (SHA-1). One extra session running `exit 0` (nothing else runs, nothing changes);
+    /// only for key logins, never for passwords (a probe must not cost a password attempt).
+    private func acceptsOnlyLegacyRSASHA1(_ request: SSHCommandRequest, target: SSHTarget) async throws -> Bool {
+        guard case .privateKey(let key) = request.authentication, !target.allowsLegacyRSASHA1,
+            Self.mayBeRSA(key.value)
+        else { return false }
+        var probe = request
+        probe.target.allowsLegacyRSASHA1 = true
+        probe.remoteCommand = "exit 0"
+        probe.standardInput = []
+        do {
+            let result = try await run(probe)
+            return result.exitStatus == 0
+        } catch is SSHKeyError {
+            return false
         }
     }
 
@@ -195,6 +218,11 @@ public struct OpenSSHRunner: SSHRunner {
                 "-o", "KbdInteractiveAuthentication=no",
                 "-i", keyPath,
             ]
+            if target.allowsLegacyRSASHA1 {
+                // The per-server opt-in: offer ssh-rsa (SHA-1) first, as such a server may still list
+                // rsa-sha2-* in server-sig-algs and then refuse those signatures.
+                arguments += ["-o", "PubkeyAcceptedAlgorithms=^ssh-rsa"]
+            }
             environment = ["SSH_ASKPASS_REQUIRE": "never"]
         }
         var destinationHost = target.host

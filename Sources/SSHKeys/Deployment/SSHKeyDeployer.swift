@@ -52,12 +52,12 @@ public struct SSHKeyDeployer: Sendable {
     ) async throws -> KeyDeploymentResult {
         let key = try DeployablePublicKey(publicKeyLine)
         let script = AuthorizedKeysScript.add(keyLine: key.line, blobBase64: key.blobBase64)
-        let (result, output) = try await runScript(script, target, authentication, pinnedHostKeys, policy)
+        let (result, output) = try await runEdit(script, target, authentication, pinnedHostKeys, policy)
         let outcome: KeyDeploymentResult.Outcome
         switch (result.exitStatus, output.status) {
         case (0, "added"): outcome = .added
         case (0, "already_present"): outcome = .alreadyPresent
-        default: throw output.failure(of: result)
+        default: throw Self.editFailure(output, result)
         }
         return KeyDeploymentResult(
             outcome: outcome, acceptedHostKeys: result.acceptedHostKeys, remoteUser: output.remoteUser)
@@ -86,12 +86,12 @@ public struct SSHKeyDeployer: Sendable {
     ) async throws -> KeyRemovalResult {
         let blob = try DeployablePublicKey.validatedBlob(publicKeyBlobBase64)
         let script = AuthorizedKeysScript.remove(blobBase64: blob)
-        let (result, output) = try await runScript(script, target, authentication, pinnedHostKeys, policy)
+        let (result, output) = try await runEdit(script, target, authentication, pinnedHostKeys, policy)
         let outcome: KeyRemovalResult.Outcome
         switch (result.exitStatus, output.status) {
         case (0, "removed"): outcome = .removed
         case (0, "absent"): outcome = .absent
-        default: throw output.failure(of: result)
+        default: throw Self.editFailure(output, result)
         }
         return KeyRemovalResult(
             outcome: outcome, acceptedHostKeys: result.acceptedHostKeys, remoteUser: output.remoteUser)
@@ -129,6 +129,63 @@ public struct SSHKeyDeployer: Sendable {
             keyPresent: output.keyPresent,
             acceptedHostKeys: result.acceptedHostKeys
         )
+    }
+
+    /// Reads (and with `fix`, repairs) the modes and owners of the home directory, `~/.ssh` and
+    /// `authorized_keys` over a session that works (see ``AuthorizedKeysScript/permissions(fix:)``).
+    ///
+    /// - Parameters:
+    ///   - target: The server and account.
+    ///   - authentication: Credentials that log in (the deploy's password or another key).
+    ///   - pinnedHostKeys: Approved host keys for the target.
+    ///   - policy: What to do when nothing is pinned.
+    ///   - fix: Remove group/other write bits from those of the paths the account owns.
+    /// - Returns: The paths' state (after any repair).
+    /// - Throws: ``SSHKeyError`` (see the type's discussion).
+    public func inspectPermissions(
+        of target: SSHTarget,
+        authentication: SSHAuthentication,
+        pinnedHostKeys: [HostKey] = [],
+        policy: HostKeyPolicy = .tofu,
+        fix: Bool
+    ) async throws -> RemotePermissionsReport {
+        let script = AuthorizedKeysScript.permissions(fix: fix)
+        let (result, output) = try await runScript(script, target, authentication, pinnedHostKeys, policy)
+        guard result.exitStatus == 0, let report = RemotePermissionsReport(output) else {
+            throw output.failure(of: result)
+        }
+        return report
+    }
+
+    /// Runs an editing script; a session cut off after the script may have started becomes
+    /// ``SSHKeyError/outcomeUnknown(cause:)`` (timeout, killed `ssh`, an OpenSSH failure not known to
+    /// happen before the login).
+    private func runEdit(
+        _ script: String,
+        _ target: SSHTarget,
+        _ authentication: SSHAuthentication,
+        _ pinnedHostKeys: [HostKey],
+        _ policy: HostKeyPolicy
+    ) async throws -> (SSHCommandResult, RemoteScriptOutput) {
+        do {
+            return try await runScript(script, target, authentication, pinnedHostKeys, policy)
+        } catch let error as SSHKeyError {
+            switch error {
+            case .timeout, .sshFailed: throw SSHKeyError.outcomeUnknown(cause: error.code)
+            default: throw error
+            }
+        }
+    }
+
+    /// An editing script that ended without a status: a known refusal (`PIPEWRIGHT_ERROR`) or a clean
+    /// exit without status is a failure; a shell that died (signal, non-zero exit without a token) may
+    /// have changed the file first.
+    private static func editFailure(_ output: RemoteScriptOutput, _ result: SSHCommandResult) -> SSHKeyError {
+        let failure = output.failure(of: result)
+        if case .remoteScriptFailed(let exit, _) = failure, exit > 128 {
+            return .outcomeUnknown(cause: failure.code)
+        }
+        return failure
     }
 
     private func runScript(

@@ -17,6 +17,9 @@ public struct SSHTarget: Sendable, Hashable, CustomStringConvertible {
     /// under ``host`` (`HostKeyAlias`), so a DNS answer cannot change between check and connect.
     /// `nil`: OpenSSH resolves ``host``.
     public var connectAddress: String?
+    /// Whether OpenSSH may sign with `ssh-rsa` (SHA-1) for RSA keys on this server: the per-server
+    /// `legacy_rsa_sha1` opt-in for servers that accept no `rsa-sha2-*` signature. `false` by default.
+    public var allowsLegacyRSASHA1: Bool
 
     /// Creates a target without validating it.
     ///
@@ -25,11 +28,16 @@ public struct SSHTarget: Sendable, Hashable, CustomStringConvertible {
     ///   - port: TCP port; 22 by default.
     ///   - username: Remote account name.
     ///   - connectAddress: Checked numeric address to connect to instead of resolving `host`.
-    public init(host: String, port: Int = 22, username: String, connectAddress: String? = nil) {
+    ///   - allowsLegacyRSASHA1: Offer `ssh-rsa` (SHA-1) signatures first for RSA keys.
+    public init(
+        host: String, port: Int = 22, username: String, connectAddress: String? = nil,
+        allowsLegacyRSASHA1: Bool = false
+    ) {
         self.host = host
         self.port = port
         self.username = username
         self.connectAddress = connectAddress
+        self.allowsLegacyRSASHA1 = allowsLegacyRSASHA1
     }
 
     /// Maximum host length in bytes (a DNS name is at most 253 characters).
@@ -72,7 +80,9 @@ public struct SSHTarget: Sendable, Hashable, CustomStringConvertible {
             }
             address = parsed.description
         }
-        return SSHTarget(host: host.lowercased(), port: port, username: username, connectAddress: address)
+        return SSHTarget(
+            host: host.lowercased(), port: port, username: username, connectAddress: address,
+            allowsLegacyRSASHA1: allowsLegacyRSASHA1)
     }
 
     /// `user@host:port`.
