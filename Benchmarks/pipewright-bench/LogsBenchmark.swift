@@ -61,34 +61,46 @@ enum LogsBench {
         let rssBefore = readStatus("VmRSS")
         for _ in 0..<3 {
             ourTimes.append(try time { ourCount = try search(store, execution: 1) })
-            grepTimes.append(try time { grepCount = try runTool("/usr/bin/env", ["grep"] + grepArguments).trimmingCharacters(in: .whitespacesAndNewlines) })
+            grepTimes.append(
+                try time {
+                    grepCount = try runTool("/usr/bin/env", ["grep"] + grepArguments).trimmingCharacters(
+                        in: .whitespacesAndNewlines)
+                })
         }
         let peak = readStatus("VmHWM")
         let ours = median(ourTimes)
         let grep = median(grepTimes)
         let mb = Double(fileBytes) / 1_048_576
-        rows.append((
-            "text search '\(pattern)' (count)", "\(format(mb / ours, 0)) MB/s (\(format(ours, 3)) s, \(ourCount) lines)",
-            "grep -F -i -c: \(format(mb / grep, 0)) MB/s (\(format(grep, 3)) s, \(grepCount) lines)",
-            "\(format(grep / ours, 2))× grep"
-        ))
-        rows.append((
-            "peak RSS growth during search", "\(format(Double(peak - rssBefore) / 1024, 1)) MB (RSS \(format(Double(rssBefore) / 1024, 1)) → peak \(format(Double(peak) / 1024, 1)) MB)",
-            "-", "target < 100 MB"
-        ))
+        rows.append(
+            (
+                "text search '\(pattern)' (count)",
+                "\(format(mb / ours, 0)) MB/s (\(format(ours, 3)) s, \(ourCount) lines)",
+                "grep -F -i -c: \(format(mb / grep, 0)) MB/s (\(format(grep, 3)) s, \(grepCount) lines)",
+                "\(format(grep / ours, 2))× grep"
+            ))
+        rows.append(
+            (
+                "peak RSS growth during search",
+                "\(format(Double(peak - rssBefore) / 1024, 1)) MB (RSS \(format(Double(rssBefore) / 1024, 1)) → peak \(format(Double(peak) / 1024, 1)) MB)",
+                "-", "target < 100 MB"
+            ))
 
         // Cursor pages after the first query.
         let cursor = try cursorLatency(store, execution: 1)
-        rows.append(("cursor page (q=\(pattern), 100/page), first query", "\(format(cursor.first * 1000, 2)) ms", "-", "-"))
-        rows.append((
-            "cursor page N after first (median / max of \(cursor.count))",
-            "\(format(cursor.median * 1000, 3)) / \(format(cursor.max * 1000, 3)) ms", "-", "target < 5 ms"
-        ))
+        rows.append(
+            ("cursor page (q=\(pattern), 100/page), first query", "\(format(cursor.first * 1000, 2)) ms", "-", "-"))
+        rows.append(
+            (
+                "cursor page N after first (median / max of \(cursor.count))",
+                "\(format(cursor.median * 1000, 3)) / \(format(cursor.max * 1000, 3)) ms", "-", "target < 5 ms"
+            ))
         let levelCursor = try cursorLatency(store, execution: 1, level: .error)
-        rows.append((
-            "cursor page N, level=ERROR (median / max of \(levelCursor.count))",
-            "\(format(levelCursor.median * 1000, 3)) / \(format(levelCursor.max * 1000, 3)) ms", "-", "target < 5 ms"
-        ))
+        rows.append(
+            (
+                "cursor page N, level=ERROR (median / max of \(levelCursor.count))",
+                "\(format(levelCursor.median * 1000, 3)) / \(format(levelCursor.max * 1000, 3)) ms", "-",
+                "target < 5 ms"
+            ))
 
         // Reference implementation on a 100 MB log.
         var referenceFile = logFile
@@ -101,25 +113,41 @@ enum LogsBench {
         }
         let script = bench + "/seed_log_utils.py"
         let comparisons: [(String, [String], () throws -> String)] = [
-            ("search q=\(pattern) (100 MB)", ["--q", pattern, "--per-page", "20"], {
-                "total \(try ourTotal(store, referenceExecution, LogFilter(text: pattern)))"
-            }),
-            ("level=ERROR (100 MB)", ["--level", "ERROR", "--per-page", "20"], {
-                "total \(try ourTotal(store, referenceExecution, LogFilter(minimumLevel: .error)))"
-            }),
-            ("level=WARN (100 MB)", ["--level", "WARN", "--per-page", "20"], {
-                "total \(try ourTotal(store, referenceExecution, LogFilter(minimumLevel: .warn)))"
-            }),
-            ("statistics (100 MB)", ["--stats"], {
-                let stats = try store.stats(execution: referenceExecution)
-                return "lines \(stats.totalLines) E/W/I/D \(stats.byLevel[.error]!)/\(stats.byLevel[.warn]!)/\(stats.byLevel[.info]!)/\(stats.byLevel[.debug]!)"
-            }),
-            ("deep page 10000 ×100 (100 MB)", ["--page", "10000", "--per-page", "100"], {
-                let page = try store.lines(
-                    execution: referenceExecution,
-                    query: LogQuery(pagination: .page(try PageRequest(page: 10_000, perPage: 100))))
-                return "total \(page.total ?? -1), first seq \(page.items.first?.seq ?? -1)"
-            }),
+            (
+                "search q=\(pattern) (100 MB)", ["--q", pattern, "--per-page", "20"],
+                {
+                    "total \(try ourTotal(store, referenceExecution, LogFilter(text: pattern)))"
+                }
+            ),
+            (
+                "level=ERROR (100 MB)", ["--level", "ERROR", "--per-page", "20"],
+                {
+                    "total \(try ourTotal(store, referenceExecution, LogFilter(minimumLevel: .error)))"
+                }
+            ),
+            (
+                "level=WARN (100 MB)", ["--level", "WARN", "--per-page", "20"],
+                {
+                    "total \(try ourTotal(store, referenceExecution, LogFilter(minimumLevel: .warn)))"
+                }
+            ),
+            (
+                "statistics (100 MB)", ["--stats"],
+                {
+                    let stats = try store.stats(execution: referenceExecution)
+                    return
+                        "lines \(stats.totalLines) E/W/I/D \(stats.byLevel[.error]!)/\(stats.byLevel[.warn]!)/\(stats.byLevel[.info]!)/\(stats.byLevel[.debug]!)"
+                }
+            ),
+            (
+                "deep page 10000 ×100 (100 MB)", ["--page", "10000", "--per-page", "100"],
+                {
+                    let page = try store.lines(
+                        execution: referenceExecution,
+                        query: LogQuery(pagination: .page(try PageRequest(page: 10_000, perPage: 100))))
+                    return "total \(page.total ?? -1), first seq \(page.items.first?.seq ?? -1)"
+                }
+            ),
         ]
         for (name, referenceArguments, ourRun) in comparisons {
             var ourResult = ""
@@ -128,14 +156,16 @@ enum LogsBench {
             var referenceOutput = ""
             var referencePeakKB = 0
             let referenceTime = try time {
-                (referenceOutput, referencePeakKB) = try runMeasured("python3", [script, referenceFile] + referenceArguments)
+                (referenceOutput, referencePeakKB) = try runMeasured(
+                    "python3", [script, referenceFile] + referenceArguments)
             }
             let ours = median(ourTimes)
-            rows.append((
-                name, "\(format(ours * 1000, 2)) ms (\(ourResult))",
-                "seed: \(format(referenceTime, 2)) s, peak \(referencePeakKB / 1024) MB (\(summary(referenceOutput)))",
-                "\(format(referenceTime / ours, 0))× faster"
-            ))
+            rows.append(
+                (
+                    name, "\(format(ours * 1000, 2)) ms (\(ourResult))",
+                    "seed: \(format(referenceTime, 2)) s, peak \(referencePeakKB / 1024) MB (\(summary(referenceOutput)))",
+                    "\(format(referenceTime / ours, 0))× faster"
+                ))
         }
 
         printTable(rows)
@@ -157,7 +187,8 @@ enum LogsBench {
             executable.deleteLastPathComponent()
             candidates.append(executable.appendingPathComponent("../shared/bench").standardized.path)
         }
-        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0 + "/make_log.py") }) else {
+        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0 + "/make_log.py") })
+        else {
             throw Failure(description: "make_log.py not found; set PIPEWRIGHT_BENCH_DIR (looked in \(candidates))")
         }
         return found
@@ -165,7 +196,9 @@ enum LogsBench {
 
     static func generate(bench: String, sizeMB: Double, to path: String) throws {
         _ = FileManager.default.createFile(atPath: path, contents: nil)
-        guard let output = FileHandle(forWritingAtPath: path) else { throw Failure(description: "cannot write \(path)") }
+        guard let output = FileHandle(forWritingAtPath: path) else {
+            throw Failure(description: "cannot write \(path)")
+        }
         defer { try? output.close() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -193,7 +226,8 @@ enum LogsBench {
 
     static func ourTotal(_ store: LogStore, _ execution: Int, _ filter: LogFilter) throws -> Int {
         let page = try store.lines(
-            execution: execution, query: LogQuery(filter: filter, pagination: .page(try PageRequest(page: 1, perPage: 20))))
+            execution: execution,
+            query: LogQuery(filter: filter, pagination: .page(try PageRequest(page: 1, perPage: 20))))
         return page.total ?? -1
     }
 
@@ -212,7 +246,8 @@ enum LogsBench {
             let elapsed = try time {
                 let page = try store.lines(
                     execution: execution,
-                    query: LogQuery(filter: filter, pagination: .after(seq: cursor, perPage: 100), includesHighlights: true))
+                    query: LogQuery(
+                        filter: filter, pagination: .after(seq: cursor, perPage: 100), includesHighlights: true))
                 next = page.nextAfterSeq
             }
             if index == 0 { first = elapsed } else { times.append(elapsed) }
@@ -234,7 +269,8 @@ enum LogsBench {
     static func median(_ values: [Double]) -> Double {
         let sorted = values.sorted()
         guard !sorted.isEmpty else { return .nan }
-        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        return sorted.count % 2 == 1
+            ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 
     static func format(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
@@ -293,7 +329,8 @@ enum LogsBench {
         }
         if let total = object["total"] { return "total \(total)" }
         if let lines = object["total_lines"], let levels = object["by_level"] as? [String: Any] {
-            return "lines \(lines) E/W/I/D \(levels["ERROR"] ?? "?")/\(levels["WARN"] ?? "?")/\(levels["INFO"] ?? "?")/\(levels["DEBUG"] ?? "?")"
+            return
+                "lines \(lines) E/W/I/D \(levels["ERROR"] ?? "?")/\(levels["WARN"] ?? "?")/\(levels["INFO"] ?? "?")/\(levels["DEBUG"] ?? "?")"
         }
         return String(json.prefix(80))
     }
@@ -308,11 +345,17 @@ enum LogsBench {
             widths[2] = max(widths[2], row.2.count)
             widths[3] = max(widths[3], row.3.count)
         }
-        func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
+        func pad(_ text: String, _ width: Int) -> String {
+            text + String(repeating: " ", count: max(0, width - text.count))
+        }
         print("")
         for (index, row) in all.enumerated() {
-            print("| \(pad(row.0, widths[0])) | \(pad(row.1, widths[1])) | \(pad(row.2, widths[2])) | \(pad(row.3, widths[3])) |")
-            if index == 0 { print("|" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "|") + "|") }
+            print(
+                "| \(pad(row.0, widths[0])) | \(pad(row.1, widths[1])) | \(pad(row.2, widths[2])) | \(pad(row.3, widths[3])) |"
+            )
+            if index == 0 {
+                print("|" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "|") + "|")
+            }
         }
     }
 }

@@ -23,10 +23,10 @@
 import AsyncHTTPClient
 import BitbucketFake
 import Foundation
-import PipewrightCore
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import PipewrightCore
 import Synchronization
 import WebSocketKit
 
@@ -41,7 +41,9 @@ func benchmarkRealtime(arguments: [String]) async throws {
         options = try RealtimeBench.Options(arguments)
     } catch {
         print("\(error)")
-        print("usage: pipewright-bench realtime [--viewers N] [--rate LINES_PER_S] [--duration S] [--window S] [--baseline-duration S] [--batch-ms MS]")
+        print(
+            "usage: pipewright-bench realtime [--viewers N] [--rate LINES_PER_S] [--duration S] [--window S] [--baseline-duration S] [--batch-ms MS]"
+        )
         exit(2)
     }
     try await RealtimeBench.benchmark(options)
@@ -65,7 +67,8 @@ enum RealtimeBench {
         init(_ arguments: [String]) throws {
             var index = 0
             func number(_ name: String, _ range: ClosedRange<Double>) throws -> Double {
-                guard index + 1 < arguments.count, let value = Double(arguments[index + 1]), range.contains(value) else {
+                guard index + 1 < arguments.count, let value = Double(arguments[index + 1]), range.contains(value)
+                else {
                     throw Failure("\(name) needs a number in \(range.lowerBound)...\(range.upperBound)")
                 }
                 index += 2
@@ -147,7 +150,9 @@ enum RealtimeBench {
             let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
             counters.threads = tasks.count
             for task in tasks {
-                guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/status", encoding: .utf8) else { continue }
+                guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/status", encoding: .utf8) else {
+                    continue
+                }
                 for line in text.split(separator: "\n") where line.contains("ctxt_switches:") {
                     counters.contextSwitches += Int(line.split(separator: "\t").last ?? "") ?? 0
                 }
@@ -205,7 +210,9 @@ enum RealtimeBench {
         address.sin_port = 0
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
         }
         guard bound else { throw Failure("bind() failed") }
         return Int(UInt16(bigEndian: address.sin_port))
@@ -214,19 +221,23 @@ enum RealtimeBench {
     // MARK: - Run
 
     static func benchmark(_ options: Options) async throws {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("pipewright").path
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "pipewright"
+        ).path
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             print("build the service first: swift build -c release (missing \(binary))")
             exit(2)
         }
         raiseFileLimit(needed: options.viewers * 2 + 512)
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("pw-realtime-\(UUID().uuidString)").path
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("pw-realtime-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
         print(
             "realtime benchmark: \(options.viewers) viewers, \(options.rate) lines/s for \(format(options.duration, 0)) s "
                 + "(baseline: 1 viewer for \(format(options.baselineDuration, 0)) s), batches every \(options.batchMilliseconds) ms, "
-                + "request windows \(format(options.window, 0)) s; \(ProcessInfo.processInfo.activeProcessorCount) cores, load \(loadAverage())")
+                + "request windows \(format(options.window, 0)) s; \(ProcessInfo.processInfo.activeProcessorCount) cores, load \(loadAverage())"
+        )
 
         let fake = try await FakeBitbucketServer.start()
         let viewerGroup = MultiThreadedEventLoopGroup(numberOfThreads: 2)
@@ -239,7 +250,8 @@ enum RealtimeBench {
             let bitbucketToken = "bench-bitbucket-token"
             await fake.acceptedAPIToken(email: email, token: bitbucketToken)
             await fake.addRepository(workspace: "acme", slug: "web", mainBranch: "main", files: ["package.json": "{}"])
-            await fake.scriptPipelines(workspace: "acme", slug: "web", steps: [FakeStepScript(name: "Build", lines: ["building"])])
+            await fake.scriptPipelines(
+                workspace: "acme", slug: "web", steps: [FakeStepScript(name: "Build", lines: ["building"])])
 
             let port = try freePort()
             let base = "http://127.0.0.1:\(port)"
@@ -265,16 +277,22 @@ enum RealtimeBench {
                 try await Task.sleep(for: .milliseconds(100))
                 up = (try? await request("GET", "\(base)/health", token: nil, body: nil).0) == 200
             }
-            guard up else { throw Failure("service did not start; log: \((try? String(contentsOfFile: serviceLog, encoding: .utf8)) ?? "")") }
+            guard up else {
+                throw Failure(
+                    "service did not start; log: \((try? String(contentsOfFile: serviceLog, encoding: .utf8)) ?? "")")
+            }
             let (tokenStatus, tokenText) = try run(binary, ["token", "create", "admin"], environment: environment)
             let token = tokenText.trimmingCharacters(in: .whitespacesAndNewlines)
             guard tokenStatus == 0, token.hasPrefix("pw_") else { throw Failure("token create failed: \(tokenText)") }
 
             // Connection, pipeline, one triggered run kept IN_PROGRESS.
-            let executionID = try await createRunningExecution(base: base, token: token, email: email, bitbucketToken: bitbucketToken, fake: fake)
+            let executionID = try await createRunningExecution(
+                base: base, token: token, email: email, bitbucketToken: bitbucketToken, fake: fake)
             let uuid = executionID.uuid
             let rssBefore = status(pid, "VmRSS")
-            print("service pid \(pid) on \(base); execution \(executionID.id) (Bitbucket run \(uuid)) BUILDING; RSS \(mb(rssBefore))")
+            print(
+                "service pid \(pid) on \(base); execution \(executionID.id) (Bitbucket run \(uuid)) BUILDING; RSS \(mb(rssBefore))"
+            )
 
             let url = "ws://127.0.0.1:\(port)/socket.io/?EIO=4&transport=websocket"
             // 1 viewer.
@@ -287,7 +305,8 @@ enum RealtimeBench {
             var nextSeq = 1
             let baseline = try await loadPhase(
                 viewers: viewers, http: http, base: base, token: token, executionID: executionID.id,
-                firstSeq: nextSeq, rate: options.rate, duration: options.baselineDuration, batchMilliseconds: options.batchMilliseconds,
+                firstSeq: nextSeq, rate: options.rate, duration: options.baselineDuration,
+                batchMilliseconds: options.batchMilliseconds,
                 pid: pid)
             nextSeq = baseline.lastSeq + 1
 
@@ -301,7 +320,8 @@ enum RealtimeBench {
                     if started >= 50 { try await group.next() }
                     group.addTask {
                         try await viewer.open(
-                            url: url, token: token, executionID: executionID.id, afterSeq: baseline.highestStoredSeq, group: viewerGroup)
+                            url: url, token: token, executionID: executionID.id, afterSeq: baseline.highestStoredSeq,
+                            group: viewerGroup)
                     }
                     started += 1
                 }
@@ -317,7 +337,8 @@ enum RealtimeBench {
             let loadStart = ContinuousClock.now
             let load = try await loadPhase(
                 viewers: viewers, http: http, base: base, token: token, executionID: executionID.id,
-                firstSeq: nextSeq, rate: options.rate, duration: options.duration, batchMilliseconds: options.batchMilliseconds,
+                firstSeq: nextSeq, rate: options.rate, duration: options.duration,
+                batchMilliseconds: options.batchMilliseconds,
                 pid: pid)
             let underLoad = RequestCount(
                 requests: await fake.requests().filter { matches($0, uuid: uuid) }.count,
@@ -327,7 +348,8 @@ enum RealtimeBench {
             let openAtEnd = viewers.filter(\.isOpen).count
 
             report(
-                options: options, baseline: baseline, load: load, one: oneViewer, many: manyViewers, underLoad: underLoad,
+                options: options, baseline: baseline, load: load, one: oneViewer, many: manyViewers,
+                underLoad: underLoad,
                 rss: (rssBefore, rssIdle, rssEnd, peak), rampSeconds: rampSeconds, openAtEnd: openAtEnd)
         } catch {
             print("realtime benchmark failed: \(error)")
@@ -354,25 +376,38 @@ enum RealtimeBench {
 
     // MARK: - Setup through the API
 
-    static func createRunningExecution(base: String, token: String, email: String, bitbucketToken: String, fake: FakeBitbucketServer)
+    static func createRunningExecution(
+        base: String, token: String, email: String, bitbucketToken: String, fake: FakeBitbucketServer
+    )
         async throws -> (id: Int, uuid: String)
     {
         var ids: [Int] = []
         for (path, payload) in [
-            ("api/connections", ["name": "acme", "workspace": "acme", "auth": ["type": "api_token", "email": email, "token": bitbucketToken]]),
+            (
+                "api/connections",
+                [
+                    "name": "acme", "workspace": "acme",
+                    "auth": ["type": "api_token", "email": email, "token": bitbucketToken],
+                ]
+            ),
             ("api/ssh-keys", ["name": "deploy", "key_type": "ed25519"]),
             ("api/servers", ["host": "203.0.113.10", "username": "deploy"]),
         ] as [(String, [String: Any])] {
             let (status, json) = try await request("POST", "\(base)/\(path)", token: token, body: payload)
-            guard status == 201 || status == 200, let id = json["id"] as? Int else { throw Failure("POST \(path): \(status) \(json)") }
+            guard status == 201 || status == 200, let id = json["id"] as? Int else {
+                throw Failure("POST \(path): \(status) \(json)")
+            }
             ids.append(id)
         }
         let pipeline: [String: Any] = [
             "name": "web", "connection_id": ids[0], "repo_slug": "web",
             "deploy": ["server_ids": [ids[2]], "ssh_key_id": ids[1], "deploy_path": "/srv/web"],
         ]
-        let (pipelineStatus, pipelineJSON) = try await request("POST", "\(base)/api/pipelines", token: token, body: pipeline)
-        guard let pipelineID = pipelineJSON["id"] as? Int else { throw Failure("POST api/pipelines: \(pipelineStatus) \(pipelineJSON)") }
+        let (pipelineStatus, pipelineJSON) = try await request(
+            "POST", "\(base)/api/pipelines", token: token, body: pipeline)
+        guard let pipelineID = pipelineJSON["id"] as? Int else {
+            throw Failure("POST api/pipelines: \(pipelineStatus) \(pipelineJSON)")
+        }
         let (triggerStatus, triggerJSON) = try await request(
             "POST", "\(base)/api/pipelines/\(pipelineID)/trigger", token: token, body: ["branch": "main"])
         guard triggerStatus == 202, let executionID = triggerJSON["id"] as? Int else {
@@ -381,7 +416,8 @@ enum RealtimeBench {
         var uuid: String?
         for _ in 0..<200 where uuid == nil {
             try await Task.sleep(for: .milliseconds(50))
-            let (_, execution) = try await request("GET", "\(base)/api/executions/\(executionID)", token: token, body: nil)
+            let (_, execution) = try await request(
+                "GET", "\(base)/api/executions/\(executionID)", token: token, body: nil)
             uuid = (execution["bitbucket"] as? [String: Any])?["uuid"] as? String
         }
         guard let uuid else { throw Failure("the trigger never reached the fake Bitbucket") }
@@ -390,7 +426,9 @@ enum RealtimeBench {
         var status = ""
         for _ in 0..<200 where status != "BUILDING" {
             try await Task.sleep(for: .milliseconds(50))
-            status = (try await request("GET", "\(base)/api/executions/\(executionID)", token: token, body: nil).1["status"] as? String) ?? ""
+            status =
+                (try await request("GET", "\(base)/api/executions/\(executionID)", token: token, body: nil).1["status"]
+                    as? String) ?? ""
         }
         guard status == "BUILDING" else { throw Failure("execution never became BUILDING (\(status))") }
         return (executionID, uuid)
@@ -475,7 +513,8 @@ enum RealtimeBench {
         let threadsStart = threadCPU(pid)
         let sendStart = ContinuousClock.now
         let produced = try await produce(
-            http: http, base: base, token: token, executionID: executionID, firstSeq: firstSeq, total: total, rate: rate,
+            http: http, base: base, token: token, executionID: executionID, firstSeq: firstSeq, total: total,
+            rate: rate,
             batch: .milliseconds(batchMilliseconds))
         let sendSeconds = seconds(ContinuousClock.now - sendStart)
         guard produced.stored == total else {
@@ -494,7 +533,9 @@ enum RealtimeBench {
         let busiest = threadCPU(pid).map { ($0.key, ($0.value - (threadsStart[$0.key] ?? 0)) / phaseSeconds) }
             .sorted { $0.1 > $1.1 }.prefix(4)
             .map { "\($0.0.split(separator: "/").first ?? "") \(format($0.1 * 100, 0))%" }.joined(separator: ", ")
-        let systemShare = (splitEnd.system - splitStart.system) / max(0.001, (splitEnd.user + splitEnd.system) - (splitStart.user + splitStart.system))
+        let systemShare =
+            (splitEnd.system - splitStart.system)
+            / max(0.001, (splitEnd.user + splitEnd.system) - (splitStart.user + splitStart.system))
         var frames = 0
         var latencies: [Int32] = []
         latencies.reserveCapacity(total * viewers.count)
@@ -528,9 +569,12 @@ enum RealtimeBench {
         let firstSorted = firstViewer.filter { $0 != .max }.sorted()
         let lastSorted = zip(lastViewer, everyone).filter { $0.1 }.map(\.0).sorted()
         return PhaseResult(
-            viewers: viewers.count, lines: total, lastSeq: lastSeq, highestStoredSeq: produced.highestSeq, sendSeconds: sendSeconds,
-            drainSeconds: drainSeconds, latencies: latencies, firstViewer: firstSorted, lastViewer: lastSorted, lost: lost, duplicates: duplicates, outOfOrder: outOfOrder,
-            logErrors: logErrors, firstLogError: firstLogError, serviceCPU: cpu.0, benchCPU: cpu.1, frames: frames, counters: counters, systemShare: systemShare,
+            viewers: viewers.count, lines: total, lastSeq: lastSeq, highestStoredSeq: produced.highestSeq,
+            sendSeconds: sendSeconds,
+            drainSeconds: drainSeconds, latencies: latencies, firstViewer: firstSorted, lastViewer: lastSorted,
+            lost: lost, duplicates: duplicates, outOfOrder: outOfOrder,
+            logErrors: logErrors, firstLogError: firstLogError, serviceCPU: cpu.0, benchCPU: cpu.1, frames: frames,
+            counters: counters, systemShare: systemShare,
             busiestThreads: busiest)
     }
 
@@ -543,7 +587,8 @@ enum RealtimeBench {
     /// Streams `total` lines at `rate` lines/s to the ingestion endpoint in one chunked request, a chunk
     /// every `batch`; returns what the service reports (`lines_stored`, `highest_seq`).
     static func produce(
-        http: HTTPClient, base: String, token: String, executionID: Int, firstSeq: Int, total: Int, rate: Int, batch: Duration
+        http: HTTPClient, base: String, token: String, executionID: Int, firstSeq: Int, total: Int, rate: Int,
+        batch: Duration
     ) async throws -> (stored: Int, highestSeq: Int) {
         let (chunks, continuation) = AsyncStream<ByteBuffer>.makeStream()
         var request = HTTPClientRequest(url: "\(base)/api/executions/\(executionID)/logs?step=\(step)")
@@ -590,7 +635,8 @@ enum RealtimeBench {
     static func format(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
 
     static func report(
-        options: Options, baseline: PhaseResult, load: PhaseResult, one: RequestCount, many: RequestCount, underLoad: RequestCount,
+        options: Options, baseline: PhaseResult, load: PhaseResult, one: RequestCount, many: RequestCount,
+        underLoad: RequestCount,
         rss: (before: Int, idle: Int, end: Int, peak: Int), rampSeconds: Double, openAtEnd: Int
     ) {
         let n = options.viewers
@@ -600,10 +646,13 @@ enum RealtimeBench {
         for (label, p) in [("p50", 0.50), ("p90", 0.90), ("p99", 0.99)] {
             let goal = label == "p99" ? "< 50 ms" : "-"
             let ratio = load.percentile(p) / baseline.percentile(p)
-            rows.append((
-                "delivery latency \(label)", ms(load.percentile(p)), ms(baseline.percentile(p)), goal,
-                label == "p99" ? "\(format(ratio, 2))× baseline, \(verdict(load.percentile(p) < 50))" : "\(format(ratio, 2))× baseline"
-            ))
+            rows.append(
+                (
+                    "delivery latency \(label)", ms(load.percentile(p)), ms(baseline.percentile(p)), goal,
+                    label == "p99"
+                        ? "\(format(ratio, 2))× baseline, \(verdict(load.percentile(p) < 50))"
+                        : "\(format(ratio, 2))× baseline"
+                ))
         }
         rows.append(("delivery latency max", ms(load.maxMilliseconds), ms(baseline.maxMilliseconds), "-", "-"))
         func spread(_ phase: PhaseResult) -> String {
@@ -611,26 +660,41 @@ enum RealtimeBench {
                 + "last \(ms(PhaseResult.percentile(0.5, of: phase.lastViewer))) / \(ms(PhaseResult.percentile(0.99, of: phase.lastViewer)))"
         }
         rows.append(("per line: first / last viewer p50 / p99", spread(load), "-", "-", "fan-out spread"))
-        rows.append((
-            "lines delivered (viewers × lines)", "\(load.latencies.count) of \(load.lines * n)", "\(baseline.latencies.count) of \(baseline.lines)",
-            "all", verdict(load.latencies.count == load.lines * n)
-        ))
-        rows.append(("lines lost (missing 20 s after the last send)", "\(load.lost)", "\(baseline.lost)", "0", verdict(load.lost == 0 && baseline.lost == 0)))
-        rows.append((
-            "duplicates / out of order", "\(load.duplicates) / \(load.outOfOrder)", "\(baseline.duplicates) / \(baseline.outOfOrder)", "0 / 0",
-            verdict(load.duplicates + load.outOfOrder + baseline.duplicates + baseline.outOfOrder == 0)
-        ))
-        rows.append((
-            "log_error events (e.g. slow_consumer)", "\(load.logErrors)", "\(baseline.logErrors)", "0", verdict(load.logErrors + baseline.logErrors == 0)
-        ))
-        rows.append((
-            "producer send time / drain after", "\(format(load.sendSeconds, 2)) s / \(format(load.drainSeconds, 2)) s",
-            "\(format(baseline.sendSeconds, 2)) s / \(format(baseline.drainSeconds, 2)) s", "-", "-"
-        ))
-        rows.append((
-            "service CPU during phase", "\(format(load.serviceCPU / (load.sendSeconds + load.drainSeconds) * 100, 0)) % of a core",
-            "\(format(baseline.serviceCPU / (baseline.sendSeconds + baseline.drainSeconds) * 100, 0)) % of a core", "-", "-"
-        ))
+        rows.append(
+            (
+                "lines delivered (viewers × lines)", "\(load.latencies.count) of \(load.lines * n)",
+                "\(baseline.latencies.count) of \(baseline.lines)",
+                "all", verdict(load.latencies.count == load.lines * n)
+            ))
+        rows.append(
+            (
+                "lines lost (missing 20 s after the last send)", "\(load.lost)", "\(baseline.lost)", "0",
+                verdict(load.lost == 0 && baseline.lost == 0)
+            ))
+        rows.append(
+            (
+                "duplicates / out of order", "\(load.duplicates) / \(load.outOfOrder)",
+                "\(baseline.duplicates) / \(baseline.outOfOrder)", "0 / 0",
+                verdict(load.duplicates + load.outOfOrder + baseline.duplicates + baseline.outOfOrder == 0)
+            ))
+        rows.append(
+            (
+                "log_error events (e.g. slow_consumer)", "\(load.logErrors)", "\(baseline.logErrors)", "0",
+                verdict(load.logErrors + baseline.logErrors == 0)
+            ))
+        rows.append(
+            (
+                "producer send time / drain after",
+                "\(format(load.sendSeconds, 2)) s / \(format(load.drainSeconds, 2)) s",
+                "\(format(baseline.sendSeconds, 2)) s / \(format(baseline.drainSeconds, 2)) s", "-", "-"
+            ))
+        rows.append(
+            (
+                "service CPU during phase",
+                "\(format(load.serviceCPU / (load.sendSeconds + load.drainSeconds) * 100, 0)) % of a core",
+                "\(format(baseline.serviceCPU / (baseline.sendSeconds + baseline.drainSeconds) * 100, 0)) % of a core",
+                "-", "-"
+            ))
         func perFrame(_ phase: PhaseResult) -> String {
             let frames = Double(max(phase.frames, 1))
             return "\(format(phase.serviceCPU / frames * 1e6, 1)) µs (\(format(phase.systemShare * 100, 0)) % sys), "
@@ -639,16 +703,25 @@ enum RealtimeBench {
         }
         rows.append(("service's busiest threads", load.busiestThreads, baseline.busiestThreads, "-", "-"))
         rows.append(("service CPU, syscalls, ctx sw. per logs frame", perFrame(load), perFrame(baseline), "-", "-"))
-        rows.append((
-            "bench (viewers+producer) CPU", "\(format(load.benchCPU / (load.sendSeconds + load.drainSeconds) * 100, 0)) % of a core",
-            "\(format(baseline.benchCPU / (baseline.sendSeconds + baseline.drainSeconds) * 100, 0)) % of a core", "-", "-"
-        ))
+        rows.append(
+            (
+                "bench (viewers+producer) CPU",
+                "\(format(load.benchCPU / (load.sendSeconds + load.drainSeconds) * 100, 0)) % of a core",
+                "\(format(baseline.benchCPU / (baseline.sendSeconds + baseline.drainSeconds) * 100, 0)) % of a core",
+                "-", "-"
+            ))
         let growth = rss.end - rss.before
-        rows.append((
-            "service RSS growth (before viewers → end)", "\(mb(growth)) (\(mb(rss.before)) → \(mb(rss.end)); \(n) idle: \(mb(rss.idle)); peak \(mb(rss.peak)))",
-            "-", "< 200 MB", verdict(Double(growth) / 1024 < 200)
-        ))
-        rows.append(("viewers connected+subscribed / still open at end", "\(n) in \(format(rampSeconds, 1)) s / \(openAtEnd)", "-", "\(n)", verdict(openAtEnd == n)))
+        rows.append(
+            (
+                "service RSS growth (before viewers → end)",
+                "\(mb(growth)) (\(mb(rss.before)) → \(mb(rss.end)); \(n) idle: \(mb(rss.idle)); peak \(mb(rss.peak)))",
+                "-", "< 200 MB", verdict(Double(growth) / 1024 < 200)
+            ))
+        rows.append(
+            (
+                "viewers connected+subscribed / still open at end",
+                "\(n) in \(format(rampSeconds, 1)) s / \(openAtEnd)", "-", "\(n)", verdict(openAtEnd == n)
+            ))
         // One poll's worth of requests (pipeline, steps, step log), the noise of a window boundary.
         let polls = one.seconds / pollIntervalSeconds
         let perPoll = Int((Double(one.requests) / polls).rounded(.up))
@@ -658,23 +731,36 @@ enum RealtimeBench {
         let manyText = "\(format(many.perMinute, 1)) (\(many.requests) in \(format(many.seconds, 1)) s)"
         let oneText = "1 viewer: \(format(one.perMinute, 1)) (\(one.requests) in \(format(one.seconds, 1)) s)"
         let goalText = "identical (±1 poll = ±\(format(perPollPerMinute, 1)))"
-        rows.append(("Bitbucket requests/min, \(n) viewers", manyText, oneText, goalText, "ratio \(format(ratio, 2)), \(verdict(identical))"))
-        rows.append((
-            "Bitbucket requests/min during the load phase", "\(format(underLoad.perMinute, 1)) (\(underLoad.requests) in \(format(underLoad.seconds, 1)) s)",
-            "1 viewer: \(format(one.perMinute, 1))", "identical", "ratio \(format(underLoad.perMinute / one.perMinute, 2))"
-        ))
+        rows.append(
+            (
+                "Bitbucket requests/min, \(n) viewers", manyText, oneText, goalText,
+                "ratio \(format(ratio, 2)), \(verdict(identical))"
+            ))
+        rows.append(
+            (
+                "Bitbucket requests/min during the load phase",
+                "\(format(underLoad.perMinute, 1)) (\(underLoad.requests) in \(format(underLoad.seconds, 1)) s)",
+                "1 viewer: \(format(one.perMinute, 1))", "identical",
+                "ratio \(format(underLoad.perMinute / one.perMinute, 2))"
+            ))
         if let error = load.firstLogError ?? baseline.firstLogError { print("first log_error frame: \(error)") }
         print("")
-        print("realtime: \(n) viewers × \(options.rate) lines/s for \(format(options.duration, 0)) s (baseline: 1 viewer × \(options.rate) lines/s for \(format(options.baselineDuration, 0)) s), poll interval \(format(pollIntervalSeconds, 0)) s")
+        print(
+            "realtime: \(n) viewers × \(options.rate) lines/s for \(format(options.duration, 0)) s (baseline: 1 viewer × \(options.rate) lines/s for \(format(options.baselineDuration, 0)) s), poll interval \(format(pollIntervalSeconds, 0)) s"
+        )
         let headers = ("measure", "\(n) viewers", "baseline", "goal", "ratio / verdict")
         let all: [(String, String, String, String, String)] = [headers] + rows
         let widths: [Int] = [
             all.map { $0.0.count }.max() ?? 0, all.map { $0.1.count }.max() ?? 0,
             all.map { $0.2.count }.max() ?? 0, all.map { $0.3.count }.max() ?? 0,
         ]
-        func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
+        func pad(_ text: String, _ width: Int) -> String {
+            text + String(repeating: " ", count: max(0, width - text.count))
+        }
         for row in all {
-            print("  \(pad(row.0, widths[0]))  \(pad(row.1, widths[1]))  \(pad(row.2, widths[2]))  \(pad(row.3, widths[3]))  \(row.4)")
+            print(
+                "  \(pad(row.0, widths[0]))  \(pad(row.1, widths[1]))  \(pad(row.2, widths[2]))  \(pad(row.3, widths[3]))  \(row.4)"
+            )
         }
     }
 }
@@ -742,7 +828,8 @@ final class Viewer: Sendable {
                 socket.onText { socket, text in self.receive(socket, text) }
                 socket.onClose.whenComplete { _ in
                     self.state.withLock { $0.closed = true }
-                    self.fail(RealtimeBench.Failure("viewer \(self.index): connection closed before the subscription ack"))
+                    self.fail(
+                        RealtimeBench.Failure("viewer \(self.index): connection closed before the subscription ack"))
                 }
             }.whenFailure { error in self.fail(error) }
         }

@@ -20,7 +20,8 @@ import SSHKeys
 func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
     guard !sorted.isEmpty else { return .nan }
-    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    return sorted.count % 2 == 1
+        ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
 }
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
@@ -59,21 +60,28 @@ func benchmarkKeys(runs: Int) throws {
         // Interleave the two so machine load affects both alike.
         ours.append(try seconds { _ = try KeyGenerator.generate(type: .rsa, bits: 4096) })
         let file = "\(directory)/k\(index)"
-        baseline.append(try seconds {
-            let (status, _) = try run("/usr/bin/ssh-keygen", ["-q", "-t", "rsa", "-b", "4096", "-N", "", "-f", file])
-            precondition(status == 0, "ssh-keygen failed")
-        })
+        baseline.append(
+            try seconds {
+                let (status, _) = try run(
+                    "/usr/bin/ssh-keygen", ["-q", "-t", "rsa", "-b", "4096", "-N", "", "-f", file])
+                precondition(status == 0, "ssh-keygen failed")
+            })
     }
     let ratio = median(ours) / median(baseline)
     print("rsa-4096 generation, \(runs) runs each")
-    print("  pipewright (swift-crypto) median: \(format(median(ours))) s  runs: \(ours.map(format).joined(separator: " "))")
-    print("  ssh-keygen baseline       median: \(format(median(baseline))) s  runs: \(baseline.map(format).joined(separator: " "))")
+    print(
+        "  pipewright (swift-crypto) median: \(format(median(ours))) s  runs: \(ours.map(format).joined(separator: " "))"
+    )
+    print(
+        "  ssh-keygen baseline       median: \(format(median(baseline))) s  runs: \(baseline.map(format).joined(separator: " "))"
+    )
     print("  ratio pipewright / ssh-keygen: \(format(ratio))  (target <= 1.5)")
 }
 
 // MARK: - deploy
 
-func request(_ method: String, _ url: String, token: String?, body: [String: Any]?) async throws -> (Int, [String: Any]) {
+func request(_ method: String, _ url: String, token: String?, body: [String: Any]?) async throws -> (Int, [String: Any])
+{
     var request = URLRequest(url: URL(string: url)!)
     request.httpMethod = method
     request.timeoutInterval = 300
@@ -88,7 +96,9 @@ func request(_ method: String, _ url: String, token: String?, body: [String: Any
 }
 
 func benchmarkDeploy(runs: Int) async throws {
-    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("pipewright").path
+    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+        "pipewright"
+    ).path
     guard FileManager.default.isExecutableFile(atPath: binary) else {
         print("build the service first: swift build -c release (missing \(binary))")
         exit(2)
@@ -122,11 +132,13 @@ func benchmarkDeploy(runs: Int) async throws {
         let user = fixture.users[0]
         return ["host": fixture.host, "port": fixture.port, "username": user.name, "password": user.password.value]
     }
-    let (_, key) = try await request("POST", "\(base)/api/ssh-keys", token: token, body: ["name": "bench", "key_type": "ed25519"])
+    let (_, key) = try await request(
+        "POST", "\(base)/api/ssh-keys", token: token, body: ["name": "bench", "key_type": "ed25519"])
     guard let id = key["id"] as? Int else { print("key creation failed: \(key)"); exit(1) }
     func deploy(_ targets: [[String: Any]]) async throws -> Double {
         let start = ContinuousClock.now
-        let (status, body) = try await request("POST", "\(base)/api/ssh-keys/\(id)/deploy", token: token, body: ["servers": targets])
+        let (status, body) = try await request(
+            "POST", "\(base)/api/ssh-keys/\(id)/deploy", token: token, body: ["servers": targets])
         let elapsed = ContinuousClock.now - start
         guard status == 200, body["ok"] as? Bool == true else { print("deploy failed: \(status) \(body)"); exit(1) }
         return elapsed.seconds
@@ -155,6 +167,8 @@ case "deploy": try await benchmarkDeploy(runs: runs)
 case "logs": try await benchmarkLogs(arguments: Array(arguments.dropFirst()))
 case "realtime": try await benchmarkRealtime(arguments: Array(arguments.dropFirst()))
 default:
-    print("usage: pipewright-bench keys|deploy [runs] | logs [SIZE_MB] | realtime [--viewers N] [--rate L] [--duration S]")
+    print(
+        "usage: pipewright-bench keys|deploy [runs] | logs [SIZE_MB] | realtime [--viewers N] [--rate L] [--duration S]"
+    )
     exit(2)
 }

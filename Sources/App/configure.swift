@@ -39,7 +39,8 @@ public func configure(
     do {
         try await app.autoMigrate()
     } catch {
-        throw ConfigurationError.invalid(variable: "DATABASE_URL", reason: "cannot open or migrate the database (\(type(of: error)))")
+        throw ConfigurationError.invalid(
+            variable: "DATABASE_URL", reason: "cannot open or migrate the database (\(type(of: error)))")
     }
 
     if case .sqlite(let path) = configuration.database {
@@ -135,7 +136,8 @@ func prepareDataDirectory(_ path: String) throws {
         }
     } else {
         do {
-            try manager.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try manager.createDirectory(
+                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             throw ConfigurationError.invalid(variable: "PIPEWRIGHT_DATA_DIR", reason: "cannot create \(path)")
         }

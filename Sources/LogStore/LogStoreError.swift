@@ -39,11 +39,13 @@ public enum LogStoreError: PipewrightError, Equatable {
     public var message: String {
         switch self {
         case .invalidRegex(let reason): "The regular expression is invalid: \(reason)."
-        case .regexTimeout(let budget): "The regular expression could not be applied to a single line within its \(budget) budget; simplify it or narrow the query."
+        case .regexTimeout(let budget):
+            "The regular expression could not be applied to a single line within its \(budget) budget; simplify it or narrow the query."
         case .executionNotFound(let execution): "No log is stored for execution \(execution)."
         case .invalidRange(let length): "The requested byte range is outside the log (\(length) bytes)."
         case .invalidQuery(let field, let reason): "Query parameter \(field) \(reason)."
-        case .tooManySteps(let execution): "Execution \(execution) has more than \(LogStore.maximumStepsPerExecution) steps."
+        case .tooManySteps(let execution):
+            "Execution \(execution) has more than \(LogStore.maximumStepsPerExecution) steps."
         case .ioFailure(let reason): "Log storage failed: \(reason)."
         }
     }

@@ -113,7 +113,8 @@ public actor SSHDFixture {
         users: Int = 1, listenAddress: String = "127.0.0.1", extraConfiguration: [String] = [],
         _ body: (SSHDFixture) async throws -> T
     ) async throws -> T {
-        let fixture = try await start(users: users, listenAddress: listenAddress, extraConfiguration: extraConfiguration)
+        let fixture = try await start(
+            users: users, listenAddress: listenAddress, extraConfiguration: extraConfiguration)
         do {
             let result = try await body(fixture)
             await fixture.stop()

@@ -20,7 +20,8 @@ import VaporTesting
         var found = Set<String>()
         let range = NSRange(text.startIndex..., in: text)
         for match in pattern.matches(in: text, range: range) {
-            guard let method = Range(match.range(at: 1), in: text), let path = Range(match.range(at: 2), in: text) else { continue }
+            guard let method = Range(match.range(at: 1), in: text), let path = Range(match.range(at: 2), in: text)
+            else { continue }
             let components = text[path].split(separator: "/").map(String.init)
             found.insert(OpenAPITests.routeKey(method: String(text[method]), components: components))
         }
@@ -33,24 +34,30 @@ import VaporTesting
             let served = OpenAPITests.servedRoutes(ctx.app)
             #expect(served.count > 40)
             let missing = served.subtracting(documented).sorted()
-            #expect(missing.isEmpty, "routes missing from docs/API.md (add a line like `GET /api/things/{id}`): \(missing)")
+            #expect(
+                missing.isEmpty, "routes missing from docs/API.md (add a line like `GET /api/things/{id}`): \(missing)")
         }
     }
 
     @Test func normalisation_matchesParametersByPosition() {
-        let found = Self.documentedEndpoints(in: "see `GET /api/ssh-keys/{id}` and `POST /api/executions/{id}/logs?step=x`")
+        let found = Self.documentedEndpoints(
+            in: "see `GET /api/ssh-keys/{id}` and `POST /api/executions/{id}/logs?step=x`")
         #expect(found == ["GET /api/ssh-keys/{}", "POST /api/executions/{}/logs"])
         #expect(!found.contains("GET /api/ssh-keys"))
     }
 
     @Test func apiDocs_coverRealtimeErrorsSecurityAndAnExample() throws {
         let text = try Self.apiDocument()
-        for heading in ["## Errors", "## Realtime events", "### Socket.IO", "### WebSocket", "### Server-Sent Events",
-                        "## Security notes", "## End-to-end example"] {
+        for heading in [
+            "## Errors", "## Realtime events", "### Socket.IO", "### WebSocket", "### Server-Sent Events",
+            "## Security notes", "## End-to-end example",
+        ] {
             #expect(text.contains(heading), "\(heading)")
         }
-        for event in ["pipeline_status", "pipeline_logs", "log_error", "log_timeout", "subscribe_pipeline_status",
-                      "get_execution_status", "Last-Event-ID"] {
+        for event in [
+            "pipeline_status", "pipeline_logs", "log_error", "log_timeout", "subscribe_pipeline_status",
+            "get_execution_status", "Last-Event-ID",
+        ] {
             #expect(text.contains(event), "\(event)")
         }
     }

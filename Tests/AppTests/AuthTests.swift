@@ -26,7 +26,8 @@ import VaporTesting
                 #expect(res.status == .unauthorized)
                 #expect(res.errorCode == "unauthenticated")
             }
-            try await ctx.app.testing().test(.GET, "api/ssh-keys", headers: ["Authorization": "Bearer pw_forged"]) { res async throws in
+            try await ctx.app.testing().test(.GET, "api/ssh-keys", headers: ["Authorization": "Bearer pw_forged"]) {
+                res async throws in
                 #expect(res.status == .unauthorized)
             }
         }
@@ -49,7 +50,8 @@ import VaporTesting
                 #expect(!(try res.json().description.contains("password_hash")))
             }
             let body = try jsonBody(["name": "k", "key_type": "ed25519"])
-            try await ctx.app.testing().test(.POST, "api/ssh-keys", headers: .json(["Cookie": cookie]), body: body) { res async throws in
+            try await ctx.app.testing().test(.POST, "api/ssh-keys", headers: .json(["Cookie": cookie]), body: body) {
+                res async throws in
                 #expect(res.status == .forbidden)
                 #expect(res.errorCode == "csrf_token_invalid")
             }
@@ -69,7 +71,8 @@ import VaporTesting
         try await withTestApp { ctx in
             for (user, password) in [("member", "nope"), ("ghost", "member-password-1")] {
                 try await ctx.app.testing().test(
-                    .POST, "api/auth/login", headers: .json([:]), body: try jsonBody(["username": user, "password": password])
+                    .POST, "api/auth/login", headers: .json([:]),
+                    body: try jsonBody(["username": user, "password": password])
                 ) { res async throws in
                     #expect(res.status == .unauthorized)
                     #expect(res.errorCode == "invalid_credentials")
@@ -84,7 +87,8 @@ import VaporTesting
             var token = ""
             var id = 0
             try await ctx.app.testing().test(
-                .POST, "api/tokens", headers: .json(ctx.memberAuth), body: try jsonBody(["name": "ci", "expires_in_days": 30])
+                .POST, "api/tokens", headers: .json(ctx.memberAuth),
+                body: try jsonBody(["name": "ci", "expires_in_days": 30])
             ) { res async throws in
                 #expect(res.status == .created)
                 let body = try res.json()
@@ -94,23 +98,29 @@ import VaporTesting
             }
             let stored = try #require(try await APIToken.find(id, on: ctx.app.db))
             #expect(stored.tokenHash != token && stored.tokenHash == TokenHasher.hash(token))
-            try await ctx.app.testing().test(.GET, "api/tokens", headers: ["Authorization": "Bearer \(token)"]) { res async throws in
+            try await ctx.app.testing().test(.GET, "api/tokens", headers: ["Authorization": "Bearer \(token)"]) {
+                res async throws in
                 #expect(res.status == .ok)
                 #expect(!res.body.string.contains(token))
             }
             try await ctx.app.testing().test(.DELETE, "api/tokens/\(id)", headers: ctx.memberAuth) { res async throws in
                 #expect(res.status == .noContent)
             }
-            try await ctx.app.testing().test(.GET, "api/tokens", headers: ["Authorization": "Bearer \(token)"]) { res async throws in
+            try await ctx.app.testing().test(.GET, "api/tokens", headers: ["Authorization": "Bearer \(token)"]) {
+                res async throws in
                 #expect(res.status == .unauthorized)
             }
         }
     }
 
-    @Test(arguments: ["page=0", "page=-1", "page=abc", "per_page=0", "per_page=x", "page=9223372036854775807", "page=99999999999999999999"])
+    @Test(arguments: [
+        "page=0", "page=-1", "page=abc", "per_page=0", "per_page=x", "page=9223372036854775807",
+        "page=99999999999999999999",
+    ])
     func list_badPagination_is400(query: String) async throws {
         try await withTestApp { ctx in
-            try await ctx.app.testing().test(.GET, "api/ssh-keys?\(query)", headers: ctx.memberAuth) { res async throws in
+            try await ctx.app.testing().test(.GET, "api/ssh-keys?\(query)", headers: ctx.memberAuth) {
+                res async throws in
                 #expect(res.status == .badRequest)
                 #expect(res.errorCode == "invalid_field")
             }

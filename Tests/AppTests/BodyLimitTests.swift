@@ -65,7 +65,10 @@ import VaporTesting
         try await withTestApp { ctx in
             try await withRunningServer(ctx.app) { port in
                 try await withHTTPClient { client in
-                    for (total, expected) in [(Self.limit + 1, HTTPStatus.payloadTooLarge), (8 * Self.limit, .payloadTooLarge), (Self.limit, .badRequest)] {
+                    for (total, expected) in [
+                        (Self.limit + 1, HTTPStatus.payloadTooLarge), (8 * Self.limit, .payloadTooLarge),
+                        (Self.limit, .badRequest),
+                    ] {
                         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/ssh-keys")
                         request.method = .POST
                         request.headers.add(name: "Authorization", value: "Bearer \(ctx.adminToken)")
@@ -82,7 +85,8 @@ import VaporTesting
                         }
                     }
                     // The connection pool keeps working after the rejected uploads.
-                    let health = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(10))
+                    let health = try await client.execute(
+                        HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(10))
                     #expect(health.status == .ok)
                 }
             }
@@ -117,17 +121,21 @@ import VaporTesting
                     let line = "INFO line of a long build log, padded to about eighty bytes ............\n"
                     let lines = (3 * Self.limit) / line.utf8.count
                     let stream = AsyncStream<ByteBuffer> { continuation in
-                        for _ in 0..<(lines / 1000) { continuation.yield(ByteBuffer(string: String(repeating: line, count: 1000))) }
+                        for _ in 0..<(lines / 1000) {
+                            continuation.yield(ByteBuffer(string: String(repeating: line, count: 1000)))
+                        }
                         continuation.finish()
                     }
-                    var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/executions/\(execution)/logs?step=Build&finish=true")
+                    var request = HTTPClientRequest(
+                        url: "http://127.0.0.1:\(port)/api/executions/\(execution)/logs?step=Build&finish=true")
                     request.method = .POST
                     request.headers.add(name: "Authorization", value: "Bearer \(ctx.adminToken)")
                     request.body = .stream(stream, length: .unknown)
                     let response = try await client.execute(request, timeout: .seconds(60))
                     let body = try await response.collectedBody()
                     #expect(response.status == .ok, "\(String(buffer: body))")
-                    let json = try #require(try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any])
+                    let json = try #require(
+                        try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any])
                     #expect(json["lines_stored"] as? Int == (lines / 1000) * 1000)
                 }
             }

@@ -41,15 +41,17 @@ import Vapor
     @Test func conflicts_keepTheirWireCodes() {
         let codes = [
             ConflictError.duplicateKey(existingID: 3, fingerprintSHA256: "SHA256:x"), .duplicateUser("a"),
-            .duplicateServer(target: "a@b:22", existingID: 1), .keyRetired(alreadyRotated: false), .keyInUse(servers: 2),
+            .duplicateServer(target: "a@b:22", existingID: 1), .keyRetired(alreadyRotated: false),
+            .keyInUse(servers: 2),
             .serverInUse(deployments: 1), .hostKeyNotPresented(presented: []), .connectionInUse(pipelines: 1),
             .executionFinished, .executionTriggering,
         ].map { APIErrorMiddleware.render($0) }
         #expect(codes.allSatisfy { $0.status == .conflict })
-        #expect(codes.map(\.code) == [
-            "duplicate_key", "duplicate_user", "duplicate_server", "key_retired", "key_in_use", "server_in_use",
-            "host_key_not_presented", "connection_in_use", "execution_finished", "execution_triggering",
-        ])
+        #expect(
+            codes.map(\.code) == [
+                "duplicate_key", "duplicate_user", "duplicate_server", "key_retired", "key_in_use", "server_in_use",
+                "host_key_not_presented", "connection_in_use", "execution_finished", "execution_triggering",
+            ])
     }
 
     @Test func unreadableConnectionToken_hasItsOwnCode() {

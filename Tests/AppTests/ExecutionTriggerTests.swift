@@ -1,17 +1,17 @@
 import AsyncHTTPClient
 import Bitbucket
-import Crypto
 import BitbucketFake
+import Crypto
 import Fluent
-import LogStore
 import Foundation
+import LogStore
 import PipewrightCore
+import Realtime
 import Testing
 import Vapor
 import VaporTesting
 
 @testable import App
-import Realtime
 
 /// Triggering with retries, executions, the monitor and webhooks, against the fake Bitbucket.
 @Suite struct ExecutionTriggerTests {
@@ -33,34 +33,50 @@ import Realtime
         let fake = try await FakeBitbucketServer.start()
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
         do {
-            _ = await fake.addRepository(workspace: "acme", slug: "web", mainBranch: "main", files: ["package.json": "{}"])
+            _ = await fake.addRepository(
+                workspace: "acme", slug: "web", mainBranch: "main", files: ["package.json": "{}"])
             await fake.acceptedAPIToken(email: Self.email, token: Self.token)
-            await fake.scriptPipelines(workspace: "acme", slug: "web", steps: [
-                FakeStepScript(name: "Build", lines: ["building"]), FakeStepScript(name: "Test", lines: ["testing"]),
-                FakeStepScript(name: "Deploy", lines: ["deploying"]),
-            ])
+            await fake.scriptPipelines(
+                workspace: "acme", slug: "web",
+                steps: [
+                    FakeStepScript(name: "Build", lines: ["building"]),
+                    FakeStepScript(name: "Test", lines: ["testing"]),
+                    FakeStepScript(name: "Deploy", lines: ["deploying"]),
+                ])
             let transport = AsyncHTTPClientTransport(httpClient: httpClient)
-            try await withTestApp(configure: {
-                $0.bitbucketAPIURL = fake.baseURL
-                $0.pollInterval = pollInterval
-                $0.monitorTimeout = monitorTimeout
-            }, services: { services in
-                services.triggerRetryBaseDelay = .milliseconds(10)
-                services.triggerRetryCap = .milliseconds(40)
-                services.makeBitbucketClient = { url, credentials, logger in
-                    LiveBitbucketClient(
-                        baseURL: url, credentials: credentials, transport: transport,
-                        retryPolicy: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(5), cap: .milliseconds(20)),
-                        logger: logger, requestTimeout: .seconds(5))
+            try await withTestApp(
+                configure: {
+                    $0.bitbucketAPIURL = fake.baseURL
+                    $0.pollInterval = pollInterval
+                    $0.monitorTimeout = monitorTimeout
+                },
+                services: { services in
+                    services.triggerRetryBaseDelay = .milliseconds(10)
+                    services.triggerRetryCap = .milliseconds(40)
+                    services.makeBitbucketClient = { url, credentials, logger in
+                        LiveBitbucketClient(
+                            baseURL: url, credentials: credentials, transport: transport,
+                            retryPolicy: RetryPolicy(
+                                maxAttempts: 3, baseDelay: .milliseconds(5), cap: .milliseconds(20)),
+                            logger: logger, requestTimeout: .seconds(5))
+                    }
                 }
-            }) { ctx in
+            ) { ctx in
                 var ids: [Int] = []
                 for (path, payload) in [
-                    ("api/connections", ["name": "acme", "workspace": "acme", "auth": ["type": "api_token", "email": Self.email, "token": Self.token]]),
+                    (
+                        "api/connections",
+                        [
+                            "name": "acme", "workspace": "acme",
+                            "auth": ["type": "api_token", "email": Self.email, "token": Self.token],
+                        ]
+                    ),
                     ("api/ssh-keys", ["name": "deploy", "key_type": "ed25519"]),
                     ("api/servers", ["host": "203.0.113.10", "username": "deploy"]),
                 ] as [(String, [String: Any])] {
-                    try await ctx.app.testing().test(.POST, path, headers: .json(ctx.memberAuth), body: try jsonBody(payload)) { res async throws in
+                    try await ctx.app.testing().test(
+                        .POST, path, headers: .json(ctx.memberAuth), body: try jsonBody(payload)
+                    ) { res async throws in
                         ids.append(try #require(try res.json()["id"] as? Int))
                     }
                 }
@@ -70,7 +86,9 @@ import Realtime
                     "name": "web", "connection_id": ids[0], "repo_slug": "web",
                     "deploy": ["server_ids": [ids[2]], "ssh_key_id": ids[1], "deploy_path": "/srv/web"],
                 ]
-                try await ctx.app.testing().test(.POST, "api/pipelines", headers: .json(ctx.memberAuth), body: try jsonBody(pipeline)) { res async throws in
+                try await ctx.app.testing().test(
+                    .POST, "api/pipelines", headers: .json(ctx.memberAuth), body: try jsonBody(pipeline)
+                ) { res async throws in
                     let json = try res.json()
                     pipelineID = try #require(json["id"] as? Int)
                     secret = try #require(json["webhook_secret"] as? String)
@@ -87,12 +105,16 @@ import Realtime
         try await fake.stop()
     }
 
-    func trigger(_ setup: Setup, _ body: [String: Any] = ["branch": "main", "retry": true, "max_retries": 3],
-                 key: String? = nil) async throws -> Int {
+    func trigger(
+        _ setup: Setup, _ body: [String: Any] = ["branch": "main", "retry": true, "max_retries": 3],
+        key: String? = nil
+    ) async throws -> Int {
         var id = 0
         var headers = HTTPHeaders.json(setup.ctx.memberAuth)
         if let key { headers.add(name: "Idempotency-Key", value: key) }
-        try await setup.ctx.app.testing().test(.POST, "api/pipelines/\(setup.pipelineID)/trigger", headers: headers, body: try jsonBody(body)) { res async throws in
+        try await setup.ctx.app.testing().test(
+            .POST, "api/pipelines/\(setup.pipelineID)/trigger", headers: headers, body: try jsonBody(body)
+        ) { res async throws in
             #expect(res.status == .accepted, "\(res.body.string)")
             id = try #require(try res.json()["id"] as? Int)
         }
@@ -101,7 +123,8 @@ import Realtime
 
     func execution(_ setup: Setup, _ id: Int) async throws -> [String: Any] {
         var json: [String: Any] = [:]
-        try await setup.ctx.app.testing().test(.GET, "api/executions/\(id)", headers: setup.ctx.memberAuth) { res async throws in
+        try await setup.ctx.app.testing().test(.GET, "api/executions/\(id)", headers: setup.ctx.memberAuth) {
+            res async throws in
             json = try res.json()
         }
         return json
@@ -129,11 +152,17 @@ import Realtime
             #expect(done["status"] as? String == "SUCCESS")
             let attempts = try #require(done["attempts"] as? [[String: Any]])
             #expect(attempts.count == 3)
-            #expect(attempts.prefix(2).allSatisfy { $0["outcome"] as? String == "failed" && $0["http_status"] as? Int == 500 })
-            #expect(attempts.prefix(2).allSatisfy { $0["next_retry_at"] as? String != nil && $0["error"] as? String != nil })
+            #expect(
+                attempts.prefix(2).allSatisfy {
+                    $0["outcome"] as? String == "failed" && $0["http_status"] as? Int == 500
+                })
+            #expect(
+                attempts.prefix(2).allSatisfy { $0["next_retry_at"] as? String != nil && $0["error"] as? String != nil }
+            )
             #expect(attempts.last?["outcome"] as? String == "succeeded")
             #expect(await setup.fake.pipelineCount(workspace: "acme", slug: "web") == 1)
-            #expect(((done["steps"] as? [[String: Any]])?.map { $0["name"] as? String }) == ["Build", "Test", "Deploy"])
+            #expect(
+                ((done["steps"] as? [[String: Any]])?.map { $0["name"] as? String }) == ["Build", "Test", "Deploy"])
             // The monitor stored every step's log, in order.
             let stats = try setup.ctx.app.services.logStore.stats(execution: id)
             #expect(stats.totalLines == 3)
@@ -194,7 +223,9 @@ import Realtime
         try await withSetup { setup in
             await setup.fake.failNextTriggers(1, with: .acceptThenDrop)
             let id = try await trigger(setup)
-            let done = try await waitFor(setup, id) { ($0["bitbucket"] as? [String: Any]) != nil || $0["status"] as? String == "ERROR" }
+            let done = try await waitFor(setup, id) {
+                ($0["bitbucket"] as? [String: Any]) != nil || $0["status"] as? String == "ERROR"
+            }
             #expect((done["bitbucket"] as? [String: Any])?["uuid"] as? String != nil, "\(done)")
             #expect(await setup.fake.pipelineCount(workspace: "acme", slug: "web") == 1)
         }
@@ -222,13 +253,15 @@ import Realtime
             _ = await setup.fake.runPipelineToCompletion(uuid)
             let body = ByteBuffer(string: #"{"commit_status": {"state": "SUCCESSFUL"}}"#)
             try await setup.ctx.app.testing().test(
-                .POST, "api/webhooks/bitbucket/\(setup.pipelineID)", headers: ["X-Hub-Signature": "sha256=" + String(repeating: "0", count: 64)], body: body
+                .POST, "api/webhooks/bitbucket/\(setup.pipelineID)",
+                headers: ["X-Hub-Signature": "sha256=" + String(repeating: "0", count: 64)], body: body
             ) { res async throws in
                 #expect(res.status == .unauthorized)
                 #expect(res.errorCode == "invalid_signature")
             }
             #expect(try await execution(setup, id)["status"] as? String != "SUCCESS")
-            let mac = HMAC<SHA256>.authenticationCode(for: Array(body.readableBytesView), using: SymmetricKey(data: Array(setup.webhookSecret.utf8)))
+            let mac = HMAC<SHA256>.authenticationCode(
+                for: Array(body.readableBytesView), using: SymmetricKey(data: Array(setup.webhookSecret.utf8)))
             let signature = "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
             try await setup.ctx.app.testing().test(
                 .POST, "api/webhooks/bitbucket/\(setup.pipelineID)", headers: ["X-Hub-Signature": signature], body: body
@@ -247,10 +280,13 @@ import Realtime
                 (["variables": [["key": "1BAD", "value": "x"]]], "variables[0].key"),
             ] as [([String: Any], String)] {
                 try await setup.ctx.app.testing().test(
-                    .POST, "api/pipelines/\(setup.pipelineID)/trigger", headers: .json(setup.ctx.memberAuth), body: try jsonBody(body)
+                    .POST, "api/pipelines/\(setup.pipelineID)/trigger", headers: .json(setup.ctx.memberAuth),
+                    body: try jsonBody(body)
                 ) { res async throws in
                     #expect(res.status == .badRequest)
-                    #expect(try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: res.body)).error.details["field"] == field)
+                    #expect(
+                        try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: res.body)).error.details["field"]
+                            == field)
                 }
             }
         }
@@ -282,15 +318,18 @@ import Realtime
         try await withSetup { setup in
             let id = try await trigger(setup)
             _ = try await waitFor(setup, id) { ($0["bitbucket"] as? [String: Any]) != nil }
-            try await setup.ctx.app.testing().test(.POST, "api/executions/\(id)/stop", headers: setup.ctx.memberAuth) { res async throws in
+            try await setup.ctx.app.testing().test(.POST, "api/executions/\(id)/stop", headers: setup.ctx.memberAuth) {
+                res async throws in
                 #expect(res.status == .ok, "\(res.body.string)")
             }
             let done = try await waitFor(setup, id) { $0["status"] as? String == "STOPPED" }
             #expect(done["status"] as? String == "STOPPED")
-            try await setup.ctx.app.testing().test(.POST, "api/executions/\(id)/stop", headers: setup.ctx.memberAuth) { res async throws in
+            try await setup.ctx.app.testing().test(.POST, "api/executions/\(id)/stop", headers: setup.ctx.memberAuth) {
+                res async throws in
                 #expect(res.status == .conflict)
             }
-            try await setup.ctx.app.testing().test(.POST, "api/executions/\(id)/rerun", headers: setup.ctx.memberAuth) { res async throws in
+            try await setup.ctx.app.testing().test(.POST, "api/executions/\(id)/rerun", headers: setup.ctx.memberAuth) {
+                res async throws in
                 #expect(res.status == .accepted)
                 #expect(try res.json()["id"] as? Int != id)
             }
@@ -310,7 +349,8 @@ import Realtime
             var headers = HTTPHeaders.json(setup.ctx.memberAuth)
             headers.add(name: "Idempotency-Key", value: "k1")
             try await setup.ctx.app.testing().test(
-                .POST, "api/pipelines/\(setup.pipelineID)/trigger", headers: headers, body: try jsonBody(["branch": "other"])
+                .POST, "api/pipelines/\(setup.pipelineID)/trigger", headers: headers,
+                body: try jsonBody(["branch": "other"])
             ) { res async throws in
                 #expect(res.status == .unprocessableEntity)
             }

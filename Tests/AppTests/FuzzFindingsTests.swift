@@ -19,14 +19,16 @@ import VaporTesting
                 #expect(res.status == .created)
                 id = try #require(try res.json()["id"] as? Int)
             }
-            try await ctx.app.testing().test(.DELETE, "api/servers/\(id)?force=null", headers: ctx.memberAuth) { res async throws in
+            try await ctx.app.testing().test(.DELETE, "api/servers/\(id)?force=null", headers: ctx.memberAuth) {
+                res async throws in
                 #expect(res.status == .badRequest)
                 #expect(res.errorCode == "invalid_field")
             }
             try await ctx.app.testing().test(.GET, "api/servers/\(id)", headers: ctx.memberAuth) { res async throws in
                 #expect(res.status == .ok)
             }
-            try await ctx.app.testing().test(.DELETE, "api/servers/\(id)?force=false", headers: ctx.memberAuth) { res async throws in
+            try await ctx.app.testing().test(.DELETE, "api/servers/\(id)?force=false", headers: ctx.memberAuth) {
+                res async throws in
                 #expect(res.status == .noContent)
             }
         }

@@ -1,10 +1,10 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOWebSocket
 import PipewrightTesting
 import Testing
 import Vapor
-import NIOWebSocket
 import WebSocketKit
 
 @testable import App
@@ -18,7 +18,9 @@ import WebSocketKit
         var data: Data
         var headers: HTTPHeaders
         var json: [String: Any] {
-            (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? ["raw": String(decoding: data, as: UTF8.self)]
+            (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [
+                "raw": String(decoding: data, as: UTF8.self)
+            ]
         }
     }
 
@@ -34,7 +36,9 @@ import WebSocketKit
         return Reply(status: response.status, data: data, headers: response.headers)
     }
 
-    func post(_ client: HTTPClient, _ url: String, token: String, _ body: [String: Any]) async throws -> (HTTPResponseStatus, [String: Any], HTTPHeaders) {
+    func post(_ client: HTTPClient, _ url: String, token: String, _ body: [String: Any]) async throws -> (
+        HTTPResponseStatus, [String: Any], HTTPHeaders
+    ) {
         let reply = try await post(client, url, token: token, try JSONSerialization.data(withJSONObject: body))
         return (reply.status, reply.json, reply.headers)
     }
@@ -45,7 +49,8 @@ import WebSocketKit
         guard let content = fixture.authorizedKeys(of: user) else { return 0 }
         let blob = String(keyLine.split(separator: " ")[1])
         var count = 0
-        for line in content.split(separator: "\n", omittingEmptySubsequences: false) where line.contains(blob.prefix(20)) {
+        for line in content.split(separator: "\n", omittingEmptySubsequences: false)
+        where line.contains(blob.prefix(20)) {
             #expect(line == keyLine, "half-written or altered line: \(line)")
             count += 1
         }
@@ -55,7 +60,8 @@ import WebSocketKit
 
     /// Whether a new TCP connection to `port` is refused.
     func connectionRefused(port: Int) -> Bool {
-        let result = try? runProgram("/usr/bin/env", ["curl", "-sS", "-o", "/dev/null", "--max-time", "2", "http://127.0.0.1:\(port)/health"])
+        let result = try? runProgram(
+            "/usr/bin/env", ["curl", "-sS", "-o", "/dev/null", "--max-time", "2", "http://127.0.0.1:\(port)/health"])
         return result?.status != 0
     }
 
@@ -70,22 +76,29 @@ import WebSocketKit
             let token = try ServeProcess.adminToken(dataDirectory: dataDirectory)
             // One SSH session at a time, so SIGTERM surely lands while servers 2 and 3 are still to do.
             let serve = try await ServeProcess.start(
-                dataDirectory: dataDirectory, environment: ["PIPEWRIGHT_SSH_CONCURRENCY": "1", "PIPEWRIGHT_SHUTDOWN_GRACE": "30"])
+                dataDirectory: dataDirectory,
+                environment: ["PIPEWRIGHT_SSH_CONCURRENCY": "1", "PIPEWRIGHT_SHUTDOWN_GRACE": "30"])
             defer { serve.kill() }
             try await withHTTPClient { client in
-                let (created, key, _) = try await post(client, "\(serve.baseURL)/api/ssh-keys", token: token, ["name": "k", "key_type": "ed25519"])
+                let (created, key, _) = try await post(
+                    client, "\(serve.baseURL)/api/ssh-keys", token: token, ["name": "k", "key_type": "ed25519"])
                 #expect(created == .created)
                 let keyID = try #require(key["id"] as? Int)
                 let keyLine = try #require(key["public_key"] as? String)
                 let servers = fixtures.map { fixture -> [String: Any] in
                     let user = fixture.users[0]
-                    return ["host": fixture.host, "port": fixture.port, "username": user.name, "password": user.password.value]
+                    return [
+                        "host": fixture.host, "port": fixture.port, "username": user.name,
+                        "password": user.password.value,
+                    ]
                 }
                 let deployBody = try JSONSerialization.data(withJSONObject: ["servers": servers])
                 let deploy = Task {
                     try await post(client, "\(serve.baseURL)/api/ssh-keys/\(keyID)/deploy", token: token, deployBody)
                 }
-                #expect(await fixtures[0].waitForLog(containing: "Accepted password", timeout: .seconds(20)), "first server reached")
+                #expect(
+                    await fixtures[0].waitForLog(containing: "Accepted password", timeout: .seconds(20)),
+                    "first server reached")
                 serve.signal(SIGTERM)
                 try await Task.sleep(for: .milliseconds(300))
                 let refusedWhileDraining = connectionRefused(port: serve.port)
@@ -106,7 +119,9 @@ import WebSocketKit
                         #expect(count <= 1, "\(result)")
                     }
                 }
-                #expect(results.allSatisfy { $0["status"] as? String == "deployed" }, "30 s grace lets all three finish: \(results)")
+                #expect(
+                    results.allSatisfy { $0["status"] as? String == "deployed" },
+                    "30 s grace lets all three finish: \(results)")
                 #expect(serve.log.contains("shutting down"))
             }
         } catch {
@@ -129,15 +144,22 @@ import WebSocketKit
             let token = try ServeProcess.adminToken(dataDirectory: dataDirectory)
             let serve = try await ServeProcess.start(
                 dataDirectory: dataDirectory,
-                environment: ["PIPEWRIGHT_SHUTDOWN_GRACE": "1", "PIPEWRIGHT_SSH_CONNECT_TIMEOUT": "60", "PIPEWRIGHT_SSH_COMMAND_TIMEOUT": "60"])
+                environment: [
+                    "PIPEWRIGHT_SHUTDOWN_GRACE": "1", "PIPEWRIGHT_SSH_CONNECT_TIMEOUT": "60",
+                    "PIPEWRIGHT_SSH_COMMAND_TIMEOUT": "60",
+                ])
             defer { serve.kill() }
             try await withHTTPClient { client in
-                let (_, key, _) = try await post(client, "\(serve.baseURL)/api/ssh-keys", token: token, ["name": "k", "key_type": "ed25519"])
+                let (_, key, _) = try await post(
+                    client, "\(serve.baseURL)/api/ssh-keys", token: token, ["name": "k", "key_type": "ed25519"])
                 let keyID = try #require(key["id"] as? Int)
                 let keyLine = try #require(key["public_key"] as? String)
                 var servers = fixtures.map { fixture -> [String: Any] in
                     let user = fixture.users[0]
-                    return ["host": fixture.host, "port": fixture.port, "username": user.name, "password": user.password.value]
+                    return [
+                        "host": fixture.host, "port": fixture.port, "username": user.name,
+                        "password": user.password.value,
+                    ]
                 }
                 servers.insert(["host": "127.0.0.1", "port": stall.port, "username": "nobody", "password": "x"], at: 1)
                 let deployBody = try JSONSerialization.data(withJSONObject: ["servers": servers])
@@ -174,22 +196,37 @@ import WebSocketKit
         }
         let bad = try ServeProcess.command(
             ["serve"], dataDirectory: dataDirectory,
-            environment: ["PIPEWRIGHT_TLS_CERT_FILE": certificate.directory + "/missing.pem", "PIPEWRIGHT_TLS_KEY_FILE": certificate.keyPath,
-                          "PIPEWRIGHT_PORT": String(try freeTCPPort())])
+            environment: [
+                "PIPEWRIGHT_TLS_CERT_FILE": certificate.directory + "/missing.pem",
+                "PIPEWRIGHT_TLS_KEY_FILE": certificate.keyPath,
+                "PIPEWRIGHT_PORT": String(try freeTCPPort()),
+            ])
         #expect(bad.status == 1)
         let lines = bad.stderr.split(separator: "\n")
-        #expect(lines.count == 1 && lines[0].hasPrefix("configuration error: PIPEWRIGHT_TLS_CERT_FILE:"), "\(bad.stderr)")
-        let half = try ServeProcess.command(["serve"], dataDirectory: dataDirectory, environment: ["PIPEWRIGHT_TLS_KEY_FILE": certificate.keyPath])
+        #expect(
+            lines.count == 1 && lines[0].hasPrefix("configuration error: PIPEWRIGHT_TLS_CERT_FILE:"), "\(bad.stderr)")
+        let half = try ServeProcess.command(
+            ["serve"], dataDirectory: dataDirectory, environment: ["PIPEWRIGHT_TLS_KEY_FILE": certificate.keyPath])
         #expect(half.status == 1 && half.stderr.contains("PIPEWRIGHT_TLS_CERT_FILE"), "\(half.stderr)")
 
         let serve = try await ServeProcess.start(
             dataDirectory: dataDirectory,
-            environment: ["PIPEWRIGHT_TLS_CERT_FILE": certificate.certificatePath, "PIPEWRIGHT_TLS_KEY_FILE": certificate.keyPath],
+            environment: [
+                "PIPEWRIGHT_TLS_CERT_FILE": certificate.certificatePath, "PIPEWRIGHT_TLS_KEY_FILE": certificate.keyPath,
+            ],
             trustedCertificate: certificate.certificatePath)
         defer { serve.kill() }
-        let headers = try runProgram("/usr/bin/env", ["curl", "-sS", "-D", "-", "-o", "/dev/null", "--cacert", certificate.certificatePath, "\(serve.baseURL)/ready"])
-        #expect(headers.stdout.lowercased().contains("strict-transport-security: max-age=31536000"), "\(headers.stdout) \(headers.stderr)")
-        let plain = try runProgram("/usr/bin/env", ["curl", "-sS", "--max-time", "5", "http://127.0.0.1:\(serve.port)/health"])
+        let headers = try runProgram(
+            "/usr/bin/env",
+            [
+                "curl", "-sS", "-D", "-", "-o", "/dev/null", "--cacert", certificate.certificatePath,
+                "\(serve.baseURL)/ready",
+            ])
+        #expect(
+            headers.stdout.lowercased().contains("strict-transport-security: max-age=31536000"),
+            "\(headers.stdout) \(headers.stderr)")
+        let plain = try runProgram(
+            "/usr/bin/env", ["curl", "-sS", "--max-time", "5", "http://127.0.0.1:\(serve.port)/health"])
         #expect(plain.status != 0, "plain HTTP to the TLS port fails")
         serve.signal(SIGTERM)
         #expect(await serve.waitForExit(timeout: .seconds(20)) == 0)
@@ -216,15 +253,20 @@ import WebSocketKit
             try await withRunningServer(ctx.app) { port in
                 try await withHTTPClient { client in
                     let inFlight = Task {
-                        let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/test/slow"), timeout: .seconds(30))
-                        return (response.status, String(buffer: try await response.body.collect(upTo: 1024)), response.headers.first(name: "Connection"))
+                        let response = try await client.execute(
+                            HTTPClientRequest(url: "http://127.0.0.1:\(port)/test/slow"), timeout: .seconds(30))
+                        return (
+                            response.status, String(buffer: try await response.body.collect(upTo: 1024)),
+                            response.headers.first(name: "Connection")
+                        )
                     }
                     try await Task.sleep(for: .milliseconds(300))
                     let start = ContinuousClock.now
                     let drain = Task { await GracefulShutdown.drain(ctx.app) }
                     try await Task.sleep(for: .milliseconds(200))
                     await #expect(throws: (any Error).self, "new connections are refused while draining") {
-                        _ = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(2))
+                        _ = try await client.execute(
+                            HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(2))
                     }
                     let (status, body, connection) = try await inFlight.value
                     #expect(status == .ok)
@@ -248,17 +290,23 @@ import WebSocketKit
             }
             try await withRunningServer(ctx.app) { port in
                 let closeCode = Box<WebSocketErrorCode?>(nil)
-                try await WebSocket.connect(to: "ws://127.0.0.1:\(port)/test/ws", on: MultiThreadedEventLoopGroup.singleton) { ws in
+                try await WebSocket.connect(
+                    to: "ws://127.0.0.1:\(port)/test/ws", on: MultiThreadedEventLoopGroup.singleton
+                ) { ws in
                     ws.onClose.whenComplete { _ in closeCode.set(ws.closeCode) }
                 }.get()
                 let deadline = ContinuousClock.now + .seconds(5)
-                while serverSide.current == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+                while serverSide.current == nil, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
                 #expect(serverSide.current != nil)
                 let start = ContinuousClock.now
                 await GracefulShutdown.drain(ctx.app)
                 #expect(ContinuousClock.now - start < .seconds(5), "the WebSocket was closed by the drain handler")
                 let closed = ContinuousClock.now + .seconds(5)
-                while closeCode.current == nil, ContinuousClock.now < closed { try await Task.sleep(for: .milliseconds(20)) }
+                while closeCode.current == nil, ContinuousClock.now < closed {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
                 #expect(closeCode.current == .goingAway, "clients see 1001 going away and reconnect elsewhere")
             }
         }
@@ -275,7 +323,8 @@ import WebSocketKit
             try? FileManager.default.removeItem(atPath: dataDirectory + ".serve.log")
         }
         let token = try ServeProcess.adminToken(dataDirectory: dataDirectory)
-        let serve = try await ServeProcess.start(dataDirectory: dataDirectory, environment: ["PIPEWRIGHT_SHUTDOWN_GRACE": "20"])
+        let serve = try await ServeProcess.start(
+            dataDirectory: dataDirectory, environment: ["PIPEWRIGHT_SHUTDOWN_GRACE": "20"])
         defer { serve.kill() }
         let closeCode = GracefulShutdownDrainTests.Box<WebSocketErrorCode?>(nil)
         let closed = GracefulShutdownDrainTests.Box(false)

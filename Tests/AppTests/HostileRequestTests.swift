@@ -194,8 +194,14 @@ import VaporTesting
             ),
             ("server port string", .POST, "api/servers", ["host": "h", "port": "22", "username": "u"]),
             ("server host number", .POST, "api/servers", ["host": 1, "username": "u"]),
-            ("server legacy_rsa_sha1 string", .POST, "api/servers", ["host": "h", "username": "u", "legacy_rsa_sha1": "true"]),
-            ("server legacy_rsa_sha1 number", .POST, "api/servers", ["host": "h", "username": "u", "legacy_rsa_sha1": 1]),
+            (
+                "server legacy_rsa_sha1 string", .POST, "api/servers",
+                ["host": "h", "username": "u", "legacy_rsa_sha1": "true"]
+            ),
+            (
+                "server legacy_rsa_sha1 number", .POST, "api/servers",
+                ["host": "h", "username": "u", "legacy_rsa_sha1": 1]
+            ),
             ("server update legacy_rsa_sha1 string", .PATCH, "api/servers/{SERVER}", ["legacy_rsa_sha1": "yes"]),
             ("server update legacy_rsa_sha1 array", .PATCH, "api/servers/{SERVER}", ["legacy_rsa_sha1": [true]]),
             ("server update name number", .PATCH, "api/servers/{SERVER}", ["name": 7]),
@@ -580,10 +586,12 @@ import VaporTesting
 
         // Headers and query strings with junk.
         for key in ["", String(repeating: "k", count: 201), "a b", "ключ", "a\u{7F}"] {
-            rows.append(Row(
-                name: "Idempotency-Key \(key.debugDescription)", method: .POST, path: "api/pipelines/{PIPELINE}/trigger",
-                body: .json([:]), headers: [("Idempotency-Key", key)], status: .badRequest, code: "invalid_field",
-                field: "Idempotency-Key"))
+            rows.append(
+                Row(
+                    name: "Idempotency-Key \(key.debugDescription)", method: .POST,
+                    path: "api/pipelines/{PIPELINE}/trigger",
+                    body: .json([:]), headers: [("Idempotency-Key", key)], status: .badRequest, code: "invalid_field",
+                    field: "Idempotency-Key"))
         }
         for (path, field) in [
             ("api/ssh-keys?status=deleted", "status"), ("api/ssh-keys?q=" + String(repeating: "q", count: 201), "q"),
@@ -592,9 +600,12 @@ import VaporTesting
             ("api/audit?outcome=%FF", "outcome"), ("api/ssh-keys/{KEY}?force=%FF", "force"),
             ("api/pipelines/{PIPELINE}/executions?status=EXPLODED", "status"),
         ] {
-            rows.append(Row(
-                name: "query \(path)", method: path.contains("remove_from") || path.contains("force=") ? .DELETE : .GET, path: path, status: .badRequest,
-                code: "invalid_field", field: field))
+            rows.append(
+                Row(
+                    name: "query \(path)",
+                    method: path.contains("remove_from") || path.contains("force=") ? .DELETE : .GET, path: path,
+                    status: .badRequest,
+                    code: "invalid_field", field: field))
         }
 
         // Logs: hostile filters.
@@ -612,7 +623,8 @@ import VaporTesting
         ] {
             rows.append(
                 Row(
-                    name: "logs \(query)", method: .GET, path: "api/executions/{EXECUTION}/logs\(query.hasPrefix("raw?") ? "/" : "?")\(query)",
+                    name: "logs \(query)", method: .GET,
+                    path: "api/executions/{EXECUTION}/logs\(query.hasPrefix("raw?") ? "/" : "?")\(query)",
                     status: .badRequest,
                     code: "invalid_field", field: field))
         }
@@ -702,7 +714,8 @@ import VaporTesting
     /// A valid unencrypted key for import rows.
     static let importablePEM: String = {
         do {
-            return try KeyGenerator.generate(type: .ed25519).openSSHPrivateKeyPEM(comment: "hostile", passphrase: nil).value
+            return try KeyGenerator.generate(type: .ed25519).openSSHPrivateKeyPEM(comment: "hostile", passphrase: nil)
+                .value
         } catch {
             fatalError("ed25519 generation failed: \(error)")
         }

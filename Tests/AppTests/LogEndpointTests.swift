@@ -13,19 +13,26 @@ import VaporTesting
     func seed(_ ctx: TestContext, statuses: [Execution.Status]) async throws -> (Int, [Int]) {
         var ids: [Int] = []
         for (path, payload) in [
-            ("api/connections", ["name": "acme", "workspace": "acme", "auth": ["type": "access_token", "token": "t0k3n"]]),
+            (
+                "api/connections",
+                ["name": "acme", "workspace": "acme", "auth": ["type": "access_token", "token": "t0k3n"]]
+            ),
             ("api/ssh-keys", ["name": "deploy", "key_type": "ed25519"]),
             ("api/servers", ["host": "203.0.113.10", "username": "deploy"]),
         ] as [(String, [String: Any])] {
-            try await ctx.app.testing().test(.POST, path, headers: .json(ctx.memberAuth), body: try jsonBody(payload)) { res async throws in
+            try await ctx.app.testing().test(.POST, path, headers: .json(ctx.memberAuth), body: try jsonBody(payload)) {
+                res async throws in
                 ids.append(try #require(try res.json()["id"] as? Int))
             }
         }
         var pipelineID = 0
-        try await ctx.app.testing().test(.POST, "api/pipelines", headers: .json(ctx.memberAuth), body: try jsonBody([
-            "name": "web", "connection_id": ids[0], "repo_slug": "web",
-            "deploy": ["server_ids": [ids[2]], "ssh_key_id": ids[1], "deploy_path": "/srv/web"],
-        ])) { res async throws in pipelineID = try #require(try res.json()["id"] as? Int) }
+        try await ctx.app.testing().test(
+            .POST, "api/pipelines", headers: .json(ctx.memberAuth),
+            body: try jsonBody([
+                "name": "web", "connection_id": ids[0], "repo_slug": "web",
+                "deploy": ["server_ids": [ids[2]], "ssh_key_id": ids[1], "deploy_path": "/srv/web"],
+            ])
+        ) { res async throws in pipelineID = try #require(try res.json()["id"] as? Int) }
         var executions: [Int] = []
         for (index, status) in statuses.enumerated() {
             let execution = Execution()
@@ -48,7 +55,8 @@ import VaporTesting
 
     func ingest(_ ctx: TestContext, _ id: Int, step: String, _ text: String, finish: Bool = true) async throws {
         try await ctx.app.testing().test(
-            .POST, "api/executions/\(id)/logs?step=\(step)&finish=\(finish)", headers: ctx.adminAuth, body: ByteBuffer(string: text)
+            .POST, "api/executions/\(id)/logs?step=\(step)&finish=\(finish)", headers: ctx.adminAuth,
+            body: ByteBuffer(string: text)
         ) { res async throws in #expect(res.status == .ok, "\(res.body.string)") }
     }
 
@@ -71,7 +79,9 @@ import VaporTesting
                 ("to_date=2026-02-30", "to_date"), ("from_date=2026-02-01&to_date=2026-01-31", "to_date"),
                 ("from_date=yesterday", "from_date"),
             ] {
-                try await ctx.app.testing().test(.GET, "api/pipelines/\(pipelineID)/logs?\(query)", headers: ctx.memberAuth) {
+                try await ctx.app.testing().test(
+                    .GET, "api/pipelines/\(pipelineID)/logs?\(query)", headers: ctx.memberAuth
+                ) {
                     res async throws in
                     #expect(res.status == .badRequest, "\(query)")
                     let body = try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: res.body))
@@ -85,7 +95,9 @@ import VaporTesting
         try await withTestApp { ctx in
             let (pipelineID, ids) = try await seed(ctx, statuses: [.success, .failed, .failed, .success, .failed])
             try await ingest(ctx, ids[1], step: "Build", "npm ci\nERROR build broke\n")
-            try await ctx.app.testing().test(.GET, "api/pipelines/\(pipelineID)/logs?status=FAILED&page=1&per_page=20", headers: ctx.memberAuth) { res async throws in
+            try await ctx.app.testing().test(
+                .GET, "api/pipelines/\(pipelineID)/logs?status=FAILED&page=1&per_page=20", headers: ctx.memberAuth
+            ) { res async throws in
                 #expect(res.status == .ok)
                 let json = try res.json()
                 let items = try #require(json["items"] as? [[String: Any]])
@@ -94,7 +106,9 @@ import VaporTesting
                 #expect(items.allSatisfy { $0["status"] as? String == "FAILED" && $0["steps"] is [Any] })
                 #expect(items.allSatisfy { $0["execution"] == nil && $0["started_at"] is String })
                 let pagination = try #require(json["pagination"] as? [String: Any])
-                #expect(pagination["total"] as? Int == 3 && pagination["pages"] as? Int == 1 && pagination["per_page"] as? Int == 20)
+                #expect(
+                    pagination["total"] as? Int == 3 && pagination["pages"] as? Int == 1
+                        && pagination["per_page"] as? Int == 20)
                 let withLog = try #require(items.first { $0["id"] as? Int == ids[1] })
                 #expect(withLog["errors"] as? Int == 1)
                 #expect((withLog["excerpt"] as? [[String: Any]])?.last?["text"] as? String == "ERROR build broke")
@@ -102,13 +116,16 @@ import VaporTesting
                 #expect(summary["total"] as? Int == 3)
                 #expect((summary["by_status"] as? [String: Int])?["FAILED"] == 3)
             }
-            try await ctx.app.testing().test(.GET, "api/pipelines/\(pipelineID)/logs", headers: ctx.memberAuth) { res async throws in
+            try await ctx.app.testing().test(.GET, "api/pipelines/\(pipelineID)/logs", headers: ctx.memberAuth) {
+                res async throws in
                 let summary = try #require(try res.json()["summary"] as? [String: Any])
                 #expect(summary["success_rate"] as? Double == 0.4)
                 #expect(summary["average_duration_s"] as? Double == 60)
             }
             for bad in ["status=NOPE", "page=0", "page=-1", "per_page=abc", "from_date=yesterday"] {
-                try await ctx.app.testing().test(.GET, "api/pipelines/\(pipelineID)/logs?\(bad)", headers: ctx.memberAuth) { res async throws in
+                try await ctx.app.testing().test(
+                    .GET, "api/pipelines/\(pipelineID)/logs?\(bad)", headers: ctx.memberAuth
+                ) { res async throws in
                     #expect(res.status == .badRequest, "\(bad)")
                 }
             }
@@ -119,9 +136,13 @@ import VaporTesting
         try await withTestApp { ctx in
             let (_, ids) = try await seed(ctx, statuses: [.failed])
             let id = ids[0]
-            let log = (1...250).map { $0 % 50 == 0 ? "\u{1B}[31mERROR\u{1B}[0m step \($0) failed ✗ 日本" : "INFO line \($0)" }.joined(separator: "\n") + "\n"
+            let log =
+                (1...250).map { $0 % 50 == 0 ? "\u{1B}[31mERROR\u{1B}[0m step \($0) failed ✗ 日本" : "INFO line \($0)" }
+                .joined(separator: "\n") + "\n"
             try await ingest(ctx, id, step: "Build", log)
-            try await ctx.app.testing().test(.GET, "api/executions/\(id)/logs?q=error&highlight=true", headers: ctx.memberAuth) { res async throws in
+            try await ctx.app.testing().test(
+                .GET, "api/executions/\(id)/logs?q=error&highlight=true", headers: ctx.memberAuth
+            ) { res async throws in
                 let json = try res.json()
                 let items = try #require(json["items"] as? [[String: Any]])
                 #expect(items.count == 5)
@@ -129,7 +150,9 @@ import VaporTesting
                 #expect((items.first?["highlights"] as? [[Int]]) == [[0, 5]])
                 #expect(items.first?["level"] as? String == "ERROR")
             }
-            try await ctx.app.testing().test(.GET, "api/executions/\(id)/logs?level=WARN&per_page=1000", headers: ctx.memberAuth) { res async throws in
+            try await ctx.app.testing().test(
+                .GET, "api/executions/\(id)/logs?level=WARN&per_page=1000", headers: ctx.memberAuth
+            ) { res async throws in
                 let json = try res.json()
                 #expect((json["items"] as? [Any])?.count == 5)
                 #expect((json["pagination"] as? [String: Any])?["per_page"] as? Int == 100)
@@ -140,7 +163,9 @@ import VaporTesting
             for _ in 0..<20 {
                 var next: Int?
                 var count = 0
-                try await ctx.app.testing().test(.GET, "api/executions/\(id)/logs?after_seq=\(after)&per_page=40", headers: ctx.memberAuth) { res async throws in
+                try await ctx.app.testing().test(
+                    .GET, "api/executions/\(id)/logs?after_seq=\(after)&per_page=40", headers: ctx.memberAuth
+                ) { res async throws in
                     let json = try res.json()
                     let items = (json["items"] as? [[String: Any]]) ?? []
                     count = items.count
@@ -151,7 +176,8 @@ import VaporTesting
                 after = next
             }
             #expect(seen == Array(1...250))
-            try await ctx.app.testing().test(.GET, "api/executions/\(id)/logs?q=(a&regex=true", headers: ctx.memberAuth) { res async throws in
+            try await ctx.app.testing().test(.GET, "api/executions/\(id)/logs?q=(a&regex=true", headers: ctx.memberAuth)
+            { res async throws in
                 #expect(res.status == .badRequest)
                 #expect(res.errorCode == "invalid_regex")
             }
@@ -164,30 +190,42 @@ import VaporTesting
             let id = ids[0]
             let log = "a 10%\ra 50%\ra 100%\n\u{1B}[32m✔ done\u{1B}[0m\n"
             try await ingest(ctx, id, step: "Build", log)
-            try await ctx.app.testing().test(.GET, "api/executions/\(id)/logs/raw", headers: ctx.memberAuth) { res async throws in
+            try await ctx.app.testing().test(.GET, "api/executions/\(id)/logs/raw", headers: ctx.memberAuth) {
+                res async throws in
                 #expect(res.status == .ok)
                 #expect(Array(res.body.readableBytesView) == Array(log.utf8))
             }
-            try await ctx.app.testing().test(.GET, "api/executions/\(id)/logs/raw", headers: ["Authorization": "Bearer \(ctx.memberToken)", "Range": "bytes=2-4"]) { res async throws in
+            try await ctx.app.testing().test(
+                .GET, "api/executions/\(id)/logs/raw",
+                headers: ["Authorization": "Bearer \(ctx.memberToken)", "Range": "bytes=2-4"]
+            ) { res async throws in
                 #expect(res.status == .partialContent)
                 #expect(res.body.string == "10%")
                 #expect(res.headers.first(name: .contentRange) == "bytes 2-4/\(log.utf8.count)")
             }
-            try await ctx.app.testing().test(.GET, "api/executions/\(id)/logs/raw", headers: ["Authorization": "Bearer \(ctx.memberToken)", "Range": "bytes=9999-"]) { res async throws in
+            try await ctx.app.testing().test(
+                .GET, "api/executions/\(id)/logs/raw",
+                headers: ["Authorization": "Bearer \(ctx.memberToken)", "Range": "bytes=9999-"]
+            ) { res async throws in
                 #expect(res.status == .rangeNotSatisfiable)
             }
             // Unusable Range headers are ignored (RFC 9110): the whole log.
             for header in ["bytes=5-2", "bytes=0-0,5-9", "items=0-5"] {
-                try await ctx.app.testing().test(.GET, "api/executions/\(id)/logs/raw", headers: ["Authorization": "Bearer \(ctx.memberToken)", "Range": header]) { res async throws in
+                try await ctx.app.testing().test(
+                    .GET, "api/executions/\(id)/logs/raw",
+                    headers: ["Authorization": "Bearer \(ctx.memberToken)", "Range": header]
+                ) { res async throws in
                     #expect(res.status == .ok, "\(header)")
                     #expect(Array(res.body.readableBytesView) == Array(log.utf8))
                 }
             }
-            try await ctx.app.testing().test(.GET, "api/executions/\(id)/logs/raw?step=nosuch", headers: ctx.memberAuth) { res async throws in
+            try await ctx.app.testing().test(.GET, "api/executions/\(id)/logs/raw?step=nosuch", headers: ctx.memberAuth)
+            { res async throws in
                 #expect(res.status == .ok)
                 #expect(res.body.readableBytes == 0)
             }
-            try await ctx.app.testing().test(.GET, "api/executions/\(id)/logs/stats", headers: ctx.memberAuth) { res async throws in
+            try await ctx.app.testing().test(.GET, "api/executions/\(id)/logs/stats", headers: ctx.memberAuth) {
+                res async throws in
                 let json = try res.json()
                 #expect(json["total_lines"] as? Int == 2)
                 #expect(json["bytes"] as? Int == log.utf8.count)
@@ -199,14 +237,22 @@ import VaporTesting
     @Test func ingestion_isAdminOnly_andOtherUsersLogsAre404() async throws {
         try await withTestApp { ctx in
             let (_, ids) = try await seed(ctx, statuses: [.success])
-            try await ctx.app.testing().test(.POST, "api/executions/\(ids[0])/logs?step=Build", headers: ctx.memberAuth, body: ByteBuffer(string: "x\n")) { res async throws in
+            try await ctx.app.testing().test(
+                .POST, "api/executions/\(ids[0])/logs?step=Build", headers: ctx.memberAuth,
+                body: ByteBuffer(string: "x\n")
+            ) { res async throws in
                 #expect(res.status == .forbidden)
             }
             var otherToken = ""
-            let other = try await createUser(username: "other", password: "other-password-1", role: .member, app: ctx.app)
-            otherToken = try await TokenIssuer.issue(for: try other.requireID(), name: "t", expiresInDays: nil, now: Date(), on: ctx.app.db).token
+            let other = try await createUser(
+                username: "other", password: "other-password-1", role: .member, app: ctx.app)
+            otherToken = try await TokenIssuer.issue(
+                for: try other.requireID(), name: "t", expiresInDays: nil, now: Date(), on: ctx.app.db
+            ).token
             for path in ["logs", "logs/raw", "logs/stats"] {
-                try await ctx.app.testing().test(.GET, "api/executions/\(ids[0])/\(path)", headers: ["Authorization": "Bearer \(otherToken)"]) { res async throws in
+                try await ctx.app.testing().test(
+                    .GET, "api/executions/\(ids[0])/\(path)", headers: ["Authorization": "Bearer \(otherToken)"]
+                ) { res async throws in
                     #expect(res.status == .notFound)
                 }
             }
@@ -239,23 +285,31 @@ import VaporTesting
     @Test func binaryOutput_controlBytesReplacedInJSON_rawKeepsThem() async throws {
         try await withTestApp { ctx in
             let (_, ids) = try await seed(ctx, statuses: [.failed])
-            let line: [UInt8] = Array("bin".utf8) + [0x00, 0x07, 0x08, 0x7F, 0x01] + Array("\tx\u{1B}[31mred\u{1B}[0m\r".utf8)
+            let line: [UInt8] =
+                Array("bin".utf8) + [0x00, 0x07, 0x08, 0x7F, 0x01] + Array("\tx\u{1B}[31mred\u{1B}[0m\r".utf8)
             let stored = line + [0x0A] + Array("ERROR \u{0}boom\n".utf8)
             try await ingestBytes(ctx, ids[0], step: "Build", stored)
-            try await ctx.app.testing().test(.GET, "api/executions/\(ids[0])/logs", headers: ctx.memberAuth) { res async throws in
+            try await ctx.app.testing().test(.GET, "api/executions/\(ids[0])/logs", headers: ctx.memberAuth) {
+                res async throws in
                 #expect(res.status == .ok)
                 let body = res.body.string
-                #expect(!body.contains("\\u0000") && !body.contains("\\u0007") && !body.contains("\\b") && !body.contains("\\u0001"))
+                #expect(
+                    !body.contains("\\u0000") && !body.contains("\\u0007") && !body.contains("\\b")
+                        && !body.contains("\\u0001"))
                 let items = try #require(try res.json()["items"] as? [[String: Any]])
-                #expect(items.first?["text"] as? String == "bin\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\tx\u{1B}[31mred\u{1B}[0m\r")
+                #expect(
+                    items.first?["text"] as? String
+                        == "bin\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\tx\u{1B}[31mred\u{1B}[0m\r")
                 #expect(items.last?["text"] as? String == "ERROR \u{FFFD}boom")
             }
-            try await ctx.app.testing().test(.GET, "api/executions/\(ids[0])/logs/stats", headers: ctx.memberAuth) { res async throws in
+            try await ctx.app.testing().test(.GET, "api/executions/\(ids[0])/logs/stats", headers: ctx.memberAuth) {
+                res async throws in
                 let firstError = try #require(try res.json()["first_error"] as? [String: Any])
                 #expect(firstError["text"] as? String == "ERROR \u{FFFD}boom")
                 #expect(try res.json()["dropped_bytes"] as? Int == 0)
             }
-            try await ctx.app.testing().test(.GET, "api/executions/\(ids[0])/logs/raw", headers: ctx.memberAuth) { res async throws in
+            try await ctx.app.testing().test(.GET, "api/executions/\(ids[0])/logs/raw", headers: ctx.memberAuth) {
+                res async throws in
                 #expect(Array(res.body.readableBytesView) == stored)
             }
             try await ctx.app.testing().test(
@@ -263,7 +317,8 @@ import VaporTesting
             ) { res async throws in
                 #expect(res.status == .ok)
                 #expect(res.headers.contentType?.subType == "plain")
-                let plain = Array("bin".utf8) + [0x00, 0x07, 0x08, 0x7F, 0x01] + Array("\txred\r\nERROR \u{0}boom\n".utf8)
+                let plain =
+                    Array("bin".utf8) + [0x00, 0x07, 0x08, 0x7F, 0x01] + Array("\txred\r\nERROR \u{0}boom\n".utf8)
                 #expect(Array(res.body.readableBytesView) == plain)
             }
             try await ctx.app.testing().test(
@@ -285,7 +340,8 @@ import VaporTesting
             try await ingestBytes(ctx, ids[0], step: "Build", [], finish: true)
             try await ingest(ctx, ids[0], step: "Test", "fine\n")
             var total = 0
-            try await ctx.app.testing().test(.GET, "api/executions/\(ids[0])/logs/stats", headers: ctx.memberAuth) { res async throws in
+            try await ctx.app.testing().test(.GET, "api/executions/\(ids[0])/logs/stats", headers: ctx.memberAuth) {
+                res async throws in
                 let json = try res.json()
                 let dropped = try #require(json["dropped_bytes"] as? Int)
                 #expect(dropped == 3 << 20 - 1 << 20)
@@ -296,7 +352,8 @@ import VaporTesting
                 #expect(buildBytes > 1 << 20 && buildBytes < (1 << 20) + 512)
                 total = try #require(json["bytes"] as? Int)
             }
-            let marker = "[pipewright] log truncated: this step printed more than 1048576 bytes (PIPEWRIGHT_LOG_MAX_STEP_BYTES); 2097152 bytes were dropped"
+            let marker =
+                "[pipewright] log truncated: this step printed more than 1048576 bytes (PIPEWRIGHT_LOG_MAX_STEP_BYTES); 2097152 bytes were dropped"
             try await ctx.app.testing().test(
                 .GET, "api/executions/\(ids[0])/logs?step=Build&q=log%20truncated", headers: ctx.memberAuth
             ) { res async throws in
@@ -304,7 +361,8 @@ import VaporTesting
                 #expect(items.count == 1)
                 #expect(items.first?["text"] as? String == marker)
             }
-            try await ctx.app.testing().test(.GET, "api/executions/\(ids[0])/logs/raw", headers: ctx.memberAuth) { res async throws in
+            try await ctx.app.testing().test(.GET, "api/executions/\(ids[0])/logs/raw", headers: ctx.memberAuth) {
+                res async throws in
                 #expect(res.body.readableBytes == total)
                 #expect(res.body.string.hasSuffix(marker + "\nfine\n"))
             }

@@ -43,12 +43,14 @@ import Testing
                 return (response.status.code, json, ContinuousClock.now - start)
             }
             func create(_ path: String, _ object: [String: Any]) async throws -> Int {
-                let reply = try await call(.POST, path, ByteBuffer(data: try JSONSerialization.data(withJSONObject: object)))
+                let reply = try await call(
+                    .POST, path, ByteBuffer(data: try JSONSerialization.data(withJSONObject: object)))
                 guard let id = reply.json["id"] as? Int else { throw Failure(description: "\(path): \(reply.json)") }
                 return id
             }
             let connection = try await create(
-                "api/connections", ["name": "acme", "workspace": "acme", "auth": ["type": "access_token", "token": "t0k3n"]])
+                "api/connections",
+                ["name": "acme", "workspace": "acme", "auth": ["type": "access_token", "token": "t0k3n"]])
             let key = try await create("api/ssh-keys", ["name": "deploy", "key_type": "ed25519"])
             let server = try await create("api/servers", ["host": "203.0.113.10", "username": "deploy"])
             let pipeline = try await create(
@@ -61,7 +63,8 @@ import Testing
             // One long line on which `(a+)+$` backtracks until the budget is spent, then 20 MB of ordinary lines.
             var log = String(repeating: "a", count: 50_000) + "b\n"
             log += String(repeating: "INFO step output line with some words in it 0123456789\n", count: 360_000)
-            let ingested = try await call(.POST, "api/executions/\(execution)/logs?step=Build&finish=true", ByteBuffer(string: log))
+            let ingested = try await call(
+                .POST, "api/executions/\(execution)/logs?step=Build&finish=true", ByteBuffer(string: log))
             #expect(ingested.status == 200, "\(ingested.json)")
 
             let slowPath = "api/executions/\(execution)/logs?regex=true&q=(a%2B)%2B%24"

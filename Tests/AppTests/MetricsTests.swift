@@ -43,7 +43,8 @@ import VaporTesting
                 #expect(res.status == .ok)
             }
             for id in [991_001, 991_002] {
-                try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)", headers: ctx.adminAuth) { res async throws in
+                try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)", headers: ctx.adminAuth) {
+                    res async throws in
                     #expect(res.status == .notFound)
                 }
             }
@@ -69,10 +70,13 @@ import VaporTesting
             #expect(after.contains("le=\"0.005\""))
             #expect(after.contains("le=\"+Inf\""))
             let route = ["route": "/api/ssh-keys/:keyID"]
-            #expect(Self.sample(after, "\(histogram)_count", route) - Self.sample(before, "\(histogram)_count", route) >= 2)
+            #expect(
+                Self.sample(after, "\(histogram)_count", route) - Self.sample(before, "\(histogram)_count", route) >= 2)
             // Every family is there from the start.
-            for family in [PipewrightMetrics.Name.activeMonitors, PipewrightMetrics.Name.realtimeConnections,
-                           PipewrightMetrics.Name.logLinesStored] {
+            for family in [
+                PipewrightMetrics.Name.activeMonitors, PipewrightMetrics.Name.realtimeConnections,
+                PipewrightMetrics.Name.logLinesStored,
+            ] {
                 #expect(after.contains("# TYPE \(family) "), "\(family)")
             }
             for transport in PipewrightMetrics.Transport.allCases {
@@ -92,7 +96,8 @@ import VaporTesting
                 #expect(res.status == .unauthorized)
                 #expect(res.errorCode == "unauthenticated")
             }
-            try await ctx.app.testing().test(.GET, "metrics", headers: ["Authorization": "Bearer wrong"]) { res async throws in
+            try await ctx.app.testing().test(.GET, "metrics", headers: ["Authorization": "Bearer wrong"]) {
+                res async throws in
                 #expect(res.status == .unauthorized)
             }
             // A user's API token is not the scrape token.
@@ -114,10 +119,14 @@ import VaporTesting
         }
         let name = PipewrightMetrics.Name.bitbucketRequests
         let before = PipewrightMetrics.exposition()
-        let request = BitbucketHTTPRequest(method: "GET", url: "http://127.0.0.1:9/2.0/user", headers: ["Authorization": "Bearer secret-token-x"])
-        _ = try await MeteredBitbucketTransport(base: Stub { BitbucketHTTPResponse(status: 200) }).send(request, timeout: .seconds(1))
-        _ = try await MeteredBitbucketTransport(base: Stub { BitbucketHTTPResponse(status: 429) }).send(request, timeout: .seconds(1))
-        _ = try await MeteredBitbucketTransport(base: Stub { BitbucketHTTPResponse(status: 503) }).send(request, timeout: .seconds(1))
+        let request = BitbucketHTTPRequest(
+            method: "GET", url: "http://127.0.0.1:9/2.0/user", headers: ["Authorization": "Bearer secret-token-x"])
+        _ = try await MeteredBitbucketTransport(base: Stub { BitbucketHTTPResponse(status: 200) }).send(
+            request, timeout: .seconds(1))
+        _ = try await MeteredBitbucketTransport(base: Stub { BitbucketHTTPResponse(status: 429) }).send(
+            request, timeout: .seconds(1))
+        _ = try await MeteredBitbucketTransport(base: Stub { BitbucketHTTPResponse(status: 503) }).send(
+            request, timeout: .seconds(1))
         await #expect(throws: BitbucketTransportError.timeout) {
             try await MeteredBitbucketTransport(base: Stub { () throws(BitbucketTransportError) in throw .timeout })
                 .send(request, timeout: .seconds(1))
@@ -132,22 +141,28 @@ import VaporTesting
 
     @Test func sshOperations_areCountedByOutcome() async throws {
         // A closed port on loopback: the deploy fails fast with connection_refused.
-        let socket = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+        let socket = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(
+            host: "127.0.0.1", port: 0
+        ).get()
         let port = try #require(socket.localAddress?.port)
         try await socket.close()
         try await withTestApp { ctx in
             var keyID = 0
             try await ctx.app.testing().test(
-                .POST, "api/ssh-keys", headers: .json(ctx.adminAuth), body: try jsonBody(["name": "m", "key_type": "ed25519"])
+                .POST, "api/ssh-keys", headers: .json(ctx.adminAuth),
+                body: try jsonBody(["name": "m", "key_type": "ed25519"])
             ) { res async throws in
                 keyID = try #require(try res.json()["id"] as? Int)
             }
             let name = PipewrightMetrics.Name.sshOperations
             let labels = ["operation": "deploy", "outcome": "connection_refused"]
             let before = Self.sample(PipewrightMetrics.exposition(), name, labels)
-            let target: [String: Any] = ["host": "127.0.0.1", "port": port, "username": "nobody", "password": "not-shown-9f2"]
+            let target: [String: Any] = [
+                "host": "127.0.0.1", "port": port, "username": "nobody", "password": "not-shown-9f2",
+            ]
             try await ctx.app.testing().test(
-                .POST, "api/ssh-keys/\(keyID)/deploy", headers: .json(ctx.adminAuth), body: try jsonBody(["servers": [target]])
+                .POST, "api/ssh-keys/\(keyID)/deploy", headers: .json(ctx.adminAuth),
+                body: try jsonBody(["servers": [target]])
             ) { res async throws in
                 #expect(res.status == .ok)
                 #expect(res.body.string.contains("connection_refused"))

@@ -20,16 +20,19 @@ import VaporTesting
 
     /// Every (method, path) Vapor serves.
     static func servedRoutes(_ app: Application) -> Set<String> {
-        Set(app.routes.all.map { route in
-            routeKey(method: route.method.rawValue, components: route.path.map { component in
-                switch component {
-                case .constant(let value): value
-                case .parameter(let name): ":\(name)"
-                case .anything: "*"
-                case .catchall: "**"
-                }
+        Set(
+            app.routes.all.map { route in
+                routeKey(
+                    method: route.method.rawValue,
+                    components: route.path.map { component in
+                        switch component {
+                        case .constant(let value): value
+                        case .parameter(let name): ":\(name)"
+                        case .anything: "*"
+                        case .catchall: "**"
+                        }
+                    })
             })
-        })
     }
 
     /// Every (method, path) the served document describes.
@@ -88,15 +91,18 @@ import VaporTesting
             let schemes = document.components.securitySchemes
             #expect(schemes["bearerAuth"] != nil && schemes["sessionCookie"] != nil && schemes["csrfToken"] != nil)
             let error = try #require(schemas["Error"] as? [String: Any])
-            let inner = try #require(((error["properties"] as? [String: Any])?["error"] as? [String: Any])?["properties"] as? [String: Any])
+            let inner = try #require(
+                ((error["properties"] as? [String: Any])?["error"] as? [String: Any])?["properties"] as? [String: Any])
             #expect(Set(inner.keys) == ["code", "message", "details"])
         }
     }
 
     @Test func operations_documentAuthenticationAndErrors() async throws {
         let document = OpenAPIDocument.build()
-        let publicPaths: Set<String> = ["/health", "/ready", "/metrics", "/api/openapi.json", "/api/auth/login",
-                                        "/api/webhooks/bitbucket/{pipeline_id}", "/socket.io"]
+        let publicPaths: Set<String> = [
+            "/health", "/ready", "/metrics", "/api/openapi.json", "/api/auth/login",
+            "/api/webhooks/bitbucket/{pipeline_id}", "/socket.io",
+        ]
         var ids = Set<String>()
         for (path, item) in document.paths {
             for endpoint in try #require(item.pathItemValue).endpoints {
@@ -110,11 +116,15 @@ import VaporTesting
                     #expect(security.count == 2, "\(id): bearer or cookie")
                     #expect(operation.responses[status: 401] != nil, "\(id) documents 401")
                     if endpoint.method != .get {
-                        #expect(security.contains { $0.keys.contains(.component(named: "csrfToken")) }, "\(id) needs CSRF with the cookie")
+                        #expect(
+                            security.contains { $0.keys.contains(.component(named: "csrfToken")) },
+                            "\(id) needs CSRF with the cookie")
                     }
                 }
                 // WebSocket endpoints succeed with 101 Switching Protocols.
-                #expect(operation.responses.keys.contains { $0.isSuccess || $0 == .status(code: 101) }, "\(id) has a success response")
+                #expect(
+                    operation.responses.keys.contains { $0.isSuccess || $0 == .status(code: 101) },
+                    "\(id) has a success response")
             }
         }
     }
@@ -124,7 +134,11 @@ import VaporTesting
         if let object = value as? [String: Any] {
             var found: [String] = []
             for (key, child) in object {
-                if key == "$ref", let reference = child as? String { found.append(reference) } else { found += references(in: child) }
+                if key == "$ref", let reference = child as? String {
+                    found.append(reference)
+                } else {
+                    found += references(in: child)
+                }
             }
             return found
         }

@@ -8,16 +8,24 @@ import VaporTesting
 
 @Suite struct PipelineCRUDTests {
     /// Creates a connection, a key and a server for the member; returns their ids.
-    func fixtures(_ ctx: TestContext, token: String = "ATATT-secret-token-value") async throws -> (connection: Int, key: Int, server: Int) {
+    func fixtures(_ ctx: TestContext, token: String = "ATATT-secret-token-value") async throws -> (
+        connection: Int, key: Int, server: Int
+    ) {
         var ids: [Int] = []
         let requests: [(String, [String: Any])] = [
-            ("api/connections", ["name": "acme", "workspace": "acme",
-                                 "auth": ["type": "api_token", "email": "dev@acme.test", "token": token]]),
+            (
+                "api/connections",
+                [
+                    "name": "acme", "workspace": "acme",
+                    "auth": ["type": "api_token", "email": "dev@acme.test", "token": token],
+                ]
+            ),
             ("api/ssh-keys", ["name": "deploy", "key_type": "ed25519"]),
             ("api/servers", ["host": "127.0.0.1", "port": 2222, "username": "deploy"]),
         ]
         for (path, body) in requests {
-            try await ctx.app.testing().test(.POST, path, headers: .json(ctx.memberAuth), body: try jsonBody(body)) { res async throws in
+            try await ctx.app.testing().test(.POST, path, headers: .json(ctx.memberAuth), body: try jsonBody(body)) {
+                res async throws in
                 #expect(res.status == .created, "\(path): \(res.body.string)")
                 ids.append(try #require(try res.json()["id"] as? Int))
             }
@@ -47,12 +55,16 @@ import VaporTesting
     @Test func deleteKeyOrServer_usedByAPipeline_is409_andChangesNothing() async throws {
         try await withTestApp { ctx in
             let ids = try await fixtures(ctx)
-            try await ctx.app.testing().test(.POST, "api/pipelines", headers: .json(ctx.memberAuth), body: try jsonBody([
-                "name": "web", "connection_id": ids.connection, "repo_slug": "web",
-                "deploy": ["server_ids": [ids.server], "ssh_key_id": ids.key, "deploy_path": "/srv/web"],
-            ])) { res async throws in #expect(res.status == .created) }
+            try await ctx.app.testing().test(
+                .POST, "api/pipelines", headers: .json(ctx.memberAuth),
+                body: try jsonBody([
+                    "name": "web", "connection_id": ids.connection, "repo_slug": "web",
+                    "deploy": ["server_ids": [ids.server], "ssh_key_id": ids.key, "deploy_path": "/srv/web"],
+                ])
+            ) { res async throws in #expect(res.status == .created) }
             for query in ["", "?remove_from_servers=true", "?force=true"] {
-                try await ctx.app.testing().test(.DELETE, "api/ssh-keys/\(ids.key)\(query)", headers: ctx.memberAuth) { res async throws in
+                try await ctx.app.testing().test(.DELETE, "api/ssh-keys/\(ids.key)\(query)", headers: ctx.memberAuth) {
+                    res async throws in
                     #expect(res.status == .conflict, "\(query)")
                     #expect(res.errorCode == "key_in_use")
                     let body = try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: res.body))
@@ -60,7 +72,8 @@ import VaporTesting
                 }
             }
             for query in ["", "?force=true"] {
-                try await ctx.app.testing().test(.DELETE, "api/servers/\(ids.server)\(query)", headers: ctx.memberAuth) { res async throws in
+                try await ctx.app.testing().test(.DELETE, "api/servers/\(ids.server)\(query)", headers: ctx.memberAuth)
+                { res async throws in
                     #expect(res.status == .conflict, "\(query)")
                     #expect(res.errorCode == "server_in_use")
                 }
@@ -79,9 +92,13 @@ import VaporTesting
                 (["name": "x", "workspace": "acme", "auth": ["type": "access_token", "token": ""]], "auth.token"),
             ]
             for (body, field) in bad {
-                try await ctx.app.testing().test(.POST, "api/connections", headers: .json(ctx.memberAuth), body: try jsonBody(body)) { res async throws in
+                try await ctx.app.testing().test(
+                    .POST, "api/connections", headers: .json(ctx.memberAuth), body: try jsonBody(body)
+                ) { res async throws in
                     #expect(res.status == .badRequest)
-                    #expect(try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: res.body)).error.details["field"] == field)
+                    #expect(
+                        try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: res.body)).error.details["field"]
+                            == field)
                 }
             }
         }
@@ -92,11 +109,15 @@ import VaporTesting
             let ids = try await fixtures(ctx)
             var body: [String: Any] = [
                 "name": "web", "connection_id": ids.connection, "repo_slug": "web", "branch": "main",
-                "deploy": ["server_ids": [ids.server], "ssh_key_id": ids.key, "deploy_path": "/srv/web", "app_port": 3000,
-                           "domain": "web.example.com"],
+                "deploy": [
+                    "server_ids": [ids.server], "ssh_key_id": ids.key, "deploy_path": "/srv/web", "app_port": 3000,
+                    "domain": "web.example.com",
+                ],
             ]
             var id = 0
-            try await ctx.app.testing().test(.POST, "api/pipelines", headers: .json(ctx.memberAuth), body: try jsonBody(body)) { res async throws in
+            try await ctx.app.testing().test(
+                .POST, "api/pipelines", headers: .json(ctx.memberAuth), body: try jsonBody(body)
+            ) { res async throws in
                 #expect(res.status == .created, "\(res.body.string)")
                 let json = try res.json()
                 id = try #require(json["id"] as? Int)
@@ -109,33 +130,58 @@ import VaporTesting
             }
             // Another user's key, an unknown server, and a bad path are refused.
             var adminKey = 0
-            try await ctx.app.testing().test(.POST, "api/ssh-keys", headers: .json(ctx.adminAuth), body: try jsonBody(["name": "a", "key_type": "ed25519"])) { res async throws in
+            try await ctx.app.testing().test(
+                .POST, "api/ssh-keys", headers: .json(ctx.adminAuth),
+                body: try jsonBody(["name": "a", "key_type": "ed25519"])
+            ) { res async throws in
                 adminKey = try #require(try res.json()["id"] as? Int)
             }
             let cases: [([String: Any], HTTPStatus, String)] = [
-                (["server_ids": [ids.server], "ssh_key_id": adminKey, "deploy_path": "/srv"], .unprocessableEntity, "deploy.ssh_key_id"),
-                (["server_ids": [9999], "ssh_key_id": ids.key, "deploy_path": "/srv"], .unprocessableEntity, "deploy.server_ids"),
-                (["server_ids": [ids.server], "ssh_key_id": ids.key, "deploy_path": "srv; rm -rf /"], .badRequest, "deploy.deploy_path"),
-                (["server_ids": [ids.server], "ssh_key_id": ids.key, "deploy_path": "/srv", "domain": "a.com"], .badRequest, "deploy.app_port"),
+                (
+                    ["server_ids": [ids.server], "ssh_key_id": adminKey, "deploy_path": "/srv"], .unprocessableEntity,
+                    "deploy.ssh_key_id"
+                ),
+                (
+                    ["server_ids": [9999], "ssh_key_id": ids.key, "deploy_path": "/srv"], .unprocessableEntity,
+                    "deploy.server_ids"
+                ),
+                (
+                    ["server_ids": [ids.server], "ssh_key_id": ids.key, "deploy_path": "srv; rm -rf /"], .badRequest,
+                    "deploy.deploy_path"
+                ),
+                (
+                    ["server_ids": [ids.server], "ssh_key_id": ids.key, "deploy_path": "/srv", "domain": "a.com"],
+                    .badRequest, "deploy.app_port"
+                ),
                 (["server_ids": [], "ssh_key_id": ids.key, "deploy_path": "/srv"], .badRequest, "deploy.server_ids"),
             ]
             for (deploy, status, field) in cases {
                 body["deploy"] = deploy
-                try await ctx.app.testing().test(.POST, "api/pipelines", headers: .json(ctx.memberAuth), body: try jsonBody(body)) { res async throws in
+                try await ctx.app.testing().test(
+                    .POST, "api/pipelines", headers: .json(ctx.memberAuth), body: try jsonBody(body)
+                ) { res async throws in
                     #expect(res.status == status, "\(field)")
-                    #expect(try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: res.body)).error.details["field"] == field)
+                    #expect(
+                        try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: res.body)).error.details["field"]
+                            == field)
                 }
             }
             // Branch names with '/' are fine; broken ones are not.
             body["deploy"] = ["server_ids": [ids.server], "ssh_key_id": ids.key, "deploy_path": "/srv"]
-            for (branch, status) in [("feature/ci-setup", HTTPStatus.created), ("bad..branch", .badRequest), ("-x", .badRequest), ("a b", .badRequest)] {
+            for (branch, status) in [
+                ("feature/ci-setup", HTTPStatus.created), ("bad..branch", .badRequest), ("-x", .badRequest),
+                ("a b", .badRequest),
+            ] {
                 body["branch"] = branch
-                try await ctx.app.testing().test(.POST, "api/pipelines", headers: .json(ctx.memberAuth), body: try jsonBody(body)) { res async throws in
+                try await ctx.app.testing().test(
+                    .POST, "api/pipelines", headers: .json(ctx.memberAuth), body: try jsonBody(body)
+                ) { res async throws in
                     #expect(res.status == status, "\(branch)")
                 }
             }
             // The connection is in use.
-            try await ctx.app.testing().test(.DELETE, "api/connections/\(ids.connection)", headers: ctx.memberAuth) { res async throws in
+            try await ctx.app.testing().test(.DELETE, "api/connections/\(ids.connection)", headers: ctx.memberAuth) {
+                res async throws in
                 #expect(res.status == .conflict)
                 #expect(res.errorCode == "connection_in_use")
             }

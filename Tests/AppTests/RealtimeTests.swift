@@ -1,8 +1,8 @@
 import Crypto
-import PipewrightCore
 import Fluent
 import Foundation
 import LogStore
+import PipewrightCore
 import Realtime
 import SSHKeys
 import Testing
@@ -77,11 +77,16 @@ import VaporTesting
                     "socketio", "--url", url.absoluteString, "--token", ctx.memberToken, "--execution", "\(id)",
                     "--until-seq", "120",
                 ])
-                let bystander = try PythonRealtimeClient(["socketio", "--url", url.absoluteString, "--token", ctx.memberToken, "--timeout", "3"])
-                let intruder = try PythonRealtimeClient([
-                    "socketio", "--url", url.absoluteString, "--token", ctx.memberToken, "--execution", "\(foreignID)", "--timeout", "3",
+                let bystander = try PythonRealtimeClient([
+                    "socketio", "--url", url.absoluteString, "--token", ctx.memberToken, "--timeout", "3",
                 ])
-                let badToken = try PythonRealtimeClient(["socketio", "--url", url.absoluteString, "--token", "pw_forged", "--timeout", "3"])
+                let intruder = try PythonRealtimeClient([
+                    "socketio", "--url", url.absoluteString, "--token", ctx.memberToken, "--execution", "\(foreignID)",
+                    "--timeout", "3",
+                ])
+                let badToken = try PythonRealtimeClient([
+                    "socketio", "--url", url.absoluteString, "--token", "pw_forged", "--timeout", "3",
+                ])
                 let noToken = try PythonRealtimeClient(["socketio", "--url", url.absoluteString, "--timeout", "3"])
                 try await waitForSubscribers(ctx, id)
                 for start in stride(from: 51, through: 120, by: 10) {
@@ -153,7 +158,8 @@ import VaporTesting
         }
     }
 
-    @Test func socketIO_protocolEdges_polling_oldEIO_noUpgrade_foreignOrigin_bigEvent_silentClientDropped() async throws {
+    @Test func socketIO_protocolEdges_polling_oldEIO_noUpgrade_foreignOrigin_bigEvent_silentClientDropped() async throws
+    {
         try await withTestApp(configure: fastPings) { ctx in
             let (_, ids) = try await logs.seed(ctx, statuses: [.building])
             try await ctx.app.testing().test(.GET, "socket.io/?EIO=4&transport=polling&t=N8hyd6w") { res async throws in
@@ -162,14 +168,17 @@ import VaporTesting
                 #expect(try res.json()["message"] as? String == "Transport unknown")
             }
             try await ctx.app.testing().test(
-                .GET, "socket.io/?EIO=3&transport=websocket", headers: ["Upgrade": "websocket", "Connection": "Upgrade"]
+                .GET, "socket.io/?EIO=3&transport=websocket",
+                headers: ["Upgrade": "websocket", "Connection": "Upgrade"]
             ) { res async throws in
                 #expect(res.status == .badRequest)
                 #expect(try res.json()["code"] as? Int == 5)
             }
             // A GET that looks like a WebSocket URL but has no Upgrade never gets 101.
-            for (path, headers) in [("socket.io/?EIO=4&transport=websocket", HTTPHeaders()),
-                                    ("socket.io?transport=websocket&EIO=4", ["Connection": "keep-alive"])] {
+            for (path, headers) in [
+                ("socket.io/?EIO=4&transport=websocket", HTTPHeaders()),
+                ("socket.io?transport=websocket&EIO=4", ["Connection": "keep-alive"]),
+            ] {
                 try await ctx.app.testing().test(.GET, path, headers: headers) { res async throws in
                     #expect(res.status == .badRequest)
                 }
@@ -180,7 +189,10 @@ import VaporTesting
             }
             try await ctx.app.testing().test(
                 .GET, "socket.io/?EIO=4&transport=websocket",
-                headers: ["Upgrade": "websocket", "Connection": "Upgrade", "Origin": "https://evil.example", "Host": "127.0.0.1:8080"]
+                headers: [
+                    "Upgrade": "websocket", "Connection": "Upgrade", "Origin": "https://evil.example",
+                    "Host": "127.0.0.1:8080",
+                ]
             ) { res async throws in
                 #expect(res.status == .forbidden)
                 #expect(try res.json()["code"] as? Int == 4)
@@ -188,9 +200,12 @@ import VaporTesting
             try await withRunningServer(ctx) { url in
                 let big = try PythonRealtimeClient([
                     "socketio", "--url", url.absoluteString, "--token", ctx.memberToken,
-                    "--call", "get_execution_status:{\"execution_id\": \(ids[0])}", "--pad", "200000", "--timeout", "0.5",
+                    "--call", "get_execution_status:{\"execution_id\": \(ids[0])}", "--pad", "200000", "--timeout",
+                    "0.5",
                 ])
-                let silent = try PythonRealtimeClient(["silent", "--url", url.absoluteString, "--token", ctx.memberToken, "--timeout", "10"])
+                let silent = try PythonRealtimeClient([
+                    "silent", "--url", url.absoluteString, "--token", ctx.memberToken, "--timeout", "10",
+                ])
                 let answered = try await big.finish()
                 let ack = try #require(answered.records("ack").first?["data"] as? [String: Any])
                 #expect(ack["ok"] as? Bool == true)
@@ -199,7 +214,8 @@ import VaporTesting
 
                 let dropped = try await silent.finish()
                 let open = try #require(dropped.records("open").first?["frame"] as? String)
-                #expect(open.hasPrefix("0{") && open.contains("\"upgrades\":[]") && open.contains("\"pingInterval\":500"))
+                #expect(
+                    open.hasPrefix("0{") && open.contains("\"upgrades\":[]") && open.contains("\"pingInterval\":500"))
                 #expect((dropped.records("frame").first?["frame"] as? String)?.hasPrefix("40{\"sid\":") == true)
                 let closed = try #require(dropped.records("closed").first)
                 let after = try #require(closed["after_s"] as? Double)
@@ -216,15 +232,18 @@ import VaporTesting
             let cookie = try await cookieLogin(ctx).cookie
             try await withRunningServer(ctx) { url in
                 let byCookie = try PythonRealtimeClient([
-                    "socketio", "--url", url.absoluteString, "--cookie", cookie, "--execution", "\(ids[0])", "--until-seq", "3",
+                    "socketio", "--url", url.absoluteString, "--cookie", cookie, "--execution", "\(ids[0])",
+                    "--until-seq", "3",
                 ])
                 let byHeader = try PythonRealtimeClient([
-                    "socketio", "--url", url.absoluteString, "--header-token", ctx.memberToken, "--execution", "\(ids[0])",
+                    "socketio", "--url", url.absoluteString, "--header-token", ctx.memberToken, "--execution",
+                    "\(ids[0])",
                     "--until-seq", "3",
                 ])
                 // An explicit but wrong token in CONNECT is refused even with a valid cookie.
                 let wrongToken = try PythonRealtimeClient([
-                    "socketio", "--url", url.absoluteString, "--cookie", cookie, "--token", "pw_wrong", "--timeout", "3",
+                    "socketio", "--url", url.absoluteString, "--cookie", cookie, "--token", "pw_wrong", "--timeout",
+                    "3",
                 ])
                 #expect(try await byCookie.finish().lineSeqs == [1, 2, 3])
                 #expect(try await byHeader.finish().lineSeqs == [1, 2, 3])
@@ -237,21 +256,27 @@ import VaporTesting
         try await withTestApp { ctx in
             let limit = RealtimeSession.maximumSubscriptions
             let (_, ids) = try await logs.seed(ctx, statuses: Array(repeating: .building, count: limit + 1))
-            let token = try #require(try await APIToken.query(on: ctx.app.db).filter(\.$user.$id == ctx.memberID).first())
+            let token = try #require(
+                try await APIToken.query(on: ctx.app.db).filter(\.$user.$id == ctx.memberID).first())
             let user = AuthenticatedUser(
                 id: ctx.memberID, username: "member", role: .member, method: .bearerToken(id: try token.requireID()))
             let session = RealtimeSession(application: ctx.app, user: user) { _ in }
             let acks = AckBox()
             for id in ids {
-                await session.handle(event: "subscribe_pipeline_status", argument: .object(["execution_id": .int(id)])) {
+                await session.handle(event: "subscribe_pipeline_status", argument: .object(["execution_id": .int(id)]))
+                {
                     acks.append($0)
                 }
             }
             #expect(acks.all.prefix(limit).allSatisfy { $0.contains("\"ok\":true") })
             #expect(acks.all.last?.contains("\"code\":\"invalid_request\"") == true)
             #expect(await session.subscriptionCount == limit)
-            await session.handle(event: "unsubscribe", argument: .object(["execution_id": .int(ids[0])])) { acks.append($0) }
-            await session.handle(event: "subscribe_pipeline_status", argument: .object(["execution_id": .int(ids[limit])])) {
+            await session.handle(event: "unsubscribe", argument: .object(["execution_id": .int(ids[0])])) {
+                acks.append($0)
+            }
+            await session.handle(
+                event: "subscribe_pipeline_status", argument: .object(["execution_id": .int(ids[limit])])
+            ) {
                 acks.append($0)
             }
             #expect(acks.all.last?.contains("\"ok\":true") == true)
@@ -261,7 +286,8 @@ import VaporTesting
             let closed = AckBox()
             let revoked = RealtimeSession(application: ctx.app, user: user, close: { closed.append("closed") }) { _ in }
             try await token.delete(on: ctx.app.db)
-            await revoked.handle(event: "subscribe_pipeline_status", argument: .object(["execution_id": .int(ids[0])])) {
+            await revoked.handle(event: "subscribe_pipeline_status", argument: .object(["execution_id": .int(ids[0])]))
+            {
                 acks.append($0)
             }
             #expect(acks.all.last?.contains("\"code\":\"unauthenticated\"") == true)
@@ -274,7 +300,9 @@ import VaporTesting
             let (_, ids) = try await logs.seed(ctx, statuses: [.building])
             var token = ""
             var tokenID = 0
-            try await ctx.app.testing().test(.POST, "api/tokens", headers: .json(ctx.memberAuth), body: try jsonBody(["name": "viewer"])) {
+            try await ctx.app.testing().test(
+                .POST, "api/tokens", headers: .json(ctx.memberAuth), body: try jsonBody(["name": "viewer"])
+            ) {
                 res async throws in
                 let json = try res.json()
                 token = try #require(json["token"] as? String)
@@ -283,7 +311,8 @@ import VaporTesting
             try await withRunningServer(ctx) { url in
                 let clients = try ["socketio", "ws", "sse"].map { mode in
                     try PythonRealtimeClient([
-                        mode, "--url", url.absoluteString, "--token", token, "--execution", "\(ids[0])", "--timeout", "20",
+                        mode, "--url", url.absoluteString, "--token", token, "--execution", "\(ids[0])", "--timeout",
+                        "20",
                     ])
                 }
                 try await waitForSubscribers(ctx, ids[0], count: 3)
@@ -297,7 +326,8 @@ import VaporTesting
                         #expect(value >= 1, "\(transport): \(line ?? "missing")")
                     }
                 }
-                try await ctx.app.testing().test(.DELETE, "api/tokens/\(tokenID)", headers: ctx.memberAuth) { res async throws in
+                try await ctx.app.testing().test(.DELETE, "api/tokens/\(tokenID)", headers: ctx.memberAuth) {
+                    res async throws in
                     #expect(res.status == .noContent)
                 }
                 try await logs.ingest(ctx, ids[0], step: "Build", lines(1...5), finish: true)
@@ -317,7 +347,8 @@ import VaporTesting
             let (_, ids) = try await logs.seed(ctx, statuses: [.building])
             try await logs.ingest(ctx, ids[0], step: "Build", lines(1...10), finish: true)
             let secure = try PythonRealtimeClient([
-                "socketio", "--url", "https://localhost:\(port)", "--token", ctx.memberToken, "--execution", "\(ids[0])",
+                "socketio", "--url", "https://localhost:\(port)", "--token", ctx.memberToken, "--execution",
+                "\(ids[0])",
                 "--until-seq", "10", "--cafile", certificate.certificatePath,
             ])
             #expect(try await secure.finish().lineSeqs == Array(1...10))
@@ -338,7 +369,8 @@ import VaporTesting
             try await logs.ingest(ctx, id, step: "Build", lines(1...20), finish: false)
             try await withRunningServer(ctx) { url in
                 let first = try PythonRealtimeClient([
-                    "sse", "--url", url.absoluteString, "--token", ctx.memberToken, "--execution", "\(id)", "--stop-after-lines", "35",
+                    "sse", "--url", url.absoluteString, "--token", ctx.memberToken, "--execution", "\(id)",
+                    "--stop-after-lines", "35",
                 ])
                 try await waitForSubscribers(ctx, id)
                 for start in stride(from: 21, through: 80, by: 6) {
@@ -397,7 +429,8 @@ import VaporTesting
                 let ack = try #require(before.records("ack").first)
                 #expect(ack["id"] as? Int == 1)
                 #expect((ack["data"] as? [String: Any])?["ok"] as? Bool == true)
-                #expect((before.records("error").first?["data"] as? [String: Any])?["code"] as? String == "invalid_message")
+                #expect(
+                    (before.records("error").first?["data"] as? [String: Any])?["code"] as? String == "invalid_message")
                 let lastSeq = try #require(before.records("stopped").first?["last_seq"] as? Int)
                 try await logs.ingest(ctx, id, step: "Build", lines(71...90), finish: true)
                 let second = try PythonRealtimeClient([
@@ -446,7 +479,8 @@ import VaporTesting
                 // An SSE stream of the finished execution replays everything and ends after the final status.
                 let started = ContinuousClock.now
                 let sse = try await PythonRealtimeClient([
-                    "sse", "--url", url.absoluteString, "--token", setup.ctx.memberToken, "--execution", "\(id)", "--timeout", "20",
+                    "sse", "--url", url.absoluteString, "--token", setup.ctx.memberToken, "--execution", "\(id)",
+                    "--timeout", "20",
                 ]).finish()
                 #expect(ContinuousClock.now - started < .seconds(10))
                 #expect(sse.lineTexts == stored)
@@ -477,7 +511,8 @@ import VaporTesting
     // MARK: - Restart
 
     @Test func serviceRestart_clientsReconnectAndResumeWithoutLoss() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pw-restart-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pw-restart-\(UUID().uuidString)")
+            .path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let masterKey = MasterKey.generate()
         let persistent: (inout PipewrightConfiguration) -> Void = {
@@ -495,7 +530,8 @@ import VaporTesting
             try await withRunningServer(ctx) { url in
                 port = url.port ?? 0
                 client = try PythonRealtimeClient([
-                    "socketio", "--url", url.absoluteString, "--token", ctx.memberToken, "--execution", "\(executionID)",
+                    "socketio", "--url", url.absoluteString, "--token", ctx.memberToken, "--execution",
+                    "\(executionID)",
                     "--reconnect", "--until-seq", "100", "--timeout", "30",
                 ])
                 try await waitForSubscribers(ctx, executionID)
@@ -532,13 +568,16 @@ import VaporTesting
             var long = ""
             while long.utf8.count < 2 << 20 { long += unit }
             let expected = ["before", long.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}"), "after"]
-            func digest(_ text: String) -> String { SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined() }
+            func digest(_ text: String) -> String {
+                SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+            }
 
             // REST: the stored pieces carry `continues` and join to the line.
             func joinedREST() async throws -> [String] {
                 var joined: [String] = []
                 var pending = ""
-                try await ctx.app.testing().test(.GET, "api/executions/\(id)/logs?after_seq=0", headers: ctx.memberAuth) { res async throws in
+                try await ctx.app.testing().test(.GET, "api/executions/\(id)/logs?after_seq=0", headers: ctx.memberAuth)
+                { res async throws in
                     for item in try #require(try res.json()["items"] as? [[String: Any]]) {
                         pending += item["text"] as? String ?? ""
                         if item["continues"] as? Bool != true {
@@ -551,7 +590,9 @@ import VaporTesting
             }
 
             try await withRunningServer(ctx) { url in
-                let base = ["--url", url.absoluteString, "--token", ctx.memberToken, "--execution", "\(id)", "--join-lines"]
+                let base = [
+                    "--url", url.absoluteString, "--token", ctx.memberToken, "--execution", "\(id)", "--join-lines",
+                ]
                 let live = try PythonRealtimeClient(["socketio"] + base + ["--until-seq", "5"])
                 try await waitForSubscribers(ctx, id)
                 try await logs.ingest(ctx, id, step: "Build", long + "\nafter\n", finish: false)

@@ -36,7 +36,8 @@ import VaporTesting
                 return "late"
             }
             let start = ContinuousClock.now
-            try await ctx.app.testing().test(.GET, "test/slow", headers: ["X-Request-ID": "slow-1"]) { res async throws in
+            try await ctx.app.testing().test(.GET, "test/slow", headers: ["X-Request-ID": "slow-1"]) {
+                res async throws in
                 #expect(res.status == .serviceUnavailable)
                 #expect(res.errorCode == "request_timeout")
                 let error = try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: res.body))
@@ -101,12 +102,15 @@ import VaporTesting
         }) { ctx in
             var keyID = 0
             try await ctx.app.testing().test(
-                .POST, "api/ssh-keys", headers: .json(ctx.adminAuth), body: try jsonBody(["name": "k", "key_type": "ed25519"])
+                .POST, "api/ssh-keys", headers: .json(ctx.adminAuth),
+                body: try jsonBody(["name": "k", "key_type": "ed25519"])
             ) { res async throws in keyID = try #require(try res.json()["id"] as? Int) }
             let start = ContinuousClock.now
             try await ctx.app.testing().test(
                 .POST, "api/ssh-keys/\(keyID)/deploy", headers: .json(ctx.adminAuth),
-                body: try jsonBody(["servers": [["host": "127.0.0.1", "port": listener.port, "username": "nobody", "password": "x"]]])
+                body: try jsonBody([
+                    "servers": [["host": "127.0.0.1", "port": listener.port, "username": "nobody", "password": "x"]]
+                ])
             ) { res async throws in
                 #expect(res.status == .serviceUnavailable, "\(res.body.string)")
                 #expect(res.errorCode == "request_timeout")
@@ -118,8 +122,11 @@ import VaporTesting
     }
 
     @Test func configuration_rejectsBadTimeoutAndGraceValues() throws {
-        for (name, raw) in [("PIPEWRIGHT_REQUEST_TIMEOUT", "abc"), ("PIPEWRIGHT_REQUEST_TIMEOUT", "0"), ("PIPEWRIGHT_SHUTDOWN_GRACE", "-1"),
-                            ("PIPEWRIGHT_MAX_BODY_SIZE", "12"), ("PIPEWRIGHT_COOKIE_SECURE", "maybe")] {
+        for (name, raw) in [
+            ("PIPEWRIGHT_REQUEST_TIMEOUT", "abc"), ("PIPEWRIGHT_REQUEST_TIMEOUT", "0"),
+            ("PIPEWRIGHT_SHUTDOWN_GRACE", "-1"),
+            ("PIPEWRIGHT_MAX_BODY_SIZE", "12"), ("PIPEWRIGHT_COOKIE_SECURE", "maybe"),
+        ] {
             #expect(throws: ConfigurationError.self, "\(name)=\(raw)") {
                 try PipewrightConfiguration.fromEnvironment([name: raw])
             }

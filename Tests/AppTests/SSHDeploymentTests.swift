@@ -12,12 +12,16 @@ import VaporTesting
 /// The SSH key workflow through the HTTP API against real `sshd` instances on 127.0.0.1.
 @Suite struct SSHDeploymentTests {
     /// Creates a key through the API and returns its id.
-    func createKey(_ ctx: TestContext, type: String = "ed25519", size: Int? = nil, comment: String? = nil) async throws -> Int {
+    func createKey(_ ctx: TestContext, type: String = "ed25519", size: Int? = nil, comment: String? = nil) async throws
+        -> Int
+    {
         var body: [String: Any] = ["name": "k-\(UUID().uuidString.prefix(6))", "key_type": type]
         if let size { body["key_size"] = size }
         if let comment { body["comment"] = comment }
         var id = 0
-        try await ctx.app.testing().test(.POST, "api/ssh-keys", headers: .json(ctx.memberAuth), body: try jsonBody(body)) { res async throws in
+        try await ctx.app.testing().test(
+            .POST, "api/ssh-keys", headers: .json(ctx.memberAuth), body: try jsonBody(body)
+        ) { res async throws in
             #expect(res.status == .created)
             id = try #require(try res.json()["id"] as? Int)
         }
@@ -31,9 +35,12 @@ import VaporTesting
     }
 
     /// POSTs `body` to `path` and returns the JSON response.
-    func post(_ ctx: TestContext, _ path: String, _ body: [String: Any] = [:], status: HTTPStatus = .ok) async throws -> [String: Any] {
+    func post(_ ctx: TestContext, _ path: String, _ body: [String: Any] = [:], status: HTTPStatus = .ok) async throws
+        -> [String: Any]
+    {
         var json: [String: Any] = [:]
-        try await ctx.app.testing().test(.POST, path, headers: .json(ctx.memberAuth), body: try jsonBody(body)) { res async throws in
+        try await ctx.app.testing().test(.POST, path, headers: .json(ctx.memberAuth), body: try jsonBody(body)) {
+            res async throws in
             #expect(res.status == status, "\(path): \(res.body.string)")
             json = try res.json()
         }
@@ -46,7 +53,8 @@ import VaporTesting
 
     func exportPrivateKey(_ ctx: TestContext, _ id: Int) async throws -> String {
         var pem = ""
-        try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)/private", headers: ctx.memberAuth) { res async throws in
+        try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)/private", headers: ctx.memberAuth) {
+            res async throws in
             pem = try #require(try res.json()["private_key"] as? String)
         }
         return pem
@@ -58,7 +66,9 @@ import VaporTesting
             try await withTestApp { ctx in
                 let user = fixture.users[0]
                 let id = try await createKey(ctx, type: type, size: size)
-                let deploy = try await post(ctx, "api/ssh-keys/\(id)/deploy", ["servers": [target(fixture, user, password: user.password.value)]])
+                let deploy = try await post(
+                    ctx, "api/ssh-keys/\(id)/deploy",
+                    ["servers": [target(fixture, user, password: user.password.value)]])
                 #expect(deploy["ok"] as? Bool == true)
                 #expect(try results(deploy).first?["status"] as? String == "deployed")
                 let pem = try await exportPrivateKey(ctx, id)
@@ -68,7 +78,8 @@ import VaporTesting
                 #expect(first["ok"] as? Bool == true)
                 #expect(first["remote_user"] as? String == user.name)
                 // The ledger shows the deployment and the server's host key got pinned.
-                try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)", headers: ctx.memberAuth) { res async throws in
+                try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)", headers: ctx.memberAuth) {
+                    res async throws in
                     let deployments = try #require(try res.json()["deployments"] as? [[String: Any]])
                     #expect(deployments.count == 1)
                     #expect(deployments.first?["status"] as? String == "present")
@@ -87,7 +98,8 @@ import VaporTesting
             try await withTestApp { ctx in
                 let user = fixture.users[0]
                 let id = try await createKey(ctx)
-                let deploy = try await post(ctx, "api/ssh-keys/\(id)/deploy", ["servers": [target(fixture, user, password: "wrong-password")]])
+                let deploy = try await post(
+                    ctx, "api/ssh-keys/\(id)/deploy", ["servers": [target(fixture, user, password: "wrong-password")]])
                 #expect(deploy["ok"] as? Bool == false)
                 let result = try #require(try results(deploy).first)
                 #expect(result["status"] as? String == "failed")
@@ -104,9 +116,11 @@ import VaporTesting
             try await withTestApp { ctx in
                 let user = fixture.users[0]
                 let id = try await createKey(ctx, comment: "shared-comment")
-                let other = try KeyGenerator.generate(type: .ed25519).publicKey(comment: "shared-comment").authorizedKeysLine
+                let other = try KeyGenerator.generate(type: .ed25519).publicKey(comment: "shared-comment")
+                    .authorizedKeysLine
                 let restricted = try KeyGenerator.generate(type: .ed25519).publicKey(comment: "ci").authorizedKeysLine
-                let original = "# managed by hand\n\(other)\nfrom=\"10.0.0.0/8\",no-pty \(restricted)\n# last line without newline"
+                let original =
+                    "# managed by hand\n\(other)\nfrom=\"10.0.0.0/8\",no-pty \(restricted)\n# last line without newline"
                 try fixture.writeAuthorizedKeys(original, for: user)
                 let body: [String: Any] = ["servers": [target(fixture, user, password: user.password.value)]]
                 _ = try await post(ctx, "api/ssh-keys/\(id)/deploy", body)
@@ -116,7 +130,8 @@ import VaporTesting
                 let deployed = try #require(fixture.authorizedKeys(of: user))
                 #expect(deployed.components(separatedBy: record.publicKey).count == 2)
                 #expect(deployed.hasPrefix(original + "\n"))
-                let undeploy = try await post(ctx, "api/ssh-keys/\(id)/undeploy", ["servers": [target(fixture, user)], "force": true])
+                let undeploy = try await post(
+                    ctx, "api/ssh-keys/\(id)/undeploy", ["servers": [target(fixture, user)], "force": true])
                 #expect(try results(undeploy).first?["status"] as? String == "removed")
                 #expect(fixture.authorizedKeys(of: user) == original + "\n")
                 #expect(try await KeyDeployment.query(on: ctx.app.db).count() == 0)
@@ -144,7 +159,8 @@ import VaporTesting
                 #expect(details.values.contains { $0.contains(pinned) })
                 #expect(details.values.contains { $0.contains(presented) })
                 let test = try await post(ctx, "api/ssh-keys/\(id)/test")
-                #expect((try results(test).first?["error"] as? [String: Any])?["code"] as? String == "host_key_mismatch")
+                #expect(
+                    (try results(test).first?["error"] as? [String: Any])?["code"] as? String == "host_key_mismatch")
                 #expect(fixture.failedPasswordAttempts(for: user) == attemptsBefore)
                 #expect(fixture.log().components(separatedBy: "Accepted password").count == logBefore)
                 // A member cannot accept; an admin can, for the presented fingerprint only.
@@ -186,7 +202,8 @@ import VaporTesting
             ]
             for target in targets {
                 for action in ["deploy", "undeploy"] {
-                    let json = try await post(ctx, "api/ssh-keys/\(id)/\(action)", ["servers": [target]], status: .badRequest)
+                    let json = try await post(
+                        ctx, "api/ssh-keys/\(id)/\(action)", ["servers": [target]], status: .badRequest)
                     #expect((json["error"] as? [String: Any])?["code"] as? String == "invalid_target")
                 }
             }
@@ -201,7 +218,9 @@ import VaporTesting
                 let user = fixture.users[0]
                 let comment = "'; touch ~/pwned; echo ' $(id) `id` \"q\""
                 let id = try await createKey(ctx, comment: comment)
-                let deploy = try await post(ctx, "api/ssh-keys/\(id)/deploy", ["servers": [target(fixture, user, password: user.password.value)]])
+                let deploy = try await post(
+                    ctx, "api/ssh-keys/\(id)/deploy",
+                    ["servers": [target(fixture, user, password: user.password.value)]])
                 #expect(deploy["ok"] as? Bool == true)
                 let record = try #require(try await StoredKey.find(id, on: ctx.app.db))
                 #expect(record.publicKey.hasSuffix(" " + comment))
@@ -216,9 +235,12 @@ import VaporTesting
             try await withTestApp { ctx in
                 let user = fixture.users[0]
                 let id = try await createKey(ctx)
-                _ = try await post(ctx, "api/ssh-keys/\(id)/deploy", ["servers": [target(fixture, user, password: user.password.value)]])
+                _ = try await post(
+                    ctx, "api/ssh-keys/\(id)/deploy",
+                    ["servers": [target(fixture, user, password: user.password.value)]])
                 let refused = try await post(ctx, "api/ssh-keys/\(id)/undeploy", ["servers": [target(fixture, user)]])
-                #expect((try results(refused).first?["error"] as? [String: Any])?["code"] as? String == "would_lock_out")
+                #expect(
+                    (try results(refused).first?["error"] as? [String: Any])?["code"] as? String == "would_lock_out")
                 #expect(try await KeyDeployment.query(on: ctx.app.db).count() == 1)
                 // A second key deployed there makes removal safe.
                 let second = try await createKey(ctx)
@@ -263,10 +285,12 @@ import VaporTesting
                 #expect((newKey["deployments"] as? [Any])?.count == 2)
                 let newPEM = try await exportPrivateKey(ctx, newID)
                 for user in fixture.users {
-                    #expect(try loginWithKey(newPEM, host: fixture.host, port: fixture.port, user: user.name) == user.name)
+                    #expect(
+                        try loginWithKey(newPEM, host: fixture.host, port: fixture.port, user: user.name) == user.name)
                     #expect(try loginWithKey(oldPEM, host: fixture.host, port: fixture.port, user: user.name) == nil)
                 }
-                try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)", headers: ctx.memberAuth) { res async throws in
+                try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)", headers: ctx.memberAuth) {
+                    res async throws in
                     #expect(try res.json()["status"] as? String == "retired")
                     #expect((try res.json()["deployments"] as? [Any])?.isEmpty == true)
                 }
@@ -279,12 +303,16 @@ import VaporTesting
             try await withTestApp { ctx in
                 let user = fixture.users[0]
                 let id = try await createKey(ctx)
-                _ = try await post(ctx, "api/ssh-keys/\(id)/deploy", ["servers": [target(fixture, user, password: user.password.value)]])
+                _ = try await post(
+                    ctx, "api/ssh-keys/\(id)/deploy",
+                    ["servers": [target(fixture, user, password: user.password.value)]])
                 let statuses = try await withThrowingTaskGroup(of: HTTPStatus.self) { group in
                     for _ in 0..<6 {
                         group.addTask {
                             var status = HTTPStatus.internalServerError
-                            try await ctx.app.testing().test(.POST, "api/ssh-keys/\(id)/rotate", headers: ctx.memberAuth) { res async throws in
+                            try await ctx.app.testing().test(
+                                .POST, "api/ssh-keys/\(id)/rotate", headers: ctx.memberAuth
+                            ) { res async throws in
                                 status = res.status
                             }
                             return status
@@ -306,19 +334,26 @@ import VaporTesting
             try await withTestApp { ctx in
                 let user = fixture.users[0]
                 let id = try await createKey(ctx)
-                _ = try await post(ctx, "api/ssh-keys/\(id)/deploy", ["servers": [target(fixture, user, password: user.password.value)]])
+                _ = try await post(
+                    ctx, "api/ssh-keys/\(id)/deploy",
+                    ["servers": [target(fixture, user, password: user.password.value)]])
                 let serverID = try #require(try await Server.query(on: ctx.app.db).first()?.id)
-                try await ctx.app.testing().test(.DELETE, "api/servers/\(serverID)", headers: ctx.memberAuth) { res async throws in
+                try await ctx.app.testing().test(.DELETE, "api/servers/\(serverID)", headers: ctx.memberAuth) {
+                    res async throws in
                     #expect(res.status == .conflict)
                     #expect(res.errorCode == "server_in_use")
                 }
-                try await ctx.app.testing().test(.DELETE, "api/servers/\(serverID)?force=true", headers: ctx.memberAuth) { res async throws in
+                try await ctx.app.testing().test(.DELETE, "api/servers/\(serverID)?force=true", headers: ctx.memberAuth)
+                { res async throws in
                     #expect(res.status == .noContent)
                 }
                 // Re-adding the server does not re-trust a changed host key: the pin belongs to host:port.
                 try await fixture.regenerateHostKey()
-                let deploy = try await post(ctx, "api/ssh-keys/\(id)/deploy", ["servers": [target(fixture, user, password: user.password.value)]])
-                #expect((try results(deploy).first?["error"] as? [String: Any])?["code"] as? String == "host_key_mismatch")
+                let deploy = try await post(
+                    ctx, "api/ssh-keys/\(id)/deploy",
+                    ["servers": [target(fixture, user, password: user.password.value)]])
+                #expect(
+                    (try results(deploy).first?["error"] as? [String: Any])?["code"] as? String == "host_key_mismatch")
                 #expect(fixture.failedPasswordAttempts(for: user) == 0)
             }
         }
@@ -329,13 +364,18 @@ import VaporTesting
             try await withTestApp { ctx in
                 let user = fixture.users[0]
                 let id = try await createKey(ctx)
-                _ = try await post(ctx, "api/ssh-keys/\(id)/deploy", ["servers": [target(fixture, user, password: user.password.value)]])
-                try await ctx.app.testing().test(.DELETE, "api/ssh-keys/\(id)", headers: ctx.memberAuth) { res async throws in
+                _ = try await post(
+                    ctx, "api/ssh-keys/\(id)/deploy",
+                    ["servers": [target(fixture, user, password: user.password.value)]])
+                try await ctx.app.testing().test(.DELETE, "api/ssh-keys/\(id)", headers: ctx.memberAuth) {
+                    res async throws in
                     #expect(res.status == .conflict)
                     #expect(res.errorCode == "key_in_use")
                 }
                 let line = try #require(try await StoredKey.find(id, on: ctx.app.db)).publicKey
-                try await ctx.app.testing().test(.DELETE, "api/ssh-keys/\(id)?remove_from_servers=true", headers: ctx.memberAuth) { res async throws in
+                try await ctx.app.testing().test(
+                    .DELETE, "api/ssh-keys/\(id)?remove_from_servers=true", headers: ctx.memberAuth
+                ) { res async throws in
                     #expect(res.status == .noContent)
                 }
                 #expect(fixture.authorizedKeys(of: user)?.contains(line) == false)
@@ -349,7 +389,9 @@ import VaporTesting
             try await withTestApp { ctx in
                 let user = fixture.users[0]
                 let id = try await createKey(ctx)
-                _ = try await post(ctx, "api/ssh-keys/\(id)/deploy", ["servers": [target(fixture, user, password: user.password.value)]])
+                _ = try await post(
+                    ctx, "api/ssh-keys/\(id)/deploy",
+                    ["servers": [target(fixture, user, password: user.password.value)]])
                 try fixture.writeAuthorizedKeys("", for: user)
                 let test = try await post(ctx, "api/ssh-keys/\(id)/test")
                 #expect((try results(test).first?["error"] as? [String: Any])?["code"] as? String == "auth_failed")

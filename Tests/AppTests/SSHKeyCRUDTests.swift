@@ -1,6 +1,6 @@
-import PipewrightCore
 import Fluent
 import Foundation
+import PipewrightCore
 import SSHKeys
 import Testing
 import Vapor
@@ -36,7 +36,8 @@ import VaporTesting
         try await withTestApp { ctx in
             var keyID = 0
             try await ctx.app.testing().test(
-                .POST, "api/ssh-keys", headers: .json(ctx.memberAuth), body: try jsonBody(["name": "old", "key_type": "ed25519"])
+                .POST, "api/ssh-keys", headers: .json(ctx.memberAuth),
+                body: try jsonBody(["name": "old", "key_type": "ed25519"])
             ) { res async throws in
                 keyID = try #require(try res.json()["id"] as? Int)
             }
@@ -64,7 +65,9 @@ import VaporTesting
                 (["name": "a", "key_type": "ed25519", "comment": "two\nlines"], "comment"),
             ]
             for (body, field) in cases {
-                try await ctx.app.testing().test(.POST, "api/ssh-keys", headers: .json(ctx.memberAuth), body: try jsonBody(body)) { res async throws in
+                try await ctx.app.testing().test(
+                    .POST, "api/ssh-keys", headers: .json(ctx.memberAuth), body: try jsonBody(body)
+                ) { res async throws in
                     #expect(res.status == .badRequest)
                     let error = try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: res.body))
                     #expect(error.error.details["field"] == field)
@@ -74,7 +77,8 @@ import VaporTesting
     }
 
     @Test func privateKey_isSealedAtRest_andExportRoundTrips() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pw-sqlite-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pw-sqlite-\(UUID().uuidString)")
+            .path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let file = directory + "/db.sqlite"
         try await withTestApp(configure: { configuration in
@@ -90,7 +94,8 @@ import VaporTesting
                 id = try #require(try res.json()["id"] as? Int)
             }
             var exported = ""
-            try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)/private", headers: ctx.memberAuth) { res async throws in
+            try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)/private", headers: ctx.memberAuth) {
+                res async throws in
                 #expect(res.status == .ok)
                 #expect(res.headers.first(name: .cacheControl) == "no-store")
                 exported = try #require(try res.json()["private_key"] as? String)
@@ -119,7 +124,8 @@ import VaporTesting
                 .POST, "api/ssh-keys", headers: .json(ctx.memberAuth),
                 body: try jsonBody(["name": "locked", "key_type": "ed25519", "exportable": false])
             ) { res async throws in id = try #require(try res.json()["id"] as? Int) }
-            try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)/private", headers: ctx.memberAuth) { res async throws in
+            try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)/private", headers: ctx.memberAuth) {
+                res async throws in
                 #expect(res.status == .forbidden)
                 #expect(res.errorCode == "export_disabled")
             }
@@ -127,9 +133,11 @@ import VaporTesting
         try await withTestApp(configure: { $0.allowsPrivateKeyExport = false }) { ctx in
             var id = 0
             try await ctx.app.testing().test(
-                .POST, "api/ssh-keys", headers: .json(ctx.memberAuth), body: try jsonBody(["name": "x", "key_type": "ed25519"])
+                .POST, "api/ssh-keys", headers: .json(ctx.memberAuth),
+                body: try jsonBody(["name": "x", "key_type": "ed25519"])
             ) { res async throws in id = try #require(try res.json()["id"] as? Int) }
-            try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)/private", headers: ctx.memberAuth) { res async throws in
+            try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)/private", headers: ctx.memberAuth) {
+                res async throws in
                 #expect(res.errorCode == "export_disabled")
             }
         }
@@ -139,10 +147,12 @@ import VaporTesting
         try await withTestApp { ctx in
             var id = 0
             try await ctx.app.testing().test(
-                .POST, "api/ssh-keys", headers: .json(ctx.adminAuth), body: try jsonBody(["name": "admin's", "key_type": "ed25519"])
+                .POST, "api/ssh-keys", headers: .json(ctx.adminAuth),
+                body: try jsonBody(["name": "admin's", "key_type": "ed25519"])
             ) { res async throws in id = try #require(try res.json()["id"] as? Int) }
             for (method, path) in [(HTTPMethod.GET, ""), (.GET, "/private"), (.DELETE, ""), (.POST, "/rotate")] {
-                try await ctx.app.testing().test(method, "api/ssh-keys/\(id)\(path)", headers: ctx.memberAuth) { res async throws in
+                try await ctx.app.testing().test(method, "api/ssh-keys/\(id)\(path)", headers: ctx.memberAuth) {
+                    res async throws in
                     #expect(res.status == .notFound, "\(method) \(path)")
                 }
             }
@@ -171,13 +181,15 @@ import VaporTesting
                 #expect(body["fingerprint_sha256"] as? String == key.publicKey.fingerprintSHA256)
             }
             try await ctx.app.testing().test(
-                .POST, "api/ssh-keys/import", headers: .json(ctx.memberAuth), body: try jsonBody(["name": "again", "private_key": pem])
+                .POST, "api/ssh-keys/import", headers: .json(ctx.memberAuth),
+                body: try jsonBody(["name": "again", "private_key": pem])
             ) { res async throws in
                 #expect(res.status == .conflict)
                 #expect(res.errorCode == "duplicate_key")
             }
             try await ctx.app.testing().test(
-                .PUT, "api/ssh-keys/\(id)", headers: .json(ctx.memberAuth), body: try jsonBody(["name": "renamed", "comment": "new comment"])
+                .PUT, "api/ssh-keys/\(id)", headers: .json(ctx.memberAuth),
+                body: try jsonBody(["name": "renamed", "comment": "new comment"])
             ) { res async throws in
                 #expect(res.status == .ok)
                 let body = try res.json()
@@ -193,9 +205,11 @@ import VaporTesting
             var ids: [Int] = []
             for _ in 0..<2 {
                 try await ctx.app.testing().test(
-                    .POST, "api/ssh-keys", headers: .json(ctx.memberAuth), body: try jsonBody(["name": "k", "key_type": "ed25519"])
+                    .POST, "api/ssh-keys", headers: .json(ctx.memberAuth),
+                    body: try jsonBody(["name": "k", "key_type": "ed25519"])
                 ) { res async throws in ids.append(try #require(try res.json()["id"] as? Int)) }
-                try await ctx.app.testing().test(.DELETE, "api/ssh-keys/\(ids.last ?? 0)", headers: ctx.memberAuth) { res async throws in
+                try await ctx.app.testing().test(.DELETE, "api/ssh-keys/\(ids.last ?? 0)", headers: ctx.memberAuth) {
+                    res async throws in
                     #expect(res.status == .noContent)
                 }
             }
@@ -221,12 +235,16 @@ import VaporTesting
         try await withTestApp { ctx in
             let cases: [(String, String)] = [
                 (key.publicKey.authorizedKeysLine, "not_a_private_key"),
-                ("-----BEGIN DSA PRIVATE KEY-----\nMIIBuwIBAAKBgQ==\n-----END DSA PRIVATE KEY-----\n", "unsupported_key_type"),
+                (
+                    "-----BEGIN DSA PRIVATE KEY-----\nMIIBuwIBAAKBgQ==\n-----END DSA PRIVATE KEY-----\n",
+                    "unsupported_key_type"
+                ),
                 ("hello world", "invalid_private_key"),
             ]
             for (text, code) in cases {
                 try await ctx.app.testing().test(
-                    .POST, "api/ssh-keys/import", headers: .json(ctx.memberAuth), body: try jsonBody(["name": "x", "private_key": text])
+                    .POST, "api/ssh-keys/import", headers: .json(ctx.memberAuth),
+                    body: try jsonBody(["name": "x", "private_key": text])
                 ) { res async throws in
                     #expect(res.status == .badRequest)
                     #expect(res.errorCode == code)
@@ -241,9 +259,15 @@ import VaporTesting
         let file = directory + "/db.sqlite"
         let original = MasterKey.generate()
         var sealedBefore = ""
-        try await withTestApp(masterKey: original, configure: { $0.database = .sqlite(path: file); $0.dataDirectory = directory }) { ctx in
+        try await withTestApp(
+            masterKey: original,
+            configure: {
+                $0.database = .sqlite(path: file); $0.dataDirectory = directory
+            }
+        ) { ctx in
             try await ctx.app.testing().test(
-                .POST, "api/ssh-keys", headers: .json(ctx.memberAuth), body: try jsonBody(["name": "k", "key_type": "ed25519"])
+                .POST, "api/ssh-keys", headers: .json(ctx.memberAuth),
+                body: try jsonBody(["name": "k", "key_type": "ed25519"])
             ) { res async throws in #expect(res.status == .created) }
             sealedBefore = try #require(try await StoredKey.query(on: ctx.app.db).first()?.sealedPrivateKey)
         }
@@ -257,7 +281,12 @@ import VaporTesting
             return variable == "PIPEWRIGHT_MASTER_KEY" && reason.contains("does not open")
         }
         try await app.asyncShutdown()
-        try await withTestApp(masterKey: original, configure: { $0.database = .sqlite(path: file); $0.dataDirectory = directory }) { ctx in
+        try await withTestApp(
+            masterKey: original,
+            configure: {
+                $0.database = .sqlite(path: file); $0.dataDirectory = directory
+            }
+        ) { ctx in
             let after = try await StoredKey.query(on: ctx.app.db).first()?.sealedPrivateKey
             #expect(after == sealedBefore)
             let report = try await SecretInventory.verify(with: original, on: ctx.app.db)
@@ -266,7 +295,8 @@ import VaporTesting
     }
 
     @Test func masterKeyRotate_withKeyFile_replacesFileAtomically() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pw-rotf-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pw-rotf-\(UUID().uuidString)")
+            .path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let keyFile = directory + "/master.key"
@@ -292,7 +322,8 @@ import VaporTesting
     }
 
     @Test func masterKeyRotate_resealsEverything_oldKeyNoLongerOpens() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pw-rot-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pw-rot-\(UUID().uuidString)")
+            .path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let file = directory + "/db.sqlite"
@@ -308,16 +339,19 @@ import VaporTesting
             let result = try await rotateMasterKey(app: ctx.app, newKeyFile: directory + "/new.key")
             #expect(result.count == 5)  // 2 private keys, 2 passphrases, 1 check value
             let written = try String(contentsOfFile: directory + "/new.key", encoding: .utf8)
-            #expect(try MasterKey(base64: written.trimmingCharacters(in: .whitespacesAndNewlines)).id == result.newKey.id)
+            #expect(
+                try MasterKey(base64: written.trimmingCharacters(in: .whitespacesAndNewlines)).id == result.newKey.id)
             #expect(!FileManager.default.fileExists(atPath: directory + "/new.key.new"))
             #expect(try await SecretInventory.verify(with: result.newKey, on: ctx.app.db).failures.isEmpty)
             #expect(try await SecretInventory.verify(with: original, on: ctx.app.db).failures.count == 5)
             newKey = result.newKey
         }
         // A restart with the new key opens everything; with the old one it refuses to start.
-        try await withTestApp(masterKey: try #require(newKey), configure: { $0.database = .sqlite(path: file) }) { ctx in
+        try await withTestApp(masterKey: try #require(newKey), configure: { $0.database = .sqlite(path: file) }) {
+            ctx in
             let id = try #require(try await StoredKey.query(on: ctx.app.db).first()?.id)
-            try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)/private", headers: ctx.memberAuth) { res async throws in
+            try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)/private", headers: ctx.memberAuth) {
+                res async throws in
                 #expect(res.status == .ok)
             }
         }

@@ -33,7 +33,10 @@ import VaporTesting
                 (.GET, "api/ssh-keys", ctx.adminAuth, nil, .ok, true),
                 (.GET, "api/ssh-keys/999999", ctx.adminAuth, nil, .notFound, true),
                 (.POST, "api/ssh-keys", .json(ctx.adminAuth), ByteBuffer(string: "{not json"), .badRequest, true),
-                (.POST, "api/ssh-keys", .json(ctx.adminAuth), ByteBuffer(repeating: UInt8(ascii: "a"), count: (1 << 20) + 1), .payloadTooLarge, true),
+                (
+                    .POST, "api/ssh-keys", .json(ctx.adminAuth),
+                    ByteBuffer(repeating: UInt8(ascii: "a"), count: (1 << 20) + 1), .payloadTooLarge, true
+                ),
                 (.DELETE, "health", [:], nil, .notFound, false),
             ]
             for (method, path, headers, body, status, api) in cases {
@@ -93,19 +96,22 @@ import VaporTesting
                 for token in [nil, "", "wrong-\(csrf)"] as [String?] {
                     var headers: HTTPHeaders = .json(["Cookie": cookie])
                     if let token { headers.add(name: "X-CSRF-Token", value: token) }
-                    try await ctx.app.testing().test(route.method, path, headers: headers, body: body) { res async throws in
+                    try await ctx.app.testing().test(route.method, path, headers: headers, body: body) {
+                        res async throws in
                         #expect(res.status == .forbidden, "\(route.method) \(path) token=\(token ?? "none")")
                         #expect(res.errorCode == "csrf_token_invalid", "\(route.method) \(path)")
                     }
                 }
-                try await ctx.app.testing().test(route.method, path, headers: .json(ctx.adminAuth), body: body) { res async throws in
+                try await ctx.app.testing().test(route.method, path, headers: .json(ctx.adminAuth), body: body) {
+                    res async throws in
                     #expect(res.errorCode != "csrf_token_invalid", "\(route.method) \(path) with a bearer token")
                     #expect(res.status.code < 500, "\(route.method) \(path): \(res.body.string)")
                 }
             }
             // With the right token the cookie session works for a state change.
             try await ctx.app.testing().test(
-                .POST, "api/tokens", headers: .json(["Cookie": cookie, "X-CSRF-Token": csrf]), body: try jsonBody(["name": "t"])
+                .POST, "api/tokens", headers: .json(["Cookie": cookie, "X-CSRF-Token": csrf]),
+                body: try jsonBody(["name": "t"])
             ) { res async throws in
                 #expect(res.status == .created, "\(res.body.string)")
             }
@@ -114,11 +120,13 @@ import VaporTesting
 
     @Test func requestID_safeIncomingIsEchoed_unsafeIsReplaced() async throws {
         try await withTestApp { ctx in
-            try await ctx.app.testing().test(.GET, "health", headers: ["X-Request-ID": "abc.DEF_123-x"]) { res async throws in
+            try await ctx.app.testing().test(.GET, "health", headers: ["X-Request-ID": "abc.DEF_123-x"]) {
+                res async throws in
                 #expect(res.headers.first(name: "X-Request-ID") == "abc.DEF_123-x")
             }
             for unsafe in ["has space", "semi;colon", String(repeating: "a", count: 129), "é", "a\u{7}b", "../etc"] {
-                try await ctx.app.testing().test(.GET, "health", headers: ["X-Request-ID": unsafe]) { res async throws in
+                try await ctx.app.testing().test(.GET, "health", headers: ["X-Request-ID": unsafe]) {
+                    res async throws in
                     let echoed = try #require(res.headers.first(name: "X-Request-ID"))
                     #expect(echoed != unsafe)
                     #expect(UUID(uuidString: echoed) != nil, "a generated id replaces \(unsafe.debugDescription)")
@@ -146,7 +154,8 @@ import VaporTesting
                 #expect(res.status == .unauthorized)
             }
             try await ctx.app.testing().test(
-                .GET, "api/ssh-keys/12345?filter=query-secret-value", headers: ctx.memberAuth.merging(["X-Request-ID": "req-key-2"])
+                .GET, "api/ssh-keys/12345?filter=query-secret-value",
+                headers: ctx.memberAuth.merging(["X-Request-ID": "req-key-2"])
             ) { res async throws in
                 #expect(res.status == .notFound)
             }
@@ -158,7 +167,8 @@ import VaporTesting
             #expect(line.metadata["route"] == "/api/auth/login")
             #expect(line.metadata["status"] == "401")
             #expect(Double(line.metadata["duration_ms"] ?? "") != nil)
-            let key = try #require(records.first { $0.message == "request" && $0.metadata["request_id"] == "req-key-2" })
+            let key = try #require(
+                records.first { $0.message == "request" && $0.metadata["request_id"] == "req-key-2" })
             #expect(key.metadata["route"] == "/api/ssh-keys/:keyID" || key.metadata["route"]?.contains(":") == true)
             #expect(key.metadata["status"] == "404")
             #expect(records.filter { $0.message == "request" }.count == 2, "one line per request")

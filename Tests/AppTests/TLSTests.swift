@@ -14,7 +14,8 @@ import VaporTesting
     @Test func https_servesAPI_withHSTS_andSecureSessionCookie() async throws {
         try await withRunningTLSApp { ctx, port, certificate in
             try await withHTTPClient(trustedCertificate: certificate.certificatePath) { client in
-                let health = try await client.execute(HTTPClientRequest(url: "https://127.0.0.1:\(port)/health"), timeout: .seconds(10))
+                let health = try await client.execute(
+                    HTTPClientRequest(url: "https://127.0.0.1:\(port)/health"), timeout: .seconds(10))
                 #expect(health.status == .ok)
                 #expect(health.headers.first(name: "Strict-Transport-Security") == "max-age=31536000")
 
@@ -43,15 +44,21 @@ import VaporTesting
         try await withRunningTLSApp { ctx, port, certificate in
             try await withHTTPClient { client in
                 await #expect(throws: (any Error).self, "plain HTTP to the TLS port") {
-                    _ = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(5))
+                    _ = try await client.execute(
+                        HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(5))
                 }
                 await #expect(throws: (any Error).self, "a client that does not trust the self-signed certificate") {
-                    _ = try await client.execute(HTTPClientRequest(url: "https://127.0.0.1:\(port)/health"), timeout: .seconds(5))
+                    _ = try await client.execute(
+                        HTTPClientRequest(url: "https://127.0.0.1:\(port)/health"), timeout: .seconds(5))
                 }
             }
             // curl, trusting the certificate, as a user would.
-            let curl = try runProgram("/usr/bin/env", ["curl", "-sS", "--cacert", certificate.certificatePath, "-o", "/dev/null",
-                                                       "-w", "%{http_code}", "https://127.0.0.1:\(port)/ready"])
+            let curl = try runProgram(
+                "/usr/bin/env",
+                [
+                    "curl", "-sS", "--cacert", certificate.certificatePath, "-o", "/dev/null",
+                    "-w", "%{http_code}", "https://127.0.0.1:\(port)/ready",
+                ])
             #expect(curl.stdout == "200", "\(curl.stderr)")
         }
     }
@@ -74,12 +81,21 @@ import VaporTesting
         let garbage = good.directory + "/garbage.pem"
         try Data("not a pem file\n".utf8).write(to: URL(fileURLWithPath: garbage))
         let cases: [(ServerSettings.TLSFiles, String)] = [
-            (.init(certificateChainPath: good.directory + "/missing.pem", privateKeyPath: good.keyPath), "PIPEWRIGHT_TLS_CERT_FILE"),
-            (.init(certificateChainPath: good.certificatePath, privateKeyPath: good.directory + "/missing.pem"), "PIPEWRIGHT_TLS_KEY_FILE"),
+            (
+                .init(certificateChainPath: good.directory + "/missing.pem", privateKeyPath: good.keyPath),
+                "PIPEWRIGHT_TLS_CERT_FILE"
+            ),
+            (
+                .init(certificateChainPath: good.certificatePath, privateKeyPath: good.directory + "/missing.pem"),
+                "PIPEWRIGHT_TLS_KEY_FILE"
+            ),
             (.init(certificateChainPath: garbage, privateKeyPath: good.keyPath), "PIPEWRIGHT_TLS_CERT_FILE"),
             (.init(certificateChainPath: good.certificatePath, privateKeyPath: garbage), "PIPEWRIGHT_TLS_KEY_FILE"),
             (.init(certificateChainPath: good.keyPath, privateKeyPath: good.keyPath), "PIPEWRIGHT_TLS_CERT_FILE"),
-            (.init(certificateChainPath: good.certificatePath, privateKeyPath: other.keyPath), "PIPEWRIGHT_TLS_KEY_FILE"),
+            (
+                .init(certificateChainPath: good.certificatePath, privateKeyPath: other.keyPath),
+                "PIPEWRIGHT_TLS_KEY_FILE"
+            ),
         ]
         for (files, variable) in cases {
             do {

@@ -75,7 +75,11 @@ import Testing
             let error = await expectBitbucketError { () async throws(BitbucketError) in
                 try await client.repository(workspace: "acme", slug: "web")
             }
-            #expect(error == .forbidden(message: "Your credentials lack one or more required privilege scopes.", requiredScopes: ["repository"]))
+            #expect(
+                error
+                    == .forbidden(
+                        message: "Your credentials lack one or more required privilege scopes.",
+                        requiredScopes: ["repository"]))
             #expect(error?.details["required_scopes"] == "repository")
             #expect(error?.message.contains("repository") == true)
         }
@@ -108,7 +112,9 @@ import Testing
                 server, credentials: .apiToken(email: testEmail, token: Secret("wrong-token-777")), logger: logger)
             _ = await expectBitbucketError { () async throws(BitbucketError) in try await wrong.currentUser() }
             let lines = store.lines
-            #expect(lines.contains { $0.contains("/2.0/repositories/acme/web") && $0.contains("200") && $0.contains("GET") })
+            #expect(
+                lines.contains { $0.contains("/2.0/repositories/acme/web") && $0.contains("200") && $0.contains("GET") }
+            )
             #expect(lines.contains { $0.contains("401") })
             let basic = Data("\(testEmail):\(testToken)".utf8).base64EncodedString()
             for line in lines {

@@ -6,12 +6,14 @@ import PipewrightCore
 import Testing
 
 @Suite struct BitbucketCommitTests {
-    static let pipelinesYAML = "image: atlassian/default-image:4\npipelines:\n  default:\n    - step:\n        name: Build\n        script:\n          - make\n"
+    static let pipelinesYAML =
+        "image: atlassian/default-image:4\npipelines:\n  default:\n    - step:\n        name: Build\n        script:\n          - make\n"
     static let nginxConf = "server {\n  listen 80;\n}\n"
 
     @Test func createCommit_twoFilesOnNewBranch_makesOneCommit_mainUntouched() async throws {
         try await withFakeBitbucket { server in
-            let root = try #require(await server.addRepository(workspace: "acme", slug: "web", files: ["README.md": "hi"]))
+            let root = try #require(
+                await server.addRepository(workspace: "acme", slug: "web", files: ["README.md": "hi"]))
             let client = makeClient(server)
             let branch = try await client.createCommit(
                 workspace: "acme", slug: "web", branch: "deploy/pipeline-config", parents: [root],
@@ -26,29 +28,46 @@ import Testing
             #expect(commits.count == 2)
             #expect(commits.last?.message == "Add Bitbucket Pipelines config")
             #expect(commits.last?.author == "Pipewright <bot@example.com>")
-            #expect(await server.branchHead(workspace: "acme", slug: "web", branch: "deploy/pipeline-config") == branch.target.hash)
+            #expect(
+                await server.branchHead(workspace: "acme", slug: "web", branch: "deploy/pipeline-config")
+                    == branch.target.hash)
             #expect(await server.branchHead(workspace: "acme", slug: "web", branch: "main") == root)
-            #expect(await server.fileAt(workspace: "acme", slug: "web", ref: "deploy/pipeline-config", path: "bitbucket-pipelines.yml") == Self.pipelinesYAML)
-            #expect(await server.fileAt(workspace: "acme", slug: "web", ref: "deploy/pipeline-config", path: "deploy/nginx/web.conf") == Self.nginxConf)
-            #expect(await server.fileAt(workspace: "acme", slug: "web", ref: "deploy/pipeline-config", path: "README.md") == "hi")
-            #expect(await server.fileAt(workspace: "acme", slug: "web", ref: "main", path: "bitbucket-pipelines.yml") == nil)
+            #expect(
+                await server.fileAt(
+                    workspace: "acme", slug: "web", ref: "deploy/pipeline-config", path: "bitbucket-pipelines.yml")
+                    == Self.pipelinesYAML)
+            #expect(
+                await server.fileAt(
+                    workspace: "acme", slug: "web", ref: "deploy/pipeline-config", path: "deploy/nginx/web.conf")
+                    == Self.nginxConf)
+            #expect(
+                await server.fileAt(workspace: "acme", slug: "web", ref: "deploy/pipeline-config", path: "README.md")
+                    == "hi")
+            #expect(
+                await server.fileAt(workspace: "acme", slug: "web", ref: "main", path: "bitbucket-pipelines.yml") == nil
+            )
         }
     }
 
     @Test func createCommit_sendsMultipartWithSlashNamedFileParts_andFormFieldsOnly() async throws {
         try await withFakeBitbucket { server in
-            let root = try #require(await server.addRepository(workspace: "acme", slug: "web", files: ["README.md": "hi"]))
+            let root = try #require(
+                await server.addRepository(workspace: "acme", slug: "web", files: ["README.md": "hi"]))
             _ = try await makeClient(server).createCommit(
                 workspace: "acme", slug: "web", branch: "deploy/x", parents: [root], message: "m",
                 files: [("bitbucket-pipelines.yml", Array("a".utf8)), ("deploy/nginx/web.conf", Array("b".utf8))])
             let post = try #require(await server.requests().first { $0.method == "POST" })
             #expect(post.path == "/2.0/repositories/acme/web/src")
-            #expect(post.rawQuery == nil)  // branch/message/parents never in the query (a query `branch` is ignored by Bitbucket)
+            // branch/message/parents never in the query (a query `branch` is ignored by Bitbucket)
+            #expect(post.rawQuery == nil)
             let contentType = try #require(post.header("Content-Type"))
             #expect(contentType.hasPrefix("multipart/form-data; boundary="))
             let boundary = try #require(FakeFormParser.boundary(fromContentType: contentType))
             let fields = try #require(FakeFormParser.parseMultipart(post.body, boundary: boundary))
-            #expect(fields.map(\.name) == ["/bitbucket-pipelines.yml", "/deploy/nginx/web.conf", "message", "branch", "parents"])
+            #expect(
+                fields.map(\.name) == [
+                    "/bitbucket-pipelines.yml", "/deploy/nginx/web.conf", "message", "branch", "parents",
+                ])
             #expect(fields[0].filename == "bitbucket-pipelines.yml")
             #expect(fields[1].filename == "web.conf")
             #expect(fields[1].text == "b")
@@ -61,7 +80,8 @@ import Testing
 
     @Test func createCommit_staleParents_throwsConflict() async throws {
         try await withFakeBitbucket { server in
-            let root = try #require(await server.addRepository(workspace: "acme", slug: "web", files: ["README.md": "hi"]))
+            let root = try #require(
+                await server.addRepository(workspace: "acme", slug: "web", files: ["README.md": "hi"]))
             let client = makeClient(server)
             let first = try await client.createCommit(
                 workspace: "acme", slug: "web", branch: "deploy/x", parents: [root], message: "one",
@@ -92,7 +112,9 @@ import Testing
                 await server.addRepository(workspace: "acme", slug: "web", files: ["README.md": "hi", "old.txt": "x"]))
             _ = try await makeClient(server).createCommit(
                 workspace: "acme", slug: "web", branch: "main", parents: [root], message: "cleanup", author: nil,
-                changes: [.delete(path: "old.txt"), .write(path: "new.txt", contents: Array("n".utf8), executable: true)])
+                changes: [
+                    .delete(path: "old.txt"), .write(path: "new.txt", contents: Array("n".utf8), executable: true),
+                ])
             #expect(await server.fileAt(workspace: "acme", slug: "web", ref: "main", path: "old.txt") == nil)
             #expect(await server.fileAt(workspace: "acme", slug: "web", ref: "main", path: "new.txt") == "n")
             #expect(await server.fileAt(workspace: "acme", slug: "web", ref: "main", path: "README.md") == "hi")
@@ -103,7 +125,8 @@ import Testing
 
     @Test func fake_postSrc_rejectsJSON_andIgnoresQueryBranch() async throws {
         try await withFakeBitbucket { server in
-            let root = try #require(await server.addRepository(workspace: "acme", slug: "web", files: ["README.md": "hi"]))
+            let root = try #require(
+                await server.addRepository(workspace: "acme", slug: "web", files: ["README.md": "hi"]))
             let transport = AsyncHTTPClientTransport(httpClient: sharedHTTPClient)
             let auth = "Basic " + Data("\(testEmail):\(testToken)".utf8).base64EncodedString()
             let json = try await transport.send(
@@ -130,14 +153,16 @@ import Testing
 
     @Test func fake_branches_createListDelete() async throws {
         try await withFakeBitbucket { server in
-            let root = try #require(await server.addRepository(workspace: "acme", slug: "web", files: ["README.md": "hi"]))
+            let root = try #require(
+                await server.addRepository(workspace: "acme", slug: "web", files: ["README.md": "hi"]))
             let transport = AsyncHTTPClientTransport(httpClient: sharedHTTPClient)
             let auth = "Bearer \(testAccessToken)"
             func send(_ method: String, _ path: String, _ body: String? = nil) async throws -> BitbucketHTTPResponse {
                 try await transport.send(
                     BitbucketHTTPRequest(
                         method: method, url: server.baseURL + path,
-                        headers: ["Authorization": auth, "Content-Type": "application/json"], body: body.map { Array($0.utf8) }),
+                        headers: ["Authorization": auth, "Content-Type": "application/json"],
+                        body: body.map { Array($0.utf8) }),
                     timeout: .seconds(10))
             }
             let body = "{\"name\":\"deploy/a\",\"target\":{\"hash\":\"\(root)\"}}"

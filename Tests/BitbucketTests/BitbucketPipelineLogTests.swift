@@ -14,7 +14,8 @@ import Testing
         -> (LiveBitbucketClient, String, String)
     {
         try #require(await server.addRepository(workspace: "acme", slug: "web", files: ["README.md": "hi"]) != nil)
-        await server.scriptPipelines(workspace: "acme", slug: "web", steps: [FakeStepScript(name: "Build", lines: lines)])
+        await server.scriptPipelines(
+            workspace: "acme", slug: "web", steps: [FakeStepScript(name: "Build", lines: lines)])
         let client = makeClient(server)
         let run = try await client.triggerPipeline(workspace: "acme", slug: "web", target: .branch("main"))
         let step = try #require(try await client.steps(workspace: "acme", slug: "web", pipelineUUID: run.uuid).first)
@@ -67,7 +68,10 @@ import Testing
             #expect(try await Self.read(client, run, step, from: offset) == .rangeNotSatisfiable)
 
             let logRequests = await server.requests().filter { $0.path.hasSuffix("/log") }
-            #expect(logRequests.map { $0.header("Range") } == ["bytes=0-", "bytes=0-", "bytes=7-", "bytes=\(next1)-", "bytes=\(offset)-"])
+            #expect(
+                logRequests.map { $0.header("Range") } == [
+                    "bytes=0-", "bytes=0-", "bytes=7-", "bytes=\(next1)-", "bytes=\(offset)-",
+                ])
             for request in logRequests {
                 let accept = request.header("Accept") ?? ""
                 #expect(accept.contains("application/octet-stream"))
@@ -96,11 +100,13 @@ import Testing
             #expect(try await Self.read(client, run, step, from: 0) == .bytes(Array("live\n".utf8), nextOffset: 5))
             await server.runPipelineToCompletion(run)  // writes "+ make\ndone\n" and completes
 
-            #expect(try await Self.read(client, run, step, from: 5) == .bytes(Array("+ make\ndone\n".utf8), nextOffset: 17))
+            #expect(
+                try await Self.read(client, run, step, from: 5) == .bytes(Array("+ make\ndone\n".utf8), nextOffset: 17))
             #expect(try await Self.read(client, run, step, from: 17) == .complete)
             // Bytes that show up after the fact are still found.
             await server.appendLog(pipeline: run, step: 0, text: "late line\n")
-            #expect(try await Self.read(client, run, step, from: 17) == .bytes(Array("late line\n".utf8), nextOffset: 27))
+            #expect(
+                try await Self.read(client, run, step, from: 17) == .bytes(Array("late line\n".utf8), nextOffset: 27))
 
             let storage = await server.storageRequests()
             #expect(storage.count == 3)
@@ -119,11 +125,14 @@ import Testing
             let (_, run, step) = try await Self.setUp(server)
             await server.runPipelineToCompletion(run)
             let transport = AsyncHTTPClientTransport(httpClient: sharedHTTPClient)
-            let auth = BitbucketCredentials.apiToken(email: testEmail, token: Secret(testToken)).authorizationHeaderValue
-            let logURL = server.baseURL + "/repositories/acme/web/pipelines/\(Self.encoded(run))/steps/\(Self.encoded(step))/log"
+            let auth = BitbucketCredentials.apiToken(email: testEmail, token: Secret(testToken))
+                .authorizationHeaderValue
+            let logURL =
+                server.baseURL + "/repositories/acme/web/pipelines/\(Self.encoded(run))/steps/\(Self.encoded(step))/log"
 
             let json = try await transport.send(
-                BitbucketHTTPRequest(method: "GET", url: logURL, headers: ["Authorization": auth, "Accept": "application/json"]),
+                BitbucketHTTPRequest(
+                    method: "GET", url: logURL, headers: ["Authorization": auth, "Accept": "application/json"]),
                 timeout: .seconds(5))
             #expect(json.status == 406)
 
@@ -135,18 +144,21 @@ import Testing
             #expect(location.hasPrefix("http://localhost:\(server.port)/storage/"))
 
             let withAuth = try await transport.send(
-                BitbucketHTTPRequest(method: "GET", url: location, headers: ["Authorization": auth]), timeout: .seconds(5))
+                BitbucketHTTPRequest(method: "GET", url: location, headers: ["Authorization": auth]),
+                timeout: .seconds(5))
             #expect(withAuth.status == 400)
             #expect(String(decoding: withAuth.body, as: UTF8.self).contains("Only one auth mechanism allowed"))
 
             let ranged = try await transport.send(
-                BitbucketHTTPRequest(method: "GET", url: location, headers: ["Range": "bytes=2-"]), timeout: .seconds(5))
+                BitbucketHTTPRequest(method: "GET", url: location, headers: ["Range": "bytes=2-"]), timeout: .seconds(5)
+            )
             #expect(ranged.status == 206)
             #expect(ranged.headers["Content-Range"] == "bytes 2-11/12")
             #expect(ranged.body == Array("make\ndone\n".utf8))
 
             let past = try await transport.send(
-                BitbucketHTTPRequest(method: "GET", url: location, headers: ["Range": "bytes=12-"]), timeout: .seconds(5))
+                BitbucketHTTPRequest(method: "GET", url: location, headers: ["Range": "bytes=12-"]),
+                timeout: .seconds(5))
             #expect(past.status == 416)
             #expect(past.headers["Content-Range"] == "bytes */12")
         }
@@ -158,12 +170,15 @@ import Testing
             await server.advancePipeline(run)
             await server.appendLog(pipeline: run, step: 0, text: "0123456789")
             let transport = AsyncHTTPClientTransport(httpClient: sharedHTTPClient)
-            let auth = BitbucketCredentials.apiToken(email: testEmail, token: Secret(testToken)).authorizationHeaderValue
-            let logURL = server.baseURL + "/repositories/acme/web/pipelines/\(Self.encoded(run))/steps/\(Self.encoded(step))/log"
+            let auth = BitbucketCredentials.apiToken(email: testEmail, token: Secret(testToken))
+                .authorizationHeaderValue
+            let logURL =
+                server.baseURL + "/repositories/acme/web/pipelines/\(Self.encoded(run))/steps/\(Self.encoded(step))/log"
             func get(_ headers: BitbucketHTTPHeaders) async throws -> BitbucketHTTPResponse {
                 var all = headers
                 all.add(name: "Authorization", value: auth)
-                return try await transport.send(BitbucketHTTPRequest(method: "GET", url: logURL, headers: all), timeout: .seconds(5))
+                return try await transport.send(
+                    BitbucketHTTPRequest(method: "GET", url: logURL, headers: all), timeout: .seconds(5))
             }
             let suffix = try await get(["Range": "bytes=-3"])
             #expect(suffix.status == 206 && suffix.body == Array("789".utf8))

@@ -1,9 +1,9 @@
-import PipewrightTesting
 import AsyncHTTPClient
 import Bitbucket
 import BitbucketFake
 import Foundation
 import PipewrightCore
+import PipewrightTesting
 import Testing
 
 /// Trigger, list, get, stop and steps against the fake
@@ -13,7 +13,8 @@ import Testing
 @Suite struct BitbucketPipelineTests {
     /// A fake with `acme/web` (main + a yml with a custom pipeline); returns the head commit.
     static func setUp(_ server: FakeBitbucketServer) async throws -> String {
-        let yml = "pipelines:\n  default:\n    - step:\n        script: [make]\n  custom:\n    deploy-production:\n      - step:\n          script: [./deploy]\n"
+        let yml =
+            "pipelines:\n  default:\n    - step:\n        script: [make]\n  custom:\n    deploy-production:\n      - step:\n          script: [./deploy]\n"
         return try #require(
             await server.addRepository(workspace: "acme", slug: "web", files: ["bitbucket-pipelines.yml": yml]))
     }
@@ -68,7 +69,8 @@ import Testing
                 workspace: "acme", slug: "web", target: .custom("deploy-production", commit: head))
             #expect(bare.refName == nil && bare.commit == head)
             let error = await expectBitbucketError { () async throws(BitbucketError) in
-                try await client.triggerPipeline(workspace: "acme", slug: "web", target: .custom("nope", onBranch: "main"))
+                try await client.triggerPipeline(
+                    workspace: "acme", slug: "web", target: .custom("nope", onBranch: "main"))
             }
             guard case .badRequest(let message, _)? = error else {
                 Issue.record("expected badRequest, got \(String(describing: error))")
@@ -140,7 +142,8 @@ import Testing
                 requestTimeout: .milliseconds(400))
             let started = ContinuousClock.now
             let error = await expectBitbucketError { () async throws(BitbucketError) in
-                try await client.triggerPipeline(workspace: "acme", slug: "web", target: .commit(head, onBranch: "main"))
+                try await client.triggerPipeline(
+                    workspace: "acme", slug: "web", target: .commit(head, onBranch: "main"))
             }
             #expect(error == .transport(reason: .timeout))
             #expect(ContinuousClock.now - started < .seconds(3))
@@ -199,7 +202,8 @@ import Testing
         try await withFakeBitbucket { server in
             let head = try await Self.setUp(server)
             let feature = try #require(
-                await server.addBranch(workspace: "acme", slug: "web", name: "feature/x", from: "main", files: ["a": "b"]))
+                await server.addBranch(
+                    workspace: "acme", slug: "web", name: "feature/x", from: "main", files: ["a": "b"]))
             for _ in 1...3 { await server.addPipeline(workspace: "acme", slug: "web", branch: "main") }
             for _ in 1...12 { await server.addPipeline(workspace: "acme", slug: "web", branch: "feature/x") }
             let client = makeClient(server)
@@ -246,7 +250,8 @@ import Testing
             #expect(error == .notFound(message: "Not found: The value provided is not a valid uuid."))
             #expect(await server.requests().count == 2)  // 404 is not retried
             let missing = await expectBitbucketError { () async throws(BitbucketError) in
-                try await client.pipeline(workspace: "acme", slug: "web", uuid: "{00000000-0000-0000-0000-000000000000}")
+                try await client.pipeline(
+                    workspace: "acme", slug: "web", uuid: "{00000000-0000-0000-0000-000000000000}")
             }
             #expect(missing?.code == "bitbucket_not_found")
         }
@@ -272,19 +277,26 @@ import Testing
             #expect(
                 try await state(["name": "IN_PROGRESS", "stage": ["name": "THINKING"]])
                     == .inProgress(stage: .unknown("THINKING")))
-            #expect(try await state(["name": "IN_PROGRESS", "type": "pipeline_state_in_progress"]) == .inProgress(stage: .running))
-            #expect(try await state(["name": "COMPLETED", "type": "pipeline_state_completed"]) == .completed(result: .unknown("")))
+            #expect(
+                try await state(["name": "IN_PROGRESS", "type": "pipeline_state_in_progress"])
+                    == .inProgress(stage: .running))
+            #expect(
+                try await state(["name": "COMPLETED", "type": "pipeline_state_completed"])
+                    == .completed(result: .unknown("")))
             #expect(
                 try await state(["name": "COMPLETED", "result": ["name": "EXPIRED"]]) == .completed(result: .expired))
             #expect(
-                try await state(["name": "COMPLETED", "result": ["name": "VAPORISED"]]) == .completed(result: .unknown("VAPORISED")))
+                try await state(["name": "COMPLETED", "result": ["name": "VAPORISED"]])
+                    == .completed(result: .unknown("VAPORISED")))
             #expect(try await state(["name": "PARSING"]) == .unknown("PARSING"))
             #expect(try await state(["type": "pipeline_state_pending"]) == .pending)
             // Through the fake's own machine as well.
             await server.overridePipelineState(uuid, with: nil)
             await server.advancePipeline(uuid)
             await server.setPipelineHalted(uuid, true)
-            #expect(try await client.pipeline(workspace: "acme", slug: "web", uuid: uuid).state == .inProgress(stage: .halted))
+            #expect(
+                try await client.pipeline(workspace: "acme", slug: "web", uuid: uuid).state
+                    == .inProgress(stage: .halted))
         }
     }
 
@@ -294,7 +306,9 @@ import Testing
             let client = makeClient(server)
             let run = try await client.triggerPipeline(workspace: "acme", slug: "web", target: .branch("main"))
             await server.advancePipeline(run.uuid)
-            #expect(try await client.pipeline(workspace: "acme", slug: "web", uuid: run.uuid).state == .inProgress(stage: .running))
+            #expect(
+                try await client.pipeline(workspace: "acme", slug: "web", uuid: run.uuid).state
+                    == .inProgress(stage: .running))
             try await client.stopPipeline(workspace: "acme", slug: "web", uuid: run.uuid)
             let stopped = try await client.pipeline(workspace: "acme", slug: "web", uuid: run.uuid)
             #expect(stopped.state == .completed(result: .stopped))
@@ -374,19 +388,26 @@ import Testing
             let client = makeClient(server)
             await server.advancePipeline(uuid)  // Build running
             await server.advancePipeline(uuid)  // Build done, Deploy waits
-            #expect(try await client.pipeline(workspace: "acme", slug: "web", uuid: uuid).state == .inProgress(stage: .paused))
+            #expect(
+                try await client.pipeline(workspace: "acme", slug: "web", uuid: uuid).state
+                    == .inProgress(stage: .paused))
             await server.advancePipeline(uuid)  // Deploy running
-            #expect(try await client.pipeline(workspace: "acme", slug: "web", uuid: uuid).state == .inProgress(stage: .running))
+            #expect(
+                try await client.pipeline(workspace: "acme", slug: "web", uuid: uuid).state
+                    == .inProgress(stage: .running))
             let done = await server.runPipelineToCompletion(uuid)
             #expect(done?.resultName == "SUCCESSFUL")
-            #expect(try await client.pipeline(workspace: "acme", slug: "web", uuid: uuid).state == .completed(result: .successful))
+            #expect(
+                try await client.pipeline(workspace: "acme", slug: "web", uuid: uuid).state
+                    == .completed(result: .successful))
         }
     }
 
     @Test func webhookHelper_signsWithHMACSHA256() async throws {
         // RFC-style known vector: HMAC-SHA256("key", "The quick brown fox jumps over the lazy dog").
         #expect(
-            FakeBitbucketServer.webhookSignature(body: Array("The quick brown fox jumps over the lazy dog".utf8), secret: "key")
+            FakeBitbucketServer.webhookSignature(
+                body: Array("The quick brown fox jumps over the lazy dog".utf8), secret: "key")
                 == "sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8")
         try await withFakeBitbucket { server in
             _ = try await Self.setUp(server)

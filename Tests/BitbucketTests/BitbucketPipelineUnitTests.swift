@@ -1,8 +1,9 @@
-@testable import Bitbucket
-import PipewrightTesting
 import Foundation
 import PipewrightCore
+import PipewrightTesting
 import Testing
+
+@testable import Bitbucket
 
 /// Pipelines client behaviour against a stub transport (no server): URLs, bodies, decoding, log
 /// status handling, no retries on trigger.
@@ -31,7 +32,8 @@ import Testing
         #expect(run.uuid == Self.uuid && run.buildNumber == 7)
         #expect(
             transport.requests.first?.url
-                == "https://api.bitbucket.org/2.0/repositories/acme/web/pipelines/%7B01fad871-cd21-4a80-bd59-74148dd5be8e%7D")
+                == "https://api.bitbucket.org/2.0/repositories/acme/web/pipelines/%7B01fad871-cd21-4a80-bd59-74148dd5be8e%7D"
+        )
         let log = client(transport).url(
             client(transport).repositoryPath("acme", "web", "pipelines", Self.uuid, "steps", Self.step, "log"))
         #expect(!log.contains("{") && !log.contains("%25"))
@@ -58,7 +60,9 @@ import Testing
     }
 
     @Test func trigger_sendsVariables_butNeverShowsTheirValues() async throws {
-        let transport = StubTransport { _, _ in Self.json(#"{"uuid":"\#(Self.uuid)","build_number":1,"state":{"name":"PENDING"}}"#, status: 201) }
+        let transport = StubTransport { _, _ in
+            Self.json(#"{"uuid":"\#(Self.uuid)","build_number":1,"state":{"name":"PENDING"}}"#, status: 201)
+        }
         let secret = BitbucketPipelineVariable(key: "TOKEN", secret: Secret("very-secret-value"))
         let plain = BitbucketPipelineVariable(key: "ENV", value: "prod")
         _ = try await client(transport).triggerPipeline(
@@ -78,7 +82,8 @@ import Testing
         }
         // Without variables the key is omitted.
         _ = try await client(transport).triggerPipeline(workspace: "acme", slug: "web", target: .branch("main"))
-        let second = try #require(try JSONSerialization.jsonObject(with: Data(transport.requests[1].body ?? [])) as? [String: Any])
+        let second = try #require(
+            try JSONSerialization.jsonObject(with: Data(transport.requests[1].body ?? [])) as? [String: Any])
         #expect(second["variables"] == nil)
     }
 
@@ -100,13 +105,24 @@ import Testing
     @Test func stateDecoding_isTolerant() throws {
         #expect(try Self.decodeState(#"{"name":"PENDING","type":"pipeline_state_pending"}"#) == .pending)
         #expect(
-            try Self.decodeState(#"{"name":"IN_PROGRESS","type":"pipeline_state_in_progress","stage":{"name":"PAUSED","type":"pipeline_state_in_progress_paused"}}"#)
+            try Self.decodeState(
+                #"{"name":"IN_PROGRESS","type":"pipeline_state_in_progress","stage":{"name":"PAUSED","type":"pipeline_state_in_progress_paused"}}"#
+            )
                 == .inProgress(stage: .paused))
-        #expect(try Self.decodeState(#"{"type":"pipeline_state_in_progress","stage":{"type":"pipeline_state_in_progress_halted"}}"#) == .inProgress(stage: .halted))
-        #expect(try Self.decodeState(#"{"name":"IN_PROGRESS","stage":{"name":"WARPING"}}"#) == .inProgress(stage: .unknown("WARPING")))
+        #expect(
+            try Self.decodeState(
+                #"{"type":"pipeline_state_in_progress","stage":{"type":"pipeline_state_in_progress_halted"}}"#)
+                == .inProgress(stage: .halted))
+        #expect(
+            try Self.decodeState(#"{"name":"IN_PROGRESS","stage":{"name":"WARPING"}}"#)
+                == .inProgress(stage: .unknown("WARPING")))
         #expect(try Self.decodeState(#"{"name":"COMPLETED"}"#) == .completed(result: .unknown("")))
-        #expect(try Self.decodeState(#"{"name":"COMPLETED","result":{"type":"pipeline_state_completed_successful"}}"#) == .completed(result: .successful))
-        #expect(try Self.decodeState(#"{"name":"COMPLETED","result":{"name":"SOMETHING_NEW"}}"#) == .completed(result: .unknown("SOMETHING_NEW")))
+        #expect(
+            try Self.decodeState(#"{"name":"COMPLETED","result":{"type":"pipeline_state_completed_successful"}}"#)
+                == .completed(result: .successful))
+        #expect(
+            try Self.decodeState(#"{"name":"COMPLETED","result":{"name":"SOMETHING_NEW"}}"#)
+                == .completed(result: .unknown("SOMETHING_NEW")))
         #expect(try Self.decodeState(#"{"name":"NEW_STATE"}"#) == .unknown("NEW_STATE"))
         #expect(try Self.decodeState(#"{"name": 42}"#) == .unknown(""))
         #expect(!BitbucketPipelineState.inProgress(stage: .paused).isTerminal)
@@ -123,7 +139,8 @@ import Testing
     }
 
     @Test func stepDecoding_pendingWithoutTimes_andCapturedCompletedStep() throws {
-        let captured = #"{"type": "pipeline_step", "pipeline": {"uuid": "{01fad871-cd21-4a80-bd59-74148dd5be8e}"}, "uuid": "{d464ab91-8b50-4ad5-8c22-d2a6d1ca5d22}", "name": "Test", "trigger": {"type": "pipeline_step_trigger_automatic"}, "state": {"name": "COMPLETED", "result": {"name": "FAILED"}}, "maxTime": 120, "started_on": "2023-02-20T08:58:31.520377Z", "completed_on": "2023-02-20T08:58:45.945082Z", "duration_in_seconds": 14, "build_seconds_used": 14, "run_number": 1}"#
+        let captured =
+            #"{"type": "pipeline_step", "pipeline": {"uuid": "{01fad871-cd21-4a80-bd59-74148dd5be8e}"}, "uuid": "{d464ab91-8b50-4ad5-8c22-d2a6d1ca5d22}", "name": "Test", "trigger": {"type": "pipeline_step_trigger_automatic"}, "state": {"name": "COMPLETED", "result": {"name": "FAILED"}}, "maxTime": 120, "started_on": "2023-02-20T08:58:31.520377Z", "completed_on": "2023-02-20T08:58:45.945082Z", "duration_in_seconds": 14, "build_seconds_used": 14, "run_number": 1}"#
         let step = try JSONDecoder().decode(BitbucketPipelineStep.self, from: Data(captured.utf8))
         #expect(step.uuid == Self.step && step.name == "Test")
         #expect(step.state == .completed(result: .failed))
@@ -135,12 +152,15 @@ import Testing
             BitbucketPipelineStep.self,
             from: Data(#"{"uuid":"{s}","state":{"name":"COMPLETED","result":{"name":"NOT_RUN"}}}"#.utf8))
         #expect(notRun.state == .completed(result: .notRun))
-        let odd = try JSONDecoder().decode(BitbucketPipelineStep.self, from: Data(#"{"uuid":"{s}","state":{"name":"DREAMING"}}"#.utf8))
+        let odd = try JSONDecoder().decode(
+            BitbucketPipelineStep.self, from: Data(#"{"uuid":"{s}","state":{"name":"DREAMING"}}"#.utf8))
         #expect(odd.state == .unknown("DREAMING"))
     }
 
     @Test func stepLog_statusHandling() async throws {
-        func read(_ response: BitbucketHTTPResponse, from offset: Int64) async throws(BitbucketError) -> BitbucketLogChunk {
+        func read(_ response: BitbucketHTTPResponse, from offset: Int64) async throws(BitbucketError)
+            -> BitbucketLogChunk
+        {
             let transport = StubTransport { _, _ in response }
             return try await client(transport).stepLog(
                 workspace: "acme", slug: "web", pipelineUUID: Self.uuid, stepUUID: Self.step, fromByte: offset)
@@ -151,13 +171,17 @@ import Testing
         #expect(try await read(whole, from: 6) == .rangeNotSatisfiable)
         let tail = BitbucketHTTPResponse(status: 206, headers: ["Content-Range": "bytes 4-5/6"], body: Array("ef".utf8))
         #expect(try await read(tail, from: 4) == .bytes(Array("ef".utf8), nextOffset: 6))
-        let earlier = BitbucketHTTPResponse(status: 206, headers: ["Content-Range": "bytes 2-5/6"], body: Array("cdef".utf8))
+        let earlier = BitbucketHTTPResponse(
+            status: 206, headers: ["Content-Range": "bytes 2-5/6"], body: Array("cdef".utf8))
         #expect(try await read(earlier, from: 4) == .bytes(Array("ef".utf8), nextOffset: 6))
         let noHeader = BitbucketHTTPResponse(status: 206, body: Array("xy".utf8))
         #expect(try await read(noHeader, from: 10) == .bytes(Array("xy".utf8), nextOffset: 12))
-        #expect(try await read(BitbucketHTTPResponse(status: 416, headers: ["Content-Range": "bytes */6"]), from: 6) == .rangeNotSatisfiable)
+        #expect(
+            try await read(BitbucketHTTPResponse(status: 416, headers: ["Content-Range": "bytes */6"]), from: 6)
+                == .rangeNotSatisfiable)
         #expect(try await read(BitbucketHTTPResponse(status: 304), from: 6) == .rangeNotSatisfiable)
-        #expect(try await read(Self.json(#"{"error":{"message":"Not found"}}"#, status: 404), from: 0) == .notYetAvailable)
+        #expect(
+            try await read(Self.json(#"{"error":{"message":"Not found"}}"#, status: 404), from: 0) == .notYetAvailable)
         let later = BitbucketHTTPResponse(status: 206, headers: ["Content-Range": "bytes 9-10/11"], body: [1, 2])
         let gap = await expectBitbucketError { () async throws(BitbucketError) in try await read(later, from: 4) }
         #expect(gap?.code == "bitbucket_invalid_response")
@@ -170,15 +194,19 @@ import Testing
     @Test func stepLog_redirect_dropsAuthorization_keepsRange_andReportsComplete() async throws {
         let storage = "https://bbuseruploads.s3.amazonaws.com/logs/x?X-Amz-Signature=abc"
         let transport = StubTransport { request, _ in
-            if request.url.hasPrefix(Self.base) { return BitbucketHTTPResponse(status: 307, headers: ["Location": storage]) }
+            if request.url.hasPrefix(Self.base) {
+                return BitbucketHTTPResponse(status: 307, headers: ["Location": storage])
+            }
             return request.headers["Range"] == "bytes=3-"
                 ? BitbucketHTTPResponse(status: 206, headers: ["Content-Range": "bytes 3-5/6"], body: Array("def".utf8))
                 : BitbucketHTTPResponse(status: 416, headers: ["Content-Range": "bytes */6"])
         }
         let client = client(transport)
-        let first = try await client.stepLog(workspace: "acme", slug: "web", pipelineUUID: Self.uuid, stepUUID: Self.step, fromByte: 3)
+        let first = try await client.stepLog(
+            workspace: "acme", slug: "web", pipelineUUID: Self.uuid, stepUUID: Self.step, fromByte: 3)
         #expect(first == .bytes(Array("def".utf8), nextOffset: 6))
-        let second = try await client.stepLog(workspace: "acme", slug: "web", pipelineUUID: Self.uuid, stepUUID: Self.step, fromByte: 6)
+        let second = try await client.stepLog(
+            workspace: "acme", slug: "web", pipelineUUID: Self.uuid, stepUUID: Self.step, fromByte: 6)
         #expect(second == .complete)
         let requests = transport.requests
         #expect(requests.count == 4)
@@ -193,7 +221,9 @@ import Testing
     @Test func stepLog_503ThenData_isRetried() async throws {
         let clock = ImmediateClock()
         let transport = StubTransport { _, index in
-            index == 0 ? BitbucketHTTPResponse(status: 503, body: Array("busy".utf8)) : BitbucketHTTPResponse(status: 200, body: [65])
+            index == 0
+                ? BitbucketHTTPResponse(status: 503, body: Array("busy".utf8))
+                : BitbucketHTTPResponse(status: 200, body: [65])
         }
         let chunk = try await client(transport, clock: clock).stepLog(
             workspace: "acme", slug: "web", pipelineUUID: Self.uuid, stepUUID: Self.step, fromByte: 0)

@@ -7,7 +7,8 @@ import Testing
 @Suite struct BitbucketPullRequestTests {
     @Test func createListUpdate_roundTrip() async throws {
         try await withFakeBitbucket { server in
-            let root = try #require(await server.addRepository(workspace: "acme", slug: "web", files: ["README.md": "hi"]))
+            let root = try #require(
+                await server.addRepository(workspace: "acme", slug: "web", files: ["README.md": "hi"]))
             let client = makeClient(server)
             _ = try await client.createCommit(
                 workspace: "acme", slug: "web", branch: "deploy/pipeline-config", parents: [root], message: "m",
@@ -30,10 +31,13 @@ import Testing
             #expect(sent["close_source_branch"]?.boolValue == true)
 
             let found = try await client.pullRequests(
-                workspace: "acme", slug: "web", state: .open, sourceBranch: "deploy/pipeline-config", destinationBranch: "main")
+                workspace: "acme", slug: "web", state: .open, sourceBranch: "deploy/pipeline-config",
+                destinationBranch: "main")
             #expect(found.map(\.id) == [1])
             let list = try #require(await server.requests().last)
-            #expect(list.queryValue("q") == "source.branch.name=\"deploy/pipeline-config\" AND destination.branch.name=\"main\"")
+            #expect(
+                list.queryValue("q")
+                    == "source.branch.name=\"deploy/pipeline-config\" AND destination.branch.name=\"main\"")
             #expect(list.rawQuery?.contains("%22deploy%2Fpipeline-config%22") == true)
             #expect(list.queryValue("state") == "OPEN")
             let none = try await client.pullRequests(
@@ -85,9 +89,11 @@ import Testing
         try await withFakeBitbucket { server in
             await server.addRepository(workspace: "acme", slug: "web", files: ["README.md": "hi"])
             for index in 1...25 {
-                await server.addPullRequest(workspace: "acme", slug: "web", title: "PR \(index)", source: "feature/x", destination: "main")
+                await server.addPullRequest(
+                    workspace: "acme", slug: "web", title: "PR \(index)", source: "feature/x", destination: "main")
             }
-            await server.addPullRequest(workspace: "acme", slug: "web", title: "other", source: "feature/y", destination: "main")
+            await server.addPullRequest(
+                workspace: "acme", slug: "web", title: "other", source: "feature/y", destination: "main")
             await server.setPagination(maxPagelen: 10)
             let found = try await makeClient(server).pullRequests(
                 workspace: "acme", slug: "web", state: nil, sourceBranch: "feature/x", destinationBranch: "main")

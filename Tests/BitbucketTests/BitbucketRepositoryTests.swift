@@ -66,20 +66,24 @@ import Testing
                 ])
             let commit = try #require(root)
             let client = makeClient(server)
-            let top = try await client.listDirectory(workspace: "acme", slug: "web", commit: commit, path: "", maxDepth: 1)
+            let top = try await client.listDirectory(
+                workspace: "acme", slug: "web", commit: commit, path: "", maxDepth: 1)
             #expect(top.map(\.path) == ["README.md", "package.json", "src"])
             #expect(top.last?.kind == .directory)
             #expect(top.first?.size == 5)
             #expect(await server.requests().last?.path == "/2.0/repositories/acme/web/src/\(commit)/")
-            let deep = try await client.listDirectory(workspace: "acme", slug: "web", commit: commit, path: "src", maxDepth: 3)
+            let deep = try await client.listDirectory(
+                workspace: "acme", slug: "web", commit: commit, path: "src", maxDepth: 3)
             #expect(deep.map(\.path) == ["src/index.js", "src/lib", "src/lib/util.js"])
             #expect(await server.requests().last?.queryValue("max_depth") == "3")
-            let bytes = try await client.fileContents(workspace: "acme", slug: "web", commit: commit, path: "package.json")
+            let bytes = try await client.fileContents(
+                workspace: "acme", slug: "web", commit: commit, path: "package.json")
             #expect(bytes.map { String(decoding: $0, as: UTF8.self) } == "{\"name\":\"web\"}")
             let missing = try await client.fileContents(workspace: "acme", slug: "web", commit: commit, path: "go.mod")
             #expect(missing == nil)
             let error = await expectBitbucketError { () async throws(BitbucketError) in
-                try await client.listDirectory(workspace: "acme", slug: "web", commit: commit, path: "nope", maxDepth: 1)
+                try await client.listDirectory(
+                    workspace: "acme", slug: "web", commit: commit, path: "nope", maxDepth: 1)
             }
             #expect(error?.code == "bitbucket_not_found")
         }

@@ -36,7 +36,9 @@ import Testing
         case "unreadable 201":
             // What the client throws when a 201 body does not decode.
             let response = BitbucketHTTPResponse(status: 201, headers: [:], body: Array("<html>".utf8))
-            switch Result(catching: { () throws(BitbucketError) in try client.decode(BitbucketPipeline.self, from: response) }) {
+            switch Result(catching: { () throws(BitbucketError) in
+                try client.decode(BitbucketPipeline.self, from: response)
+            }) {
             case .failure(let error): return error
             case .success: throw DecodedUnexpectedly()
             }

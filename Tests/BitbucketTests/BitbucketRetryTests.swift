@@ -1,9 +1,9 @@
-import PipewrightTesting
 import AsyncHTTPClient
 import Bitbucket
 import BitbucketFake
 import Foundation
 import PipewrightCore
+import PipewrightTesting
 import Testing
 
 @Suite struct BitbucketRetryTests {
@@ -41,7 +41,9 @@ import Testing
             let apiClient = makeClient(server, retryPolicy: .never)
             _ = try await apiClient.currentUser()
             _ = try await apiClient.currentUser()
-            let error = await expectBitbucketError { () async throws(BitbucketError) in try await apiClient.currentUser() }
+            let error = await expectBitbucketError { () async throws(BitbucketError) in
+                try await apiClient.currentUser()
+            }
             #expect(error == .rateLimited(retryAfter: nil))
             let bearer = makeClient(server, credentials: .accessToken(Secret(testAccessToken)), retryPolicy: .never)
             _ = try await bearer.currentUser()
@@ -98,7 +100,10 @@ import Testing
             requestTimeout: .milliseconds(300))
         let error = await expectBitbucketError { () async throws(BitbucketError) in try await client.currentUser() }
         // AsyncHTTPClient keeps re-dialling a refused port until the request deadline.
-        #expect(["bitbucket_unreachable", "bitbucket_timeout"].contains(error?.code ?? ""), "\(String(describing: error))")
-        for rendering in renderings(of: error ?? .notFound(message: "")) { #expect(!rendering.contains(testAccessToken)) }
+        #expect(
+            ["bitbucket_unreachable", "bitbucket_timeout"].contains(error?.code ?? ""), "\(String(describing: error))")
+        for rendering in renderings(of: error ?? .notFound(message: "")) {
+            #expect(!rendering.contains(testAccessToken))
+        }
     }
 }

@@ -71,7 +71,10 @@ final class StubTransport: BitbucketHTTPTransport, @unchecked Sendable {
     private var sent: [BitbucketHTTPRequest] = []
     private let answer: @Sendable (BitbucketHTTPRequest, Int) throws(BitbucketTransportError) -> BitbucketHTTPResponse
 
-    init(_ answer: @escaping @Sendable (BitbucketHTTPRequest, Int) throws(BitbucketTransportError) -> BitbucketHTTPResponse) {
+    init(
+        _ answer:
+            @escaping @Sendable (BitbucketHTTPRequest, Int) throws(BitbucketTransportError) -> BitbucketHTTPResponse
+    ) {
         self.answer = answer
     }
 

@@ -47,7 +47,8 @@ import Testing
 
 @Suite struct ANSIStripperTests {
     @Test func strip_removesCSIAndOSCAndKeepsCarriageReturns() {
-        let input = "\u{1B}[1;31mred\u{1B}[0m \u{1B}]0;title\u{07}x\u{1B}]8;;http://e\u{1B}\\link\u{1B}]8;;\u{1B}\\ \u{1B}(Bz\ra\u{1B}[2K"
+        let input =
+            "\u{1B}[1;31mred\u{1B}[0m \u{1B}]0;title\u{07}x\u{1B}]8;;http://e\u{1B}\\link\u{1B}]8;;\u{1B}\\ \u{1B}(Bz\ra\u{1B}[2K"
         #expect(String(decoding: ANSIStripper.strip(Array(input.utf8)), as: UTF8.self) == "red xlink z\ra")
     }
 

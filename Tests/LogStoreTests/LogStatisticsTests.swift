@@ -1,7 +1,7 @@
-import PipewrightTesting
 import Foundation
 import LogStore
 import PipewrightCore
+import PipewrightTesting
 import Testing
 
 @Suite struct LogStatisticsTests {
@@ -17,7 +17,8 @@ import Testing
         var lines: [(String, String)] = []
         for index in 0..<3000 {
             let step = steps[min(2, index / 1000 + (generator.next() % 10 == 0 ? 1 : 0))]
-            let ts = "2026-11-29T\(String(format: "%02d", index / 3600 % 24)):\(String(format: "%02d", index / 60 % 60)):\(String(format: "%02d", index % 60))Z"
+            let ts =
+                "2026-11-29T\(String(format: "%02d", index / 3600 % 24)):\(String(format: "%02d", index / 60 % 60)):\(String(format: "%02d", index % 60))Z"
             let template = templates[Int(generator.next() % UInt64(templates.count))]
             lines.append((step, template.replacingOccurrences(of: "{ts}", with: ts)))
         }
@@ -61,9 +62,13 @@ import Testing
     @Test func stats_equalBruteForceRecomputation_liveAndAfterReopen() async throws {
         try await withStore { store, directory in
             let lines = Self.sampleLines()
-            for line in lines.prefix(1500) { try store.append(execution: 3, step: line.step, bytes: (line.text + "\n").bytes) }
+            for line in lines.prefix(1500) {
+                try store.append(execution: 3, step: line.step, bytes: (line.text + "\n").bytes)
+            }
             try store.finishStep(execution: 3, step: "Build")  // writes a snapshot covering 1,500 lines
-            for line in lines.dropFirst(1500) { try store.append(execution: 3, step: line.step, bytes: (line.text + "\n").bytes) }
+            for line in lines.dropFirst(1500) {
+                try store.append(execution: 3, step: line.step, bytes: (line.text + "\n").bytes)
+            }
             let expected = Self.bruteForce(lines)
             let live = try store.stats(execution: 3)
             #expect(live == expected)

@@ -27,8 +27,10 @@ import Testing
             let cjk = try store.lines(execution: 1, query: pageQuery(LogFilter(text: "日本語 FAILS"), highlights: true))
             #expect(cjk.items.first?.highlights == [LogHighlight(start: 10, end: 19)])
             // Regex highlights.
-            let regex = try store.lines(execution: 1, query: pageQuery(LogFilter(text: "f[a-z]+s", isRegex: true), highlights: true))
-            #expect(regex.items.first?.highlights == [LogHighlight(start: 14, end: 19), LogHighlight(start: 26, end: 31)])
+            let regex = try store.lines(
+                execution: 1, query: pageQuery(LogFilter(text: "f[a-z]+s", isRegex: true), highlights: true))
+            #expect(
+                regex.items.first?.highlights == [LogHighlight(start: 14, end: 19), LogHighlight(start: 26, end: 31)])
         }
     }
 
@@ -36,7 +38,9 @@ import Testing
         try await withStore { store, _ in
             try store.append(execution: 1, step: "S", bytes: "Error one\nERROR two\nerror three\n".bytes)
             #expect(try store.lines(execution: 1, query: pageQuery(LogFilter(text: "eRRoR"))).total == 3)
-            #expect(try store.lines(execution: 1, query: pageQuery(LogFilter(text: "ERROR", isCaseSensitive: true))).total == 1)
+            #expect(
+                try store.lines(execution: 1, query: pageQuery(LogFilter(text: "ERROR", isCaseSensitive: true))).total
+                    == 1)
             let cursor = try store.lines(
                 execution: 1, query: LogQuery(filter: LogFilter(text: "error"), pagination: .after(seq: 1, perPage: 1)))
             #expect(cursor.items.map(\.seq) == [2])
@@ -63,7 +67,9 @@ import Testing
 
     @Test func stepAndSeqFilters_andContext_areApplied() async throws {
         try await withStore { store, _ in
-            for index in 1...10 { try store.append(execution: 1, step: index % 2 == 0 ? "Even" : "Odd", bytes: "line \(index)\n".bytes) }
+            for index in 1...10 {
+                try store.append(execution: 1, step: index % 2 == 0 ? "Even" : "Odd", bytes: "line \(index)\n".bytes)
+            }
             let even = try store.lines(execution: 1, query: pageQuery(LogFilter(step: "Even", fromSeq: 3, toSeq: 8)))
             #expect(even.items.map(\.seq) == [4, 6, 8])
             #expect(try store.lines(execution: 1, query: pageQuery(LogFilter(step: "Nope"))).total == 0)
@@ -71,7 +77,8 @@ import Testing
             #expect(context.total == 1)
             #expect(context.items.map(\.seq) == [3, 4, 5, 6, 7])
             #expect(context.items.map(\.isContext) == [true, true, false, true, true])
-            let stepContext = try store.lines(execution: 1, query: pageQuery(LogFilter(text: "line 6", step: "Even"), context: 1))
+            let stepContext = try store.lines(
+                execution: 1, query: pageQuery(LogFilter(text: "line 6", step: "Even"), context: 1))
             #expect(stepContext.items.map(\.seq) == [4, 6, 8])
         }
     }
@@ -122,10 +129,12 @@ import Testing
             while true {
                 if appending { queriesWhileAppending += 1 }
                 let done = !appending
-                let paged = try store.lines(execution: 1, query: pageQuery(LogFilter(text: "MATCH"), page: page, perPage: 37))
+                let paged = try store.lines(
+                    execution: 1, query: pageQuery(LogFilter(text: "MATCH"), page: page, perPage: 37))
                 if paged.items.count == 37 { byPage += paged.items.map(\.seq); page += 1 }
                 let cursored = try store.lines(
-                    execution: 1, query: LogQuery(filter: LogFilter(text: "match"), pagination: .after(seq: cursor, perPage: 41)))
+                    execution: 1,
+                    query: LogQuery(filter: LogFilter(text: "match"), pagination: .after(seq: cursor, perPage: 41)))
                 byCursor += cursored.items.map(\.seq)
                 cursor = cursored.nextAfterSeq ?? cursor
                 if done && paged.items.count < 37 && cursored.items.count < 41 {
@@ -160,7 +169,9 @@ import Testing
                 try store.lines(execution: 1, query: LogQuery(pagination: .after(seq: -1, perPage: 10)))
             }
             #expect(throws: (any Error).self) { try PageRequest(page: 0, perPage: 10) }
-            #expect(throws: LogStoreError.executionNotFound(execution: 5)) { try store.lines(execution: 5, query: LogQuery()) }
+            #expect(throws: LogStoreError.executionNotFound(execution: 5)) {
+                try store.lines(execution: 5, query: LogQuery())
+            }
         }
     }
 }

@@ -137,12 +137,18 @@ import Testing
             let stepA = try store.rawBytes(execution: 1, step: "A")
             #expect(stepA.totalLength == 9)
             #expect(try await collect(stepA) == "a1\na2\na3\n".bytes)
-            #expect(try await collect(store.rawBytes(execution: 1, step: "A", range: .bounded(first: 4, last: 7))) == "2\na3".bytes)
+            #expect(
+                try await collect(store.rawBytes(execution: 1, step: "A", range: .bounded(first: 4, last: 7)))
+                    == "2\na3".bytes)
             #expect(try await collect(store.rawBytes(execution: 1, range: .suffix(length: 3))) == "a3\n".bytes)
             #expect(try await collect(store.rawBytes(execution: 1, range: .from(9))) == "a3\n".bytes)
             #expect(try await collect(store.rawBytes(execution: 1, range: .bounded(first: 0, last: 999))).count == 12)
-            #expect(throws: LogStoreError.invalidRange(length: 12)) { try store.rawBytes(execution: 1, range: .from(12)) }
-            #expect(throws: LogStoreError.executionNotFound(execution: 1)) { try store.rawBytes(execution: 1, step: "Z") }
+            #expect(throws: LogStoreError.invalidRange(length: 12)) {
+                try store.rawBytes(execution: 1, range: .from(12))
+            }
+            #expect(throws: LogStoreError.executionNotFound(execution: 1)) {
+                try store.rawBytes(execution: 1, step: "Z")
+            }
             #expect(throws: LogStoreError.executionNotFound(execution: 2)) { try store.rawBytes(execution: 2) }
         }
     }
@@ -166,7 +172,9 @@ import Testing
     // MARK: - Per-step cap (issue 12, item 9)
 
     @Test func stepCap_dropsAndCountsTheRest_oneMarkerAtFinish_otherStepsUnaffected() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("logstore-cap-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "logstore-cap-\(UUID().uuidString)"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let store = try LogStore(directory: directory, maximumStepBytes: 100)
         let line = Array("0123456789abcdefghi\n".utf8)  // 20 bytes
@@ -181,9 +189,10 @@ import Testing
         #expect(stats.bySteps["Build"]?.bytes == 100)
         #expect(stats.bySteps["Test"]?.droppedBytes == 0)
         let finished = try store.finishStep(execution: 1, step: "Build")
-        #expect(finished.map(\.text) == [
-            "[pipewright] log truncated: this step printed more than 100 bytes (PIPEWRIGHT_LOG_MAX_STEP_BYTES); 1142 bytes were dropped"
-        ])
+        #expect(
+            finished.map(\.text) == [
+                "[pipewright] log truncated: this step printed more than 100 bytes (PIPEWRIGHT_LOG_MAX_STEP_BYTES); 1142 bytes were dropped"
+            ])
         #expect(try store.finishStep(execution: 1, step: "Build").isEmpty)  // one marker only
         stats = try store.stats(execution: 1)
         #expect(stats.totalLines == 7)
@@ -196,7 +205,8 @@ import Testing
     }
 
     @Test func safeText_replacesControlBytesButTabEscapeAndCR() {
-        let line = LogLine(seq: 1, step: "s", timestamp: nil, level: nil, bytes: [0x41, 0x00, 0x09, 0x1B, 0x0D, 0x07, 0x7F, 0xFF])
+        let line = LogLine(
+            seq: 1, step: "s", timestamp: nil, level: nil, bytes: [0x41, 0x00, 0x09, 0x1B, 0x0D, 0x07, 0x7F, 0xFF])
         #expect(line.safeText == "A\u{FFFD}\t\u{1B}\r\u{FFFD}\u{FFFD}\u{FFFD}")
         #expect(line.safeText.utf16.count == line.text.utf16.count)
     }

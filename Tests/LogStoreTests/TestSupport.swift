@@ -4,7 +4,8 @@ import PipewrightCore
 
 /// A fresh store in a temporary folder, removed afterwards.
 func withStore<T>(_ body: (LogStore, String) async throws -> T) async throws -> T {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("logstore-tests-\(UUID().uuidString)").path
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("logstore-tests-\(UUID().uuidString)")
+        .path
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let store = try LogStore(directory: directory)
     return try await body(store, directory)
@@ -31,7 +32,9 @@ func allLines(_ store: LogStore, _ execution: Int, filter: LogFilter = LogFilter
     return lines
 }
 
-func pageQuery(_ filter: LogFilter = LogFilter(), page: Int = 1, perPage: Int = 100, context: Int = 0, highlights: Bool = false)
+func pageQuery(
+    _ filter: LogFilter = LogFilter(), page: Int = 1, perPage: Int = 100, context: Int = 0, highlights: Bool = false
+)
     throws -> LogQuery
 {
     LogQuery(

@@ -10,7 +10,10 @@ import Testing
         #expect(clamped.offset == 200)
     }
 
-    @Test(arguments: [(0, 20, "page"), (-1, 20, "page"), (1, 0, "per_page"), (1, -5, "per_page"), (Int.max, 100, "page"), (1_000_001, 20, "page")])
+    @Test(arguments: [
+        (0, 20, "page"), (-1, 20, "page"), (1, 0, "per_page"), (1, -5, "per_page"), (Int.max, 100, "page"),
+        (1_000_001, 20, "page"),
+    ])
     func pageRequest_rejectsOutOfRange(page: Int, perPage: Int, field: String) {
         #expect(throws: PageRequest.Invalid.self) { try PageRequest(page: page, perPage: perPage) }
         do {

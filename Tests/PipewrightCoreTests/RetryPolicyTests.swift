@@ -6,8 +6,10 @@ import Testing
 @Suite struct RetryPolicyTests {
     @Test func ceiling_doublesFromTwiceBase_untilCap() {
         let policy = RetryPolicy(maxAttempts: 10, baseDelay: .seconds(1), cap: .seconds(20))
-        let table: [(Int, Duration)] = [(0, .seconds(1)), (1, .seconds(2)), (2, .seconds(4)), (3, .seconds(8)),
-                                        (4, .seconds(16)), (5, .seconds(20)), (6, .seconds(20))]
+        let table: [(Int, Duration)] = [
+            (0, .seconds(1)), (1, .seconds(2)), (2, .seconds(4)), (3, .seconds(8)),
+            (4, .seconds(16)), (5, .seconds(20)), (6, .seconds(20)),
+        ]
         for (n, expected) in table {
             #expect(policy.ceiling(afterAttempts: n) == expected, "n = \(n)")
         }
@@ -121,7 +123,9 @@ import Testing
     @Test func retry_honoursRetryAfterFromClassifier() async throws {
         let clock = ImmediateClock()
         let policy = RetryPolicy(maxAttempts: 2, baseDelay: .seconds(1), cap: .seconds(2))
-        _ = try await retry(policy: policy, clock: clock, classify: { (_: TestFailure) in .retry(retryAfter: .seconds(30)) }) {
+        _ = try await retry(
+            policy: policy, clock: clock, classify: { (_: TestFailure) in .retry(retryAfter: .seconds(30)) }
+        ) {
             (attempt: Int) async throws(TestFailure) -> Int in
             if attempt == 1 { throw TestFailure(id: 1) }
             return attempt
@@ -131,4 +135,3 @@ import Testing
 }
 
 private struct TestFailure: Error, Equatable { var id: Int }
-

@@ -19,21 +19,26 @@ actor FakeStore: ExecutionSnapshotSource {
     /// Stores `count` lines and returns the events the monitor would publish.
     func store(_ count: Int) -> [RealtimeEvent] {
         let first = (lines.last?.seq ?? 0) + 1
-        let new = (first..<(first + count)).map { LogLinePayload(seq: $0, step: "Build", ts: nil, level: nil, text: "line \($0)") }
+        let new = (first..<(first + count)).map {
+            LogLinePayload(seq: $0, step: "Build", ts: nil, level: nil, text: "line \($0)")
+        }
         lines += new
-        return RealtimeEvent.pipelineLogs(executionID: executionID, pipelineID: 1, step: step, lines: new, maximumLines: 7)
+        return RealtimeEvent.pipelineLogs(
+            executionID: executionID, pipelineID: 1, step: step, lines: new, maximumLines: 7)
     }
 
     func logEvents(executionID: Int, afterSeq: Int, limit: Int) async throws -> [RealtimeEvent] {
         if readDelay > .zero { try await Task.sleep(for: readDelay) }
         let page = Array(lines.filter { $0.seq > afterSeq }.prefix(limit))
-        return RealtimeEvent.pipelineLogs(executionID: executionID, pipelineID: 1, step: step, lines: page, maximumLines: 5)
+        return RealtimeEvent.pipelineLogs(
+            executionID: executionID, pipelineID: 1, step: step, lines: page, maximumLines: 5)
     }
 
     func statusEvent(executionID: Int) async throws -> RealtimeEvent {
-        .pipelineStatus(PipelineStatusPayload(
-            executionID: executionID, pipelineID: 1, status: status, previousStatus: nil, steps: [],
-            seq: lines.last?.seq ?? 0))
+        .pipelineStatus(
+            PipelineStatusPayload(
+                executionID: executionID, pipelineID: 1, status: status, previousStatus: nil, steps: [],
+                seq: lines.last?.seq ?? 0))
     }
 }
 
@@ -85,10 +90,18 @@ final class Received: Sendable {
         let store = FakeStore(executionID: 5)
         let received = Received()
         let feed = ExecutionFeed(hub: hub, source: store)
-        let task = Task { try await feed.run(topic: .execution(5), snapshotExecutionID: 5, afterSeq: 0) { received.append($0) } }
+        let task = Task {
+            try await feed.run(topic: .execution(5), snapshotExecutionID: 5, afterSeq: 0) { received.append($0) }
+        }
         try await waitUntil { received.all.count == 1 }
-        await hub.publish(.pipelineStatus(PipelineStatusPayload(executionID: 5, pipelineID: 1, status: "BUILDING", previousStatus: "PENDING", steps: [], seq: 0)))
-        await hub.publish(.pipelineStatus(PipelineStatusPayload(executionID: 5, pipelineID: 1, status: "SUCCESS", previousStatus: "BUILDING", steps: [], seq: 0)))
+        await hub.publish(
+            .pipelineStatus(
+                PipelineStatusPayload(
+                    executionID: 5, pipelineID: 1, status: "BUILDING", previousStatus: "PENDING", steps: [], seq: 0)))
+        await hub.publish(
+            .pipelineStatus(
+                PipelineStatusPayload(
+                    executionID: 5, pipelineID: 1, status: "SUCCESS", previousStatus: "BUILDING", steps: [], seq: 0)))
         try await waitUntil { received.all.count == 2 }
         task.cancel()
         #expect(received.all.map(\.status) == ["BUILDING", "SUCCESS"])
@@ -100,7 +113,9 @@ final class Received: Sendable {
         let other = FakeStore(executionID: 6)
         let received = Received()
         let feed = ExecutionFeed(hub: hub, source: store)
-        let task = Task { try await feed.run(topic: .execution(5), snapshotExecutionID: nil, afterSeq: 0) { received.append($0) } }
+        let task = Task {
+            try await feed.run(topic: .execution(5), snapshotExecutionID: nil, afterSeq: 0) { received.append($0) }
+        }
         try await waitUntil { await hub.subscriberCount(.execution(5)) == 1 }
         for event in await other.store(10) { await hub.publish(event) }
         for event in await store.store(2) { await hub.publish(event) }
@@ -114,7 +129,9 @@ final class Received: Sendable {
         let store = FakeStore(executionID: 5)
         let received = Received()
         let feed = ExecutionFeed(hub: hub, source: store)
-        let task = Task { try await feed.run(topic: .execution(5), snapshotExecutionID: 5, afterSeq: 0) { received.append($0) } }
+        let task = Task {
+            try await feed.run(topic: .execution(5), snapshotExecutionID: 5, afterSeq: 0) { received.append($0) }
+        }
         try await waitUntil { received.all.count == 1 }
         _ = await store.store(10)  // stored but never published (e.g. another writer)
         for event in await store.store(5) { await hub.publish(event) }
@@ -133,7 +150,9 @@ final class Received: Sendable {
             try await feed.run(topic: .execution(5), snapshotExecutionID: 5, afterSeq: 0) { event in
                 received.append(event)
                 // The consumer stalls after the snapshot until released.
-                while event.name == .pipelineStatus && !gate.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
+                while event.name == .pipelineStatus && !gate.withLock({ $0 }) {
+                    try await Task.sleep(for: .milliseconds(5))
+                }
             }
         }
         try await waitUntil { received.all.count == 1 }
@@ -148,7 +167,11 @@ final class Received: Sendable {
         #expect(resumeAfter == (received.seqs.last ?? 0))
         // Resuming from that position yields the rest exactly.
         let resumed = Received()
-        let again = Task { try await feed.run(topic: .execution(5), snapshotExecutionID: 5, afterSeq: resumeAfter) { resumed.append($0) } }
+        let again = Task {
+            try await feed.run(topic: .execution(5), snapshotExecutionID: 5, afterSeq: resumeAfter) {
+                resumed.append($0)
+            }
+        }
         try await waitUntil { resumed.seqs.last == 280 }
         again.cancel()
         #expect(received.seqs + resumed.seqs == Array(1...280))
@@ -163,7 +186,9 @@ final class Received: Sendable {
         let task = Task {
             try await feed.run(topic: .execution(5), snapshotExecutionID: 5, afterSeq: 0) { event in
                 received.append(event)
-                while event.name == .pipelineStatus && !gate.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
+                while event.name == .pipelineStatus && !gate.withLock({ $0 }) {
+                    try await Task.sleep(for: .milliseconds(5))
+                }
             }
         }
         try await waitUntil { received.all.count == 1 }
@@ -188,7 +213,9 @@ final class Received: Sendable {
         let second = FakeStore(executionID: 6)
         let received = Received()
         let feed = ExecutionFeed(hub: hub, source: first)
-        let task = Task { try await feed.run(topic: .pipeline(1), snapshotExecutionID: 5, afterSeq: 0) { received.append($0) } }
+        let task = Task {
+            try await feed.run(topic: .pipeline(1), snapshotExecutionID: 5, afterSeq: 0) { received.append($0) }
+        }
         try await waitUntil { received.all.count == 1 }
         for event in await second.store(3) { await hub.publish(event) }
         try await waitUntil { received.seqs == [1, 2, 3] }

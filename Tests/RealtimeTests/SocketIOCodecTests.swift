@@ -19,7 +19,9 @@ import Testing
     }
 
     @Test func openFrameHasExactlyTheFiveHandshakeKeys() throws {
-        let frame = EngineIOHandshake(sid: "abc\"d", pingIntervalMilliseconds: 25_000, pingTimeoutMilliseconds: 20_000, maxPayload: 1_000_000).frame
+        let frame = EngineIOHandshake(
+            sid: "abc\"d", pingIntervalMilliseconds: 25_000, pingTimeoutMilliseconds: 20_000, maxPayload: 1_000_000
+        ).frame
         #expect(frame.hasPrefix("0{"))
         let json = try #require(JSONValue.parse(frame.dropFirst()))
         guard case .object(let object) = json else { Issue.record("not an object"); return }
@@ -68,10 +70,12 @@ import Testing
     @Test func serverFrames() {
         #expect(SocketIOPacket.connectFrame(namespace: "/", sid: "s1") == "40{\"sid\":\"s1\"}")
         #expect(SocketIOPacket.connectFrame(namespace: "/admin", sid: "s1") == "40/admin,{\"sid\":\"s1\"}")
-        #expect(SocketIOPacket.connectErrorFrame(namespace: "/random", message: "Invalid namespace")
-            == "44/random,{\"message\":\"Invalid namespace\"}")
-        #expect(SocketIOPacket.connectErrorFrame(namespace: "/", message: "unauthorized", data: "{\"code\":401}")
-            == "44{\"message\":\"unauthorized\",\"data\":{\"code\":401}}")
+        #expect(
+            SocketIOPacket.connectErrorFrame(namespace: "/random", message: "Invalid namespace")
+                == "44/random,{\"message\":\"Invalid namespace\"}")
+        #expect(
+            SocketIOPacket.connectErrorFrame(namespace: "/", message: "unauthorized", data: "{\"code\":401}")
+                == "44{\"message\":\"unauthorized\",\"data\":{\"code\":401}}")
         #expect(SocketIOPacket.ackFrame(ackID: 456, argumentsJSON: ["1", "\"2\""]) == "43456[1,\"2\"]")
         #expect(SocketIOPacket.eventFrame(name: "pipeline_status", payloadJSON: "{}") == "42[\"pipeline_status\",{}]")
         #expect(SocketIOPacket.disconnectFrame() == "41")
@@ -93,8 +97,10 @@ import Testing
     @Test func sseRecordCarriesSeqAsIDAndOneDataLine() {
         let event = RealtimeEvent.pipelineLogs(
             executionID: 1, pipelineID: 2, step: StepRef(uuid: "{s}", name: "Build", status: "IN_PROGRESS"),
-            lines: [LogLinePayload(seq: 41, step: "Build", ts: nil, level: nil, text: "a\nb"),
-                    LogLinePayload(seq: 42, step: "Build", ts: nil, level: "ERROR", text: "boom")])[0]
+            lines: [
+                LogLinePayload(seq: 41, step: "Build", ts: nil, level: nil, text: "a\nb"),
+                LogLinePayload(seq: 42, step: "Build", ts: nil, level: "ERROR", text: "boom"),
+            ])[0]
         let record = event.serverSentEvent
         #expect(record.hasPrefix("id: 42\nevent: pipeline_logs\ndata: {"))
         #expect(record.hasSuffix("}\n\n"))
@@ -102,14 +108,17 @@ import Testing
     }
 
     @Test func webSocketMessageIsEventAndData() throws {
-        let event = RealtimeEvent.logError(LogErrorPayload(executionID: 3, code: "bitbucket_unavailable", message: "x"), pipelineID: nil, seq: 0)
+        let event = RealtimeEvent.logError(
+            LogErrorPayload(executionID: 3, code: "bitbucket_unavailable", message: "x"), pipelineID: nil, seq: 0)
         let json = try #require(JSONValue.parse(event.webSocketMessage[...]))
         #expect(json["event"] == .string("log_error"))
         #expect(json["data"]?["code"] == .string("bitbucket_unavailable"))
     }
 
     @Test func largeLineDeltasAreSplitUnderTheByteBound() {
-        let lines = (1...50).map { LogLinePayload(seq: $0, step: "Build", ts: nil, level: nil, text: String(repeating: "x", count: 10_000)) }
+        let lines = (1...50).map {
+            LogLinePayload(seq: $0, step: "Build", ts: nil, level: nil, text: String(repeating: "x", count: 10_000))
+        }
         let events = RealtimeEvent.pipelineLogs(
             executionID: 1, pipelineID: 1, step: StepRef(uuid: "u", name: "Build", status: "S"), lines: lines,
             maximumBytes: 64 * 1024)

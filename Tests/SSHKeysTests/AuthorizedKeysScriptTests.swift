@@ -2,11 +2,11 @@ import Foundation
 import PipewrightCore
 import Testing
 
+@testable import SSHKeys
+
 #if canImport(Glibc)
     import Glibc
 #endif
-
-@testable import SSHKeys
 
 /// Runs the remote scripts locally under `dash` (POSIX sh) with a temporary `HOME`.
 @Suite struct AuthorizedKeysScriptTests {
@@ -60,7 +60,8 @@ import Testing
         let live = "\(home.path)/.ssh/.authorized_keys.pipewright.\(getpid())"
         #expect(FileManager.default.createFile(atPath: stale, contents: Data("half".utf8)))
         #expect(FileManager.default.createFile(atPath: live, contents: Data("busy".utf8)))
-        let (_, added) = try await run(AuthorizedKeysScript.add(keyLine: Self.lineA, blobBase64: Self.blobA), home: home)
+        let (_, added) = try await run(
+            AuthorizedKeysScript.add(keyLine: Self.lineA, blobBase64: Self.blobA), home: home)
         #expect(added.status == "added")
         #expect(added.values["SWEPT"] == "1")
         #expect(!FileManager.default.fileExists(atPath: stale))

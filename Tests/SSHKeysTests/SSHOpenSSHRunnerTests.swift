@@ -1,10 +1,9 @@
-import PipewrightTesting
 import Foundation
 import PipewrightCore
+import PipewrightTesting
 import Testing
 
 @testable import SSHKeys
-
 
 @Suite struct SSHOpenSSHRunnerTests {
     static let blob = "AAAAC3NzaC1lZDI1NTE5AAAAIH+1I349HB4jo3/yqatD9Vp4RjvBYBhL6pAhqUiG+cIv"

@@ -27,7 +27,9 @@ extension OwnedResource {
     {
         let query = visible(to: user, on: db)
         let total = try await query.count()
-        return (try await query.sort(FieldKey.id, .ascending).range(page.offset..<(page.offset + page.perPage)).all(), total)
+        return (
+            try await query.sort(FieldKey.id, .ascending).range(page.offset..<(page.offset + page.perPage)).all(), total
+        )
     }
 
     /// All rows `user` may see, as a query to filter and page further.

@@ -39,7 +39,9 @@ struct TokenService: Sendable {
         return try await TokenIssuer.issue(for: user.id, name: name, expiresInDays: expiresInDays, now: now(), on: db)
     }
 
-    func list(page: PipewrightCore.PageRequest, for user: AuthenticatedUser) async throws -> (items: [APIToken], total: Int) {
+    func list(page: PipewrightCore.PageRequest, for user: AuthenticatedUser) async throws -> (
+        items: [APIToken], total: Int
+    ) {
         let query = APIToken.query(on: db).filter(\.$user.$id == user.id)
         let total = try await query.count()
         return (try await query.sort(\.$id).range(page.offset..<(page.offset + page.perPage)).all(), total)

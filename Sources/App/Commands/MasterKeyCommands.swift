@@ -35,7 +35,9 @@ struct MasterKeyRotateCommand: AsyncCommand {
 /// Rotates the master key (see `MasterKeyRotateCommand`).
 ///
 /// - Returns: the new key, the number of values re-sealed and where the key was written.
-func rotateMasterKey(app: Application, newKeyFile: String?) async throws -> (newKey: MasterKey, count: Int, path: String) {
+func rotateMasterKey(app: Application, newKeyFile: String?) async throws -> (
+    newKey: MasterKey, count: Int, path: String
+) {
     let services = app.services
     let newKey = MasterKey.generate()
     let manager = FileManager.default
@@ -48,15 +50,17 @@ func rotateMasterKey(app: Application, newKeyFile: String?) async throws -> (new
     case .environment, .fixed:
         guard let newKeyFile else {
             throw ConfigurationError.invalid(
-                variable: "PIPEWRIGHT_MASTER_KEY", reason: "the key comes from the environment: pass --new-key-file PATH")
+                variable: "PIPEWRIGHT_MASTER_KEY",
+                reason: "the key comes from the environment: pass --new-key-file PATH")
         }
         finalPath = newKeyFile
         stagingPath = newKeyFile + ".new"
     }
     try? manager.removeItem(atPath: stagingPath)
-    guard manager.createFile(
-        atPath: stagingPath, contents: Data((newKey.base64Representation.value + "\n").utf8),
-        attributes: [.posixPermissions: 0o600])
+    guard
+        manager.createFile(
+            atPath: stagingPath, contents: Data((newKey.base64Representation.value + "\n").utf8),
+            attributes: [.posixPermissions: 0o600])
     else {
         throw ConfigurationError.invalid(variable: "PIPEWRIGHT_MASTER_KEY_FILE", reason: "cannot write \(stagingPath)")
     }

@@ -150,7 +150,8 @@ public struct PipewrightConfiguration: Sendable {
         let logLevel = value("LOG_LEVEL")?.lowercased() ?? "info"
         let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
         guard levels.contains(logLevel) else {
-            throw ConfigurationError.invalid(variable: "LOG_LEVEL", reason: "expected one of \(levels.joined(separator: ", "))")
+            throw ConfigurationError.invalid(
+                variable: "LOG_LEVEL", reason: "expected one of \(levels.joined(separator: ", "))")
         }
         let apiURL = value("BITBUCKET_API_URL") ?? "https://api.bitbucket.org/2.0"
         guard let parsedAPI = URL(string: apiURL), let scheme = parsedAPI.scheme, ["http", "https"].contains(scheme),
@@ -211,7 +212,8 @@ public struct PipewrightConfiguration: Sendable {
         configuration.trustedProxies = trustedProxies
         configuration.rateLimits = rateLimits
         configuration.metricsToken = value("PIPEWRIGHT_METRICS_TOKEN")
-        configuration.regexBudget = .milliseconds(try integer("PIPEWRIGHT_REGEX_BUDGET_MS", default: 2000, range: 1...600_000))
+        configuration.regexBudget = .milliseconds(
+            try integer("PIPEWRIGHT_REGEX_BUDGET_MS", default: 2000, range: 1...600_000))
         // 1 MiB (one stored line piece) to 64 GiB.
         configuration.logMaxStepBytes = Int64(
             try integer("PIPEWRIGHT_LOG_MAX_STEP_BYTES", default: 64 << 20, range: (1 << 20)...(1 << 36)))
@@ -225,10 +227,14 @@ public struct PipewrightConfiguration: Sendable {
             if let origins = value("PIPEWRIGHT_ALLOWED_ORIGINS") {
                 settings.allowedOrigins = try origins.split(separator: ",").map {
                     let origin = $0.trimmingCharacters(in: .whitespaces)
-                    guard origin == "*" || (URL(string: origin)?.host != nil && ["http", "https"].contains(URL(string: origin)?.scheme ?? ""))
+                    guard
+                        origin == "*"
+                            || (URL(string: origin)?.host != nil
+                                && ["http", "https"].contains(URL(string: origin)?.scheme ?? ""))
                     else {
                         throw ConfigurationError.invalid(
-                            variable: "PIPEWRIGHT_ALLOWED_ORIGINS", reason: "expected comma-separated http(s)://host[:port] origins or *")
+                            variable: "PIPEWRIGHT_ALLOWED_ORIGINS",
+                            reason: "expected comma-separated http(s)://host[:port] origins or *")
                     }
                     return origin.hasSuffix("/") ? String(origin.dropLast()) : origin
                 }
@@ -267,7 +273,8 @@ public struct PipewrightConfiguration: Sendable {
     public static func testing(dataDirectory: String, masterKey: MasterKey) -> PipewrightConfiguration {
         PipewrightConfiguration(
             host: "127.0.0.1", port: 8080, dataDirectory: dataDirectory, database: .sqliteInMemory,
-            masterKey: .fixed(masterKey), bitbucketAPIURL: "http://127.0.0.1:9/2.0", publicURL: "http://127.0.0.1:8080", pollInterval: .seconds(5),
+            masterKey: .fixed(masterKey), bitbucketAPIURL: "http://127.0.0.1:9/2.0", publicURL: "http://127.0.0.1:8080",
+            pollInterval: .seconds(5),
             monitorTimeout: .seconds(600), hostKeyPolicy: .tofu, sshExecutable: "ssh", allowsPrivateKeyExport: true,
             logLevel: "info", sshConcurrency: 16, sshConnectTimeout: .seconds(10), sshCommandTimeout: .seconds(60),
             logRetentionDays: 90, createsInitialAdmin: false, rateLimits: .generous)

@@ -57,7 +57,8 @@ public struct ServerSettings: Sendable, Equatable {
             guard let raw = value(name) else { return nil }
             guard let parsed = Double(raw), parsed.isFinite, range.contains(parsed) else {
                 throw ConfigurationError.invalid(
-                    variable: name, reason: "expected a number of seconds in \(Int(range.lowerBound))...\(Int(range.upperBound))")
+                    variable: name,
+                    reason: "expected a number of seconds in \(Int(range.lowerBound))...\(Int(range.upperBound))")
             }
             return .milliseconds(Int64(parsed * 1000))
         }
@@ -69,7 +70,9 @@ public struct ServerSettings: Sendable, Equatable {
             }
             settings.maxBodySize = bytes
         }
-        if let timeout = try seconds("PIPEWRIGHT_REQUEST_TIMEOUT", range: 1...86_400) { settings.requestTimeout = timeout }
+        if let timeout = try seconds("PIPEWRIGHT_REQUEST_TIMEOUT", range: 1...86_400) {
+            settings.requestTimeout = timeout
+        }
         if let grace = try seconds("PIPEWRIGHT_SHUTDOWN_GRACE", range: 0...3_600) { settings.shutdownGrace = grace }
         switch (value("PIPEWRIGHT_TLS_CERT_FILE"), value("PIPEWRIGHT_TLS_KEY_FILE")) {
         case (nil, nil):
@@ -87,7 +90,8 @@ public struct ServerSettings: Sendable, Equatable {
             switch raw {
             case "1", "true", "yes", "on": settings.cookieSecureOverride = true
             case "0", "false", "no", "off": settings.cookieSecureOverride = false
-            default: throw ConfigurationError.invalid(variable: "PIPEWRIGHT_COOKIE_SECURE", reason: "expected true or false")
+            default:
+                throw ConfigurationError.invalid(variable: "PIPEWRIGHT_COOKIE_SECURE", reason: "expected true or false")
             }
         }
         return settings

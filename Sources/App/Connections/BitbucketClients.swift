@@ -1,5 +1,5 @@
-import Fluent
 import Bitbucket
+import Fluent
 import Logging
 import PipewrightCore
 import Vapor

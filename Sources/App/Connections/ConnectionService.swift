@@ -50,7 +50,8 @@ struct ConnectionService: Sendable {
                 given.count <= 254
             else {
                 throw AppError.invalidField(
-                    "auth.email", reason: "API tokens authenticate with your Atlassian account e-mail (Basic email:token)")
+                    "auth.email",
+                    reason: "API tokens authenticate with your Atlassian account e-mail (Basic email:token)")
             }
             try FieldRules.noControlCharacters(given, field: "auth.email")
             email = given
@@ -70,7 +71,9 @@ struct ConnectionService: Sendable {
         return connection
     }
 
-    func list(page: PipewrightCore.PageRequest, for user: AuthenticatedUser) async throws -> (items: [Connection], total: Int) {
+    func list(page: PipewrightCore.PageRequest, for user: AuthenticatedUser) async throws -> (
+        items: [Connection], total: Int
+    ) {
         try await Connection.page(visibleTo: user, page, on: db)
     }
 

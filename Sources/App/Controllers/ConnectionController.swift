@@ -55,7 +55,8 @@ extension VerifyConnectionResponse {
         switch verification {
         case .verified(let account):
             self.init(
-                ok: true, account: .init(uuid: account.uuid, displayName: account.displayName, nickname: account.nickname),
+                ok: true,
+                account: .init(uuid: account.uuid, displayName: account.displayName, nickname: account.nickname),
                 error: nil)
         case .failed(let error):
             self.init(ok: false, account: nil, error: OperationErrorResponse(error))

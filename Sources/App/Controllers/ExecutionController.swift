@@ -38,8 +38,10 @@ struct ExecutionController: RouteCollection {
         let page = try PageQuery.parse(req)
         let status = try req.decodeQuery(ExecutionStatusParameter.self).parsed()
         let (items, total) = try await req.executionLauncher.list(
-            pipelineID: try FieldRules.pathID(req, "pipelineID"), status: status, page: page, for: try req.requireUser())
-        return PageResponse(items: try items.map { try ExecutionResponse($0, attempts: $0.attempts) }, request: page, total: total)
+            pipelineID: try FieldRules.pathID(req, "pipelineID"), status: status, page: page, for: try req.requireUser()
+        )
+        return PageResponse(
+            items: try items.map { try ExecutionResponse($0, attempts: $0.attempts) }, request: page, total: total)
     }
 
     @Sendable func show(req: Request) async throws -> ExecutionResponse {

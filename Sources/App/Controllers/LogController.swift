@@ -27,7 +27,8 @@ struct LogController: RouteCollection {
 
     @Sendable func stats(req: Request) async throws -> LogStatsResponse {
         LogStatsResponse(
-            try await req.logQueries.stats(executionID: try FieldRules.pathID(req, "executionID"), for: try req.requireUser()))
+            try await req.logQueries.stats(
+                executionID: try FieldRules.pathID(req, "executionID"), for: try req.requireUser()))
     }
 
     /// `text/plain` bytes exactly as stored; `Range: bytes=…` gives 206 with `Content-Range` (416 with the

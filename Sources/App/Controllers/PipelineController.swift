@@ -36,13 +36,15 @@ struct PipelineController: RouteCollection {
         let catalog = req.pipelineCatalog
         let (items, total) = try await catalog.list(page: page, for: try req.requireUser())
         return PageResponse(
-            items: try items.map { try PipelineResponse($0, webhookURL: try catalog.webhookURL(of: $0)) }, request: page,
+            items: try items.map { try PipelineResponse($0, webhookURL: try catalog.webhookURL(of: $0)) },
+            request: page,
             total: total)
     }
 
     @Sendable func show(req: Request) async throws -> PipelineResponse {
         let catalog = req.pipelineCatalog
-        let pipeline = try await catalog.show(pipelineID: try FieldRules.pathID(req, "pipelineID"), for: try req.requireUser())
+        let pipeline = try await catalog.show(
+            pipelineID: try FieldRules.pathID(req, "pipelineID"), for: try req.requireUser())
         return try PipelineResponse(pipeline, webhookURL: try catalog.webhookURL(of: pipeline))
     }
 
@@ -60,7 +62,8 @@ struct PipelineController: RouteCollection {
     }
 
     @Sendable func delete(req: Request) async throws -> HTTPStatus {
-        try await req.pipelineCatalog.delete(pipelineID: try FieldRules.pathID(req, "pipelineID"), by: try req.requireUser())
+        try await req.pipelineCatalog.delete(
+            pipelineID: try FieldRules.pathID(req, "pipelineID"), by: try req.requireUser())
         return .noContent
     }
 

@@ -53,14 +53,16 @@ struct SSHKeyController: RouteCollection {
     }
 
     @Sendable func show(req: Request) async throws -> SSHKeyResponse {
-        try SSHKeyResponse(try await req.keyCatalog.show(keyID: try FieldRules.pathID(req, "keyID"), for: try req.requireUser()))
+        try SSHKeyResponse(
+            try await req.keyCatalog.show(keyID: try FieldRules.pathID(req, "keyID"), for: try req.requireUser()))
     }
 
     @Sendable func update(req: Request) async throws -> SSHKeyResponse {
         let keyID = try FieldRules.pathID(req, "keyID")
         let body = try req.content.decode(UpdateSSHKeyRequest.self)
         return try SSHKeyResponse(
-            try await req.keyCatalog.update(keyID: keyID, name: body.name, comment: body.comment, by: try req.requireUser()))
+            try await req.keyCatalog.update(
+                keyID: keyID, name: body.name, comment: body.comment, by: try req.requireUser()))
     }
 
     @Sendable func delete(req: Request) async throws -> Response {
@@ -83,7 +85,8 @@ struct SSHKeyController: RouteCollection {
     @Sendable func exportPrivateKey(req: Request) async throws -> Response {
         try await AuditLog.audited(req, .keyExport, resource: Self.keyResource(req)) { _ in
             try await req.enforceRateLimit(.export)
-            let pem = try await req.keyCatalog.export(keyID: try FieldRules.pathID(req, "keyID"), for: try req.requireUser())
+            let pem = try await req.keyCatalog.export(
+                keyID: try FieldRules.pathID(req, "keyID"), for: try req.requireUser())
             let response = try Response.json(PrivateKeyResponse(privateKey: pem.value), status: .ok)
             response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
             response.headers.replaceOrAdd(name: .pragma, value: "no-cache")
@@ -106,8 +109,10 @@ struct SSHKeyController: RouteCollection {
             try await req.enforceRateLimit(.test)
             let keyID = try FieldRules.pathID(req, "keyID")
             let body = (req.body.data?.readableBytes ?? 0) > 0 ? try req.content.decode(TestKeyRequest.self) : nil
-            let results = try await req.keyDeployments.test(keyID: keyID, on: body?.servers, actor: try req.requireUser())
-            let response = TestResultsResponse(results: results.map(TestResultResponse.init), ok: results.allSatisfy(\.succeeded))
+            let results = try await req.keyDeployments.test(
+                keyID: keyID, on: body?.servers, actor: try req.requireUser())
+            let response = TestResultsResponse(
+                results: results.map(TestResultResponse.init), ok: results.allSatisfy(\.succeeded))
             Self.summarize(response.results.map { ($0.target, $0.ok ? "ok" : "failed") }, ok: response.ok, into: note)
             return response
         }
@@ -139,7 +144,8 @@ struct SSHKeyController: RouteCollection {
         try await AuditLog.audited(req, .keyRotate, resource: Self.keyResource(req)) { note in
             try await req.enforceRateLimit(.rotate)
             let keyID = try FieldRules.pathID(req, "keyID")
-            let response = try RotateKeyResponse(try await req.keyDeployments.rotate(keyID: keyID, actor: try req.requireUser()))
+            let response = try RotateKeyResponse(
+                try await req.keyDeployments.rotate(keyID: keyID, actor: try req.requireUser()))
             Self.summarize(response.results.map { ($0.target, $0.status) }, ok: response.ok, into: note)
             note.details["new_key_id"] = String(response.key.id)
             return response

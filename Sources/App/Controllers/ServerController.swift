@@ -49,7 +49,9 @@ struct ServerController: RouteCollection {
     }
 
     @Sendable func show(req: Request) async throws -> ServerResponse {
-        try ServerResponse(try await req.serverCatalog.show(serverID: try FieldRules.pathID(req, "serverID"), for: try req.requireUser()))
+        try ServerResponse(
+            try await req.serverCatalog.show(
+                serverID: try FieldRules.pathID(req, "serverID"), for: try req.requireUser()))
     }
 
     @Sendable func delete(req: Request) async throws -> HTTPStatus {

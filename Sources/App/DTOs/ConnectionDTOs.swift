@@ -1,6 +1,6 @@
-import PipewrightCore
 import Fluent
 import Foundation
+import PipewrightCore
 import Vapor
 
 /// `POST /api/connections` body.

@@ -67,7 +67,8 @@ struct ExecutionResponse: Content {
         }
         branch = execution.branch
         commit = execution.commit
-        trigger = Trigger(by: execution.triggerBy, at: execution.triggerAt, retry: execution.retry, maxRetries: execution.maxRetries)
+        trigger = Trigger(
+            by: execution.triggerBy, at: execution.triggerAt, retry: execution.retry, maxRetries: execution.maxRetries)
         self.attempts = attempts.sorted { $0.number < $1.number }.map {
             Attempt(
                 n: $0.number, startedAt: $0.startedAt, finishedAt: $0.finishedAt, outcome: $0.outcome?.rawValue,

@@ -100,7 +100,9 @@ struct LogStatsResponse: Content {
         bytes = stats.bytes
         byLevel = Dictionary(uniqueKeysWithValues: LogLevel.allCases.map { ($0.rawValue, stats.byLevel[$0] ?? 0) })
         bySteps = stats.bySteps.mapValues {
-            Step(lines: $0.lines, bytes: $0.bytes, errors: $0.errors, warnings: $0.warnings, durationS: $0.durationSeconds,
+            Step(
+                lines: $0.lines, bytes: $0.bytes, errors: $0.errors, warnings: $0.warnings,
+                durationS: $0.durationSeconds,
                 droppedBytes: $0.droppedBytes)
         }
         firstError = stats.firstError.map { FirstError(seq: $0.seq, step: $0.step, text: LogLine.jsonSafe($0.text)) }

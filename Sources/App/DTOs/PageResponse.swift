@@ -17,7 +17,8 @@ struct PageResponse<Item: Content>: Content {
 
     init(items: [Item], request: PipewrightCore.PageRequest, total: Int) {
         self.items = items
-        pagination = Pagination(page: request.page, perPage: request.perPage, total: total, pages: request.pageCount(total: total))
+        pagination = Pagination(
+            page: request.page, perPage: request.perPage, total: total, pages: request.pageCount(total: total))
     }
 }
 

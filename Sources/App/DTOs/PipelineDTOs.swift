@@ -1,8 +1,8 @@
 import Bitbucket
-import PipewrightCore
 import Fluent
 import Foundation
 import PipelineConfig
+import PipewrightCore
 import Vapor
 
 /// The `deploy` object of a pipeline (docs/API.md "Pipelines").

@@ -91,7 +91,8 @@ enum AppError: APIErrorConvertible, Equatable {
 
     var details: [String: String] {
         switch self {
-        case .invalidField(let field, let reason), .unprocessable(let field, let reason): ["field": field, "reason": reason]
+        case .invalidField(let field, let reason), .unprocessable(let field, let reason):
+            ["field": field, "reason": reason]
         case .operationInProgress(let resource): ["resource": resource]
         case .payloadTooLarge(let limit), .uriTooLong(let limit), .headersTooLarge(let limit):
             ["limit_bytes": String(limit)]

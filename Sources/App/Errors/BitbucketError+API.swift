@@ -35,7 +35,8 @@ struct BitbucketHTTPError: APIErrorConvertible {
 
     var message: String {
         switch error {
-        case .notFound(let message): "Bitbucket answered 404: the repository or path does not exist or is not visible to this connection (\(message))."
+        case .notFound(let message):
+            "Bitbucket answered 404: the repository or path does not exist or is not visible to this connection (\(message))."
         case .conflict: "The branch moved on Bitbucket while the commit was prepared; nothing was changed. Try again."
         case .rateLimited: "Bitbucket's rate limit was hit and retries did not get through; try again later."
         default: error.message

@@ -1,6 +1,6 @@
+import Bitbucket
 import Fluent
 import Foundation
-import Bitbucket
 import PipewrightCore
 import SSHKeys
 
@@ -11,7 +11,8 @@ extension OperationErrorResponse {
         switch error {
         case let error as BitbucketError:
             let wrapped = BitbucketHTTPError(error: error)
-            self.init(code: wrapped.code, message: wrapped.message, details: wrapped.details.isEmpty ? nil : wrapped.details)
+            self.init(
+                code: wrapped.code, message: wrapped.message, details: wrapped.details.isEmpty ? nil : wrapped.details)
         case let error as any APIErrorConvertible:
             self.init(code: error.code, message: error.message, details: error.details.isEmpty ? nil : error.details)
         case let error as any PipewrightError:

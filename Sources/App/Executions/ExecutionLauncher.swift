@@ -112,7 +112,8 @@ struct ExecutionLauncher: Sendable {
     }
 
     /// A pipeline's executions, newest first, with their attempts.
-    func list(pipelineID: Int, status: Execution.Status?, page: PipewrightCore.PageRequest, for user: AuthenticatedUser) async throws
+    func list(pipelineID: Int, status: Execution.Status?, page: PipewrightCore.PageRequest, for user: AuthenticatedUser)
+        async throws
         -> (items: [Execution], total: Int)
     {
         let pipeline = try await Pipeline.find(pipelineID, visibleTo: user, on: db)
@@ -146,7 +147,8 @@ struct ExecutionLauncher: Sendable {
         }
         let maxRetries = request.maxRetries ?? 3
         guard (0...10).contains(maxRetries) else { throw AppError.invalidField("max_retries", reason: "must be 0-10") }
-        let keyCharacters = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+        let keyCharacters = CharacterSet(
+            charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
         for (index, variable) in request.variables.enumerated() {
             guard !variable.key.isEmpty, variable.key.count <= 100,
                 variable.key.unicodeScalars.allSatisfy(keyCharacters.contains), !(variable.key.first?.isNumber ?? true)
@@ -160,14 +162,16 @@ struct ExecutionLauncher: Sendable {
         }
         guard request.variables.count <= 100 else { throw AppError.invalidField("variables", reason: "at most 100") }
         return Plan(
-            branch: branch, commit: commit, pattern: pattern, variables: request.variables, retry: request.retry ?? true,
+            branch: branch, commit: commit, pattern: pattern, variables: request.variables,
+            retry: request.retry ?? true,
             maxRetries: maxRetries)
     }
 
     /// `Idempotency-Key`: 1-200 visible ASCII characters.
     static func validateIdempotencyKey(_ key: String?) throws -> String? {
         guard let key else { return nil }
-        guard !key.isEmpty, key.count <= 200, key.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 32 && $0.value < 127 })
+        guard !key.isEmpty, key.count <= 200,
+            key.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 32 && $0.value < 127 })
         else {
             throw AppError.invalidField("Idempotency-Key", reason: "must be 1-200 visible ASCII characters")
         }
@@ -186,7 +190,8 @@ struct ExecutionLauncher: Sendable {
             let sameCommit = plan.commit == nil || existing.commit == nil || existing.commit == plan.commit
             guard existing.branch == plan.branch, existing.pattern == plan.pattern, sameCommit else {
                 throw AppError.unprocessable(
-                    "Idempotency-Key", reason: "was already used for a different trigger (execution \(existing.id ?? 0))")
+                    "Idempotency-Key",
+                    reason: "was already used for a different trigger (execution \(existing.id ?? 0))")
             }
             return (existing, false)
         }
@@ -202,7 +207,9 @@ struct ExecutionLauncher: Sendable {
     }
 
     /// Inserts a `TRIGGERING` execution with its variables sealed, in one transaction.
-    private func insert(_ plan: Plan, key: String?, pipeline: Pipeline, user: AuthenticatedUser) async throws -> Execution {
+    private func insert(_ plan: Plan, key: String?, pipeline: Pipeline, user: AuthenticatedUser) async throws
+        -> Execution
+    {
         let execution = Execution()
         execution.$owner.id = pipeline.$owner.id
         execution.$pipeline.id = try pipeline.requireID()

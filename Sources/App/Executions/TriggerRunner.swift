@@ -29,13 +29,17 @@ struct TriggerRunner {
         } catch is CancellationError {
             return  // shutdown: resumed at the next start
         } catch {
-            logger.error("trigger failed unexpectedly", metadata: ["execution_id": "\(executionID)", "error_type": "\(type(of: error))"])
+            logger.error(
+                "trigger failed unexpectedly",
+                metadata: ["execution_id": "\(executionID)", "error_type": "\(type(of: error))"])
             try? await markError(executionID: executionID, reason: "Internal error while triggering.")
         }
     }
 
     private func attempt(executionID: Int) async throws {
-        guard let execution = try await Execution.find(executionID, on: db), execution.status == .triggering else { return }
+        guard let execution = try await Execution.find(executionID, on: db), execution.status == .triggering else {
+            return
+        }
         guard let pipeline = try await Pipeline.find(execution.$pipeline.id, on: db),
             let connection = try await Connection.find(pipeline.$connection.id, on: db)
         else {
@@ -86,21 +90,27 @@ struct TriggerRunner {
                 ambiguous = failure?.mayHaveTakenEffect ?? false
                 if !retryable || number >= policy.maxAttempts {
                     try await record.save(on: db)
-                    let reason = retryable
+                    let reason =
+                        retryable
                         ? "Gave up after \(number) attempt(s): \(Self.describe(error))"
                         : "Bitbucket refused the trigger: \(Self.describe(error))"
                     logger.warning(
                         "trigger failed",
-                        metadata: ["execution_id": "\(executionID)", "attempts": "\(number)", "error": "\(Self.describe(error))"])
+                        metadata: [
+                            "execution_id": "\(executionID)", "attempts": "\(number)",
+                            "error": "\(Self.describe(error))",
+                        ])
                     try await markError(executionID: executionID, reason: reason)
                     return
                 }
                 let delay = policy.delay(beforeAttempt: number, retryAfter: failure?.retryAfter, random: &random)
                 record.nextRetryAt = services.now().addingTimeInterval(delay.seconds)
                 try await record.save(on: db)
-                logger.info("trigger attempt failed; retrying", metadata: [
-                    "execution_id": "\(executionID)", "attempt": "\(number)", "delay_s": "\(delay.seconds)",
-                ])
+                logger.info(
+                    "trigger attempt failed; retrying",
+                    metadata: [
+                        "execution_id": "\(executionID)", "attempt": "\(number)", "delay_s": "\(delay.seconds)",
+                    ])
                 try await services.clock.sleep(for: delay)
             }
         }
@@ -113,7 +123,8 @@ struct TriggerRunner {
         let recent: [BitbucketPipeline]
         do {
             recent = try await client.pipelines(
-                workspace: pipeline.workspace, slug: pipeline.repoSlug, branch: execution.branch, commit: execution.commit,
+                workspace: pipeline.workspace, slug: pipeline.repoSlug, branch: execution.branch,
+                commit: execution.commit,
                 sort: "-created_on", maxPages: 1)
         } catch {
             return nil  // cannot tell: the next POST is still guarded by the next lookup
@@ -137,10 +148,12 @@ struct TriggerRunner {
         if execution.commit == nil { execution.commit = created.commit }
         try await execution.save(on: db)
         let id = try execution.requireID()
-        await application.executionEvents.publish(.pipelineStatus(PipelineStatusPayload(
-            executionID: id, pipelineID: pipeline.id ?? 0, status: Execution.Status.pending.rawValue,
-            previousStatus: Execution.Status.triggering.rawValue, steps: [],
-            seq: (try? services.logStore.highestSeq(execution: id)) ?? 0)))
+        await application.executionEvents.publish(
+            .pipelineStatus(
+                PipelineStatusPayload(
+                    executionID: id, pipelineID: pipeline.id ?? 0, status: Execution.Status.pending.rawValue,
+                    previousStatus: Execution.Status.triggering.rawValue, steps: [],
+                    seq: (try? services.logStore.highestSeq(execution: id)) ?? 0)))
         await application.executionSupervisor.ensureMonitor(executionID: id)
     }
 
@@ -151,10 +164,13 @@ struct TriggerRunner {
         execution.errorReason = reason
         execution.finishedAt = services.now()
         try await execution.save(on: db)
-        await application.executionEvents.publish(.pipelineStatus(PipelineStatusPayload(
-            executionID: executionID, pipelineID: execution.$pipeline.id, status: Execution.Status.error.rawValue,
-            previousStatus: previous.rawValue, steps: [],
-            seq: (try? services.logStore.highestSeq(execution: executionID)) ?? 0)))
+        await application.executionEvents.publish(
+            .pipelineStatus(
+                PipelineStatusPayload(
+                    executionID: executionID, pipelineID: execution.$pipeline.id,
+                    status: Execution.Status.error.rawValue,
+                    previousStatus: previous.rawValue, steps: [],
+                    seq: (try? services.logStore.highestSeq(execution: executionID)) ?? 0)))
     }
 
     static func target(for execution: Execution) -> BitbucketPipelineTarget {

@@ -55,7 +55,8 @@ struct KeyCatalog: Sendable {
         let passphrase = try Self.passphrase(passphrase)
         let key = try await Self.generate(type: type, bits: type == .rsa ? (bits ?? 4096) : nil)
         let record = try await keys.store(
-            key, ownerID: owner.id, name: name, comment: comment, passphrase: passphrase, exportable: exportable, on: db)
+            key, ownerID: owner.id, name: name, comment: comment, passphrase: passphrase, exportable: exportable, on: db
+        )
         logger.info("ssh key created", metadata: ["key_id": "\(record.id ?? 0)", "type": "\(type.rawValue)"])
         return record
     }
@@ -88,7 +89,9 @@ struct KeyCatalog: Sendable {
     // MARK: - Read
 
     /// The keys `user` may see, in id order, with their ledgers.
-    func list(_ filter: Filter, page: PipewrightCore.PageRequest, for user: AuthenticatedUser) async throws -> (items: [Entry], total: Int) {
+    func list(_ filter: Filter, page: PipewrightCore.PageRequest, for user: AuthenticatedUser) async throws -> (
+        items: [Entry], total: Int
+    ) {
         let query = StoredKey.visible(to: user, on: db)
         if let status = filter.status { query.filter(\.$status == status) }
         if let text = filter.text?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
@@ -137,7 +140,9 @@ struct KeyCatalog: Sendable {
     /// Deletes the key. While it is recorded on servers: refused (`key_in_use`) unless `removeFromServers`
     /// (removes it everywhere first; any failure keeps the row) or `force` (forgets the ledger only). A key
     /// that pipelines deploy with is refused (`key_in_use`, `details.pipelines`) before any server is touched.
-    func delete(keyID: Int, removeFromServers: Bool, force: Bool, by user: AuthenticatedUser) async throws -> KeyDeletion {
+    func delete(keyID: Int, removeFromServers: Bool, force: Bool, by user: AuthenticatedUser) async throws
+        -> KeyDeletion
+    {
         let record = try await StoredKey.find(keyID, visibleTo: user, on: db)
         return try await locks.withLock("ssh_key:\(keyID)") {
             // Refused before any server is touched: the row could not be deleted afterwards.
@@ -171,14 +176,18 @@ struct KeyCatalog: Sendable {
 
     static func comment(_ value: String?, default defaultValue: String) throws -> String {
         let comment = (value ?? defaultValue).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard comment.count <= 200 else { throw AppError.invalidField("comment", reason: "must be at most 200 characters") }
+        guard comment.count <= 200 else {
+            throw AppError.invalidField("comment", reason: "must be at most 200 characters")
+        }
         try FieldRules.noControlCharacters(comment, field: "comment")
         return comment
     }
 
     static func passphrase(_ value: String?) throws -> Secret<String>? {
         guard let value, !value.isEmpty else { return nil }
-        guard value.utf8.count <= 1024 else { throw AppError.invalidField("passphrase", reason: "must be at most 1024 bytes") }
+        guard value.utf8.count <= 1024 else {
+            throw AppError.invalidField("passphrase", reason: "must be at most 1024 bytes")
+        }
         return Secret(value)
     }
 

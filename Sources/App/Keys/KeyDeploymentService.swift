@@ -64,7 +64,8 @@ struct KeyDeploymentService: Sendable {
         } else {
             targets = try await deployments(of: record).map { .stored($0.server) }
             guard !targets.isEmpty else {
-                throw AppError.unprocessable("servers", reason: "the key is not recorded on any server; list servers to test")
+                throw AppError.unprocessable(
+                    "servers", reason: "the key is not recorded on any server; list servers to test")
             }
         }
         let results = try await test(record, targets: try await resolver.checked(targets, by: targetGuard))
@@ -248,7 +249,8 @@ struct KeyDeploymentService: Sendable {
             try await KeyDeployment.query(on: db).filter(\.$key.$id == oldID).filter(\.$status == .present)
                 .with(\.$server).all().map { .stored($0.server) })
         let type = KeyType(rawValue: record.keyType) ?? .ed25519
-        let newKey = try await KeyCatalog.generate(type: type == .ecdsa ? .ed25519 : type, bits: type == .rsa ? record.keySize : nil)
+        let newKey = try await KeyCatalog.generate(
+            type: type == .ecdsa ? .ed25519 : type, bits: type == .rsa ? record.keySize : nil)
         let successor = try await keys.store(
             newKey, ownerID: record.$owner.id, name: record.name, comment: record.comment,
             passphrase: try keys.passphrase(of: record), exportable: record.exportable, on: db)
@@ -308,7 +310,8 @@ struct KeyDeploymentService: Sendable {
         let pem = try keys.privateKeyPEM(of: record)
         let pins = try await pins(of: target.server)
         do {
-            _ = try await editor.test(target: target.sshTarget, privateKey: pem, pinnedHostKeys: pins, policy: hostKeyPolicy)
+            _ = try await editor.test(
+                target: target.sshTarget, privateKey: pem, pinnedHostKeys: pins, policy: hostKeyPolicy)
             return
         } catch SSHKeyError.authFailed {
             let report = try await editor.inspectPermissions(
@@ -324,7 +327,8 @@ struct KeyDeploymentService: Sendable {
                     "target": "\(target.sshTarget)",
                     "paths": "\(report.fixed.map { "\($0.path)=\($0.octalMode)" }.joined(separator: ","))",
                 ])
-            _ = try await editor.test(target: target.sshTarget, privateKey: pem, pinnedHostKeys: pins, policy: hostKeyPolicy)
+            _ = try await editor.test(
+                target: target.sshTarget, privateKey: pem, pinnedHostKeys: pins, policy: hostKeyPolicy)
         }
     }
 
@@ -448,7 +452,9 @@ struct KeyDeploymentService: Sendable {
             .filter(\.$key.$id != keyID).with(\.$key).all().filter { $0.key.status == .active }
     }
 
-    private func result(_ target: ResolvedTarget, _ outcome: ServerOperationResult.Outcome, since start: ContinuousClock.Instant)
+    private func result(
+        _ target: ResolvedTarget, _ outcome: ServerOperationResult.Outcome, since start: ContinuousClock.Instant
+    )
         -> ServerOperationResult
     {
         ServerOperationResult(

@@ -85,7 +85,8 @@ struct LogQueries: Sendable {
         if stripsANSI {
             let stats = try await runBlocking { try store.stats(execution: id) }
             if let step, stats.bySteps[step] == nil { return .empty }
-            return .plainText(ANSIStrippedBytes(try await runBlocking { try store.rawBytes(execution: id, step: step) }))
+            return .plainText(
+                ANSIStrippedBytes(try await runBlocking { try store.rawBytes(execution: id, step: step) }))
         }
         let stats = try await runBlocking { try store.stats(execution: id) }
         if rangeIsEmptySuffix { return .unsatisfiable(length: stats.bytes) }
@@ -143,7 +144,9 @@ struct LogQueries: Sendable {
 
     /// A pipeline's executions (newest first) matching `filter`, one page of them with the last 10 lines of
     /// their logs (of the `stepFilter` step when given), and all matching ones for the summary.
-    func pipelineLogs(pipelineID: Int, filter: PipelineLogFilter, page: PipewrightCore.PageRequest, for user: AuthenticatedUser)
+    func pipelineLogs(
+        pipelineID: Int, filter: PipelineLogFilter, page: PipewrightCore.PageRequest, for user: AuthenticatedUser
+    )
         async throws -> PipelineLogs
     {
         let pipeline = try await Pipeline.find(pipelineID, visibleTo: user, on: db)
@@ -154,7 +157,8 @@ struct LogQueries: Sendable {
         var matching = try await query.sort(\.$id, .descending).with(\.$attempts).all()
         let needle = filter.stepFilter?.lowercased() ?? ""
         if !needle.isEmpty {
-            matching = matching.filter { execution in execution.steps.contains { $0.name.lowercased().contains(needle) } }
+            matching = matching.filter { execution in execution.steps.contains { $0.name.lowercased().contains(needle) }
+            }
         }
         var entries: [PipelineLogEntry] = []
         for execution in matching.dropFirst(page.offset).prefix(page.perPage) {

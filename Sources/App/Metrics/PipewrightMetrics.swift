@@ -48,7 +48,8 @@ enum PipewrightMetrics {
     /// Latency buckets of the HTTP histogram (seconds: 5 ms … 30 s).
     static let httpDurationBuckets: [Duration] = [
         .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
-        .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30),
+        .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+        .seconds(30),
     ]
 
     /// The process-wide registry. The first access bootstraps `MetricsSystem` with it (swift-metrics allows
@@ -81,8 +82,10 @@ enum PipewrightMetrics {
     ///   - status: the response status code.
     ///   - duration: time spent producing the response.
     static func httpRequest(method: String, route: String, status: Int, duration: Duration) {
-        Counter(label: Name.httpRequests, dimensions: [("method", method), ("route", route), ("status", String(status))])
-            .increment()
+        Counter(
+            label: Name.httpRequests, dimensions: [("method", method), ("route", route), ("status", String(status))]
+        )
+        .increment()
         Timer(label: Name.httpRequestDuration, dimensions: [("method", method), ("route", route)])
             .record(duration: duration)
     }
@@ -138,6 +141,8 @@ enum PipewrightMetrics {
 extension PipewrightMetrics {
     /// Records each per-server result of a deploy, undeploy or rotate (outcome: status or error code).
     static func sshOperations(_ operation: String, _ results: [ServerOperationResult]) {
-        for result in results { sshOperation(operation, outcome: result.error.map(OperationErrorResponse.init)?.code ?? result.status) }
+        for result in results {
+            sshOperation(operation, outcome: result.error.map(OperationErrorResponse.init)?.code ?? result.status)
+        }
     }
 }

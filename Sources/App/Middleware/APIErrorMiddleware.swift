@@ -1,6 +1,6 @@
+import Bitbucket
 import Fluent
 import FluentKit
-import Bitbucket
 import Foundation
 import PipewrightCore
 import Vapor
@@ -25,8 +25,10 @@ struct APIErrorMiddleware: AsyncMiddleware {
         if rendered.status.code >= 500 {
             request.logger.error(
                 "request failed",
-                metadata: ["error_type": "\(type(of: error))", "code": "\(rendered.code)",
-                           "error": "\(String(reflecting: error).prefix(300))"])
+                metadata: [
+                    "error_type": "\(type(of: error))", "code": "\(rendered.code)",
+                    "error": "\(String(reflecting: error).prefix(300))",
+                ])
         } else {
             request.logger.debug("request rejected", metadata: ["code": "\(rendered.code)"])
         }
@@ -38,8 +40,11 @@ struct APIErrorMiddleware: AsyncMiddleware {
         {
             headers.replaceOrAdd(name: .retryAfter, value: "1")
         }
-        let body = ErrorEnvelope(error: .init(code: rendered.code, message: rendered.message, details: rendered.details))
-        let data = (try? JSONEncoder().encode(body)) ?? Data(#"{"error":{"code":"internal_error","message":"Internal error.","details":{}}}"#.utf8)
+        let body = ErrorEnvelope(
+            error: .init(code: rendered.code, message: rendered.message, details: rendered.details))
+        let data =
+            (try? JSONEncoder().encode(body))
+            ?? Data(#"{"error":{"code":"internal_error","message":"Internal error.","details":{}}}"#.utf8)
         return Response(status: rendered.status, headers: headers, body: .init(data: data))
     }
 
@@ -63,7 +68,8 @@ struct APIErrorMiddleware: AsyncMiddleware {
             return Rendered(
                 status: .badRequest, code: "invalid_body", message: describe(error),
                 details: ["path": codingPath(of: error)])
-        case let error as any AbortError where error.status == .unprocessableEntity || error.status == .unsupportedMediaType:
+        case let error as any AbortError
+        where error.status == .unprocessableEntity || error.status == .unsupportedMediaType:
             // Vapor's own "no body / not JSON" rejections of content decoding.
             return Rendered(
                 status: .badRequest, code: "invalid_body",
@@ -84,9 +90,12 @@ struct APIErrorMiddleware: AsyncMiddleware {
             let message = error.status.code >= 500 ? "Internal error." : sanitizedReason(error)
             return Rendered(status: error.status, code: code, message: message, details: [:], headers: error.headers)
         case let error as any DatabaseError where error.isConstraintFailure:
-            return Rendered(status: .conflict, code: "conflict", message: "The resource conflicts with an existing one.", details: [:])
+            return Rendered(
+                status: .conflict, code: "conflict", message: "The resource conflicts with an existing one.",
+                details: [:])
         default:
-            return Rendered(status: .internalServerError, code: "internal_error", message: "Internal error.", details: [:])
+            return Rendered(
+                status: .internalServerError, code: "internal_error", message: "Internal error.", details: [:])
         }
     }
 

@@ -1,6 +1,6 @@
-import PipewrightCore
 import Foundation
 import Logging
+import PipewrightCore
 import Vapor
 
 /// Gives every request an id and writes one structured log line per request (docs/API.md "Security
@@ -67,9 +67,11 @@ struct RequestIDMiddleware: AsyncMiddleware {
             return "/" + route.path.map(\.description).joined(separator: "/")
         }
         let path = request.url.path
-        let printable = String(String.UnicodeScalarView(path.unicodeScalars.prefix(200).map {
-            $0.properties.generalCategory == .control ? "?" : $0
-        }))
+        let printable = String(
+            String.UnicodeScalarView(
+                path.unicodeScalars.prefix(200).map {
+                    $0.properties.generalCategory == .control ? "?" : $0
+                }))
         return printable
     }
 }

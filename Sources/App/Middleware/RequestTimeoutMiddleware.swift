@@ -1,6 +1,6 @@
-import PipewrightCore
 import Foundation
 import NIOConcurrencyHelpers
+import PipewrightCore
 import Vapor
 
 /// 503 `request_timeout`: the request ran longer than `PIPEWRIGHT_REQUEST_TIMEOUT`.
@@ -50,7 +50,9 @@ struct RequestTimeoutMiddleware: AsyncMiddleware {
                     try? await Task.sleep(for: timeout)
                     guard !Task.isCancelled else { return }
                     if race.finish(.failure(RequestTimeoutError(timeout: timeout))) {
-                        request.logger.warning("request timed out; cancelling its work", metadata: ["timeout_s": .string(RequestTimeoutError.seconds(timeout))])
+                        request.logger.warning(
+                            "request timed out; cancelling its work",
+                            metadata: ["timeout_s": .string(RequestTimeoutError.seconds(timeout))])
                         scope.cancel()
                         work.cancel()
                     }
@@ -77,7 +79,8 @@ struct RequestTimeoutMiddleware: AsyncMiddleware {
 
     /// Resumes the continuation exactly once.
     private final class Race: Sendable {
-        private let state = NIOLockedValueBox<(continuation: CheckedContinuation<Response, any Error>?, done: Bool)>((nil, false))
+        private let state = NIOLockedValueBox<(continuation: CheckedContinuation<Response, any Error>?, done: Bool)>(
+            (nil, false))
 
         func install(_ continuation: CheckedContinuation<Response, any Error>) {
             state.withLockedValue { $0.continuation = continuation }

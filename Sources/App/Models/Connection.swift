@@ -1,6 +1,6 @@
-import PipewrightCore
 import Fluent
 import Foundation
+import PipewrightCore
 
 /// A Bitbucket Cloud connection: a workspace plus credentials. The token is sealed under the master key
 /// with `"connections:<id>:token"` as associated data and never returned.

@@ -64,7 +64,9 @@ final class Execution: Model, @unchecked Sendable {
     /// `steps_json` is read and written.
     var steps: [ExecutionStep] {
         get { (try? JSONDecoder.iso8601.decode([ExecutionStep].self, from: Data(stepsJSON.utf8))) ?? [] }
-        set { stepsJSON = (try? JSONEncoder.iso8601.encode(newValue)).map { String(decoding: $0, as: UTF8.self) } ?? "[]" }
+        set {
+            stepsJSON = (try? JSONEncoder.iso8601.encode(newValue)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+        }
     }
 }
 

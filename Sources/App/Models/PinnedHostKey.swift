@@ -44,8 +44,10 @@ final class PinnedHostKey: Model, @unchecked Sendable {
 
     init() {}
 
-    init(host: String, port: Int, algorithm: String, keyBase64: String, fingerprintSHA256: String, firstSeenAt: Date,
-         approvedBy: String?) {
+    init(
+        host: String, port: Int, algorithm: String, keyBase64: String, fingerprintSHA256: String, firstSeenAt: Date,
+        approvedBy: String?
+    ) {
         self.host = host
         self.port = port
         self.algorithm = algorithm

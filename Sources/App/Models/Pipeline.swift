@@ -1,6 +1,6 @@
-import PipewrightCore
 import Fluent
 import Foundation
+import PipewrightCore
 
 /// A deployment definition for one repository (docs/API.md "Pipelines").
 ///

@@ -34,18 +34,23 @@ struct ExecutionMonitor {
                 if case .rateLimited(let retryAfter) = error {
                     backoff = min(max(backoff * 2, retryAfter ?? .zero), .seconds(300))
                 }
-                await publish(.logError(
-                    LogErrorPayload(executionID: executionID, code: error.code, message: error.message),
-                    pipelineID: pipelineID, seq: highestSeq()))
+                await publish(
+                    .logError(
+                        LogErrorPayload(executionID: executionID, code: error.code, message: error.message),
+                        pipelineID: pipelineID, seq: highestSeq()))
             } catch is CancellationError {
                 return
             } catch {
-                logger.error("monitor poll failed", metadata: ["execution_id": "\(executionID)", "error_type": "\(type(of: error))"])
+                logger.error(
+                    "monitor poll failed",
+                    metadata: ["execution_id": "\(executionID)", "error_type": "\(type(of: error))"])
             }
             if ContinuousClock.now - started >= services.configuration.monitorTimeout {
-                await publish(.logTimeout(
-                    LogTimeoutPayload(executionID: executionID, afterS: services.configuration.monitorTimeout.seconds),
-                    pipelineID: pipelineID, seq: highestSeq()))
+                await publish(
+                    .logTimeout(
+                        LogTimeoutPayload(
+                            executionID: executionID, afterS: services.configuration.monitorTimeout.seconds),
+                        pipelineID: pipelineID, seq: highestSeq()))
                 return
             }
             // Sleep until the next poll or a wake-up, whichever comes first.
@@ -70,7 +75,8 @@ struct ExecutionMonitor {
         else { return .finished }
         let client = try services.bitbucketClients.client(for: connection, logger: logger)
         let remote = try await client.pipeline(workspace: pipeline.workspace, slug: pipeline.repoSlug, uuid: uuid)
-        let remoteSteps = try await client.steps(workspace: pipeline.workspace, slug: pipeline.repoSlug, pipelineUUID: uuid)
+        let remoteSteps = try await client.steps(
+            workspace: pipeline.workspace, slug: pipeline.repoSlug, pipelineUUID: uuid)
         let steps = remoteSteps.map(ExecutionStep.init)
         for (step, remoteStep) in zip(steps, remoteSteps) where remoteStep.state != .pending {
             try await readLog(
@@ -93,9 +99,11 @@ struct ExecutionMonitor {
             try await execution.save(on: db)
         }
         if status != previous {
-            await publish(.pipelineStatus(PipelineStatusPayload(
-                executionID: executionID, pipelineID: pipeline.id ?? 0, status: status.rawValue,
-                previousStatus: previous.rawValue, steps: changed.map(StepPayload.init), seq: highestSeq())))
+            await publish(
+                .pipelineStatus(
+                    PipelineStatusPayload(
+                        executionID: executionID, pipelineID: pipeline.id ?? 0, status: status.rawValue,
+                        previousStatus: previous.rawValue, steps: changed.map(StepPayload.init), seq: highestSeq())))
         }
         return status.isTerminal ? .finished : .running
     }
@@ -118,7 +126,8 @@ struct ExecutionMonitor {
             offsets[step.name] = next
             var pending = carry[step.name, default: []] + bytes
             if let newline = pending.lastIndex(of: UInt8(ascii: "\n")) {
-                lines += try services.logStore.append(execution: executionID, step: step.name, bytes: Array(pending[...newline]))
+                lines += try services.logStore.append(
+                    execution: executionID, step: step.name, bytes: Array(pending[...newline]))
                 pending = Array(pending[(newline + 1)...])
             }
             if pending.count > Self.maximumCarryBytes {
@@ -139,7 +148,8 @@ struct ExecutionMonitor {
         PipewrightMetrics.logLinesStored(lines.count, source: .monitor)
         guard !lines.isEmpty else { return }
         for event in RealtimeEvent.pipelineLogs(
-            executionID: executionID, pipelineID: pipeline.id, step: StepRef(step), lines: lines.map(LogLinePayload.init))
+            executionID: executionID, pipelineID: pipeline.id, step: StepRef(step),
+            lines: lines.map(LogLinePayload.init))
         {
             await publish(event)
         }
@@ -173,7 +183,9 @@ struct ExecutionMonitor {
             default: return .error
             }
         case .inProgress, .unknown:
-            guard let running = steps.first(where: { $0.state == .inProgress }) ?? steps.last(where: { $0.startedOn != nil })
+            guard
+                let running = steps.first(where: { $0.state == .inProgress })
+                    ?? steps.last(where: { $0.startedOn != nil })
             else { return current == .triggering ? .pending : current }
             let name = (running.name ?? "").lowercased()
             if name.contains("deploy") { return .deploying }

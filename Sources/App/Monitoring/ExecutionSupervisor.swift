@@ -36,9 +36,12 @@ actor ExecutionSupervisor {
             // Viewers of the pipeline learn about the new execution at once (`pipeline_status`, docs/API.md
             // "Realtime events").
             if let execution = try? await Execution.find(executionID, on: app.db), execution.status == .triggering {
-                await app.executionEvents.publish(.pipelineStatus(PipelineStatusPayload(
-                    executionID: executionID, pipelineID: execution.$pipeline.id, status: execution.status.rawValue,
-                    previousStatus: nil, steps: [], seq: 0)))
+                await app.executionEvents.publish(
+                    .pipelineStatus(
+                        PipelineStatusPayload(
+                            executionID: executionID, pipelineID: execution.$pipeline.id,
+                            status: execution.status.rawValue,
+                            previousStatus: nil, steps: [], seq: 0)))
             }
             await TriggerRunner(application: app).run(executionID: executionID)
             await self.triggerFinished(executionID: executionID)

@@ -26,7 +26,8 @@ enum LogRetention {
             deleted.append(id)
         }
         if !deleted.isEmpty {
-            application.logger.info("pruned logs", metadata: ["executions": "\(deleted.count)", "retention_days": "\(days)"])
+            application.logger.info(
+                "pruned logs", metadata: ["executions": "\(deleted.count)", "retention_days": "\(days)"])
         }
         return deleted
     }

@@ -26,11 +26,13 @@ extension OpenAPIDocument {
 
     /// What each error status means, for the generated error responses.
     static let errorDescriptions: [Int: String] = [
-        400: "Malformed input (`invalid_body`, `invalid_field`, `invalid_target`, key import codes, …); `details` names the field",
+        400:
+            "Malformed input (`invalid_body`, `invalid_field`, `invalid_target`, key import codes, …); `details` names the field",
         401: "Not signed in, or a wrong/expired token (`unauthenticated`, `invalid_credentials`, `invalid_signature`)",
         403: "Not allowed (`forbidden`, `csrf_token_invalid`, `export_disabled`, `target_not_allowed`)",
         404: "Unknown, or not yours (`not_found`, `repository_not_found`, `branch_not_found`)",
-        409: "Conflict (`duplicate_*`, `*_in_use`, `operation_in_progress`, `host_key_*`, `branch_moved`, `execution_finished`, …)",
+        409:
+            "Conflict (`duplicate_*`, `*_in_use`, `operation_in_progress`, `host_key_*`, `branch_moved`, `execution_finished`, …)",
         413: "Body larger than 1 MiB (`payload_too_large`)",
         414: "Request target (path and query) over 8 KiB (`uri_too_long`)",
         431: "Header fields over 32 KiB in total (`request_header_fields_too_large`)",
@@ -38,7 +40,8 @@ extension OpenAPIDocument {
         422: "Valid JSON but unusable (`invalid_reference`, `stack_not_detected`, `invalid_generated_config`, …)",
         429: "Rate limited (`rate_limited`); retry after `Retry-After` seconds",
         502: "Upstream (Bitbucket or an SSH server) failed (`bitbucket_*`, `auth_failed`, `connection_refused`, …)",
-        503: "Not ready, stored secret unreadable, or Bitbucket rate limit (`not_ready`, `sealed_secret_corrupt`, `bitbucket_rate_limited`); see `Retry-After`",
+        503:
+            "Not ready, stored secret unreadable, or Bitbucket rate limit (`not_ready`, `sealed_secret_corrupt`, `bitbucket_rate_limited`); see `Retry-After`",
         504: "Upstream timed out (`bitbucket_timeout`, `timeout`)",
     ]
 
@@ -59,18 +62,22 @@ extension OpenAPIDocument {
         _ method: OpenAPI.HttpMethod, _ path: String, id: String, tag: String, summary: String,
         description: String? = nil, access: Access = .user, parameters: [OpenAPI.Parameter] = [],
         query: [OpenAPI.Parameter] = [], headers: [OpenAPI.Parameter] = [], body: JSONSchema? = nil,
-        bodyRequired: Bool = true, example: [String: any Sendable]? = nil, rawBody: Bool = false, responses: [Int: ResponseSpec],
+        bodyRequired: Bool = true, example: [String: any Sendable]? = nil, rawBody: Bool = false,
+        responses: [Int: ResponseSpec],
         errors: [Int], links: [String] = []
     ) -> Endpoint {
         var map: OpenAPI.Response.Map = [:]
         for (status, spec) in responses.sorted(by: { $0.key < $1.key }) {
             var linkMap: OpenAPI.Link.Map = [:]
-            if (200..<300).contains(status), !spec.content.isEmpty, let id = OpenAPI.RuntimeExpression(rawValue: "$response.body#/id") {
+            if (200..<300).contains(status), !spec.content.isEmpty,
+                let id = OpenAPI.RuntimeExpression(rawValue: "$response.body#/id")
+            {
                 for operationID in links {
                     linkMap[operationID] = .b(OpenAPI.Link(operationId: operationID, parameters: ["id": .a(id)]))
                 }
             }
-            map[.status(code: status)] = .response(.init(description: spec.description, content: spec.content, links: linkMap))
+            map[.status(code: status)] = .response(
+                .init(description: spec.description, content: spec.content, links: linkMap))
         }
         var errorStatuses = Set(errors)
         if access == .admin { errorStatuses.insert(403) }
@@ -83,10 +90,15 @@ extension OpenAPIDocument {
         }
         var request: OpenAPI.Request?
         if let body {
-            request = OpenAPI.Request(content: [.json: .content(.init(schema: body, example: example.map { AnyCodable($0) }))], required: bodyRequired)
+            request = OpenAPI.Request(
+                content: [.json: .content(.init(schema: body, example: example.map { AnyCodable($0) }))],
+                required: bodyRequired)
         } else if rawBody {
             request = OpenAPI.Request(
-                content: [.txt: .content(.init(schema: .string)), .other("application/octet-stream"): .content(.init(schema: .string(contentEncoding: .binary)))],
+                content: [
+                    .txt: .content(.init(schema: .string)),
+                    .other("application/octet-stream"): .content(.init(schema: .string(contentEncoding: .binary))),
+                ],
                 required: false)
         }
         let security: [OpenAPI.SecurityRequirement]?
@@ -95,7 +107,9 @@ extension OpenAPIDocument {
         case .user, .admin: security = method == .get || method == .head ? readSecurity : writeSecurity
         }
         var text = description ?? ""
-        if access == .admin { text = (text.isEmpty ? "" : text + "\n\n") + "Admins only (members get 403 `forbidden`)." }
+        if access == .admin {
+            text = (text.isEmpty ? "" : text + "\n\n") + "Admins only (members get 403 `forbidden`)."
+        }
         let operation = OpenAPI.Operation(
             tags: [tag], summary: summary, description: text.isEmpty ? nil : text, operationId: id,
             parameters: (parameters + query + headers).map { .parameter($0) }, requestBody: request, responses: map,
@@ -118,7 +132,8 @@ extension OpenAPIDocument {
     /// An integer id in the path (anything else answers 404).
     static func pathID(_ name: String, _ description: String) -> OpenAPI.Parameter {
         OpenAPI.Parameter(
-            name: name, context: .path(schema: .integer(minimum: (1, exclusive: false), examples: [1])), description: description)
+            name: name, context: .path(schema: .integer(minimum: (1, exclusive: false), examples: [1])),
+            description: description)
     }
 
     /// An optional query parameter.
@@ -134,8 +149,12 @@ extension OpenAPIDocument {
     /// `page` (1…1,000,000) and `per_page` (≥ 1; above 100 is clamped to 100).
     static var pageParameters: [OpenAPI.Parameter] {
         [
-            queryParameter("page", .integer(maximum: (1_000_000, exclusive: false), minimum: (1, exclusive: false)), "Page number (from 1)"),
-            queryParameter("per_page", .integer(minimum: (1, exclusive: false)), "Items per page (default 20; above 100 counts as 100)"),
+            queryParameter(
+                "page", .integer(maximum: (1_000_000, exclusive: false), minimum: (1, exclusive: false)),
+                "Page number (from 1)"),
+            queryParameter(
+                "per_page", .integer(minimum: (1, exclusive: false)),
+                "Items per page (default 20; above 100 counts as 100)"),
         ]
     }
 

@@ -59,19 +59,28 @@ enum OpenAPIDocument {
             components: .init(
                 schemas: OpenAPISchemas.schemas,
                 securitySchemes: [
-                    "bearerAuth": .securityScheme(.http(
-                        scheme: "bearer", bearerFormat: "pw_…",
-                        description: "An API token from `POST /api/tokens` or `pipewright token create USER`. No CSRF token needed.")),
-                    "sessionCookie": .securityScheme(.apiKey(
-                        name: "pw_session", location: .cookie,
-                        description: "The HttpOnly session cookie set by `POST /api/auth/login`.")),
-                    "csrfToken": .securityScheme(.apiKey(
-                        name: "X-CSRF-Token", location: .header,
-                        description: "The `csrf_token` from login or `GET /api/auth/me`; required with the cookie on every state-changing request.")),
+                    "bearerAuth": .securityScheme(
+                        .http(
+                            scheme: "bearer", bearerFormat: "pw_…",
+                            description:
+                                "An API token from `POST /api/tokens` or `pipewright token create USER`. No CSRF token needed."
+                        )),
+                    "sessionCookie": .securityScheme(
+                        .apiKey(
+                            name: "pw_session", location: .cookie,
+                            description: "The HttpOnly session cookie set by `POST /api/auth/login`.")),
+                    "csrfToken": .securityScheme(
+                        .apiKey(
+                            name: "X-CSRF-Token", location: .header,
+                            description:
+                                "The `csrf_token` from login or `GET /api/auth/me`; required with the cookie on every state-changing request."
+                        )),
                 ]),
             security: readSecurity,
-            tags: ["Operations", "Authentication", "Tokens", "SSH keys", "Servers", "Connections", "Pipelines",
-                   "Executions", "Logs", "Webhooks"].map { OpenAPI.Tag(name: $0) })
+            tags: [
+                "Operations", "Authentication", "Tokens", "SSH keys", "Servers", "Connections", "Pipelines",
+                "Executions", "Logs", "Webhooks",
+            ].map { OpenAPI.Tag(name: $0) })
     }
 
     /// The document as JSON (built once per process).
@@ -107,28 +116,39 @@ enum OpenAPIDocument {
     }
 
     /// Operations on one SSH key / execution, linked from the responses that create one.
-    static let keyLinks = ["getSSHKey", "updateSSHKey", "patchSSHKey", "exportPrivateKey", "deploySSHKey", "testSSHKey", "undeploySSHKey", "rotateSSHKey", "deleteSSHKey"]
-    static let executionLinks = ["getExecution", "stopExecution", "rerunExecution", "listLogLines", "downloadRawLog", "getLogStats"]
+    static let keyLinks = [
+        "getSSHKey", "updateSSHKey", "patchSSHKey", "exportPrivateKey", "deploySSHKey", "testSSHKey", "undeploySSHKey",
+        "rotateSSHKey", "deleteSSHKey",
+    ]
+    static let executionLinks = [
+        "getExecution", "stopExecution", "rerunExecution", "listLogLines", "downloadRawLog", "getLogStats",
+    ]
 
     // MARK: - Resource groups
 
     static func operations() -> [Endpoint] {
         [
             endpoint(
-                .get, "/health", id: "getHealth", tag: "Operations", summary: "Liveness: the process is up", access: .public,
+                .get, "/health", id: "getHealth", tag: "Operations", summary: "Liveness: the process is up",
+                access: .public,
                 responses: [200: json(ref("Health"), "Always `{\"status\": \"ok\"}`")], errors: []),
             endpoint(
-                .get, "/ready", id: "getReady", tag: "Operations", summary: "Readiness: database reachable and master key valid",
+                .get, "/ready", id: "getReady", tag: "Operations",
+                summary: "Readiness: database reachable and master key valid",
                 access: .public,
-                responses: [200: json(ref("Readiness"), "Ready"), 503: json(ref("Readiness"), "Not ready (see `message`)")],
+                responses: [
+                    200: json(ref("Readiness"), "Ready"), 503: json(ref("Readiness"), "Not ready (see `message`)"),
+                ],
                 errors: []),
             endpoint(
                 .get, "/metrics", id: "getMetrics", tag: "Operations",
-                summary: "Prometheus text exposition (requires `Authorization: Bearer $PIPEWRIGHT_METRICS_TOKEN` when that is set)",
+                summary:
+                    "Prometheus text exposition (requires `Authorization: Bearer $PIPEWRIGHT_METRICS_TOKEN` when that is set)",
                 access: .public, responses: [200: text("Metrics in Prometheus text format 0.0.4")], errors: [401]),
             endpoint(
                 .get, "/api/openapi.json", id: "getOpenAPIDocument", tag: "Operations", summary: "This document",
-                access: .public, responses: [200: json(.object(additionalProperties: .a(true)), "OpenAPI 3.1 document")],
+                access: .public,
+                responses: [200: json(.object(additionalProperties: .a(true)), "OpenAPI 3.1 document")],
                 errors: []),
         ]
     }
@@ -138,9 +158,11 @@ enum OpenAPIDocument {
             endpoint(
                 .post, "/api/auth/login", id: "login", tag: "Authentication",
                 summary: "Sign in: sets the HttpOnly `pw_session` cookie and returns the CSRF token", access: .public,
-                body: ref("LoginRequest"), example: ["username": "admin", "password": "correct horse battery staple"], responses: [200: json(ref("LoginResponse"), "Signed in")], errors: [400, 401, 413, 429]),
+                body: ref("LoginRequest"), example: ["username": "admin", "password": "correct horse battery staple"],
+                responses: [200: json(ref("LoginResponse"), "Signed in")], errors: [400, 401, 413, 429]),
             endpoint(
-                .post, "/api/auth/logout", id: "logout", tag: "Authentication", summary: "Sign out (ends the cookie session)",
+                .post, "/api/auth/logout", id: "logout", tag: "Authentication",
+                summary: "Sign out (ends the cookie session)",
                 responses: [204: empty("Signed out; cookie cleared")], errors: [401, 403, 429]),
             endpoint(
                 .get, "/api/auth/me", id: "getCurrentUser", tag: "Authentication",
@@ -153,14 +175,17 @@ enum OpenAPIDocument {
         [
             endpoint(
                 .post, "/api/tokens", id: "createToken", tag: "Tokens", summary: "Create an API token (shown once)",
-                body: ref("CreateTokenRequest"), example: ["name": "ci", "expires_in_days": 90], responses: [201: json(ref("CreatedToken"), "The token; `token` is never shown again")],
+                body: ref("CreateTokenRequest"), example: ["name": "ci", "expires_in_days": 90],
+                responses: [201: json(ref("CreatedToken"), "The token; `token` is never shown again")],
                 errors: [400, 401, 403, 413, 429], links: ["revokeToken"]),
             endpoint(
                 .get, "/api/tokens", id: "listTokens", tag: "Tokens", summary: "Your API tokens (without their values)",
-                query: pageParameters, responses: [200: json(page(of: "Token"), "A page of tokens")], errors: [400, 401, 429]),
+                query: pageParameters, responses: [200: json(page(of: "Token"), "A page of tokens")],
+                errors: [400, 401, 429]),
             endpoint(
                 .delete, "/api/tokens/{id}", id: "revokeToken", tag: "Tokens", summary: "Revoke one of your API tokens",
-                parameters: [pathID("id", "Token id")], responses: [204: empty("Revoked")], errors: [401, 403, 404, 429]),
+                parameters: [pathID("id", "Token id")], responses: [204: empty("Revoked")],
+                errors: [401, 403, 404, 429]),
         ]
     }
 
@@ -168,8 +193,10 @@ enum OpenAPIDocument {
         let key = pathID("id", "SSH key id")
         return [
             endpoint(
-                .post, "/api/ssh-keys", id: "createSSHKey", tag: "SSH keys", summary: "Generate a key pair (Ed25519, RSA-2048/4096)",
-                body: ref("CreateSSHKeyRequest"), example: ["name": "Production Server", "key_type": "ed25519"], responses: [201: json(ref("SSHKey"), "The key (never the private part)")],
+                .post, "/api/ssh-keys", id: "createSSHKey", tag: "SSH keys",
+                summary: "Generate a key pair (Ed25519, RSA-2048/4096)",
+                body: ref("CreateSSHKeyRequest"), example: ["name": "Production Server", "key_type": "ed25519"],
+                responses: [201: json(ref("SSHKey"), "The key (never the private part)")],
                 errors: [400, 401, 403, 409, 413, 429], links: Self.keyLinks),
             endpoint(
                 .post, "/api/ssh-keys/import", id: "importSSHKey", tag: "SSH keys",
@@ -180,23 +207,30 @@ enum OpenAPIDocument {
                 .get, "/api/ssh-keys", id: "listSSHKeys", tag: "SSH keys", summary: "Your keys (admins: all keys)",
                 query: pageParameters + [
                     queryParameter("q", .string(maxLength: 200), "Substring of name, comment or SHA256 fingerprint"),
-                    queryParameter("status", .string(allowedValues: ["active", "retired"]), "Only keys with this status"),
+                    queryParameter(
+                        "status", .string(allowedValues: ["active", "retired"]), "Only keys with this status"),
                 ],
                 responses: [200: json(page(of: "SSHKey"), "A page of keys")], errors: [400, 401, 429]),
             endpoint(
-                .get, "/api/ssh-keys/{id}", id: "getSSHKey", tag: "SSH keys", summary: "One key with its deployment ledger",
+                .get, "/api/ssh-keys/{id}", id: "getSSHKey", tag: "SSH keys",
+                summary: "One key with its deployment ledger",
                 parameters: [key], responses: [200: json(ref("SSHKey"), "The key")], errors: [401, 404, 429]),
             endpoint(
-                .put, "/api/ssh-keys/{id}", id: "updateSSHKey", tag: "SSH keys", summary: "Change name or comment (metadata only)",
-                parameters: [key], body: ref("UpdateSSHKeyRequest"), example: ["comment": "deploy@prod"], responses: [200: json(ref("SSHKey"), "The key")],
+                .put, "/api/ssh-keys/{id}", id: "updateSSHKey", tag: "SSH keys",
+                summary: "Change name or comment (metadata only)",
+                parameters: [key], body: ref("UpdateSSHKeyRequest"), example: ["comment": "deploy@prod"],
+                responses: [200: json(ref("SSHKey"), "The key")],
                 errors: [400, 401, 403, 404, 413, 429]),
             endpoint(
-                .patch, "/api/ssh-keys/{id}", id: "patchSSHKey", tag: "SSH keys", summary: "Same as PUT: change name or comment",
-                parameters: [key], body: ref("UpdateSSHKeyRequest"), example: ["comment": "deploy@prod"], responses: [200: json(ref("SSHKey"), "The key")],
+                .patch, "/api/ssh-keys/{id}", id: "patchSSHKey", tag: "SSH keys",
+                summary: "Same as PUT: change name or comment",
+                parameters: [key], body: ref("UpdateSSHKeyRequest"), example: ["comment": "deploy@prod"],
+                responses: [200: json(ref("SSHKey"), "The key")],
                 errors: [400, 401, 403, 404, 413, 429]),
             endpoint(
                 .delete, "/api/ssh-keys/{id}", id: "deleteSSHKey", tag: "SSH keys",
-                summary: "Delete a key; refused with 409 `key_in_use` while it is deployed unless a flag says what to do",
+                summary:
+                    "Delete a key; refused with 409 `key_in_use` while it is deployed unless a flag says what to do",
                 parameters: [key],
                 query: [
                     queryParameter("remove_from_servers", flag, "Undeploy from every recorded server first"),
@@ -206,7 +240,8 @@ enum OpenAPIDocument {
                     204: empty("Deleted"),
                     409: json(
                         .one(of: [ref("Error"), ref("ServerResults")]),
-                        "`key_in_use` or `operation_in_progress` (error envelope), or the per-server results when undeploying with `remove_from_servers` failed somewhere"),
+                        "`key_in_use` or `operation_in_progress` (error envelope), or the per-server results when undeploying with `remove_from_servers` failed somewhere"
+                    ),
                 ],
                 errors: [400, 401, 403, 404, 429, 502, 503, 504]),
             endpoint(
@@ -217,23 +252,30 @@ enum OpenAPIDocument {
             endpoint(
                 .post, "/api/ssh-keys/{id}/deploy", id: "deploySSHKey", tag: "SSH keys",
                 summary: "Add the public key to each server's authorized_keys (idempotent); per-server results",
-                parameters: [key], body: ref("DeployKeyRequest"), example: ["servers": [["server_id": 1]], "parallel": true], responses: [200: json(ref("ServerResults"), "Per-server results")],
+                parameters: [key], body: ref("DeployKeyRequest"),
+                example: ["servers": [["server_id": 1]], "parallel": true],
+                responses: [200: json(ref("ServerResults"), "Per-server results")],
                 errors: [400, 401, 403, 404, 409, 413, 422, 429, 503]),
             endpoint(
                 .post, "/api/ssh-keys/{id}/test", id: "testSSHKey", tag: "SSH keys",
-                summary: "Log in with the key (default: on every recorded server) and report the remote user and latency",
-                parameters: [key], body: ref("TestKeyRequest"), bodyRequired: false, example: ["servers": [["server_id": 1]]],
+                summary:
+                    "Log in with the key (default: on every recorded server) and report the remote user and latency",
+                parameters: [key], body: ref("TestKeyRequest"), bodyRequired: false,
+                example: ["servers": [["server_id": 1]]],
                 responses: [200: json(ref("TestResults"), "Per-server results")],
                 errors: [400, 401, 403, 404, 413, 422, 429, 503]),
             endpoint(
                 .post, "/api/ssh-keys/{id}/undeploy", id: "undeploySSHKey", tag: "SSH keys",
                 summary: "Remove exactly this key's line from each server (`would_lock_out` unless `force`)",
-                parameters: [key], body: ref("UndeployKeyRequest"), example: ["servers": [["server_id": 1]], "force": false], responses: [200: json(ref("ServerResults"), "Per-server results")],
+                parameters: [key], body: ref("UndeployKeyRequest"),
+                example: ["servers": [["server_id": 1]], "force": false],
+                responses: [200: json(ref("ServerResults"), "Per-server results")],
                 errors: [400, 401, 403, 404, 409, 413, 422, 429, 503]),
             endpoint(
                 .post, "/api/ssh-keys/{id}/rotate", id: "rotateSSHKey", tag: "SSH keys",
                 summary: "Replace the key everywhere it is deployed with a new one of the same type, then retire it",
-                parameters: [key], responses: [200: json(ref("RotateKeyResponse"), "The new key and per-server results")],
+                parameters: [key],
+                responses: [200: json(ref("RotateKeyResponse"), "The new key and per-server results")],
                 errors: [401, 403, 404, 409, 429, 503]),
         ]
     }
@@ -243,13 +285,18 @@ enum OpenAPIDocument {
         return [
             endpoint(
                 .get, "/api/servers", id: "listServers", tag: "Servers", summary: "Your servers (admins: all)",
-                query: pageParameters, responses: [200: json(page(of: "Server"), "A page of servers")], errors: [400, 401, 429]),
+                query: pageParameters, responses: [200: json(page(of: "Server"), "A page of servers")],
+                errors: [400, 401, 429]),
             endpoint(
-                .post, "/api/servers", id: "createServer", tag: "Servers", summary: "Record a server (`user@host:port`)",
-                body: ref("CreateServerRequest"), example: ["name": "web-1", "host": "127.0.0.1", "port": 22, "username": "deploy"], responses: [201: json(ref("Server"), "The server")],
+                .post, "/api/servers", id: "createServer", tag: "Servers",
+                summary: "Record a server (`user@host:port`)",
+                body: ref("CreateServerRequest"),
+                example: ["name": "web-1", "host": "127.0.0.1", "port": 22, "username": "deploy"],
+                responses: [201: json(ref("Server"), "The server")],
                 errors: [400, 401, 403, 409, 413, 429], links: ["getServer", "deleteServer", "acceptHostKey"]),
             endpoint(
-                .get, "/api/servers/{id}", id: "getServer", tag: "Servers", summary: "One server with its pinned host keys",
+                .get, "/api/servers/{id}", id: "getServer", tag: "Servers",
+                summary: "One server with its pinned host keys",
                 parameters: [server], responses: [200: json(ref("Server"), "The server")], errors: [401, 404, 429]),
             endpoint(
                 .patch, "/api/servers/{id}", id: "updateServer", tag: "Servers",
@@ -258,13 +305,16 @@ enum OpenAPIDocument {
                 responses: [200: json(ref("Server"), "The server")], errors: [400, 401, 403, 404, 413, 429]),
             endpoint(
                 .delete, "/api/servers/{id}", id: "deleteServer", tag: "Servers",
-                summary: "Delete a server record; 409 `server_in_use` while keys are recorded there unless `force=true`",
-                parameters: [server], query: [queryParameter("force", flag, "Delete even though keys are recorded there")],
+                summary:
+                    "Delete a server record; 409 `server_in_use` while keys are recorded there unless `force=true`",
+                parameters: [server],
+                query: [queryParameter("force", flag, "Delete even though keys are recorded there")],
                 responses: [204: empty("Deleted")], errors: [400, 401, 403, 404, 409, 429]),
             endpoint(
                 .post, "/api/servers/{id}/host-keys/accept", id: "acceptHostKey", tag: "Servers",
                 summary: "Admin: pin the host key the server presents now with this fingerprint (after a change)",
-                access: .admin, parameters: [server], body: ref("AcceptHostKeyRequest"), example: ["fingerprint_sha256": "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"],
+                access: .admin, parameters: [server], body: ref("AcceptHostKeyRequest"),
+                example: ["fingerprint_sha256": "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"],
                 responses: [200: json(ref("Server"), "The server with its new pin")],
                 errors: [400, 401, 403, 404, 409, 413, 429, 502, 504]),
         ]
@@ -276,23 +326,33 @@ enum OpenAPIDocument {
             endpoint(
                 .post, "/api/connections", id: "createConnection", tag: "Connections",
                 summary: "Store a Bitbucket workspace connection (token sealed at rest, never returned)",
-                body: ref("CreateConnectionRequest"), example: ["name": "acme", "workspace": "acme", "auth": ["type": "api_token", "email": "me@acme.io", "token": "ATATT-example"] as [String: any Sendable]], responses: [201: json(ref("Connection"), "The connection")],
+                body: ref("CreateConnectionRequest"),
+                example: [
+                    "name": "acme", "workspace": "acme",
+                    "auth": ["type": "api_token", "email": "me@acme.io", "token": "ATATT-example"]
+                        as [String: any Sendable],
+                ], responses: [201: json(ref("Connection"), "The connection")],
                 errors: [400, 401, 403, 413, 429], links: ["getConnection", "verifyConnection", "deleteConnection"]),
             endpoint(
-                .get, "/api/connections", id: "listConnections", tag: "Connections", summary: "Your connections (admins: all)",
+                .get, "/api/connections", id: "listConnections", tag: "Connections",
+                summary: "Your connections (admins: all)",
                 query: pageParameters, responses: [200: json(page(of: "Connection"), "A page of connections")],
                 errors: [400, 401, 429]),
             endpoint(
                 .get, "/api/connections/{id}", id: "getConnection", tag: "Connections", summary: "One connection",
-                parameters: [connection], responses: [200: json(ref("Connection"), "The connection")], errors: [401, 404, 429]),
+                parameters: [connection], responses: [200: json(ref("Connection"), "The connection")],
+                errors: [401, 404, 429]),
             endpoint(
                 .delete, "/api/connections/{id}", id: "deleteConnection", tag: "Connections",
-                summary: "Delete a connection (409 `connection_in_use` while pipelines use it)", parameters: [connection],
+                summary: "Delete a connection (409 `connection_in_use` while pipelines use it)",
+                parameters: [connection],
                 responses: [204: empty("Deleted")], errors: [401, 403, 404, 409, 429]),
             endpoint(
                 .post, "/api/connections/{id}/verify", id: "verifyConnection", tag: "Connections",
                 summary: "Call Bitbucket's `GET /user` with the stored credentials", parameters: [connection],
-                responses: [200: json(ref("VerifyConnectionResponse"), "`ok` with the account, or `ok: false` with the error")],
+                responses: [
+                    200: json(ref("VerifyConnectionResponse"), "`ok` with the account, or `ok: false` with the error")
+                ],
                 errors: [401, 403, 404, 429, 503]),
         ]
     }
@@ -304,39 +364,59 @@ enum OpenAPIDocument {
             endpoint(
                 .post, "/api/pipelines", id: "createPipeline", tag: "Pipelines",
                 summary: "Define a deployment pipeline for a repository (the webhook secret is shown once)",
-                body: ref("CreatePipelineRequest"), example: ["name": "web", "connection_id": 1, "repo_slug": "web", "deploy": ["server_ids": [1], "ssh_key_id": 1, "deploy_path": "/srv/web", "app_port": 3000, "domain": "web.example.com"] as [String: any Sendable]], responses: [201: json(ref("Pipeline"), "The pipeline, with `webhook_secret`")],
-                errors: [400, 401, 403, 413, 422, 429], links: ["getPipeline", "updatePipeline", "detectStack", "getPipelineConfig", "createPullRequest", "triggerPipeline", "listExecutions", "listPipelineLogs", "deletePipeline"]),
+                body: ref("CreatePipelineRequest"),
+                example: [
+                    "name": "web", "connection_id": 1, "repo_slug": "web",
+                    "deploy": [
+                        "server_ids": [1], "ssh_key_id": 1, "deploy_path": "/srv/web", "app_port": 3000,
+                        "domain": "web.example.com",
+                    ] as [String: any Sendable],
+                ], responses: [201: json(ref("Pipeline"), "The pipeline, with `webhook_secret`")],
+                errors: [400, 401, 403, 413, 422, 429],
+                links: [
+                    "getPipeline", "updatePipeline", "detectStack", "getPipelineConfig", "createPullRequest",
+                    "triggerPipeline", "listExecutions", "listPipelineLogs", "deletePipeline",
+                ]),
             endpoint(
                 .get, "/api/pipelines", id: "listPipelines", tag: "Pipelines", summary: "Your pipelines (admins: all)",
                 query: pageParameters, responses: [200: json(page(of: "Pipeline"), "A page of pipelines")],
                 errors: [400, 401, 429]),
             endpoint(
                 .get, "/api/pipelines/{id}", id: "getPipeline", tag: "Pipelines", summary: "One pipeline",
-                parameters: [pipeline], responses: [200: json(ref("Pipeline"), "The pipeline")], errors: [401, 404, 429]),
+                parameters: [pipeline], responses: [200: json(ref("Pipeline"), "The pipeline")],
+                errors: [401, 404, 429]),
             endpoint(
                 .put, "/api/pipelines/{id}", id: "updatePipeline", tag: "Pipelines",
-                summary: "Change any field of the creation body (repository, branch or override changes forget the detected stack)",
-                parameters: [pipeline], body: ref("UpdatePipelineRequest"), example: ["branch": "release"], responses: [200: json(ref("Pipeline"), "The pipeline")],
+                summary:
+                    "Change any field of the creation body (repository, branch or override changes forget the detected stack)",
+                parameters: [pipeline], body: ref("UpdatePipelineRequest"), example: ["branch": "release"],
+                responses: [200: json(ref("Pipeline"), "The pipeline")],
                 errors: [400, 401, 403, 404, 413, 422, 429]),
             endpoint(
                 .delete, "/api/pipelines/{id}", id: "deletePipeline", tag: "Pipelines", summary: "Delete a pipeline",
                 parameters: [pipeline], responses: [204: empty("Deleted")], errors: [401, 403, 404, 429]),
             endpoint(
                 .post, "/api/pipelines/{id}/detect", id: "detectStack", tag: "Pipelines",
-                summary: "Read the repository through Bitbucket and detect its technology stack", parameters: [pipeline],
+                summary: "Read the repository through Bitbucket and detect its technology stack",
+                parameters: [pipeline],
                 responses: [200: json(ref("DetectResponse"), "The detected stack")],
                 errors: [401, 403, 404, 409, 422, 429] + upstream),
             endpoint(
                 .get, "/api/pipelines/{id}/config", id: "getPipelineConfig", tag: "Pipelines",
                 summary: "The generated bitbucket-pipelines.yml (and nginx site) with validation results",
                 parameters: [pipeline],
-                query: [queryParameter("include_nginx_config", flag, "Also generate the nginx site (implied when a domain is set)")],
+                query: [
+                    queryParameter(
+                        "include_nginx_config", flag, "Also generate the nginx site (implied when a domain is set)")
+                ],
                 responses: [200: json(ref("ConfigResponse"), "Generated files")],
                 errors: [400, 401, 404, 409, 422, 429] + upstream),
             endpoint(
                 .post, "/api/pipelines/{id}/create-pr", id: "createPullRequest", tag: "Pipelines",
-                summary: "Commit the generated files on a branch and open (or update) a pull request", parameters: [pipeline],
-                body: ref("CreatePullRequestRequest"), bodyRequired: false, example: ["title": "Add CI/CD Pipeline", "include_nginx_config": true],
+                summary: "Commit the generated files on a branch and open (or update) a pull request",
+                parameters: [pipeline],
+                body: ref("CreatePullRequestRequest"), bodyRequired: false,
+                example: ["title": "Add CI/CD Pipeline", "include_nginx_config": true],
                 responses: [
                     201: json(ref("CreatePullRequestResponse"), "Pull request opened"),
                     200: json(ref("CreatePullRequestResponse"), "An open pull request from that branch was updated"),
@@ -351,9 +431,15 @@ enum OpenAPIDocument {
         return [
             endpoint(
                 .post, "/api/pipelines/{id}/trigger", id: "triggerPipeline", tag: "Executions",
-                summary: "Start the Bitbucket pipeline (attempts with backoff run in the background)", parameters: [pipeline],
-                headers: [headerParameter("Idempotency-Key", .string(minLength: 1, maxLength: 200), "Returns the existing execution for a repeated key")],
-                body: ref("TriggerPipelineRequest"), bodyRequired: false, example: ["branch": "main", "retry": true, "max_retries": 3],
+                summary: "Start the Bitbucket pipeline (attempts with backoff run in the background)",
+                parameters: [pipeline],
+                headers: [
+                    headerParameter(
+                        "Idempotency-Key", .string(minLength: 1, maxLength: 200),
+                        "Returns the existing execution for a repeated key")
+                ],
+                body: ref("TriggerPipelineRequest"), bodyRequired: false,
+                example: ["branch": "main", "retry": true, "max_retries": 3],
                 responses: [202: json(ref("Execution"), "The execution (status `TRIGGERING`, or the existing one)")],
                 errors: [400, 401, 403, 404, 413, 422, 429], links: Self.executionLinks),
             endpoint(
@@ -362,17 +448,21 @@ enum OpenAPIDocument {
                 query: pageParameters + [queryParameter("status", executionStatus, "Only executions with this status")],
                 responses: [200: json(page(of: "Execution"), "A page of executions")], errors: [400, 401, 404, 429]),
             endpoint(
-                .get, "/api/executions/{id}", id: "getExecution", tag: "Executions", summary: "One execution with its attempts and steps",
-                parameters: [execution], responses: [200: json(ref("Execution"), "The execution")], errors: [401, 404, 429]),
+                .get, "/api/executions/{id}", id: "getExecution", tag: "Executions",
+                summary: "One execution with its attempts and steps",
+                parameters: [execution], responses: [200: json(ref("Execution"), "The execution")],
+                errors: [401, 404, 429]),
             endpoint(
                 .post, "/api/executions/{id}/stop", id: "stopExecution", tag: "Executions",
-                summary: "Ask Bitbucket to stop the run (409 once finished or while still triggering)", parameters: [execution],
+                summary: "Ask Bitbucket to stop the run (409 once finished or while still triggering)",
+                parameters: [execution],
                 responses: [200: json(ref("Execution"), "The execution (becomes `STOPPED` when Bitbucket confirms)")],
                 errors: [401, 403, 404, 409, 429, 502, 503, 504]),
             endpoint(
                 .post, "/api/executions/{id}/rerun", id: "rerunExecution", tag: "Executions",
                 summary: "Trigger the same branch, commit, pattern and variables again", parameters: [execution],
-                responses: [202: json(ref("Execution"), "The new execution")], errors: [401, 403, 404, 429, 503], links: Self.executionLinks),
+                responses: [202: json(ref("Execution"), "The new execution")], errors: [401, 403, 404, 429, 503],
+                links: Self.executionLinks),
         ]
     }
 
@@ -386,24 +476,38 @@ enum OpenAPIDocument {
                 query: pageParameters + [
                     queryParameter("status", executionStatus, "Only executions with this status"),
                     queryParameter("from_date", dateFilter, "Triggered at or after (RFC 3339 or YYYY-MM-DD)"),
-                    queryParameter("to_date", dateFilter, "Triggered at or before (RFC 3339, or YYYY-MM-DD for the whole day)"),
+                    queryParameter(
+                        "to_date", dateFilter, "Triggered at or before (RFC 3339, or YYYY-MM-DD for the whole day)"),
                     queryParameter("step_filter", .string(), "Only executions with a step whose name contains this"),
                 ],
                 responses: [200: json(ref("PipelineLogsResponse"), "Executions with excerpts and a summary")],
                 errors: [400, 401, 404, 429, 503]),
             endpoint(
                 .get, "/api/executions/{id}/logs", id: "listLogLines", tag: "Logs",
-                summary: "Stored log lines, filtered and paginated (or after a cursor with `after_seq`)", parameters: [execution],
+                summary: "Stored log lines, filtered and paginated (or after a cursor with `after_seq`)",
+                parameters: [execution],
                 query: pageParameters + [
-                    queryParameter("q", .string(maxLength: 1000), "Text (or regular expression with regex=true) to match, ANSI stripped"),
+                    queryParameter(
+                        "q", .string(maxLength: 1000),
+                        "Text (or regular expression with regex=true) to match, ANSI stripped"),
                     queryParameter("regex", flag, "Treat q as a regular expression"),
                     queryParameter("case_sensitive", flag, "Match case"),
-                    queryParameter("level", .string(allowedValues: ["ERROR", "WARN", "INFO", "DEBUG"]), "Minimum level (WARN = WARN and ERROR)"),
+                    queryParameter(
+                        "level", .string(allowedValues: ["ERROR", "WARN", "INFO", "DEBUG"]),
+                        "Minimum level (WARN = WARN and ERROR)"),
                     queryParameter("step", .string(), "Only this step's lines"),
-                    queryParameter("from_seq", .integer(maximum: (Int(Int32.max), exclusive: false), minimum: (1, exclusive: false)), "Lines from this seq on"),
-                    queryParameter("after_seq", .integer(maximum: (Int(Int32.max), exclusive: false), minimum: (0, exclusive: false)), "Cursor mode: lines after this seq"),
+                    queryParameter(
+                        "from_seq",
+                        .integer(maximum: (Int(Int32.max), exclusive: false), minimum: (1, exclusive: false)),
+                        "Lines from this seq on"),
+                    queryParameter(
+                        "after_seq",
+                        .integer(maximum: (Int(Int32.max), exclusive: false), minimum: (0, exclusive: false)),
+                        "Cursor mode: lines after this seq"),
                     queryParameter("highlight", flag, "Add `highlights` to matching lines"),
-                    queryParameter("context", .integer(maximum: (50, exclusive: false), minimum: (0, exclusive: false)), "Lines of context around matches"),
+                    queryParameter(
+                        "context", .integer(maximum: (50, exclusive: false), minimum: (0, exclusive: false)),
+                        "Lines of context around matches"),
                 ],
                 responses: [200: json(ref("LogLinesResponse"), "Matching lines")], errors: [400, 401, 404, 429, 503]),
             endpoint(
@@ -417,7 +521,8 @@ enum OpenAPIDocument {
                     queryParameter("finish", flag, "Flush the step's last partial line"),
                 ],
                 rawBody: true,
-                responses: [200: json(ref("LogIngestResponse"), "Lines stored")], errors: [400, 401, 403, 404, 422, 429, 503]),
+                responses: [200: json(ref("LogIngestResponse"), "Lines stored")],
+                errors: [400, 401, 403, 404, 422, 429, 503]),
             endpoint(
                 .get, "/api/executions/{id}/logs/raw", id: "downloadRawLog", tag: "Logs",
                 summary: "The log bytes exactly as stored (`Range: bytes=…` supported)", parameters: [execution],
@@ -445,7 +550,9 @@ enum OpenAPIDocument {
                 query: pageParameters + [
                     queryParameter("actor", .string(minLength: 1, maxLength: 100), "Username, or numeric user id"),
                     queryParameter("action", .string(), "One action, e.g. `ssh_key.deploy`"),
-                    queryParameter("resource", .string(), "`TYPE` or `TYPE:ID` (ssh_key, server, pipeline, execution, token, user)"),
+                    queryParameter(
+                        "resource", .string(), "`TYPE` or `TYPE:ID` (ssh_key, server, pipeline, execution, token, user)"
+                    ),
                     queryParameter("outcome", .string(allowedValues: ["success", "failure", "denied"]), "Outcome"),
                     queryParameter("from_date", dateFilter, "At or after (RFC 3339 or YYYY-MM-DD)"),
                     queryParameter("to_date", dateFilter, "At or before (RFC 3339, or YYYY-MM-DD for the whole day)"),
@@ -458,7 +565,8 @@ enum OpenAPIDocument {
     /// plain GET gets the documented error.
     static func realtime() -> [Endpoint] {
         let engineIOError = ResponseSpec(
-            description: "Engine.IO error (`{\"code\", \"message\"}`: 0 transport unknown, 1 session id unknown, 4 forbidden origin, 5 unsupported protocol version)",
+            description:
+                "Engine.IO error (`{\"code\", \"message\"}`: 0 transport unknown, 1 session id unknown, 4 forbidden origin, 5 unsupported protocol version)",
             content: [.json: .content(.init(schema: ref("EngineIOError")))])
         return [
             endpoint(
@@ -475,7 +583,9 @@ enum OpenAPIDocument {
                 responses: [
                     101: empty("Switching to WebSocket (only with `Upgrade: websocket`)"),
                     400: engineIOError,
-                    403: ResponseSpec(description: "Origin not allowed", content: [.json: .content(.init(schema: ref("EngineIOError")))]),
+                    403: ResponseSpec(
+                        description: "Origin not allowed",
+                        content: [.json: .content(.init(schema: ref("EngineIOError")))]),
                 ],
                 errors: [429]),
             endpoint(
@@ -485,11 +595,21 @@ enum OpenAPIDocument {
                 errors: [400, 401, 403, 429]),
             endpoint(
                 .get, "/api/executions/{id}/events", id: "executionEvents", tag: "Realtime",
-                summary: "Server-Sent Events of one execution: snapshot after `Last-Event-ID`/`after_seq`, then live events",
-                description: "Each event is `id: <seq>`, `event: <name>`, `data: <json>`. The stream ends after a terminal `pipeline_status`.",
+                summary:
+                    "Server-Sent Events of one execution: snapshot after `Last-Event-ID`/`after_seq`, then live events",
+                description:
+                    "Each event is `id: <seq>`, `event: <name>`, `data: <json>`. The stream ends after a terminal `pipeline_status`.",
                 parameters: [pathID("id", "Execution id")],
-                query: [queryParameter("after_seq", .integer(maximum: (Int(Int32.max), exclusive: false), minimum: (0, exclusive: false)), "Resume after this seq (Last-Event-ID wins)")],
-                headers: [headerParameter("Last-Event-ID", .string(), "The last event id received (EventSource sends it on reconnect)")],
+                query: [
+                    queryParameter(
+                        "after_seq",
+                        .integer(maximum: (Int(Int32.max), exclusive: false), minimum: (0, exclusive: false)),
+                        "Resume after this seq (Last-Event-ID wins)")
+                ],
+                headers: [
+                    headerParameter(
+                        "Last-Event-ID", .string(), "The last event id received (EventSource sends it on reconnect)")
+                ],
                 responses: [
                     200: ResponseSpec(
                         description: "The event stream; each item is one event",
@@ -503,12 +623,15 @@ enum OpenAPIDocument {
         [
             endpoint(
                 .post, "/api/webhooks/bitbucket/{pipeline_id}", id: "receiveBitbucketWebhook", tag: "Webhooks",
-                summary: "Bitbucket webhook, signed `X-Hub-Signature: sha256=<hex HMAC-SHA256 of the body with the pipeline's webhook_secret>`",
+                summary:
+                    "Bitbucket webhook, signed `X-Hub-Signature: sha256=<hex HMAC-SHA256 of the body with the pipeline's webhook_secret>`",
                 access: .public, parameters: [pathID("pipeline_id", "Pipeline id")],
-                headers: [headerParameter("X-Hub-Signature", .string(), "`sha256=` and the hex HMAC-SHA256 of the raw body")],
+                headers: [
+                    headerParameter("X-Hub-Signature", .string(), "`sha256=` and the hex HMAC-SHA256 of the raw body")
+                ],
                 rawBody: true,
                 responses: [202: empty("Accepted: the pipeline's active monitors poll now")],
-                errors: [401, 404, 413, 429]),
+                errors: [401, 404, 413, 429])
         ]
     }
 }

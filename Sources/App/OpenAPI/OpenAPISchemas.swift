@@ -113,20 +113,27 @@ enum OpenAPISchemas {
         [
             "LoginRequest": object(["username": string(), "password": .string(format: .password)]),
             "User": object([
-                "id": integer, "username": string(), "role": enumeration(["admin", "member"]), "created_at": optional(timestamp),
+                "id": integer, "username": string(), "role": enumeration(["admin", "member"]),
+                "created_at": optional(timestamp),
             ]),
-            "LoginResponse": object(["user": ref("User"), "csrf_token": string("Send as X-CSRF-Token with the cookie")]),
-            "MeResponse": object(["user": ref("User"), "csrf_token": optional(.string(description: "Cookie sessions only"))]),
+            "LoginResponse": object(["user": ref("User"), "csrf_token": string("Send as X-CSRF-Token with the cookie")]
+            ),
+            "MeResponse": object([
+                "user": ref("User"), "csrf_token": optional(.string(description: "Cookie sessions only")),
+            ]),
             "CreateTokenRequest": object([
                 "name": name,
-                "expires_in_days": optional(.integer(maximum: (3650, exclusive: false), minimum: (1, exclusive: false))),
+                "expires_in_days": optional(
+                    .integer(maximum: (3650, exclusive: false), minimum: (1, exclusive: false))),
             ]),
             "Token": object([
                 "id": integer, "name": string(), "prefix": string("First characters of the token, to recognise it"),
-                "created_at": optional(timestamp), "expires_at": optional(timestamp), "last_used_at": optional(timestamp),
+                "created_at": optional(timestamp), "expires_at": optional(timestamp),
+                "last_used_at": optional(timestamp),
             ]),
             "CreatedToken": object([
-                "id": integer, "name": string(), "prefix": string(), "token": string("`pw_…`: shown only in this response"),
+                "id": integer, "name": string(), "prefix": string(),
+                "token": string("`pw_…`: shown only in this response"),
                 "created_at": optional(timestamp), "expires_at": optional(timestamp),
             ]),
         ]
@@ -135,22 +142,30 @@ enum OpenAPISchemas {
     static var keys: [String: JSONSchema] {
         let target = object(
             [
-                "server_id": optional(id), "host": optional(.string(minLength: 1, maxLength: 253)), "port": optional(port),
+                "server_id": optional(id), "host": optional(.string(minLength: 1, maxLength: 253)),
+                "port": optional(port),
                 "username": optional(.string),
                 "password": optional(.string(format: .password, description: "Used once, never stored or logged")),
             ], description: "`{\"server_id\"}` or `{\"host\", \"port\"?, \"username\", \"password\"?}`")
         return [
             "CreateSSHKeyRequest": object([
                 "name": name, "key_type": enumeration(["ed25519", "rsa"]),
-                "key_size": optional(.integer(description: "rsa: 2048 or 4096 (default 4096); ed25519: 256", allowedValues: [256, 2048, 4096])),
-                "comment": optional(.string), "passphrase": optional(.string(format: .password)), "exportable": optional(.boolean),
+                "key_size": optional(
+                    .integer(
+                        description: "rsa: 2048 or 4096 (default 4096); ed25519: 256", allowedValues: [256, 2048, 4096])
+                ),
+                "comment": optional(.string), "passphrase": optional(.string(format: .password)),
+                "exportable": optional(.boolean),
             ]),
             "ImportSSHKeyRequest": object([
                 "name": name, "private_key": .string(description: "OpenSSH or PEM text", minLength: 1),
-                "passphrase": optional(.string(format: .password)), "comment": optional(.string), "exportable": optional(.boolean),
+                "passphrase": optional(.string(format: .password)), "comment": optional(.string),
+                "exportable": optional(.boolean),
             ]),
             "UpdateSSHKeyRequest": object(["name": optional(name), "comment": optional(.string(maxLength: 200))]),
-            "PrivateKey": object(["private_key": string("OpenSSH private key (passphrase-protected if the key has one)")]),
+            "PrivateKey": object([
+                "private_key": string("OpenSSH private key (passphrase-protected if the key has one)")
+            ]),
             "ServerSummary": object(["id": integer, "host": string(), "port": integer, "username": string()]),
             "Deployment": object([
                 "id": integer, "server": ref("ServerSummary"), "deployed_at": timestamp, "deployed_by": string(),
@@ -158,9 +173,11 @@ enum OpenAPISchemas {
                 "status": enumeration(["present", "missing", "unknown"]),
             ]),
             "SSHKey": object([
-                "id": integer, "name": string(), "key_type": enumeration(["ed25519", "rsa", "ecdsa"]), "key_size": integer,
+                "id": integer, "name": string(), "key_type": enumeration(["ed25519", "rsa", "ecdsa"]),
+                "key_size": integer,
                 "comment": string(), "public_key": string("One OpenSSH authorized_keys line"),
-                "fingerprint_sha256": string("`SHA256:…` as ssh-keygen -l prints it"), "fingerprint_md5": string("`MD5:aa:bb:…`"),
+                "fingerprint_sha256": string("`SHA256:…` as ssh-keygen -l prints it"),
+                "fingerprint_md5": string("`MD5:aa:bb:…`"),
                 "exportable": boolean, "passphrase_protected": boolean, "created_at": optional(timestamp),
                 "updated_at": optional(timestamp), "last_used_at": optional(timestamp),
                 "status": enumeration(["active", "retired"]), "deployments": array(ref("Deployment")),
@@ -169,23 +186,31 @@ enum OpenAPISchemas {
             "DeployKeyRequest": object([
                 "servers": .array(minItems: 1, maxItems: 100, items: ref("Target")), "parallel": optional(.boolean),
                 "fix_permissions": optional(
-                    .boolean(description: "Remove group/other write bits of the account's own home, ~/.ssh and authorized_keys when sshd's StrictModes refuses the key")),
+                    .boolean(
+                        description:
+                            "Remove group/other write bits of the account's own home, ~/.ssh and authorized_keys when sshd's StrictModes refuses the key"
+                    )),
             ]),
             "TestKeyRequest": object(["servers": optional(.array(items: ref("Target")))]),
-            "UndeployKeyRequest": object(["servers": .array(minItems: 1, maxItems: 100, items: ref("Target")), "force": optional(.boolean)]),
+            "UndeployKeyRequest": object([
+                "servers": .array(minItems: 1, maxItems: 100, items: ref("Target")), "force": optional(.boolean),
+            ]),
             "ServerResult": object([
                 "server": optional(ref("ServerSummary")), "target": string("`user@host:port`"),
-                "status": string("`deployed`, `already_present`, `removed`, `absent`, `rotated`, `failed` or `unknown`"),
+                "status": string(
+                    "`deployed`, `already_present`, `removed`, `absent`, `rotated`, `failed` or `unknown`"),
                 "error": optional(ref("OperationError")), "duration_s": number,
             ]),
             "ServerResults": object(["results": array(ref("ServerResult")), "ok": boolean]),
             "TestResult": object([
-                "server": optional(ref("ServerSummary")), "target": string(), "ok": boolean, "latency_ms": optional(.number),
+                "server": optional(ref("ServerSummary")), "target": string(), "ok": boolean,
+                "latency_ms": optional(.number),
                 "remote_user": optional(.string), "error": optional(ref("OperationError")),
             ]),
             "TestResults": object(["results": array(ref("TestResult")), "ok": boolean]),
             "RotateKeyResponse": object([
-                "key": ref("SSHKey"), "retired_key_id": optional(.integer), "results": array(ref("ServerResult")), "ok": boolean,
+                "key": ref("SSHKey"), "retired_key_id": optional(.integer), "results": array(ref("ServerResult")),
+                "ok": boolean,
             ]),
         ]
     }
@@ -195,17 +220,21 @@ enum OpenAPISchemas {
             "CreateServerRequest": object([
                 "name": optional(name), "host": .string(minLength: 1, maxLength: 253), "port": optional(port),
                 "username": .string(minLength: 1, maxLength: 64),
-                "legacy_rsa_sha1": optional(.boolean(description: "Let RSA keys sign with ssh-rsa (SHA-1) on this server only")),
+                "legacy_rsa_sha1": optional(
+                    .boolean(description: "Let RSA keys sign with ssh-rsa (SHA-1) on this server only")),
             ]),
             "UpdateServerRequest": object([
                 "name": optional(name),
-                "legacy_rsa_sha1": optional(.boolean(description: "Let RSA keys sign with ssh-rsa (SHA-1) on this server only")),
+                "legacy_rsa_sha1": optional(
+                    .boolean(description: "Let RSA keys sign with ssh-rsa (SHA-1) on this server only")),
             ]),
             "AcceptHostKeyRequest": object([
-                "fingerprint_sha256": .string(description: "`SHA256:` and 43 base64 characters", pattern: "^SHA256:[A-Za-z0-9+/]{43}$"),
+                "fingerprint_sha256": .string(
+                    description: "`SHA256:` and 43 base64 characters", pattern: "^SHA256:[A-Za-z0-9+/]{43}$")
             ]),
             "HostKey": object([
-                "key_type": string(), "fingerprint_sha256": string(), "first_seen_at": timestamp, "approved_by": optional(.string),
+                "key_type": string(), "fingerprint_sha256": string(), "first_seen_at": timestamp,
+                "approved_by": optional(.string),
             ]),
             "HostKeyHistoryEntry": object(
                 [
@@ -233,15 +262,17 @@ enum OpenAPISchemas {
                 ]),
             ]),
             "Connection": object([
-                "id": integer, "name": string(), "workspace": string(), "auth_type": enumeration(["api_token", "access_token"]),
+                "id": integer, "name": string(), "workspace": string(),
+                "auth_type": enumeration(["api_token", "access_token"]),
                 "email": optional(.string), "account_name": optional(.string), "last_verified_at": optional(timestamp),
                 "created_at": optional(timestamp),
             ]),
             "VerifyConnectionResponse": object([
                 "ok": boolean,
-                "account": optional(object([
-                    "uuid": optional(.string), "display_name": optional(.string), "nickname": optional(.string),
-                ])),
+                "account": optional(
+                    object([
+                        "uuid": optional(.string), "display_name": optional(.string), "nickname": optional(.string),
+                    ])),
                 "error": optional(ref("OperationError")),
             ]),
         ]
@@ -264,11 +295,13 @@ enum OpenAPISchemas {
             "Deploy": deploy,
             "CreatePipelineRequest": object([
                 "name": name, "connection_id": id, "repo_slug": slug, "workspace": optional(slug),
-                "branch": optional(.string(minLength: 1, maxLength: 200)), "deploy": ref("Deploy"), "stack_override": optional(ref("StackOverride")),
+                "branch": optional(.string(minLength: 1, maxLength: 200)), "deploy": ref("Deploy"),
+                "stack_override": optional(ref("StackOverride")),
             ]),
             "UpdatePipelineRequest": object([
                 "name": optional(name), "connection_id": optional(id), "repo_slug": optional(slug),
-                "workspace": optional(slug), "branch": optional(.string(minLength: 1, maxLength: 200)), "deploy": optional(ref("Deploy")),
+                "workspace": optional(slug), "branch": optional(.string(minLength: 1, maxLength: 200)),
+                "deploy": optional(ref("Deploy")),
                 "stack_override": optional(ref("StackOverride")),
             ]),
             "Stack": object([
@@ -285,14 +318,16 @@ enum OpenAPISchemas {
                 "created_at": optional(timestamp), "updated_at": optional(timestamp),
             ]),
             "DetectResponse": object([
-                "stack": ref("Stack"), "candidates": array(ref("Stack")), "is_monorepo": boolean, "stacks": array(ref("Stack")),
+                "stack": ref("Stack"), "candidates": array(ref("Stack")), "is_monorepo": boolean,
+                "stacks": array(ref("Stack")),
             ]),
             "ConfigResponse": object([
                 "files": array(object(["path": string(), "content": string()])),
                 "validation": array(object(["file": string(), "ok": boolean, "messages": array(.string)])),
-                "repository_variables": array(object([
-                    "name": string(), "value": optional(.string), "secured": boolean, "description": string(),
-                ])),
+                "repository_variables": array(
+                    object([
+                        "name": string(), "value": optional(.string), "secured": boolean, "description": string(),
+                    ])),
             ]),
             "CreatePullRequestRequest": object([
                 "title": optional(.string), "description": optional(.string), "branch": optional(.string),
@@ -301,7 +336,8 @@ enum OpenAPISchemas {
             ]),
             "CreatePullRequestResponse": object([
                 "pull_request": object([
-                    "id": integer, "url": string(), "title": string(), "source_branch": string(), "destination_branch": string(),
+                    "id": integer, "url": string(), "title": string(), "source_branch": string(),
+                    "destination_branch": string(),
                 ]),
                 "commit": optional(.string), "files": array(.string), "created": boolean,
             ]),
@@ -313,9 +349,11 @@ enum OpenAPISchemas {
             "TriggerPipelineRequest": object([
                 "branch": optional(.string), "commit": optional(.string(description: "7-40 hexadecimal characters")),
                 "pattern": optional(.string(description: "Custom pipeline name")),
-                "variables": optional(.array(items: object([
-                    "key": string(), "value": string(), "secured": optional(.boolean),
-                ]))),
+                "variables": optional(
+                    .array(
+                        items: object([
+                            "key": string(), "value": string(), "secured": optional(.boolean),
+                        ]))),
                 "retry": optional(.boolean),
                 "max_retries": optional(.integer(maximum: (10, exclusive: false), minimum: (0, exclusive: false))),
             ]),
@@ -325,16 +363,21 @@ enum OpenAPISchemas {
             ]),
             "Execution": object([
                 "id": integer, "pipeline_id": integer, "status": enumeration(executionStatuses),
-                "bitbucket": nullable(object([
-                    "uuid": string("Braced Bitbucket UUID"), "build_number": optional(.integer), "url": optional(.string),
-                ], description: "null until Bitbucket accepted the trigger")),
+                "bitbucket": nullable(
+                    object(
+                        [
+                            "uuid": string("Braced Bitbucket UUID"), "build_number": optional(.integer),
+                            "url": optional(.string),
+                        ], description: "null until Bitbucket accepted the trigger")),
                 "branch": string(), "commit": nullable(.string),
                 "trigger": object(["by": string(), "at": timestamp, "retry": boolean, "max_retries": integer]),
-                "attempts": array(object([
-                    "n": integer, "started_at": timestamp, "finished_at": optional(timestamp),
-                    "outcome": optional(.string(allowedValues: ["succeeded", "failed"])),
-                    "http_status": optional(.integer), "error": optional(.string), "next_retry_at": optional(timestamp),
-                ])),
+                "attempts": array(
+                    object([
+                        "n": integer, "started_at": timestamp, "finished_at": optional(timestamp),
+                        "outcome": optional(.string(allowedValues: ["succeeded", "failed"])),
+                        "http_status": optional(.integer), "error": optional(.string),
+                        "next_retry_at": optional(timestamp),
+                    ])),
                 "steps": array(ref("ExecutionStep")), "error": nullable(.string), "started_at": nullable(timestamp),
                 "finished_at": nullable(timestamp), "duration_s": nullable(.number),
             ]),
@@ -347,26 +390,36 @@ enum OpenAPISchemas {
                 "seq": integer, "step": string(), "ts": optional(timestamp),
                 "level": nullable(.string(allowedValues: ["ERROR", "WARN", "INFO", "DEBUG"])),
                 "text": string("The line as stored (ANSI escapes kept; control bytes other than TAB/ESC/CR as U+FFFD)"),
-                "highlights": optional(.array(description: "UTF-16 [start, end) ranges in the ANSI-stripped text", items: .array(items: .integer))),
+                "highlights": optional(
+                    .array(
+                        description: "UTF-16 [start, end) ranges in the ANSI-stripped text",
+                        items: .array(items: .integer))),
                 "context": optional(.boolean), "continues": optional(.boolean),
             ]),
             "LogLinesResponse": object([
                 "items": array(ref("LogLine")), "pagination": optional(ref("Pagination")),
                 "next_after_seq": optional(.integer), "highest_seq": integer,
-                "partial": .boolean(description: "The regex budget ran out; items cover the lines up to resume_after_seq"),
-                "resume_after_seq": optional(.integer(description: "With partial: last seq examined; continue with after_seq=this")),
-                "total_is_lower_bound": optional(.boolean(description: "With partial on a page query: pagination.total is a lower bound")),
+                "partial": .boolean(
+                    description: "The regex budget ran out; items cover the lines up to resume_after_seq"),
+                "resume_after_seq": optional(
+                    .integer(description: "With partial: last seq examined; continue with after_seq=this")),
+                "total_is_lower_bound": optional(
+                    .boolean(description: "With partial on a page query: pagination.total is a lower bound")),
             ]),
             "LogStatsResponse": object([
                 "total_lines": integer, "bytes": integer, "by_level": map(.integer),
-                "by_step": map(object([
-                    "lines": integer, "bytes": integer, "errors": integer, "warnings": integer, "duration_s": optional(.number),
-                    "dropped_bytes": integer,
-                ])),
+                "by_step": map(
+                    object([
+                        "lines": integer, "bytes": integer, "errors": integer, "warnings": integer,
+                        "duration_s": optional(.number),
+                        "dropped_bytes": integer,
+                    ])),
                 "first_error": optional(object(["seq": integer, "step": string(), "text": string()])),
-                "first_timestamp": optional(timestamp), "last_timestamp": optional(timestamp), "timestamps_found": integer,
+                "first_timestamp": optional(timestamp), "last_timestamp": optional(timestamp),
+                "timestamps_found": integer,
                 "duration_s": optional(.number),
-                "dropped_bytes": .integer(description: "Output bytes dropped past PIPEWRIGHT_LOG_MAX_STEP_BYTES (not in bytes)"),
+                "dropped_bytes": .integer(
+                    description: "Output bytes dropped past PIPEWRIGHT_LOG_MAX_STEP_BYTES (not in bytes)"),
             ]),
             "LogIngestResponse": object(["lines_stored": integer, "highest_seq": integer]),
             "PipelineLogsResponse": object([

@@ -58,7 +58,9 @@ struct PipelineCatalog: Sendable {
         return Creation(pipeline: pipeline, webhookSecret: Secret(secret))
     }
 
-    func list(page: PipewrightCore.PageRequest, for user: AuthenticatedUser) async throws -> (items: [Pipeline], total: Int) {
+    func list(page: PipewrightCore.PageRequest, for user: AuthenticatedUser) async throws -> (
+        items: [Pipeline], total: Int
+    ) {
         try await Pipeline.page(visibleTo: user, page, on: db)
     }
 
@@ -83,7 +85,8 @@ struct PipelineCatalog: Sendable {
         if let branch = changes.branch { pipeline.branch = try FieldRules.branch(branch, field: "branch") }
         if let deploy = changes.deploy { try await apply(deploy, to: pipeline, ownerID: pipeline.$owner.id) }
         if let override = changes.stackOverride { pipeline.stackOverrideJSON = try Self.encodeOverride(override) }
-        if changes.repoSlug != nil || changes.workspace != nil || changes.branch != nil || changes.stackOverride != nil {
+        if changes.repoSlug != nil || changes.workspace != nil || changes.branch != nil || changes.stackOverride != nil
+        {
             pipeline.stackJSON = nil  // detect again with the new repository or override
         }
         try await pipeline.save(on: db)
@@ -111,7 +114,8 @@ struct PipelineCatalog: Sendable {
         let unique = Array(Set(deploy.serverIds)).sorted()
         let servers = try await Server.query(on: db).filter(\.$id ~~ unique).filter(\.$owner.$id == ownerID).all()
         guard servers.count == unique.count else {
-            throw AppError.unprocessable("deploy.server_ids", reason: "every server must exist and belong to the pipeline's owner")
+            throw AppError.unprocessable(
+                "deploy.server_ids", reason: "every server must exist and belong to the pipeline's owner")
         }
         guard let key = try await StoredKey.find(deploy.sshKeyId, on: db), key.$owner.id == ownerID else {
             throw AppError.unprocessable("deploy.ssh_key_id", reason: "no such SSH key of the pipeline's owner")
@@ -129,7 +133,8 @@ struct PipelineCatalog: Sendable {
         if let domain = deploy.domain {
             try Self.deployField { () throws(PipelineConfigError) in try DeploymentFieldRules.checkDomain(domain) }
             guard deploy.appPort != nil else {
-                throw AppError.invalidField("deploy.app_port", reason: "is required when a domain is set (nginx proxies to it)")
+                throw AppError.invalidField(
+                    "deploy.app_port", reason: "is required when a domain is set (nginx proxies to it)")
             }
         }
         for (field, command) in [("build_command", deploy.buildCommand), ("start_command", deploy.startCommand)] {

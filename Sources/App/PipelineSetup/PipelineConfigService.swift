@@ -89,7 +89,8 @@ struct PipelineConfigService: Sendable {
     /// The destination branch is never written to.
     func createPullRequest(_ pipeline: Pipeline, request: CreatePullRequestRequest) async throws -> PullRequestOutcome {
         let source = try FieldRules.branch(request.branch ?? Self.defaultBranch, field: "branch")
-        let title = try request.title.map { try FieldRules.name($0, field: "title") } ?? "Add CI/CD pipeline (\(pipeline.name))"
+        let title =
+            try request.title.map { try FieldRules.name($0, field: "title") } ?? "Add CI/CD pipeline (\(pipeline.name))"
         if let description = request.description, description.count > 50_000 {
             throw AppError.invalidField("description", reason: "must be at most 50000 characters")
         }
@@ -97,7 +98,9 @@ struct PipelineConfigService: Sendable {
         guard !message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, message.count <= 5000 else {
             throw AppError.invalidField("commit_message", reason: "must be 1-5000 characters")
         }
-        let requestedDestination = try request.destinationBranch.map { try FieldRules.branch($0, field: "destination_branch") }
+        let requestedDestination = try request.destinationBranch.map {
+            try FieldRules.branch($0, field: "destination_branch")
+        }
         let client = try await client(for: pipeline)
         let repository = try await client.repository(workspace: pipeline.workspace, slug: pipeline.repoSlug)
         let destination = requestedDestination ?? repository.mainBranch ?? pipeline.branch
@@ -109,7 +112,8 @@ struct PipelineConfigService: Sendable {
             throw PipelineSetupError.invalidGeneratedFile(file: failed.file, messages: failed.messages)
         }
         let destinationHead = try await branchHead(client, pipeline, branch: destination)
-        let existingSource = try await client.branch(workspace: pipeline.workspace, slug: pipeline.repoSlug, name: source)
+        let existingSource = try await client.branch(
+            workspace: pipeline.workspace, slug: pipeline.repoSlug, name: source)
         let parent = existingSource?.target.hash ?? destinationHead
         let committed = try await client.createCommit(
             workspace: pipeline.workspace, slug: pipeline.repoSlug, branch: source, parents: [parent], message: message,
@@ -128,7 +132,8 @@ struct PipelineConfigService: Sendable {
         let created: Bool
         if let existing = open.first {
             pullRequest = try await client.updatePullRequest(
-                workspace: pipeline.workspace, slug: pipeline.repoSlug, id: existing.id, title: title, description: description)
+                workspace: pipeline.workspace, slug: pipeline.repoSlug, id: existing.id, title: title,
+                description: description)
             created = false
         } else {
             pullRequest = try await client.createPullRequest(
@@ -138,9 +143,11 @@ struct PipelineConfigService: Sendable {
                     closeSourceBranch: request.closeSourceBranch ?? true))
             created = true
         }
-        logger.info("pull request \(created ? "created" : "updated")", metadata: [
-            "pipeline_id": "\(pipeline.id ?? 0)", "pull_request_id": "\(pullRequest.id)",
-        ])
+        logger.info(
+            "pull request \(created ? "created" : "updated")",
+            metadata: [
+                "pipeline_id": "\(pipeline.id ?? 0)", "pull_request_id": "\(pullRequest.id)",
+            ])
         return PullRequestOutcome(
             pullRequest: pullRequest, sourceBranch: source, destinationBranch: destination, commit: commit,
             files: config.files.map(\.path), created: created)
@@ -156,7 +163,8 @@ struct PipelineConfigService: Sendable {
     }
 
     private func branchHead(_ client: any BitbucketAPI, _ pipeline: Pipeline, branch: String) async throws -> String {
-        guard let found = try await client.branch(workspace: pipeline.workspace, slug: pipeline.repoSlug, name: branch) else {
+        guard let found = try await client.branch(workspace: pipeline.workspace, slug: pipeline.repoSlug, name: branch)
+        else {
             // A missing repository also answers 404 on its branches: tell the two apart.
             _ = try await client.repository(workspace: pipeline.workspace, slug: pipeline.repoSlug)
             throw PipelineSetupError.branchNotFound(branch)
@@ -166,7 +174,9 @@ struct PipelineConfigService: Sendable {
 
     /// The stack stored by the last detection (override applied then), detecting now if there is none.
     private func storedOrDetectedStack(_ pipeline: Pipeline) async throws -> DetectedStack {
-        if let json = pipeline.stackJSON, let stored = try? JSONDecoder().decode(DetectedStack.self, from: Data(json.utf8)) {
+        if let json = pipeline.stackJSON,
+            let stored = try? JSONDecoder().decode(DetectedStack.self, from: Data(json.utf8))
+        {
             return stored
         }
         _ = try await detect(pipeline)

@@ -35,7 +35,8 @@ enum PipelineSetupError: APIErrorConvertible, Equatable {
     var details: [String: String] {
         switch self {
         case .branchNotFound(let name): ["branch": name]
-        case .invalidGeneratedFile(let file, let messages): ["file": file, "messages": messages.joined(separator: "; ")]
+        case .invalidGeneratedFile(let file, let messages):
+            ["file": file, "messages": messages.joined(separator: "; ")]
         default: [:]
         }
     }

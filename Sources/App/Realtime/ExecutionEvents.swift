@@ -57,6 +57,7 @@ extension StepRef {
 
 extension StepPayload {
     init(_ step: ExecutionStep) {
-        self.init(uuid: step.uuid, name: step.name, status: step.status, startedAt: step.startedAt, durationS: step.durationS)
+        self.init(
+            uuid: step.uuid, name: step.name, status: step.status, startedAt: step.startedAt, durationS: step.durationS)
     }
 }

@@ -1,8 +1,8 @@
 import Fluent
 import Foundation
+import NIOWebSocket
 import Realtime
 import Vapor
-import NIOWebSocket
 import WebSocketKit
 
 /// The open realtime connections of this process, so shutdown can close them (clients reconnect to

@@ -1,9 +1,9 @@
 import Fluent
 import Foundation
+import NIOWebSocket
 import PipewrightCore
 import Realtime
 import Vapor
-import NIOWebSocket
 import WebSocketKit
 
 /// The realtime endpoints (docs/realtime.md, docs/API.md "Realtime events"), all fed by the same `ExecutionFeed`:
@@ -41,7 +41,10 @@ struct RealtimeController {
         guard req.query[String.self, at: "sid"] == nil else {
             return Self.engineIOError(.badRequest, code: 1, "Session ID unknown")
         }
-        guard Self.originAllowed(req, settings: services.configuration.realtime, publicURL: services.configuration.publicURL) else {
+        guard
+            Self.originAllowed(
+                req, settings: services.configuration.realtime, publicURL: services.configuration.publicURL)
+        else {
             return Self.engineIOError(.forbidden, code: 4, "Forbidden")
         }
         let upgradeUser = try await Self.upgradeUser(req, now: services.now())
@@ -52,8 +55,9 @@ struct RealtimeController {
                 application: application, socket: socket, upgradeUser: upgradeUser, logger: logger)
             let frames = Self.textFrames(of: socket)
             Task {
-                guard let id = await application.realtimeConnections.register(
-                    transport: .socketIO, close: { await connection.close() })
+                guard
+                    let id = await application.realtimeConnections.register(
+                        transport: .socketIO, close: { await connection.close() })
                 else {
                     try? await socket.close(code: .goingAway)
                     return
@@ -71,7 +75,10 @@ struct RealtimeController {
         guard Self.isWebSocketUpgrade(req) else {
             throw AppError.invalidField("Upgrade", reason: "this endpoint only speaks WebSocket (Upgrade: websocket)")
         }
-        guard Self.originAllowed(req, settings: services.configuration.realtime, publicURL: services.configuration.publicURL) else {
+        guard
+            Self.originAllowed(
+                req, settings: services.configuration.realtime, publicURL: services.configuration.publicURL)
+        else {
             throw AppError.forbidden("This Origin may not open realtime connections.")
         }
         let application = req.application
@@ -81,13 +88,16 @@ struct RealtimeController {
             let frames = Self.textFrames(of: socket)
             Task {
                 let sender = WebSocketSender(socket: socket)
-                guard let id = await application.realtimeConnections.register(
-                    transport: .webSocket, credential: RealtimeCredential(user.method), close: { await sender.close() })
+                guard
+                    let id = await application.realtimeConnections.register(
+                        transport: .webSocket, credential: RealtimeCredential(user.method),
+                        close: { await sender.close() })
                 else {
                     await sender.close()
                     return
                 }
-                let session = RealtimeSession(application: application, user: user, close: { await sender.close() }) { event in
+                let session = RealtimeSession(application: application, user: user, close: { await sender.close() }) {
+                    event in
                     try await sender.send(event.webSocketMessage)
                 }
                 for await frame in frames {
@@ -105,7 +115,8 @@ struct RealtimeController {
     static func handlePlainMessage(_ frame: String, session: RealtimeSession, sender: WebSocketSender) async {
         guard let message = JSONValue.parse(frame[...]), let name = message["event"]?.stringValue else {
             try? await sender.send(
-                "{\"event\":\"error\",\"data\":{\"code\":\"invalid_message\",\"message\":\"Expected a JSON object {\\\"event\\\", \\\"data\\\", \\\"id\\\"}.\"}}")
+                "{\"event\":\"error\",\"data\":{\"code\":\"invalid_message\",\"message\":\"Expected a JSON object {\\\"event\\\", \\\"data\\\", \\\"id\\\"}.\"}}"
+            )
             return
         }
         // Requests with an `id` (integer or string) get an ack; without one, only refusals are reported.
@@ -143,14 +154,17 @@ struct RealtimeController {
         headers.replaceOrAdd(name: "X-Accel-Buffering", value: "no")
         let body = Response.Body(managedAsyncStream: { writer in
             let closed = WakeSignal()
-            guard let id = await application.realtimeConnections.register(
-                transport: .serverSentEvents, credential: credential, close: { await closed.signal() })
+            guard
+                let id = await application.realtimeConnections.register(
+                    transport: .serverSentEvents, credential: credential, close: { await closed.signal() })
             else { return }
             defer { Task { await application.realtimeConnections.unregister(id) } }
             try await writer.writeBuffer(ByteBuffer(string: "retry: 2000\n\n"))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    try await feed.run(topic: .execution(executionID), snapshotExecutionID: executionID, afterSeq: afterSeq) {
+                    try await feed.run(
+                        topic: .execution(executionID), snapshotExecutionID: executionID, afterSeq: afterSeq
+                    ) {
                         event in
                         try await writer.writeBuffer(ByteBuffer(string: event.serverSentEvent))
                         // The stream ends after the final status (curl returns; EventSource should close()).
@@ -209,7 +223,9 @@ struct RealtimeController {
     /// Browsers do not apply CORS to WebSockets, so the server checks `Origin` (docs/realtime.md "Origins"):
     /// absent → allowed (non-browser clients); else it must be listed in `PIPEWRIGHT_ALLOWED_ORIGINS`
     /// (`*` allows any), or — with no list — match the request's own `Host` or `PIPEWRIGHT_PUBLIC_URL`.
-    static func originAllowed(_ req: Request, settings: PipewrightConfiguration.RealtimeSettings, publicURL: String) -> Bool {
+    static func originAllowed(_ req: Request, settings: PipewrightConfiguration.RealtimeSettings, publicURL: String)
+        -> Bool
+    {
         let origins = req.headers[.origin]
         guard !origins.isEmpty else { return true }
         // Every Origin header must pass (a second one cannot smuggle a foreign origin past the first).

@@ -40,8 +40,10 @@ actor RealtimeSession {
     func handle(event name: String, argument: JSONValue?, ack: (@Sendable (String) async throws -> Void)?) async {
         do {
             // A token revoked or a session ended since the connection opened ends the connection.
-            guard try await RealtimeCredential(user.method).isValid(on: application.db, now: application.services.now()) else {
-                try? await ack?("{\"ok\":false,\"error\":{\"code\":\"unauthenticated\",\"message\":\"Sign in again.\"}}")
+            guard try await RealtimeCredential(user.method).isValid(on: application.db, now: application.services.now())
+            else {
+                try? await ack?(
+                    "{\"ok\":false,\"error\":{\"code\":\"unauthenticated\",\"message\":\"Sign in again.\"}}")
                 close()
                 await closeConnection()
                 return
@@ -64,7 +66,8 @@ actor RealtimeSession {
             }
         } catch {
             let (code, message) = Self.describe(error)
-            try? await ack?("{\"ok\":false,\"error\":{\"code\":\(Self.quote(code)),\"message\":\(Self.quote(message))}}")
+            try? await ack?(
+                "{\"ok\":false,\"error\":{\"code\":\(Self.quote(code)),\"message\":\(Self.quote(message))}}")
         }
     }
 
@@ -101,16 +104,19 @@ actor RealtimeSession {
         if let executionID {
             // A position beyond the stored log (a client that remembers another store) resumes at its end.
             let store = application.services.logStore
-            let highest = store.hasLog(execution: executionID) ? ((try? store.highestSeq(execution: executionID)) ?? 0) : 0
+            let highest =
+                store.hasLog(execution: executionID) ? ((try? store.highestSeq(execution: executionID)) ?? 0) : 0
             afterSeq = min(afterSeq, highest)
         }
         if let snapshotExecution { await application.monitorIfRunning(snapshotExecution) }
-        let ackJSON = "{\"ok\":true,\"status\":\(snapshotExecution.map { Self.quote($0.status.rawValue) } ?? "null"),"
+        let ackJSON =
+            "{\"ok\":true,\"status\":\(snapshotExecution.map { Self.quote($0.status.rawValue) } ?? "null"),"
             + "\"execution_id\":\(executionID.map(String.init) ?? "null"),\"after_seq\":\(afterSeq)}"
         await stopFeed(topic)
         guard feeds.count < Self.maximumSubscriptions else {
             throw RealtimeError.invalidRequest(
-                field: "subscriptions", reason: "at most \(Self.maximumSubscriptions) per connection; unsubscribe first")
+                field: "subscriptions", reason: "at most \(Self.maximumSubscriptions) per connection; unsubscribe first"
+            )
         }
         let feed = application.executionFeed
         let emit = self.emit
@@ -168,7 +174,8 @@ actor RealtimeSession {
             throw RealtimeError.invalidRequest(field: "data", reason: "must be an object")
         }
         if argument?["execution_id"] != nil, argument?["pipeline_id"] != nil {
-            throw RealtimeError.invalidRequest(field: "pipeline_id", reason: "send execution_id or pipeline_id, not both")
+            throw RealtimeError.invalidRequest(
+                field: "pipeline_id", reason: "send execution_id or pipeline_id, not both")
         }
         if argument?["execution_id"] != nil {
             return .execution(try requiredID(argument, "execution_id"))
@@ -183,7 +190,9 @@ actor RealtimeSession {
     }
 
     private func requiredID(_ argument: JSONValue?, _ field: String) throws -> Int {
-        guard let value = argument?[field] else { throw RealtimeError.invalidRequest(field: field, reason: "is required") }
+        guard let value = argument?[field] else {
+            throw RealtimeError.invalidRequest(field: field, reason: "is required")
+        }
         guard let id = value.intValue, id >= 1, id <= Int(Int32.max) else {
             throw RealtimeError.invalidRequest(field: field, reason: "must be a positive integer")
         }
@@ -193,7 +202,8 @@ actor RealtimeSession {
     private func optionalInt(_ argument: JSONValue?, _ field: String, range: ClosedRange<Int>) throws -> Int? {
         guard let value = argument?[field], value != .null else { return nil }
         guard let number = value.intValue, range.contains(number) else {
-            throw RealtimeError.invalidRequest(field: field, reason: "must be an integer in \(range.lowerBound)...\(range.upperBound)")
+            throw RealtimeError.invalidRequest(
+                field: field, reason: "must be an integer in \(range.lowerBound)...\(range.upperBound)")
         }
         return number
     }

@@ -1,11 +1,11 @@
 import Fluent
 import Foundation
 import Logging
+import NIOWebSocket
 import PipewrightCore
 import Realtime
 import Synchronization
 import Vapor
-import NIOWebSocket
 import WebSocketKit
 
 /// One Engine.IO v4 session over a WebSocket, carrying the Socket.IO v5 main namespace `/`.
@@ -146,7 +146,8 @@ final class SocketIOConnection: Sendable {
 
     private func connect(_ packet: SocketIOPacket) async -> Outcome {
         guard packet.namespace == "/" else {
-            try? await sender.send(SocketIOPacket.connectErrorFrame(namespace: packet.namespace, message: "Invalid namespace"))
+            try? await sender.send(
+                SocketIOPacket.connectErrorFrame(namespace: packet.namespace, message: "Invalid namespace"))
             return .keepOpen
         }
         var user = upgradeUser
@@ -160,8 +161,9 @@ final class SocketIOConnection: Sendable {
         guard let user else {
             // Refused: the client tears the connection down itself; closing here too keeps one
             // connection from trying token after token.
-            try? await sender.send(SocketIOPacket.connectErrorFrame(
-                namespace: "/", message: "unauthorized", data: "{\"code\":401}"))
+            try? await sender.send(
+                SocketIOPacket.connectErrorFrame(
+                    namespace: "/", message: "unauthorized", data: "{\"code\":401}"))
             return .close(.policyViolation)
         }
         let sender = self.sender

@@ -43,9 +43,11 @@ struct StoreSnapshotSource: ExecutionSnapshotSource {
         guard let execution = try await Execution.find(executionID, on: db) else {
             throw RealtimeError.notFound("Execution")
         }
-        let seq = logStore.hasLog(execution: executionID) ? ((try? logStore.highestSeq(execution: executionID)) ?? 0) : 0
-        return .pipelineStatus(PipelineStatusPayload(
-            executionID: executionID, pipelineID: execution.$pipeline.id, status: execution.status.rawValue,
-            previousStatus: nil, steps: execution.steps.map(StepPayload.init), seq: seq))
+        let seq =
+            logStore.hasLog(execution: executionID) ? ((try? logStore.highestSeq(execution: executionID)) ?? 0) : 0
+        return .pipelineStatus(
+            PipelineStatusPayload(
+                executionID: executionID, pipelineID: execution.$pipeline.id, status: execution.status.rawValue,
+                previousStatus: nil, steps: execution.steps.map(StepPayload.init), seq: seq))
     }
 }

@@ -33,9 +33,10 @@ enum MasterKeyStore {
                 try? manager.createDirectory(
                     atPath: directory.isEmpty ? "." : directory, withIntermediateDirectories: true,
                     attributes: [.posixPermissions: 0o700])
-                guard manager.createFile(
-                    atPath: path, contents: Data((key.base64Representation.value + "\n").utf8),
-                    attributes: [.posixPermissions: 0o600])
+                guard
+                    manager.createFile(
+                        atPath: path, contents: Data((key.base64Representation.value + "\n").utf8),
+                        attributes: [.posixPermissions: 0o600])
                 else {
                     throw ConfigurationError.invalid(
                         variable: "PIPEWRIGHT_MASTER_KEY_FILE", reason: "cannot create \(path)")

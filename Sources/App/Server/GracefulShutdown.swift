@@ -26,7 +26,9 @@ public enum GracefulShutdown {
         let inFlight = app.inFlightRequests
         app.logger.notice(
             "shutting down: no new connections; waiting for in-flight requests",
-            metadata: ["in_flight": .stringConvertible(inFlight.count), "grace_s": .string(RequestTimeoutError.seconds(grace))])
+            metadata: [
+                "in_flight": .stringConvertible(inFlight.count), "grace_s": .string(RequestTimeoutError.seconds(grace)),
+            ])
         let handlers = app.shutdownDrain.handlers
         let finished = NIOLockedValueBox(false)
         // Unstructured: a drain handler that hangs must not hold shutdown past the grace period.
@@ -44,7 +46,8 @@ public enum GracefulShutdown {
         let remaining = inFlight.count
         if remaining > 0 {
             app.logger.warning(
-                "shutdown grace over: cancelling in-flight requests", metadata: ["in_flight": .stringConvertible(remaining)])
+                "shutdown grace over: cancelling in-flight requests",
+                metadata: ["in_flight": .stringConvertible(remaining)])
             inFlight.abortAll()
             let deadline = ContinuousClock.now + .seconds(2)
             while inFlight.count > 0, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }

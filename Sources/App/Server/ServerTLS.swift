@@ -1,6 +1,6 @@
-import PipewrightCore
 import Foundation
 import NIOSSL
+import PipewrightCore
 import Vapor
 
 /// HTTPS/WSS served by the process itself (docs/API.md "TLS"): `PIPEWRIGHT_TLS_CERT_FILE` (PEM certificate chain,
@@ -18,7 +18,8 @@ enum ServerTLS {
         let certificateVariable = "PIPEWRIGHT_TLS_CERT_FILE"
         let keyVariable = "PIPEWRIGHT_TLS_KEY_FILE"
         guard FileManager.default.isReadableFile(atPath: files.certificateChainPath) else {
-            throw ConfigurationError.invalid(variable: certificateVariable, reason: "cannot read \(files.certificateChainPath)")
+            throw ConfigurationError.invalid(
+                variable: certificateVariable, reason: "cannot read \(files.certificateChainPath)")
         }
         guard FileManager.default.isReadableFile(atPath: files.privateKeyPath) else {
             throw ConfigurationError.invalid(variable: keyVariable, reason: "cannot read \(files.privateKeyPath)")

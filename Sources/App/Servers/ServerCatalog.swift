@@ -31,7 +31,9 @@ struct ServerCatalog: Sendable {
         var accepted: String
     }
 
-    func list(page: PipewrightCore.PageRequest, for user: AuthenticatedUser) async throws -> (items: [Entry], total: Int) {
+    func list(page: PipewrightCore.PageRequest, for user: AuthenticatedUser) async throws -> (
+        items: [Entry], total: Int
+    ) {
         let (servers, total) = try await Server.page(visibleTo: user, page, on: db)
         var items: [Entry] = []
         for server in servers {
@@ -118,9 +120,11 @@ struct ServerCatalog: Sendable {
         let server = try await Server.find(serverID, visibleTo: admin, on: db)
         let fingerprint = fingerprintSHA256.trimmingCharacters(in: .whitespaces)
         guard fingerprint.hasPrefix("SHA256:"), fingerprint.count == 50 else {
-            throw AppError.invalidField("fingerprint_sha256", reason: "must be SHA256: followed by 43 base64 characters")
+            throw AppError.invalidField(
+                "fingerprint_sha256", reason: "must be SHA256: followed by 43 base64 characters")
         }
-        let target = try await targetGuard.check(SSHTarget(host: server.host, port: server.port, username: server.username))
+        let target = try await targetGuard.check(
+            SSHTarget(host: server.host, port: server.port, username: server.username))
         let presented = try await hostKeyScanner.scan(target)
         guard let key = presented.first(where: { $0.fingerprintSHA256 == fingerprint }) else {
             throw ConflictError.hostKeyNotPresented(presented: presented.map(\.fingerprintSHA256))
@@ -154,6 +158,7 @@ struct ServerCatalog: Sendable {
 
     private func entry(_ server: Server) async throws -> Entry {
         let history = try await PinnedHostKey.history(host: server.host, port: server.port, on: db)
-        return Entry(server: server, hostKeys: Array(history.filter { $0.endedAt == nil }.reversed()), hostKeyHistory: history)
+        return Entry(
+            server: server, hostKeys: Array(history.filter { $0.endedAt == nil }.reversed()), hostKeyHistory: history)
     }
 }

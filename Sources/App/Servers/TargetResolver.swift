@@ -46,7 +46,8 @@ struct TargetResolver {
             }
             if let serverID = request.serverId {
                 guard request.host == nil, request.username == nil else {
-                    throw AppError.invalidField("servers[\(index)]", reason: "give server_id or host/username, not both")
+                    throw AppError.invalidField(
+                        "servers[\(index)]", reason: "give server_id or host/username, not both")
                 }
                 validated.append((index, serverID, nil, nil))
             } else {
@@ -102,15 +103,19 @@ struct TargetResolver {
     }
 
     /// `findOrCreate`, saying whether this call created the row.
-    private func findOrCreateReportingNew(_ target: SSHTarget, name: String? = nil) async throws -> (server: Server, created: Bool) {
+    private func findOrCreateReportingNew(_ target: SSHTarget, name: String? = nil) async throws -> (
+        server: Server, created: Bool
+    ) {
         if let existing = try await find(target) { return (existing, false) }
-        let server = Server(ownerID: user.id, name: name, host: target.host, port: target.port, username: target.username)
+        let server = Server(
+            ownerID: user.id, name: name, host: target.host, port: target.port, username: target.username)
         do {
             try await server.create(on: db)
             return (server, true)
         } catch {
             // A concurrent request created the same server first: use theirs.
-            guard (error as? any DatabaseError)?.isConstraintFailure == true, let existing = try await find(target) else {
+            guard (error as? any DatabaseError)?.isConstraintFailure == true, let existing = try await find(target)
+            else {
                 throw error
             }
             return (existing, false)

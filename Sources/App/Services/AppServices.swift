@@ -1,6 +1,6 @@
-import Fluent
 import AsyncHTTPClient
 import Bitbucket
+import Fluent
 import Foundation
 import LogStore
 import PipewrightCore
@@ -53,7 +53,8 @@ public struct AppServices: Sendable {
         BitbucketClients(vault: vault, baseURL: configuration.bitbucketAPIURL, makeClient: makeBitbucketClient)
     }
 
-    static func live(configuration: PipewrightConfiguration, masterKey: MasterKey, logger: Logger) throws -> AppServices {
+    static func live(configuration: PipewrightConfiguration, masterKey: MasterKey, logger: Logger) throws -> AppServices
+    {
         let runner = OpenSSHRunner(
             processRunner: SubprocessRunner(), sshExecutable: configuration.sshExecutable,
             temporaryDirectoryParent: try SSHScratchDirectory.prepare(dataDirectory: configuration.dataDirectory),
@@ -82,7 +83,8 @@ func openLogStore(directory: String, maximumStepBytes: Int64 = LogStore.defaultM
     do {
         return try LogStore(directory: directory, maximumStepBytes: maximumStepBytes, logger: logger)
     } catch {
-        throw ConfigurationError.invalid(variable: "PIPEWRIGHT_DATA_DIR", reason: "cannot open the log store in \(directory)")
+        throw ConfigurationError.invalid(
+            variable: "PIPEWRIGHT_DATA_DIR", reason: "cannot open the log store in \(directory)")
     }
 }
 

@@ -15,7 +15,8 @@ struct ReadinessCheck: Content {
         do {
             guard let stored = try await Setting.query(on: database).filter(\.$name == Setting.masterKeyCheck).first()
             else {
-                return ReadinessCheck(ready: false, database: true, masterKey: false, message: "master key check value missing")
+                return ReadinessCheck(
+                    ready: false, database: true, masterKey: false, message: "master key check value missing")
             }
             let keyOK = MasterKeyStore.opensCheck(stored.value, with: masterKey)
             return ReadinessCheck(

@@ -31,7 +31,8 @@ extension Request {
     }
 
     var connectionService: ConnectionService {
-        ConnectionService(db: db, vault: services.vault, clients: services.bitbucketClients, now: services.now, logger: logger)
+        ConnectionService(
+            db: db, vault: services.vault, clients: services.bitbucketClients, now: services.now, logger: logger)
     }
 
     var pipelineCatalog: PipelineCatalog {

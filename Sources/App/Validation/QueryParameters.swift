@@ -1,6 +1,6 @@
 import Foundation
-import PipewrightCore
 import LogStore
+import PipewrightCore
 import Vapor
 
 /// A typed set of query parameters, decoded with `req.query.decode` and shared by the JSON API and the
@@ -144,7 +144,8 @@ struct LogLineParameters: QueryParameters {
         func integer(_ raw: String?, _ name: String, range: ClosedRange<Int>) throws -> Int? {
             guard let raw else { return nil }
             guard let value = Int(raw), range.contains(value) else {
-                throw AppError.invalidField(name, reason: "must be a whole number in \(range.lowerBound)...\(range.upperBound)")
+                throw AppError.invalidField(
+                    name, reason: "must be a whole number in \(range.lowerBound)...\(range.upperBound)")
             }
             return value
         }
@@ -168,7 +169,8 @@ struct LogLineParameters: QueryParameters {
         let pagination: LogPagination
         if let after = try integer(afterSeq, "after_seq", range: 0...Int(Int32.max)) {
             let perPage = min(
-                try integer(perPage, "per_page", range: 1...Int(Int32.max)) ?? PipewrightCore.PageRequest.defaultPerPage,
+                try integer(perPage, "per_page", range: 1...Int(Int32.max))
+                    ?? PipewrightCore.PageRequest.defaultPerPage,
                 PipewrightCore.PageRequest.maximumPerPage)
             pagination = .after(seq: after, perPage: perPage)
         } else {
@@ -202,7 +204,8 @@ struct PageParameters: QueryParameters {
             return value
         }
         do {
-            return try PipewrightCore.PageRequest(page: try integer(page, "page"), perPage: try integer(perPage, "per_page"))
+            return try PipewrightCore.PageRequest(
+                page: try integer(page, "page"), perPage: try integer(perPage, "per_page"))
         } catch let error as PipewrightCore.PageRequest.Invalid {
             throw AppError.invalidField(error.field, reason: error.reason)
         }

@@ -54,7 +54,8 @@ public enum BitbucketCredentials: Sendable, Equatable, CustomStringConvertible, 
         var result = text
         let secrets: [String] =
             switch self {
-            case .apiToken(_, let token): [authorizationHeaderValue, String(authorizationHeaderValue.dropFirst(6)), token.value]
+            case .apiToken(_, let token):
+                [authorizationHeaderValue, String(authorizationHeaderValue.dropFirst(6)), token.value]
             case .accessToken(let token): [authorizationHeaderValue, token.value]
             }
         for secret in secrets where secret.count >= 4 {

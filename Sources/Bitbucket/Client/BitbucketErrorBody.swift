@@ -13,7 +13,8 @@ struct BitbucketErrorBody: Equatable {
     var fields: [String: [String]] = [:]
     var requiredScopes: [String] = []
 
-    init(message: String? = nil, detail: String? = nil, fields: [String: [String]] = [:], requiredScopes: [String] = []) {
+    init(message: String? = nil, detail: String? = nil, fields: [String: [String]] = [:], requiredScopes: [String] = [])
+    {
         self.message = message
         self.detail = detail
         self.fields = fields

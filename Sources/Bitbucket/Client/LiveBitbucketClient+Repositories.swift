@@ -34,7 +34,8 @@ extension LiveBitbucketClient {
         var query: [(String, String)] = []
         if maxDepth > 1 { query.append(("max_depth", String(maxDepth))) }
         return try await collectPages(
-            segments, trailingSlash: true, query: query, pagelen: 100, key: { (entry: BitbucketSourceEntry) in entry.path })
+            segments, trailingSlash: true, query: query, pagelen: 100,
+            key: { (entry: BitbucketSourceEntry) in entry.path })
     }
 
     /// `GET …/src/{commit}/{path}` raw bytes; `nil` on 404. See

@@ -26,7 +26,8 @@ struct MultipartFormData {
     /// Appends a file part; `attributes` become `x-attributes` (e.g. `executable`).
     mutating func addFile(name: String, filename: String, contents: [UInt8], attributes: String? = nil) {
         appendLine("--\(boundary)")
-        var disposition = "Content-Disposition: form-data; name=\"\(Self.quote(name))\"; filename=\"\(Self.quote(filename))\""
+        var disposition =
+            "Content-Disposition: form-data; name=\"\(Self.quote(name))\"; filename=\"\(Self.quote(filename))\""
         if let attributes { disposition += "; x-attributes=\"\(attributes)\"" }
         appendLine(disposition)
         appendLine("Content-Type: application/octet-stream")

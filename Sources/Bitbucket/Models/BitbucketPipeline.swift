@@ -127,7 +127,8 @@ public struct BitbucketPipeline: Sendable, Equatable, Decodable {
         createdOn = (try? container.decodeIfPresent(String.self, forKey: .createdOn)) ?? nil
         completedOn = (try? container.decodeIfPresent(String.self, forKey: .completedOn)) ?? nil
         durationInSeconds = (try? container.decodeIfPresent(Int.self, forKey: .durationInSeconds)) ?? nil
-        errorMessage = ((try? container.decodeIfPresent(ErrorState.self, forKey: .state)) ?? nil)?.result?.error?.message
+        errorMessage =
+            ((try? container.decodeIfPresent(ErrorState.self, forKey: .state)) ?? nil)?.result?.error?.message
         repositoryFullName = ((try? container.decodeIfPresent(Repository.self, forKey: .repository)) ?? nil)?.fullName
     }
 }

@@ -1,7 +1,7 @@
-import PipewrightCore
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
+import PipewrightCore
 
 /// The live ``BitbucketHTTPTransport`` over AsyncHTTPClient.
 ///

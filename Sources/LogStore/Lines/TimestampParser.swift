@@ -68,7 +68,9 @@ public enum TimestampParser {
             let day = number(b, s + 8, 2)
         else { return nil }
         let separator = b[s + 10]
-        guard separator == UInt8(ascii: "T") || separator == UInt8(ascii: "t") || separator == UInt8(ascii: " ") else { return nil }
+        guard separator == UInt8(ascii: "T") || separator == UInt8(ascii: "t") || separator == UInt8(ascii: " ") else {
+            return nil
+        }
         guard let hour = number(b, s + 11, 2), b[s + 13] == UInt8(ascii: ":"),
             let minute = number(b, s + 14, 2), b[s + 16] == UInt8(ascii: ":"),
             var second = number(b, s + 17, 2)
@@ -96,7 +98,8 @@ public enum TimestampParser {
         if i < n {
             let zone = b[i]
             if zone == UInt8(ascii: "+") || zone == UInt8(ascii: "-") {
-                if i + 6 <= n, let oh = number(b, i + 1, 2), b[i + 3] == UInt8(ascii: ":"), let om = number(b, i + 4, 2) {
+                if i + 6 <= n, let oh = number(b, i + 1, 2), b[i + 3] == UInt8(ascii: ":"), let om = number(b, i + 4, 2)
+                {
                     offset = (oh * 3600 + om * 60) * (zone == UInt8(ascii: "+") ? 1 : -1)
                 } else if i + 5 <= n, let oh = number(b, i + 1, 2), let om = number(b, i + 3, 2) {
                     offset = (oh * 3600 + om * 60) * (zone == UInt8(ascii: "+") ? 1 : -1)

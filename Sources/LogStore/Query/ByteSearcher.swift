@@ -46,13 +46,17 @@ struct ByteSearcher: Sendable {
     func first(in base: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Int? {
         needle.withUnsafeBufferPointer { needle in
             folds.withUnsafeBufferPointer { folds in
+                // Safe: needles are never empty.
+                // swift-format-ignore: NeverForceUnwrap
                 search(base, start, end, needle.baseAddress!, folds.baseAddress!, needle.count)
             }
         }
     }
 
     @inline(__always)
-    private func verify(_ at: UnsafePointer<UInt8>, _ needle: UnsafePointer<UInt8>, _ folds: UnsafePointer<UInt8>, _ m: Int) -> Bool {
+    private func verify(
+        _ at: UnsafePointer<UInt8>, _ needle: UnsafePointer<UInt8>, _ folds: UnsafePointer<UInt8>, _ m: Int
+    ) -> Bool {
         var k = 0
         while k < m {
             if at[k] | folds[k] != needle[k] { return false }
@@ -62,7 +66,8 @@ struct ByteSearcher: Sendable {
     }
 
     private func search(
-        _ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int, _ needle: UnsafePointer<UInt8>, _ folds: UnsafePointer<UInt8>,
+        _ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int, _ needle: UnsafePointer<UInt8>,
+        _ folds: UnsafePointer<UInt8>,
         _ m: Int
     ) -> Int? {
         let last = end - m
@@ -92,7 +97,9 @@ struct ByteSearcher: Sendable {
             k &+= 16
         }
         while k <= last {
-            if base[k &+ p1] | folds[p1] == needle[p1], base[k &+ p2] | folds[p2] == needle[p2], verify(base + k, needle, folds, m) {
+            if base[k &+ p1] | folds[p1] == needle[p1], base[k &+ p2] | folds[p2] == needle[p2],
+                verify(base + k, needle, folds, m)
+            {
                 return k
             }
             k &+= 1

@@ -32,6 +32,7 @@ public struct LogQuery: Sendable, Equatable {
     ///   - includesHighlights: whether to compute highlights.
     ///   - regexBudget: time limit for regex matching.
     // The default page (1, 20) is valid, so `try!` cannot trap.
+    // swift-format-ignore: NeverUseForceTry
     public init(
         filter: LogFilter = LogFilter(), pagination: LogPagination = .page(try! PageRequest(page: 1, perPage: 20)),
         context: Int = 0, includesHighlights: Bool = false, regexBudget: Duration = LogQuery.defaultRegexBudget
@@ -87,7 +88,8 @@ public struct LogPage: Sendable, Equatable {
     ///   - highestSeq: highest seq visible to the query.
     ///   - resumeAfterSeq: last seq examined when the budget ran out, `nil` for a complete scan.
     public init(
-        items: [LogLine], total: Int?, page: PageRequest?, nextAfterSeq: Int?, highestSeq: Int, resumeAfterSeq: Int? = nil
+        items: [LogLine], total: Int?, page: PageRequest?, nextAfterSeq: Int?, highestSeq: Int,
+        resumeAfterSeq: Int? = nil
     ) {
         self.items = items
         self.total = total

@@ -77,7 +77,9 @@ struct QueryEngine: @unchecked Sendable {
         }
     }
 
-    static func matcher(for filter: LogFilter, library: PCRE2Library? = PCRE2Library.shared) throws(LogStoreError) -> Matcher? {
+    static func matcher(for filter: LogFilter, library: PCRE2Library? = PCRE2Library.shared) throws(LogStoreError)
+        -> Matcher?
+    {
         guard filter.hasText, let text = filter.text else { return nil }
         guard text.utf8.count <= maximumPatternLength else {
             throw .invalidQuery(field: "q", reason: "must be at most \(maximumPatternLength) bytes")
@@ -92,7 +94,8 @@ struct QueryEngine: @unchecked Sendable {
             do {
                 return .regex(
                     try RegexMatcher(
-                        pattern: NSRegularExpression.escapedPattern(for: text), caseInsensitive: true, library: library))
+                        pattern: NSRegularExpression.escapedPattern(for: text), caseInsensitive: true, library: library)
+                )
             } catch {
                 throw .invalidRegex(reason: "the text could not be matched case-insensitively")
             }
@@ -248,7 +251,8 @@ struct QueryEngine: @unchecked Sendable {
 
     /// Buffers of one worker thread.
     final class Worker {
-        let indexBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: QueryEngine.indexBatch * IndexEntry.size, alignment: 16)
+        let indexBuffer = UnsafeMutableRawBufferPointer.allocate(
+            byteCount: QueryEngine.indexBatch * IndexEntry.size, alignment: 16)
         let dataBuffer: UnsafeMutableRawBufferPointer
         var scratch: [UInt8] = []
         var hits: [Int] = []
@@ -354,7 +358,9 @@ struct QueryEngine: @unchecked Sendable {
 
     /// Scans one chunk, marking its matches, until it is done, `stopAfter` matches are in it, the
     /// scan is told to stop, or the budget is spent.
-    func scanChunk(_ chunk: inout Chunk, index: Int, worker: Worker, stopAfter: Int?, state: ScanState) throws(LogStoreError) {
+    func scanChunk(_ chunk: inout Chunk, index: Int, worker: Worker, stopAfter: Int?, state: ScanState)
+        throws(LogStoreError)
+    {
         let wantedStep: UInt16? = step ?? nil
         let needsData = matcher != nil
         let indexBuffer = worker.indexBuffer
@@ -372,7 +378,11 @@ struct QueryEngine: @unchecked Sendable {
                 into: UnsafeMutableRawBufferPointer(rebasing: indexBuffer[0..<(count * IndexEntry.size)]),
                 at: Int64((seq - 1) * IndexEntry.size))
             count = min(count, read / IndexEntry.size)
-            guard count > 0 else { throw .ioFailure(reason: "index of execution \(log.execution) is shorter than expected") }
+            guard count > 0 else {
+                throw .ioFailure(reason: "index of execution \(log.execution) is shorter than expected")
+            }
+            // Safe: count > 0 was checked.
+            // swift-format-ignore: NeverForceUnwrap
             let entries = UnsafeRawPointer(indexBuffer.baseAddress!)
             var dataBase: Int64 = 0
             var dataCount = 0
@@ -394,9 +404,13 @@ struct QueryEngine: @unchecked Sendable {
                 dataCount = Int(end - dataBase)
                 let got = try log.data.read(
                     into: UnsafeMutableRawBufferPointer(rebasing: dataBuffer[0..<dataCount]), at: dataBase)
-                guard got == dataCount else { throw .ioFailure(reason: "data of execution \(log.execution) is shorter than its index") }
+                guard got == dataCount else {
+                    throw .ioFailure(reason: "data of execution \(log.execution) is shorter than its index")
+                }
                 dataBatch = min(dataBatch * 2, Self.maximumDataBatch)
             }
+            // Safe: the buffer is allocated non-empty.
+            // swift-format-ignore: NeverForceUnwrap
             let data = UnsafePointer(dataBuffer.baseAddress!.assumingMemoryBound(to: UInt8.self))
             worker.hits = [-1]
 
@@ -420,10 +434,12 @@ struct QueryEngine: @unchecked Sendable {
                         var end = start + entry.length
                         let matched: Bool
                         if entry.flags & IndexEntry.Flags.escape != 0 {
-                            ANSIStripper.strip(UnsafeBufferPointer(start: data + start, count: entry.length), into: &worker.scratch)
+                            ANSIStripper.strip(
+                                UnsafeBufferPointer(start: data + start, count: entry.length), into: &worker.scratch)
                             if worker.scratch.last == UInt8(ascii: "\r") { worker.scratch.removeLast() }
                             matched = worker.scratch.withUnsafeBufferPointer { plain in
-                                plain.count >= m && searcher.first(in: plain.baseAddress!, from: 0, to: plain.count) != nil
+                                guard plain.count >= m, let base = plain.baseAddress else { return false }
+                                return searcher.first(in: base, from: 0, to: plain.count) != nil
                             }
                         } else {
                             if entry.flags & IndexEntry.Flags.trailingCR != 0 { end -= 1 }
@@ -447,7 +463,9 @@ struct QueryEngine: @unchecked Sendable {
                     for e in sliceStart..<sliceEnd {
                         let record = entries + e * IndexEntry.size
                         if record.load(fromByteOffset: 14, as: UInt8.self) < minimumRank { continue }
-                        if let wantedStep, record.loadUnaligned(fromByteOffset: 12, as: UInt16.self) != wantedStep.littleEndian {
+                        if let wantedStep,
+                            record.loadUnaligned(fromByteOffset: 12, as: UInt16.self) != wantedStep.littleEndian
+                        {
                             continue
                         }
                         chunk.mark(seq + e)
@@ -474,7 +492,8 @@ struct QueryEngine: @unchecked Sendable {
     /// position at or after the previous line's start, over the whole batch) up to date.
     @inline(__always)
     static func contains(
-        _ searcher: ByteSearcher, _ hit: inout Int, _ data: UnsafePointer<UInt8>, _ start: Int, _ end: Int, _ dataCount: Int
+        _ searcher: ByteSearcher, _ hit: inout Int, _ data: UnsafePointer<UInt8>, _ start: Int, _ end: Int,
+        _ dataCount: Int
     ) -> Bool {
         let m = searcher.needle.count
         if hit < start { hit = searcher.first(in: data, from: start, to: dataCount) ?? Int.max }
@@ -552,7 +571,9 @@ struct QueryEngine: @unchecked Sendable {
                 if flags & IndexEntry.Flags.trailingCR != 0 { end -= 1 }
                 var hasVerify = lineMark & 2 != 0
                 if checksNonASCII, lineMark == 0 {
-                    if nextHigh < start { nextHigh = ByteSearcher.firstNonASCII(in: data, from: start, to: dataCount) ?? Int.max }
+                    if nextHigh < start {
+                        nextHigh = ByteSearcher.firstNonASCII(in: data, from: start, to: dataCount) ?? Int.max
+                    }
                     hasVerify = nextHigh < end
                     if !hasVerify { continue }
                 }
@@ -560,7 +581,8 @@ struct QueryEngine: @unchecked Sendable {
                     decision = .match
                 } else {
                     decision = regex.decide(
-                        data + start, count: end - start, hasNeedle: lineMark & 1 != 0, hasVerify: hasVerify, worker: state,
+                        data + start, count: end - start, hasNeedle: lineMark & 1 != 0, hasVerify: hasVerify,
+                        worker: state,
                         budget: budget)
                 }
             }
@@ -599,7 +621,9 @@ struct QueryEngine: @unchecked Sendable {
         var scratch: [UInt8] = []
         while runStart < order.count {
             var runEnd = runStart
-            while runEnd + 1 < order.count, order[runEnd + 1] == order[runEnd] + 1, runEnd - runStart < 255 { runEnd += 1 }
+            while runEnd + 1 < order.count, order[runEnd + 1] == order[runEnd] + 1, runEnd - runStart < 255 {
+                runEnd += 1
+            }
             let records = try log.readLines(from: order[runStart], count: runEnd - runStart + 1)
             for (offset, (entry, bytes)) in records.enumerated() {
                 let seq = order[runStart + offset]
@@ -639,7 +663,8 @@ struct QueryEngine: @unchecked Sendable {
     }
 
     /// Builds the public line, with highlights for matches when asked.
-    func line(seq: Int, entry: IndexEntry, bytes: [UInt8], isContext: Bool, scratch: inout [UInt8]) throws(LogStoreError)
+    func line(seq: Int, entry: IndexEntry, bytes: [UInt8], isContext: Bool, scratch: inout [UInt8])
+        throws(LogStoreError)
         -> LogLine
     {
         let stepName = Int(entry.step) < snapshot.steps.count ? snapshot.steps[Int(entry.step)] : ""

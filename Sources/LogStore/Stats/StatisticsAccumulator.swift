@@ -79,7 +79,8 @@ struct StatisticsAccumulator: Codable, Equatable {
         result.totalLines = lineCount
         result.bytes = bytes
         for level in LogLevel.allCases { result.byLevel[level] = levels[Int(level.rank)] }
-        for (number, step) in steps.enumerated() where (step.lines > 0 || (step.droppedBytes ?? 0) > 0) && number < stepNames.count {
+        for (number, step) in steps.enumerated()
+        where (step.lines > 0 || (step.droppedBytes ?? 0) > 0) && number < stepNames.count {
             var value = LogStatistics.StepStatistics()
             value.lines = step.lines
             value.bytes = step.bytes

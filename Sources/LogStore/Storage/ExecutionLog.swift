@@ -107,8 +107,13 @@ final class ExecutionLog: @unchecked Sendable {
         var lines = Int(indexSize / Int64(IndexEntry.size))
         var end: Int64 = 0
         while lines > 0 {
-            let record = try index.read(count: IndexEntry.size * (lines >= 2 ? 2 : 1), at: Int64((lines - (lines >= 2 ? 2 : 1)) * IndexEntry.size))
+            let record = try index.read(
+                count: IndexEntry.size * (lines >= 2 ? 2 : 1),
+                at: Int64((lines - (lines >= 2 ? 2 : 1)) * IndexEntry.size))
+            // Safe: a read of at least one entry: the base address exists.
+            // swift-format-ignore: NeverForceUnwrap
             let last = record.withUnsafeBytes { IndexEntry($0.baseAddress! + (lines >= 2 ? IndexEntry.size : 0)) }
+            // swift-format-ignore: NeverForceUnwrap
             let expectedOffset = lines >= 2 ? record.withUnsafeBytes { IndexEntry($0.baseAddress!) }.end : 0
             if last.offset == expectedOffset, last.end <= dataSize, Int(last.step) < steps.count,
                 last.length <= LogStore.maximumLineBytes, last.level <= 4
@@ -129,7 +134,8 @@ final class ExecutionLog: @unchecked Sendable {
             stats = saved
         }
         let log = ExecutionLog(
-            execution: execution, directory: directory, data: data, index: index, lines: lines, bytes: end, steps: steps,
+            execution: execution, directory: directory, data: data, index: index, lines: lines, bytes: end,
+            steps: steps,
             stats: stats, maximumStepBytes: maximumStepBytes)
         if stats.lineCount < lines {
             try log.replayStatistics(through: lines)
@@ -175,6 +181,8 @@ final class ExecutionLog: @unchecked Sendable {
         let raw = try index.read(count: count * IndexEntry.size, at: Int64((seq - 1) * IndexEntry.size))
         let available = raw.count / IndexEntry.size
         return raw.withUnsafeBytes { buffer in
+            // Safe: only reached when `available` > 0.
+            // swift-format-ignore: NeverForceUnwrap
             (0..<available).map { IndexEntry(buffer.baseAddress! + $0 * IndexEntry.size) }
         }
     }
@@ -196,7 +204,9 @@ final class ExecutionLog: @unchecked Sendable {
     /// Stores the complete lines in `bytes` for `step`; see ``LogStore/append(execution:step:bytes:)``.
     ///
     /// - Returns: the stored lines when `collect` is true (else empty), and how many were stored.
-    func append(step: String, bytes: UnsafeBufferPointer<UInt8>, collect: Bool) throws(LogStoreError) -> ([LogLine], Int) {
+    func append(step: String, bytes: UnsafeBufferPointer<UInt8>, collect: Bool) throws(LogStoreError) -> (
+        [LogLine], Int
+    ) {
         writeLock.lock()
         defer { writeLock.unlock() }
         let stepID = try id(for: step)
@@ -215,11 +225,14 @@ final class ExecutionLog: @unchecked Sendable {
         }
         let result: ([LogLine], Int, Pending)
         if held.bytes.isEmpty {
-            result = try store(step: stepID, name: step, bytes, isContinuation: held.isContinuation, flushAll: false, collect: collect)
+            result = try store(
+                step: stepID, name: step, bytes, isContinuation: held.isContinuation, flushAll: false, collect: collect)
         } else {
             held.bytes.append(contentsOf: bytes)
             result = try held.bytes.withUnsafeBufferPointer { (combined) throws(LogStoreError) in
-                try store(step: stepID, name: step, combined, isContinuation: held.isContinuation, flushAll: false, collect: collect)
+                try store(
+                    step: stepID, name: step, combined, isContinuation: held.isContinuation, flushAll: false,
+                    collect: collect)
             }
         }
         pending[stepID] = result.2
@@ -242,7 +255,10 @@ final class ExecutionLog: @unchecked Sendable {
         }
         if !held.bytes.isEmpty {
             lines = try held.bytes.withUnsafeBufferPointer { (combined) throws(LogStoreError) in
-                try store(step: stepID, name: step, combined, isContinuation: held.isContinuation, flushAll: true, collect: true).0
+                try store(
+                    step: stepID, name: step, combined, isContinuation: held.isContinuation, flushAll: true,
+                    collect: true
+                ).0
             }
         }
         try writeSnapshot()
@@ -288,9 +304,12 @@ final class ExecutionLog: @unchecked Sendable {
     ///
     /// - Returns: the lines (if `collect`), their count, and what is held back for the next append.
     private func store(
-        step: UInt16, name: String, _ bytes: UnsafeBufferPointer<UInt8>, isContinuation: Bool, flushAll: Bool, collect: Bool
+        step: UInt16, name: String, _ bytes: UnsafeBufferPointer<UInt8>, isContinuation: Bool, flushAll: Bool,
+        collect: Bool
     ) throws(LogStoreError) -> ([LogLine], Int, Pending) {
-        guard let base = bytes.baseAddress, bytes.count > 0 else { return ([], 0, Pending(isContinuation: isContinuation)) }
+        guard let base = bytes.baseAddress, bytes.count > 0 else {
+            return ([], 0, Pending(isContinuation: isContinuation))
+        }
         let n = bytes.count
         let maximum = LogStore.maximumLineBytes
         let (startLines, startBytes) = stateLock.withLock { (publishedLines, publishedBytes) }
@@ -321,7 +340,8 @@ final class ExecutionLog: @unchecked Sendable {
                 level = LevelDetector.rank(of: line)
                 timestamp = TimestampParser.seconds(in: line)
             }
-            let entry = IndexEntry(offset: startBytes + Int64(start), length: length, step: step, level: level, flags: flags)
+            let entry = IndexEntry(
+                offset: startBytes + Int64(start), length: length, step: step, level: level, flags: flags)
             entry.append(to: &indexBytes)
             stats.add(
                 step: Int(step), storedBytes: Int64(length + (newline ? 1 : 0)), level: level, timestamp: timestamp,
@@ -330,7 +350,8 @@ final class ExecutionLog: @unchecked Sendable {
             if collect {
                 lines.append(
                     LogLine(
-                        seq: startLines + count, step: name, timestamp: timestamp.map { Date(timeIntervalSince1970: $0) },
+                        seq: startLines + count, step: name,
+                        timestamp: timestamp.map { Date(timeIntervalSince1970: $0) },
                         level: LogLevel(rank: level), bytes: Array(line), hasNewline: newline,
                         isContinuation: continuation, continuesOnNextLine: continues))
             }
@@ -377,7 +398,9 @@ final class ExecutionLog: @unchecked Sendable {
 
         if position > 0 {
             try data.append(UnsafeRawBufferPointer(start: base, count: position))
-            try indexBytes.withUnsafeBufferPointer { (buffer) throws(LogStoreError) in try index.append(UnsafeRawBufferPointer(buffer)) }
+            try indexBytes.withUnsafeBufferPointer { (buffer) throws(LogStoreError) in
+                try index.append(UnsafeRawBufferPointer(buffer))
+            }
             working = stats
             let published = stats
             stateLock.withLock {

@@ -67,7 +67,9 @@ public struct LogRawBytes: AsyncSequence, Sendable {
             guard let step else {
                 let count = Int(Swift.min(Int64(LogRawBytes.chunkSize), end - position))
                 let bytes = try log.data.read(count: count, at: position)
-                guard bytes.count == count else { throw .ioFailure(reason: "data of execution \(log.execution) ended early") }
+                guard bytes.count == count else {
+                    throw .ioFailure(reason: "data of execution \(log.execution) ended early")
+                }
                 position += Int64(count)
                 return bytes
             }
@@ -81,7 +83,9 @@ public struct LogRawBytes: AsyncSequence, Sendable {
             let available = Swift.min(segmentEnd - fileOffset, end - position)
             let count = Int(Swift.min(Int64(LogRawBytes.chunkSize), available))
             let bytes = try log.data.read(count: count, at: fileOffset)
-            guard bytes.count == count else { throw .ioFailure(reason: "data of execution \(log.execution) ended early") }
+            guard bytes.count == count else {
+                throw .ioFailure(reason: "data of execution \(log.execution) ended early")
+            }
             position += Int64(count)
             return bytes
         }

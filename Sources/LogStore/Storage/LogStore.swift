@@ -66,8 +66,11 @@ public final class LogStore: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let open = executions[execution] { return open }
-        guard let opened = try ExecutionLog.open(
-            directory: path(for: execution), execution: execution, create: create, maximumStepBytes: maximumStepBytes) else {
+        guard
+            let opened = try ExecutionLog.open(
+                directory: path(for: execution), execution: execution, create: create,
+                maximumStepBytes: maximumStepBytes)
+        else {
             return nil
         }
         executions[execution] = opened
@@ -169,12 +172,17 @@ public final class LogStore: @unchecked Sendable {
 
     /// ``lines(execution:query:)`` with the budget given (tests: ``ScanBudget/lines(_:)`` stops after a fixed
     /// number of lines, whatever the machine's speed) and, with `usesPCRE2: false`, ICU as the only engine.
-    func lines(execution: Int, query: LogQuery, budget: ScanBudget?, usesPCRE2: Bool = true) throws(LogStoreError) -> LogPage {
+    func lines(execution: Int, query: LogQuery, budget: ScanBudget?, usesPCRE2: Bool = true) throws(LogStoreError)
+        -> LogPage
+    {
         try Self.validate(query.filter)
         let log = try existing(execution)
-        if let fromSeq = query.filter.fromSeq, fromSeq < 1 { throw .invalidQuery(field: "from_seq", reason: "must be 1 or more") }
+        if let fromSeq = query.filter.fromSeq, fromSeq < 1 {
+            throw .invalidQuery(field: "from_seq", reason: "must be 1 or more")
+        }
         if query.context < 0 { throw .invalidQuery(field: "context", reason: "must be 0 or more") }
-        return try QueryEngine(log: log, query: query, budget: budget, library: usesPCRE2 ? PCRE2Library.shared : nil).run()
+        return try QueryEngine(log: log, query: query, budget: budget, library: usesPCRE2 ? PCRE2Library.shared : nil)
+            .run()
     }
 
     /// Statistics of an execution's log, maintained as lines are stored (constant time).
@@ -196,13 +204,17 @@ public final class LogStore: @unchecked Sendable {
     /// - Returns: a sequence of chunks with the total length and resolved range.
     /// - Throws: ``LogStoreError/executionNotFound(execution:)`` (also for an unknown step),
     ///   ``LogStoreError/invalidRange(length:)`` when `range` is unsatisfiable.
-    public func rawBytes(execution: Int, step: String? = nil, range: LogByteRange? = nil) throws(LogStoreError) -> LogRawBytes {
+    public func rawBytes(execution: Int, step: String? = nil, range: LogByteRange? = nil) throws(LogStoreError)
+        -> LogRawBytes
+    {
         let log = try existing(execution)
         let snapshot = log.snapshot()
         var stepID: UInt16?
         var total = snapshot.bytes
         if let step {
-            guard let index = snapshot.steps.firstIndex(of: step) else { throw .executionNotFound(execution: execution) }
+            guard let index = snapshot.steps.firstIndex(of: step) else {
+                throw .executionNotFound(execution: execution)
+            }
             stepID = UInt16(index)
             total = index < snapshot.stats.steps.count ? snapshot.stats.steps[index].bytes : 0
         }

@@ -1,7 +1,6 @@
 import Crypto
 import Foundation
 
-
 /// The 256-bit key that seals private keys at rest (AES-256-GCM, see ``SealedSecret``).
 ///
 /// Loaded from configuration as base64 (32 bytes), or generated with ``generate()``. ``id`` names the

@@ -1,7 +1,6 @@
 import Crypto
 import Foundation
 
-
 /// An AES-256-GCM envelope for a secret stored at rest (e.g. a private key column).
 ///
 /// Serialized layout (``serialized()``), all lengths in bytes:

@@ -85,7 +85,9 @@ public struct PipelineStatusPayload: Sendable, Equatable, Codable {
         case steps, seq
     }
 
-    public init(executionID: Int, pipelineID: Int, status: String, previousStatus: String?, steps: [StepPayload], seq: Int) {
+    public init(
+        executionID: Int, pipelineID: Int, status: String, previousStatus: String?, steps: [StepPayload], seq: Int
+    ) {
         self.executionID = executionID
         self.pipelineID = pipelineID
         self.status = status
@@ -99,7 +101,8 @@ public struct PipelineStatusPayload: Sendable, Equatable, Codable {
         try container.encode(executionID, forKey: .executionID)
         try container.encode(pipelineID, forKey: .pipelineID)
         try container.encode(status, forKey: .status)
-        try container.encode(previousStatus, forKey: .previousStatus)  // explicit null: docs/API.md "Realtime events" shows the key
+        // Explicit null: docs/API.md "Realtime events" shows the key.
+        try container.encode(previousStatus, forKey: .previousStatus)
         try container.encode(steps, forKey: .steps)
         try container.encode(seq, forKey: .seq)
     }

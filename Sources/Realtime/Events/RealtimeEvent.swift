@@ -33,8 +33,10 @@ public struct RealtimeEvent: Sendable {
     /// Approximate memory held by the event (payload bytes), for subscriber buffer limits.
     public var byteCount: Int { payloadJSON.utf8.count + 64 }
 
-    init(name: Name, executionID: Int, pipelineID: Int?, seq: Int, firstSeq: Int? = nil, status: String? = nil,
-         payloadJSON: String, logs: PipelineLogsPayload? = nil, linesOffset: Int? = nil) {
+    init(
+        name: Name, executionID: Int, pipelineID: Int?, seq: Int, firstSeq: Int? = nil, status: String? = nil,
+        payloadJSON: String, logs: PipelineLogsPayload? = nil, linesOffset: Int? = nil
+    ) {
         self.name = name
         self.executionID = executionID
         self.pipelineID = pipelineID
@@ -66,12 +68,16 @@ public struct RealtimeEvent: Sendable {
         var bytes = 0
         func flush() {
             guard !chunk.isEmpty else { return }
-            events.append(logsEvent(PipelineLogsPayload(executionID: executionID, step: step, lines: chunk), pipelineID: pipelineID))
+            events.append(
+                logsEvent(
+                    PipelineLogsPayload(executionID: executionID, step: step, lines: chunk), pipelineID: pipelineID))
             chunk = []
             bytes = 0
         }
         for line in lines {
-            if !chunk.isEmpty && (chunk.count >= maximumLines || bytes + line.text.utf8.count > maximumBytes) { flush() }
+            if !chunk.isEmpty && (chunk.count >= maximumLines || bytes + line.text.utf8.count > maximumBytes) {
+                flush()
+            }
             chunk.append(line)
             bytes += line.text.utf8.count
         }
@@ -127,11 +133,13 @@ public struct RealtimeEvent: Sendable {
         var json = String(decoding: first.payloadJSON.utf8.prefix(firstOffset), as: UTF8.self) + "["
         json += bodies.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ",")
         json += "]}"
-        return [RealtimeEvent(
-            name: .pipelineLogs, executionID: first.executionID, pipelineID: first.pipelineID, seq: last.seq,
-            firstSeq: first.firstSeq, payloadJSON: json,
-            logs: PipelineLogsPayload(executionID: logs.executionID, step: logs.step, lines: lines),
-            linesOffset: firstOffset)]
+        return [
+            RealtimeEvent(
+                name: .pipelineLogs, executionID: first.executionID, pipelineID: first.pipelineID, seq: last.seq,
+                firstSeq: first.firstSeq, payloadJSON: json,
+                logs: PipelineLogsPayload(executionID: logs.executionID, step: logs.step, lines: lines),
+                linesOffset: firstOffset)
+        ]
     }
 
     /// The same logs event with only the lines after `seq` (and up to `upTo`), nil when none remain.
@@ -141,7 +149,8 @@ public struct RealtimeEvent: Sendable {
         guard !remaining.isEmpty else { return nil }
         if remaining.count == logs.lines.count { return self }
         return Self.logsEvent(
-            PipelineLogsPayload(executionID: logs.executionID, step: logs.step, lines: remaining), pipelineID: pipelineID)
+            PipelineLogsPayload(executionID: logs.executionID, step: logs.step, lines: remaining),
+            pipelineID: pipelineID)
     }
 
     static func encode(_ value: some Encodable) -> String {
@@ -182,11 +191,12 @@ public struct RealtimeEvent: Sendable {
         func flush() {
             guard let first = chunk.first, let last = chunk.last else { return }
             let json = prefix + "[" + chunkJSON.joined(separator: ",") + "]}"
-            events.append(RealtimeEvent(
-                name: .pipelineLogs, executionID: executionID, pipelineID: pipelineID,
-                seq: endsInsideLine ? last.seq - 1 : last.seq, firstSeq: first.seq, payloadJSON: json,
-                logs: PipelineLogsPayload(executionID: logs.executionID, step: logs.step, lines: chunk),
-                linesOffset: prefix.utf8.count))
+            events.append(
+                RealtimeEvent(
+                    name: .pipelineLogs, executionID: executionID, pipelineID: pipelineID,
+                    seq: endsInsideLine ? last.seq - 1 : last.seq, firstSeq: first.seq, payloadJSON: json,
+                    logs: PipelineLogsPayload(executionID: logs.executionID, step: logs.step, lines: chunk),
+                    linesOffset: prefix.utf8.count))
             chunk = []
             chunkJSON = []
             size = 0

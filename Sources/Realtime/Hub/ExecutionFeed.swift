@@ -86,12 +86,14 @@ public struct ExecutionFeed: Sendable {
             switch delivery {
             case .overflow:
                 let position = snapshotExecutionID.flatMap { delivered[$0] } ?? 0
-                try await emit(.logError(
-                    LogErrorPayload(
-                        executionID: snapshotExecutionID, code: "slow_consumer",
-                        message: "Events arrived faster than this connection read them; resubscribe with after_seq.",
-                        afterSeq: position),
-                    pipelineID: nil, seq: position))
+                try await emit(
+                    .logError(
+                        LogErrorPayload(
+                            executionID: snapshotExecutionID, code: "slow_consumer",
+                            message:
+                                "Events arrived faster than this connection read them; resubscribe with after_seq.",
+                            afterSeq: position),
+                        pipelineID: nil, seq: position))
                 return
             case .event(let event):
                 let executionID = event.executionID
@@ -110,7 +112,8 @@ public struct ExecutionFeed: Sendable {
                     while iterator.hasPending, lineCount < 1_000, byteCount < 256 * 1024 {
                         guard let next = await iterator.next() else { break }
                         if case .event(let more) = next, more.name == .pipelineLogs, more.executionID == executionID,
-                            more.logs?.step == fresh.logs?.step, let firstSeq = more.firstSeq, let previous = batch.last,
+                            more.logs?.step == fresh.logs?.step, let firstSeq = more.firstSeq,
+                            let previous = batch.last,
                             firstSeq == previous.seq + 1
                         {
                             batch.append(more)

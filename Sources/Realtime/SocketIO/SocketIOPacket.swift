@@ -37,7 +37,9 @@ public struct SocketIOPacket: Sendable, Equatable {
 
     /// The event name and arguments of an EVENT packet.
     public var event: (name: String, arguments: [JSONValue])? {
-        guard kind == .event, case .array(let items) = payload, case .string(let name)? = items.first else { return nil }
+        guard kind == .event, case .array(let items) = payload, case .string(let name)? = items.first else {
+            return nil
+        }
         return (name, Array(items.dropFirst()))
     }
 

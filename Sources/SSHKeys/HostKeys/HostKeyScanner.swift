@@ -14,7 +14,8 @@ public struct HostKeyScanner: Sendable {
     ///   - processRunner: runs `ssh-keyscan`.
     ///   - executable: `ssh-keyscan` binary (name looked up on `PATH`, or a path).
     ///   - timeout: whole-scan limit.
-    public init(processRunner: any ProcessRunner, executable: String = "ssh-keyscan", timeout: Duration = .seconds(10)) {
+    public init(processRunner: any ProcessRunner, executable: String = "ssh-keyscan", timeout: Duration = .seconds(10))
+    {
         self.processRunner = processRunner
         self.executable = executable
         self.timeout = timeout
@@ -30,10 +31,14 @@ public struct HostKeyScanner: Sendable {
         let result = try await processRunner.run(
             ProcessInvocation(
                 executable: .init(executable),
-                arguments: ["-T", String(seconds), "-p", String(target.port), "--", target.connectAddress ?? target.host],
+                arguments: [
+                    "-T", String(seconds), "-p", String(target.port), "--", target.connectAddress ?? target.host,
+                ],
                 timeout: timeout + .seconds(2), outputLimitBytes: 64 * 1024))
         if result.termination == .timedOut { throw SSHKeyError.timeout }
-        let keys = result.standardOutputText.split(whereSeparator: \.isNewline).compactMap { HostKey(knownHostsLine: $0) }
+        let keys = result.standardOutputText.split(whereSeparator: \.isNewline).compactMap {
+            HostKey(knownHostsLine: $0)
+        }
         guard !keys.isEmpty else {
             if result.standardErrorText.contains("Name or service not known")
                 || result.standardErrorText.contains("not known")

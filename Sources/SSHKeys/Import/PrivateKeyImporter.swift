@@ -44,7 +44,9 @@ public enum PrivateKeyImporter {
         // Before parsing: junk glued to a BEGIN or END line would otherwise read as "no block"/"no END line".
         if let stray = strayText(in: trimmed) {
             throw .invalidPrivateKey(
-                reason: "unexpected text \(stray.position) the key block: \"\(stray.excerpt)\"; only whitespace may surround it")
+                reason:
+                    "unexpected text \(stray.position) the key block: \"\(stray.excerpt)\"; only whitespace may surround it"
+            )
         }
 
         let blocks: [PEMBlock]
@@ -108,9 +110,11 @@ public enum PrivateKeyImporter {
     static func strayText(in text: String) -> (position: String, excerpt: String)? {
         func excerpt(_ slice: Substring) -> String {
             let shown = slice.trimmingCharacters(in: .whitespacesAndNewlines).prefix(40)
-            return String(String.UnicodeScalarView(shown.unicodeScalars.map {
-                $0.properties.generalCategory == .control ? " " : $0
-            }))
+            return String(
+                String.UnicodeScalarView(
+                    shown.unicodeScalars.map {
+                        $0.properties.generalCategory == .control ? " " : $0
+                    }))
         }
         guard let begin = text.range(of: "-----BEGIN ") else { return nil }
         let before = text[..<begin.lowerBound]

@@ -41,9 +41,10 @@ final class CapturedLogs: Sendable {
         func log(event: LogEvent) {
             var merged = metadata
             if let extra = event.metadata { merged.merge(extra) { $1 } }
-            sink.append(Record(
-                level: event.level, message: "\(event.message)",
-                metadata: merged.mapValues { "\($0)" }))
+            sink.append(
+                Record(
+                    level: event.level, message: "\(event.message)",
+                    metadata: merged.mapValues { "\($0)" }))
         }
     }
 }

@@ -7,7 +7,9 @@ import Vapor
 /// `withRunningServer(_:_:)` for a test context, with the base URL; optionally on a fixed `port` (a
 /// restarted service comes back where its clients left it).
 func withRunningServer<T>(_ ctx: TestContext, port: Int = 0, _ body: (URL) async throws -> T) async throws -> T {
-    try await withRunningServer(ctx.app, port: port) { bound in try await body(URL(string: "http://127.0.0.1:\(bound)")!) }
+    try await withRunningServer(ctx.app, port: port) { bound in
+        try await body(URL(string: "http://127.0.0.1:\(bound)")!)
+    }
 }
 
 /// The Python test interpreter with python-socketio installed: `$PIPEWRIGHT_TEST_PYTHON`, else the
@@ -20,7 +22,8 @@ func testPython() throws -> String {
         .deletingLastPathComponent().deletingLastPathComponent()
     let venv = root.appendingPathComponent(".venv/bin/python").path
     guard FileManager.default.isExecutableFile(atPath: venv) else {
-        Issue.record("python-socketio is not installed: run scripts/test (it creates .venv from scripts/test-requirements.txt)")
+        Issue.record(
+            "python-socketio is not installed: run scripts/test (it creates .venv from scripts/test-requirements.txt)")
         throw CancellationError()
     }
     return venv
@@ -80,11 +83,15 @@ extension Array where Element == [String: Any] {
 
     /// Seqs of every received log line, in arrival order.
     var lineSeqs: [Int] {
-        events.filter { $0.0 == "pipeline_logs" }.flatMap { ($0.1["lines"] as? [[String: Any]] ?? []).compactMap { $0["seq"] as? Int } }
+        events.filter { $0.0 == "pipeline_logs" }.flatMap {
+            ($0.1["lines"] as? [[String: Any]] ?? []).compactMap { $0["seq"] as? Int }
+        }
     }
 
     /// Texts of every received log line, in arrival order.
     var lineTexts: [String] {
-        events.filter { $0.0 == "pipeline_logs" }.flatMap { ($0.1["lines"] as? [[String: Any]] ?? []).compactMap { $0["text"] as? String } }
+        events.filter { $0.0 == "pipeline_logs" }.flatMap {
+            ($0.1["lines"] as? [[String: Any]] ?? []).compactMap { $0["text"] as? String }
+        }
     }
 }

@@ -22,15 +22,19 @@ struct SelfSignedCertificate {
 
     /// Generates a P-256 key and a certificate valid for 2 days with SANs `DNS:localhost, IP:127.0.0.1`.
     static func make(commonName: String = "localhost") throws -> SelfSignedCertificate {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pw-tls-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pw-tls-\(UUID().uuidString)")
+            .path
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let certificate = directory + "/cert.pem"
         let key = directory + "/key.pem"
-        let result = try runProgram("/usr/bin/env", [
-            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-keyout", key, "-out", certificate, "-days", "2", "-subj", "/CN=\(commonName)",
-            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        ])
+        let result = try runProgram(
+            "/usr/bin/env",
+            [
+                "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", key, "-out", certificate, "-days", "2", "-subj", "/CN=\(commonName)",
+                "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            ])
         guard result.status == 0 else {
             Issue.record("openssl failed: \(result.stderr)")
             throw CancellationError()

@@ -81,13 +81,16 @@ final class ServeProcess: @unchecked Sendable {
 
     /// Creates an admin user and returns a bearer token for it (`user create` + `token create`).
     static func adminToken(dataDirectory: String) throws -> String {
-        let user = try command(["user", "create", "tester", "--admin", "--password-stdin"], dataDirectory: dataDirectory, stdin: "tester-password-1\n")
+        let user = try command(
+            ["user", "create", "tester", "--admin", "--password-stdin"], dataDirectory: dataDirectory,
+            stdin: "tester-password-1\n")
         guard user.status == 0 else {
             Issue.record("user create: \(user.stderr)")
             throw CancellationError()
         }
         let token = try command(["token", "create", "tester"], dataDirectory: dataDirectory)
-        guard token.status == 0, let line = token.stdout.split(separator: "\n").last(where: { $0.hasPrefix("pw_") }) else {
+        guard token.status == 0, let line = token.stdout.split(separator: "\n").last(where: { $0.hasPrefix("pw_") })
+        else {
             Issue.record("token create: \(token.stdout) \(token.stderr)")
             throw CancellationError()
         }

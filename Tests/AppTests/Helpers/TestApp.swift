@@ -1,6 +1,6 @@
-import PipewrightCore
 import Fluent
 import Foundation
+import PipewrightCore
 import SSHKeys
 import Testing
 import Vapor

@@ -23,7 +23,10 @@ extension FakeBitbucketBackend {
             "type": "branch", "name": .string(name),
             "target": target.map { commitJSON($0, in: repository) } ?? .null,
             "links": [
-                "self": ["href": .string("https://api.bitbucket.org/2.0/repositories/\(repository.fullName)/refs/branches/\(name)")],
+                "self": [
+                    "href": .string(
+                        "https://api.bitbucket.org/2.0/repositories/\(repository.fullName)/refs/branches/\(name)")
+                ],
                 "html": ["href": .string("https://bitbucket.org/\(repository.fullName)/branch/\(name)")],
             ],
             "merge_strategies": ["merge_commit", "squash", "fast_forward"], "default_merge_strategy": "merge_commit",
@@ -71,7 +74,8 @@ extension FakeBitbucketBackend {
         update(repository)
         return .json(
             branchJSON(name, in: repository), status: 201,
-            headers: [("Location", apiRoot(of: request) + "/repositories/\(repository.fullName)/refs/branches/\(name)")])
+            headers: [("Location", apiRoot(of: request) + "/repositories/\(repository.fullName)/refs/branches/\(name)")]
+        )
     }
 
     func deleteBranch(_ request: FakeRequest, _ captures: [String]) -> FakeResponse {

@@ -30,7 +30,8 @@ extension FakeBitbucketBackend {
         -> String?
     {
         var repository = FakeRepository(
-            workspace: workspace, slug: slug, uuid: FakeIdentifiers.uuid(), mainBranchName: mainBranch, isPrivate: isPrivate)
+            workspace: workspace, slug: slug, uuid: FakeIdentifiers.uuid(), mainBranchName: mainBranch,
+            isPrivate: isPrivate)
         var root: String?
         if !files.isEmpty {
             let commit = repository.addCommit(
@@ -48,7 +49,8 @@ extension FakeBitbucketBackend {
         else { return nil }
         var tree = base.files
         for (path, contents) in files { tree[path] = contents }
-        let commit = files.isEmpty
+        let commit =
+            files.isEmpty
             ? base
             : repository.addCommit(
                 parents: [base.hash], files: tree, executables: base.executables, message: "Update \(name)",
@@ -58,7 +60,9 @@ extension FakeBitbucketBackend {
         return commit.hash
     }
 
-    func addPullRequest(workspace: String, slug: String, title: String, source: String, destination: String, state: String)
+    func addPullRequest(
+        workspace: String, slug: String, title: String, source: String, destination: String, state: String
+    )
         -> Int?
     {
         guard var repository = repositorySnapshot(workspace, slug) else { return nil }

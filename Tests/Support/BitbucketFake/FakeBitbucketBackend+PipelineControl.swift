@@ -76,7 +76,9 @@ extension FakeBitbucketBackend {
     }
 
     func snapshot(_ uuid: String) -> FakePipelineSnapshot? {
-        guard let (key, index) = pipelineStore.locate(uuid), let run = pipelineStore.runs[key]?[index] else { return nil }
+        guard let (key, index) = pipelineStore.locate(uuid), let run = pipelineStore.runs[key]?[index] else {
+            return nil
+        }
         return snapshot(of: run)
     }
 
@@ -131,11 +133,13 @@ extension FakeBitbucketBackend {
         return [
             "actor": run.creator.json, "repository": repositoryJSON,
             "commit_status": [
-                "key": .string(String(abs(run.uuid.hashValue % 2_000_000_000))), "type": "build", "state": .string(state),
+                "key": .string(String(abs(run.uuid.hashValue % 2_000_000_000))), "type": "build",
+                "state": .string(state),
                 "name": .string("Pipeline #\(run.buildNumber) for \(run.refName ?? "commit")"),
                 "refname": .optional(run.refName),
                 "commit": ["type": "commit", "hash": .optional(run.commit)],
-                "url": .string("https://bitbucket.org/\(repository.fullName)/addon/pipelines/home#!/results/\(run.buildNumber)"),
+                "url": .string(
+                    "https://bitbucket.org/\(repository.fullName)/addon/pipelines/home#!/results/\(run.buildNumber)"),
                 "repository": repositoryJSON, "description": "",
                 "created_on": .string(FakePipelineStore.timestamp(run.createdAt)), "updated_on": .string(now),
             ],

@@ -26,7 +26,8 @@ extension FakeBitbucketBackend {
                     repositoryKey: repositoryKey(captures[0], captures[1]), pipelineUUID: run.uuid, stepUUID: step.uuid)
                 let port = (request.header("Host") ?? "").split(separator: ":").last.map(String.init) ?? "80"
                 let signature = FakeIdentifiers.commitHash()
-                let location = "http://\(pipelineStore.storageHost):\(port)\(Self.storagePathPrefix)\(token)"
+                let location =
+                    "http://\(pipelineStore.storageHost):\(port)\(Self.storagePathPrefix)\(token)"
                     + "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=900&X-Amz-Signature=\(signature)"
                 return .empty(307, headers: [("Location", location), ("Content-Length", "0")])
             }
@@ -39,7 +40,9 @@ extension FakeBitbucketBackend {
         func xml(_ status: Int, _ code: String, _ message: String) -> FakeResponse {
             FakeResponse(
                 status: status, headers: [("Content-Type", "application/xml")],
-                body: Array("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>\(code)</Code><Message>\(message)</Message></Error>".utf8))
+                body: Array(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>\(code)</Code><Message>\(message)</Message></Error>"
+                        .utf8))
         }
         guard request.method == "GET" || request.method == "HEAD" else {
             return xml(405, "MethodNotAllowed", "The specified method is not allowed against this resource.")
@@ -47,7 +50,8 @@ extension FakeBitbucketBackend {
         if request.header("Authorization") != nil {
             return xml(
                 400, "InvalidArgument",
-                "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified")
+                "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified"
+            )
         }
         let token = String(request.path.dropFirst(Self.storagePathPrefix.count))
         guard request.queryValue("X-Amz-Signature") != nil, let object = pipelineStore.storageObjects[token],
@@ -66,7 +70,10 @@ extension FakeBitbucketBackend {
         for item in accept.split(separator: ",") {
             let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
             guard let type = parts.first, allowed.contains(type) else { continue }
-            if parts.dropFirst().contains(where: { $0 == "q=0" || $0 == "q=0.0" || $0 == "q=0.00" || $0 == "q=0.000" }) { continue }
+            if parts.dropFirst().contains(where: { $0 == "q=0" || $0 == "q=0.0" || $0 == "q=0.00" || $0 == "q=0.000" })
+            {
+                continue
+            }
             return true
         }
         return false
@@ -85,7 +92,8 @@ extension FakeBitbucketBackend {
             return .empty(304, headers: headers)
         }
         let octet: [(name: String, value: String)] = [("Content-Type", "application/octet-stream")]
-        guard honoursRange, let range = request.header("Range"), let (start, end) = parseRange(range, total: total) else {
+        guard honoursRange, let range = request.header("Range"), let (start, end) = parseRange(range, total: total)
+        else {
             return FakeResponse(status: 200, headers: octet + headers, body: bytes)
         }
         guard start < total, start <= end else {

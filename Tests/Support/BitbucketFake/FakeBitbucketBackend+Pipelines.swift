@@ -15,21 +15,27 @@ extension FakeBitbucketBackend {
             FakeRoute("GET", base + [.parameter], scope: "pipeline") { backend, request, captures in
                 backend.withRun(captures) { run, repository in .json(backend.pipelineJSON(run, in: repository)) }
             },
-            FakeRoute("POST", base + [.parameter, "stopPipeline"], scope: "pipeline:write") { backend, request, captures in
+            FakeRoute("POST", base + [.parameter, "stopPipeline"], scope: "pipeline:write") {
+                backend, request, captures in
                 backend.stopPipeline(request, captures)
             },
             FakeRoute("GET", base + [.parameter, "steps"], scope: "pipeline") { backend, request, captures in
                 backend.withRun(captures) { run, _ in
-                    backend.paginate(run.steps.map { backend.stepJSON($0, of: run) }, request: request, defaultPagelen: 10)
+                    backend.paginate(
+                        run.steps.map { backend.stepJSON($0, of: run) }, request: request, defaultPagelen: 10)
                 }
             },
-            FakeRoute("GET", base + [.parameter, "steps", .parameter], scope: "pipeline") { backend, request, captures in
+            FakeRoute("GET", base + [.parameter, "steps", .parameter], scope: "pipeline") {
+                backend, request, captures in
                 backend.withRun(captures) { run, _ in
-                    guard let step = backend.step(captures[3], of: run) else { return backend.stepNotFound(captures[3]) }
+                    guard let step = backend.step(captures[3], of: run) else {
+                        return backend.stepNotFound(captures[3])
+                    }
                     return .json(backend.stepJSON(step, of: run))
                 }
             },
-            FakeRoute("GET", base + [.parameter, "steps", .parameter, "log"], scope: "pipeline") { backend, request, captures in
+            FakeRoute("GET", base + [.parameter, "steps", .parameter, "log"], scope: "pipeline") {
+                backend, request, captures in
                 backend.stepLog(request, captures)
             },
         ]
@@ -57,13 +63,16 @@ extension FakeBitbucketBackend {
                 FakeResponseError(
                     .error(
                         404, message: "Not found",
-                        detail: .string("Pipeline with build number '\(number)' not found in repository \(repository.uuid)"),
+                        detail: .string(
+                            "Pipeline with build number '\(number)' not found in repository \(repository.uuid)"),
                         data: ["key": "result-service.pipeline-id.not-found"], includeType: false)))
         }
         guard Self.isBracedUUID(id) else {
             return .failure(
                 FakeResponseError(
-                    .error(404, message: "Not found", detail: "The value provided is not a valid uuid.", includeType: false)))
+                    .error(
+                        404, message: "Not found", detail: "The value provided is not a valid uuid.", includeType: false
+                    )))
         }
         if let run = list.first(where: { $0.uuid.lowercased() == id.lowercased() }) { return .success(run) }
         return .failure(
@@ -122,7 +131,9 @@ extension FakeBitbucketBackend {
                         "message": .string(run.errorMessage ?? "The pipeline ended with an error."),
                     ])
             }
-            if result == "STOPPED", let terminator = run.terminator { resultJSON = resultJSON.setting("terminator", terminator.json) }
+            if result == "STOPPED", let terminator = run.terminator {
+                resultJSON = resultJSON.setting("terminator", terminator.json)
+            }
             return ["name": "COMPLETED", "type": "pipeline_state_completed", "result": resultJSON]
         }
     }
@@ -141,7 +152,11 @@ extension FakeBitbucketBackend {
                     [
                         "type": "commit", "hash": .string(commit),
                         "links": [
-                            "self": ["href": .string("https://api.bitbucket.org/2.0/repositories/\(repository.fullName)/commit/\(commit)")],
+                            "self": [
+                                "href": .string(
+                                    "https://api.bitbucket.org/2.0/repositories/\(repository.fullName)/commit/\(commit)"
+                                )
+                            ],
                             "html": ["href": .string("https://bitbucket.org/\(repository.fullName)/commits/\(commit)")],
                         ],
                     ]
@@ -150,7 +165,8 @@ extension FakeBitbucketBackend {
         let end = run.completedAt ?? pipelineStore.now
         let duration = run.startedAt.map { Int(end.timeIntervalSince($0)) } ?? 0
         // Links deliberately point at an internal host with raw braces, as real responses have been seen to.
-        let internalLink = "https://bitbucket-pipelines.prod.public.atl-paas.net//rest/1.0/accounts/{fake}/repositories/\(repository.uuid)/pipelines/\(run.uuid)"
+        let internalLink =
+            "https://bitbucket-pipelines.prod.public.atl-paas.net//rest/1.0/accounts/{fake}/repositories/\(repository.uuid)/pipelines/\(run.uuid)"
         var members: [(String, FakeJSON)] = [
             ("type", "pipeline"), ("uuid", .string(run.uuid)), ("build_number", .int(run.buildNumber)),
             (
@@ -187,7 +203,8 @@ extension FakeBitbucketBackend {
                         })
                 ))
         }
-        members.append(("links", ["self": ["href": .string(internalLink)], "steps": ["href": .string(internalLink + "/steps/")]]))
+        members.append(
+            ("links", ["self": ["href": .string(internalLink)], "steps": ["href": .string(internalLink + "/steps/")]]))
         return .object(members)
     }
 
@@ -200,7 +217,9 @@ extension FakeBitbucketBackend {
         case .completed(let result):
             return [
                 "name": "COMPLETED", "type": "pipeline_step_state_completed",
-                "result": ["name": .string(result), "type": .string("pipeline_step_state_completed_" + result.lowercased())],
+                "result": [
+                    "name": .string(result), "type": .string("pipeline_step_state_completed_" + result.lowercased()),
+                ],
             ]
         }
     }
@@ -209,7 +228,13 @@ extension FakeBitbucketBackend {
         var members: [(String, FakeJSON)] = [
             ("type", "pipeline_step"), ("uuid", .string(step.uuid)), ("name", .string(step.script.name)),
             ("pipeline", ["type": "pipeline", "uuid": .string(run.uuid)]),
-            ("trigger", ["type": .string(step.script.manual ? "pipeline_step_trigger_manual" : "pipeline_step_trigger_automatic")]),
+            (
+                "trigger",
+                [
+                    "type": .string(
+                        step.script.manual ? "pipeline_step_trigger_manual" : "pipeline_step_trigger_automatic")
+                ]
+            ),
             ("state", stepStateJSON(step)), ("maxTime", 120), ("run_number", 1),
             ("image", ["name": "atlassian/default-image:4"]),
             (
@@ -292,7 +317,13 @@ extension FakeBitbucketBackend {
         pipelineStore.runs[key, default: []].append(run)
         var response = FakeResponse.json(
             pipelineJSON(run, in: repository), status: 201,
-            headers: [("Location", apiRoot(of: request) + "/repositories/\(repository.fullName)/pipelines/" + FakeIdentifiers.encode(run.uuid))])
+            headers: [
+                (
+                    "Location",
+                    apiRoot(of: request) + "/repositories/\(repository.fullName)/pipelines/"
+                        + FakeIdentifiers.encode(run.uuid)
+                )
+            ])
         if dropAfterCreating {
             response.holdFor = pipelineStore.acceptThenDropDelay
             response.dropsConnection = true
@@ -302,12 +333,19 @@ extension FakeBitbucketBackend {
 
     /// Validates the trigger body and builds the run (not stored yet).
     func makeRun(_ request: FakeRequest, _ repository: FakeRepository) -> Result<FakePipelineRun, FakeResponseError> {
-        func bad(_ detail: String, key: String = "rest-service.request.invalid-body") -> Result<FakePipelineRun, FakeResponseError> {
-            .failure(FakeResponseError(.error(400, message: "Bad request", detail: .string(detail), data: ["key": .string(key)])))
+        func bad(_ detail: String, key: String = "rest-service.request.invalid-body") -> Result<
+            FakePipelineRun, FakeResponseError
+        > {
+            .failure(
+                FakeResponseError(
+                    .error(400, message: "Bad request", detail: .string(detail), data: ["key": .string(key)])))
         }
-        guard let body = FakeJSON.parse(request.body), case .object = body else { return bad("The request body is not valid JSON.") }
+        guard let body = FakeJSON.parse(request.body), case .object = body else {
+            return bad("The request body is not valid JSON.")
+        }
         guard let target = body["target"], case .object = target else {
-            return .failure(FakeResponseError(.error(400, message: "Bad request", fields: ["target": ["This field is required."]])))
+            return .failure(
+                FakeResponseError(.error(400, message: "Bad request", fields: ["target": ["This field is required."]])))
         }
         let type = target["type"]?.stringValue ?? ""
         var refType = target["ref_type"]?.stringValue
@@ -360,15 +398,20 @@ extension FakeBitbucketBackend {
         if selectorType == "custom", let pattern = selectorPattern, let yml,
             !yml.contains("\(pattern):") && !yml.contains("'\(pattern)':") && !yml.contains("\"\(pattern)\":")
         {
-            return bad("Requested selector is not found in bitbucket-pipelines.yml.", key: "result-service.pipeline.selector-not-found")
+            return bad(
+                "Requested selector is not found in bitbucket-pipelines.yml.",
+                key: "result-service.pipeline.selector-not-found")
         }
         var variables: [FakePipelineVariable] = []
         if case .array(let items)? = body["variables"] {
             for item in items {
-                guard let key = item["key"]?.stringValue, !key.isEmpty else { return bad("Every variable needs a key.") }
+                guard let key = item["key"]?.stringValue, !key.isEmpty else {
+                    return bad("Every variable needs a key.")
+                }
                 variables.append(
                     FakePipelineVariable(
-                        key: key, value: item["value"]?.stringValue ?? "", secured: item["secured"]?.boolValue ?? false))
+                        key: key, value: item["value"]?.stringValue ?? "", secured: item["secured"]?.boolValue ?? false)
+                )
             }
         }
         let key = repositoryKey(repository.workspace, repository.slug)

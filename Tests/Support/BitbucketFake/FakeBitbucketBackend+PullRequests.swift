@@ -26,7 +26,9 @@ extension FakeBitbucketBackend {
         func endpoint(_ branch: String) -> FakeJSON {
             [
                 "branch": ["name": .string(branch)],
-                "commit": repository.branches[branch].map { ["type": "commit", "hash": .string(String($0.prefix(12)))] }
+                "commit": repository.branches[branch].map {
+                    ["type": "commit", "hash": .string(String($0.prefix(12)))]
+                }
                     ?? .null,
                 "repository": repositoryRef,
             ]
@@ -41,7 +43,9 @@ extension FakeBitbucketBackend {
             "reviewers": [], "participants": [], "comment_count": 0, "task_count": 0,
             "links": [
                 "self": ["href": .string(api)],
-                "html": ["href": .string("https://bitbucket.org/\(repository.fullName)/pull-requests/\(pullRequest.id)")],
+                "html": [
+                    "href": .string("https://bitbucket.org/\(repository.fullName)/pull-requests/\(pullRequest.id)")
+                ],
                 "commits": ["href": .string(api + "/commits")],
             ],
             "summary": ["type": "rendered", "raw": .string(pullRequest.description), "markup": "markdown"],
@@ -73,18 +77,22 @@ extension FakeBitbucketBackend {
         guard case .success(var repository) = self.repository(captures[0], captures[1]) else {
             return repositoryNotFound(captures)
         }
-        guard let body = FakeJSON.parse(request.body) else { return .error(400, message: "Bad request", detail: "Invalid JSON") }
+        guard let body = FakeJSON.parse(request.body) else {
+            return .error(400, message: "Bad request", detail: "Invalid JSON")
+        }
         guard let title = body["title"]?.stringValue, !title.isEmpty else {
             return .error(400, message: "Bad request", fields: ["title": ["This field is required."]])
         }
         guard let source = body["source"]?["branch"]?["name"]?.stringValue else {
             return .error(
-                400, message: "Bad request", detail: "You must specify a valid source branch when creating a pull request.",
+                400, message: "Bad request",
+                detail: "You must specify a valid source branch when creating a pull request.",
                 fields: ["source": ["This field is required."]])
         }
         guard let sourceTip = repository.branches[source] else {
             return .error(
-                400, message: "Bad request", detail: "You must specify a valid source branch when creating a pull request.",
+                400, message: "Bad request",
+                detail: "You must specify a valid source branch when creating a pull request.",
                 fields: ["source": ["branch not found: \(source)"]])
         }
         guard let destination = body["destination"]?["branch"]?["name"]?.stringValue ?? repository.mainBranch,
@@ -104,22 +112,33 @@ extension FakeBitbucketBackend {
         update(repository)
         return .json(
             pullRequestJSON(pullRequest, in: repository), status: 201,
-            headers: [("Location", apiRoot(of: request) + "/repositories/\(repository.fullName)/pullrequests/\(pullRequest.id)")])
+            headers: [
+                (
+                    "Location",
+                    apiRoot(of: request) + "/repositories/\(repository.fullName)/pullrequests/\(pullRequest.id)"
+                )
+            ])
     }
 
     func updatePullRequest(_ request: FakeRequest, _ captures: [String]) -> FakeResponse {
-        guard let body = FakeJSON.parse(request.body) else { return .error(400, message: "Bad request", detail: "Invalid JSON") }
+        guard let body = FakeJSON.parse(request.body) else {
+            return .error(400, message: "Bad request", detail: "Invalid JSON")
+        }
         return withPullRequest(captures) { repository, index in
             var repository = repository
             if let title = body["title"]?.stringValue { repository.pullRequests[index].title = title }
-            if let description = body["description"]?.stringValue { repository.pullRequests[index].description = description }
+            if let description = body["description"]?.stringValue {
+                repository.pullRequests[index].description = description
+            }
             if let destination = body["destination"]?["branch"]?["name"]?.stringValue {
                 guard repository.branches[destination] != nil else {
                     return .error(400, message: "Bad request", fields: ["destination": ["branch not found"]])
                 }
                 repository.pullRequests[index].destinationBranch = destination
             }
-            if let close = body["close_source_branch"]?.boolValue { repository.pullRequests[index].closeSourceBranch = close }
+            if let close = body["close_source_branch"]?.boolValue {
+                repository.pullRequests[index].closeSourceBranch = close
+            }
             update(repository)
             return .json(pullRequestJSON(repository.pullRequests[index], in: repository))
         }

@@ -10,7 +10,8 @@ extension FakeBitbucketBackend {
 
     static var repositoryRoutes: [FakeRoute] {
         [
-            FakeRoute("GET", ["repositories", .parameter, .parameter], scope: "repository") { backend, request, captures in
+            FakeRoute("GET", ["repositories", .parameter, .parameter], scope: "repository") {
+                backend, request, captures in
                 switch backend.repository(captures[0], captures[1]) {
                 case .failure(let error): return error.response
                 case .success(let repository): return .json(backend.repositoryJSON(repository))
@@ -30,17 +31,23 @@ extension FakeBitbucketBackend {
                 "html": ["href": .string("https://bitbucket.org/\(repository.fullName)")],
             ],
         ]
-        if let main = repository.mainBranch { json = json.setting("mainbranch", ["name": .string(main), "type": "branch"]) }
+        if let main = repository.mainBranch {
+            json = json.setting("mainbranch", ["name": .string(main), "type": "branch"])
+        }
         return json
     }
 
     func commitJSON(_ commit: FakeCommit, in repository: FakeRepository) -> FakeJSON {
         [
-            "type": "commit", "hash": .string(commit.hash), "date": .string(commit.date), "message": .string(commit.message),
+            "type": "commit", "hash": .string(commit.hash), "date": .string(commit.date),
+            "message": .string(commit.message),
             "author": ["type": "author", "raw": .string(commit.author)],
             "parents": .array(commit.parents.map { ["type": "commit", "hash": .string($0)] }),
             "links": [
-                "self": ["href": .string("https://api.bitbucket.org/2.0/repositories/\(repository.fullName)/commit/\(commit.hash)")],
+                "self": [
+                    "href": .string(
+                        "https://api.bitbucket.org/2.0/repositories/\(repository.fullName)/commit/\(commit.hash)")
+                ],
                 "html": ["href": .string("https://bitbucket.org/\(repository.fullName)/commits/\(commit.hash)")],
             ],
         ]

@@ -13,7 +13,10 @@ extension FakeBitbucketBackend {
                     return .error(404, message: "Repository is empty")
                 }
                 return .empty(
-                    302, headers: [("Location", backend.apiRoot(of: request) + "/repositories/\(repository.fullName)/src/\(tip)/")])
+                    302,
+                    headers: [
+                        ("Location", backend.apiRoot(of: request) + "/repositories/\(repository.fullName)/src/\(tip)/")
+                    ])
             },
             FakeRoute("GET", base + [.parameter, .optionalRest], scope: "repository") { backend, request, captures in
                 backend.readSource(request, captures)
@@ -45,7 +48,8 @@ extension FakeBitbucketBackend {
         }
         let segments = [captures[2]] + captures[3].split(separator: "/").map(String.init)
         guard let resolved = resolveReference(segments, in: repository) else {
-            return .error(404, message: "Commit not found", detail: .string("No commit or branch named \(captures[2])."))
+            return .error(
+                404, message: "Commit not found", detail: .string("No commit or branch named \(captures[2])."))
         }
         let (commit, path) = resolved
         if let contents = commit.files[path] {
@@ -66,7 +70,8 @@ extension FakeBitbucketBackend {
         }
         let depth = max(1, Int(request.queryValue("max_depth") ?? "1") ?? 1)
         let entries = listing(of: path, depth: depth, commit: commit).map { entry in
-            entry.isDirectory ? directoryEntryJSON(entry.path, commit: commit, in: repository)
+            entry.isDirectory
+                ? directoryEntryJSON(entry.path, commit: commit, in: repository)
                 : fileEntryJSON(entry.path, commit: commit, in: repository)
         }
         return paginate(entries, request: request)
@@ -93,7 +98,10 @@ extension FakeBitbucketBackend {
             "attributes": commit.executables.contains(path) ? ["executable"] : [],
             "commit": ["type": "commit", "hash": .string(commit.hash)],
             "links": [
-                "self": ["href": .string("https://api.bitbucket.org/2.0/repositories/\(repository.fullName)/src/\(commit.hash)/\(path)")]
+                "self": [
+                    "href": .string(
+                        "https://api.bitbucket.org/2.0/repositories/\(repository.fullName)/src/\(commit.hash)/\(path)")
+                ]
             ],
         ]
     }
@@ -103,7 +111,10 @@ extension FakeBitbucketBackend {
             "type": "commit_directory", "path": .string(path), "escaped_path": .string(path),
             "commit": ["type": "commit", "hash": .string(commit.hash)],
             "links": [
-                "self": ["href": .string("https://api.bitbucket.org/2.0/repositories/\(repository.fullName)/src/\(commit.hash)/\(path)/")]
+                "self": [
+                    "href": .string(
+                        "https://api.bitbucket.org/2.0/repositories/\(repository.fullName)/src/\(commit.hash)/\(path)/")
+                ]
             ],
         ]
     }
@@ -142,7 +153,8 @@ extension FakeBitbucketBackend {
                 FakeFormParser.Field(name: $0.name, value: Array($0.value.utf8))
             }
         } else {
-            return .error(400, message: "Unsupported Content-Type; use multipart/form-data or application/x-www-form-urlencoded")
+            return .error(
+                400, message: "Unsupported Content-Type; use multipart/form-data or application/x-www-form-urlencoded")
         }
         guard !fields.isEmpty else { return .error(400, message: "Bad request", detail: .string("The form is empty.")) }
 
@@ -151,8 +163,10 @@ extension FakeBitbucketBackend {
         guard branchValues.count <= 1 else {
             return .error(400, message: "Bad request", fields: ["branch": ["branch cannot be repeated"]])
         }
-        let parents = values("parents").flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-            .filter { !$0.isEmpty }
+        let parents = values("parents").flatMap {
+            $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        .filter { !$0.isEmpty }
         let message = values("message").first ?? "Edited online with Bitbucket"
         let author = values("author").first ?? "Fake User <fake@example.com>"
         var writes: [String: FakeFormParser.Field] = [:]
@@ -169,7 +183,9 @@ extension FakeBitbucketBackend {
             if let expected = parents.first, repository.commit(matching: expected)?.hash != tip {
                 return .error(
                     409, message: "Conflict",
-                    detail: .string("The parents \(parents.joined(separator: ",")) do not match the tip of \(branch) (\(tip)); the branch has moved."))
+                    detail: .string(
+                        "The parents \(parents.joined(separator: ",")) do not match the tip of \(branch) (\(tip)); the branch has moved."
+                    ))
             }
             base = repository.commits[tip]
         } else if let expected = parents.first {
@@ -188,7 +204,11 @@ extension FakeBitbucketBackend {
         }
         for (path, field) in writes {
             files[path] = field.value
-            if field.attributes?.contains("executable") == true { executables.insert(path) } else { executables.remove(path) }
+            if field.attributes?.contains("executable") == true {
+                executables.insert(path)
+            } else {
+                executables.remove(path)
+            }
         }
         let wasEmpty = repository.branches.isEmpty
         let commit = repository.addCommit(

@@ -25,7 +25,9 @@ actor FakeBitbucketBackend {
     let routes: [FakeRoute] = FakeBitbucketBackend.allRoutes
 
     /// Every route of the fake, in matching order.
-    static var allRoutes: [FakeRoute] { userRoutes + repositoryRoutes + branchRoutes + sourceRoutes + pullRequestRoutes + pipelineRoutes }
+    static var allRoutes: [FakeRoute] {
+        userRoutes + repositoryRoutes + branchRoutes + sourceRoutes + pullRequestRoutes + pipelineRoutes
+    }
 
     // MARK: - Handling
 
@@ -58,7 +60,8 @@ actor FakeBitbucketBackend {
             guard let captures = route.match(segments) else { continue }
             pathMatched = true
             guard route.method == request.method else { continue }
-            if let scope = route.scope, let granted = credential.scopes, !FakeCredential.expand(granted).contains(scope) {
+            if let scope = route.scope, let granted = credential.scopes, !FakeCredential.expand(granted).contains(scope)
+            {
                 return .error(
                     403, message: "Your credentials lack one or more required privilege scopes.",
                     detail: ["required": [.string(scope)], "granted": .array(granted.sorted().map(FakeJSON.string))])
@@ -72,7 +75,9 @@ actor FakeBitbucketBackend {
         if pathMatched { return .error(405, message: "Method not allowed") }
         return .error(
             404, message: "Resource not found",
-            detail: .string("There is no API hosted at this URL.\n\nFor information about our API's, please refer to the documentation at: https://developer.atlassian.com/bitbucket/api/2/reference/"))
+            detail: .string(
+                "There is no API hosted at this URL.\n\nFor information about our API's, please refer to the documentation at: https://developer.atlassian.com/bitbucket/api/2/reference/"
+            ))
     }
 
     // MARK: - Authentication and rate limiting
@@ -135,7 +140,8 @@ actor FakeBitbucketBackend {
     func repository(_ workspace: String, _ slug: String) -> Result<FakeRepository, FakeResponseError> {
         if let repository = repositories[repositoryKey(workspace, slug)] { return .success(repository) }
         if let repository = repositories.values.first(where: {
-            ($0.uuid == slug || $0.slug.lowercased() == slug.lowercased()) && $0.workspace.lowercased() == workspace.lowercased()
+            ($0.uuid == slug || $0.slug.lowercased() == slug.lowercased())
+                && $0.workspace.lowercased() == workspace.lowercased()
         }) {
             return .success(repository)
         }

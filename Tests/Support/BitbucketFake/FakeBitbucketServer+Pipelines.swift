@@ -130,7 +130,8 @@ extension FakeBitbucketServer {
     /// - Returns: `nil` for an unknown run.
     public func commitStatusWebhook(for uuid: String, secret: String?) async -> FakeWebhookDelivery? {
         guard let payload = await backend.commitStatusPayload(uuid) else { return nil }
-        return Self.webhookDelivery(eventKey: "repo:commit_status_updated", body: Array(payload.serialized().utf8), secret: secret)
+        return Self.webhookDelivery(
+            eventKey: "repo:commit_status_updated", body: Array(payload.serialized().utf8), secret: secret)
     }
 
     /// Wraps `body` as a Bitbucket webhook delivery with the usual headers and, when `secret` is

@@ -113,10 +113,12 @@ public final class FakeBitbucketServer: Sendable {
     /// Accepts `Authorization: Basic base64(email:token)` (a user API token).
     ///
     /// - Parameter scopes: granted legacy scopes (`repository`, `pullrequest:write`, …); `nil` grants all.
-    public func acceptedAPIToken(email: String, token: String, scopes: Set<String>? = nil, user: FakeUser? = nil) async {
+    public func acceptedAPIToken(email: String, token: String, scopes: Set<String>? = nil, user: FakeUser? = nil) async
+    {
         let user = user ?? FakeUser(displayName: email, nickname: String(email.split(separator: "@").first ?? "user"))
         await backend.addCredential(
-            FakeCredential(id: "basic:" + email, kind: .basic(username: email, secret: token), scopes: scopes, user: user))
+            FakeCredential(
+                id: "basic:" + email, kind: .basic(username: email, secret: token), scopes: scopes, user: user))
     }
 
     /// Accepts `Authorization: Bearer token` (repository/workspace access token or OAuth).
@@ -154,7 +156,8 @@ public final class FakeBitbucketServer: Sendable {
     /// - Returns: the root commit hash, or `nil` for an empty repository.
     @discardableResult
     public func addRepository(
-        workspace: String, slug: String, mainBranch: String = "main", files: [String: String] = [:], isPrivate: Bool = true
+        workspace: String, slug: String, mainBranch: String = "main", files: [String: String] = [:],
+        isPrivate: Bool = true
     ) async -> String? {
         await backend.addRepository(
             workspace: workspace, slug: slug, mainBranch: mainBranch, files: files.mapValues { Array($0.utf8) },
@@ -168,7 +171,8 @@ public final class FakeBitbucketServer: Sendable {
     public func addBranch(workspace: String, slug: String, name: String, from: String, files: [String: String] = [:])
         async -> String?
     {
-        await backend.addBranch(workspace: workspace, slug: slug, name: name, from: from, files: files.mapValues { Array($0.utf8) })
+        await backend.addBranch(
+            workspace: workspace, slug: slug, name: name, from: from, files: files.mapValues { Array($0.utf8) })
     }
 
     /// Adds an OPEN (or other `state`) pull request directly, without diff checks.
@@ -178,7 +182,8 @@ public final class FakeBitbucketServer: Sendable {
     public func addPullRequest(
         workspace: String, slug: String, title: String, source: String, destination: String, state: String = "OPEN"
     ) async -> Int? {
-        await backend.addPullRequest(workspace: workspace, slug: slug, title: title, source: source, destination: destination, state: state)
+        await backend.addPullRequest(
+            workspace: workspace, slug: slug, title: title, source: source, destination: destination, state: state)
     }
 
     // MARK: - Inspection

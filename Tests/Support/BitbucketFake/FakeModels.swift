@@ -22,7 +22,8 @@ public struct FakeUser: Sendable, Equatable {
     public var accountID: String
 
     /// Creates a user; omitted values are generated.
-    public init(uuid: String = FakeIdentifiers.uuid(), displayName: String, nickname: String, accountID: String? = nil) {
+    public init(uuid: String = FakeIdentifiers.uuid(), displayName: String, nickname: String, accountID: String? = nil)
+    {
         self.uuid = uuid
         self.displayName = displayName
         self.nickname = nickname

@@ -28,7 +28,8 @@ public struct FakeResponse: Sendable {
     }
 
     /// `text/plain` with `text`.
-    public static func text(_ text: String, status: Int, headers: [(name: String, value: String)] = []) -> FakeResponse {
+    public static func text(_ text: String, status: Int, headers: [(name: String, value: String)] = []) -> FakeResponse
+    {
         FakeResponse(status: status, headers: [("Content-Type", "text/plain")] + headers, body: Array(text.utf8))
     }
 
@@ -43,7 +44,11 @@ public struct FakeResponse: Sendable {
     ) -> FakeResponse {
         var error: [(String, FakeJSON)] = [("message", .string(message))]
         if let fields {
-            error.append(("fields", .object(fields.keys.sorted().map { ($0, .array(fields[$0, default: []].map(FakeJSON.string))) })))
+            error.append(
+                (
+                    "fields",
+                    .object(fields.keys.sorted().map { ($0, .array(fields[$0, default: []].map(FakeJSON.string))) })
+                ))
         }
         if let detail { error.append(("detail", detail)) }
         if let data { error.append(("data", data)) }

@@ -96,8 +96,10 @@ struct CreateInitialSchema: AsyncMigration {
     }
 
     func revert(on database: any Database) async throws {
-        for table in ["key_deployments", "pinned_host_keys", "servers", "ssh_keys", "settings", "api_tokens",
-                      "user_sessions", "users"] {
+        for table in [
+            "key_deployments", "pinned_host_keys", "servers", "ssh_keys", "settings", "api_tokens",
+            "user_sessions", "users",
+        ] {
             try await database.schema(table).delete()
         }
     }

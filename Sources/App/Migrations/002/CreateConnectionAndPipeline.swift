@@ -1,6 +1,6 @@
+import Fluent
 import Foundation
 import PipewrightCore
-import Fluent
 
 /// Schema version 2: Bitbucket connections and pipelines.
 struct CreateConnectionAndPipeline: AsyncMigration {
