@@ -56,6 +56,33 @@ import VaporTesting
         }
     }
 
+    /// Undeploying from a server where the key is not recorded, without a password, cannot lock anyone out:
+    /// the answer is `no_credentials` (Pipewright knows no way in), and the failure is audited with its code.
+    @Test func undeploy_unrecordedInlineTarget_isNoCredentials_andAuditedWithTheCode() async throws {
+        try await withTestApp { ctx in
+            var keyID = 0
+            try await ctx.app.testing().test(
+                .POST, "api/ssh-keys", headers: .json(ctx.memberAuth),
+                body: try jsonBody(["name": "k", "key_type": "ed25519"])
+            ) { res async throws in
+                keyID = try #require(try res.json()["id"] as? Int)
+            }
+            let target: [String: Any] = ["host": "203.0.113.8", "username": "deploy"]
+            try await ctx.app.testing().test(
+                .POST, "api/ssh-keys/\(keyID)/undeploy", headers: .json(ctx.memberAuth),
+                body: try jsonBody(["servers": [target]])
+            ) { res async throws in
+                #expect(res.status == .ok)
+                let results = try #require(try res.json()["results"] as? [[String: Any]])
+                #expect((results.first?["error"] as? [String: Any])?["code"] as? String == "no_credentials")
+            }
+            let entry = try #require(
+                try await AuditEntry.query(on: ctx.app.db).filter(\.$action == "ssh_key.undeploy").first())
+            #expect(entry.outcome == .failure)
+            #expect(entry.details["error"] == "no_credentials")
+        }
+    }
+
     @Test func create_rejectsBadTypeAndSize() async throws {
         try await withTestApp { ctx in
             let cases: [([String: Any], String)] = [

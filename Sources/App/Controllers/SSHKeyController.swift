@@ -113,7 +113,9 @@ struct SSHKeyController: RouteCollection {
                 keyID: keyID, on: body?.servers, actor: try req.requireUser())
             let response = TestResultsResponse(
                 results: results.map(TestResultResponse.init), ok: results.allSatisfy(\.succeeded))
-            Self.summarize(response.results.map { ($0.target, $0.ok ? "ok" : "failed") }, ok: response.ok, into: note)
+            Self.summarize(
+                response.results.map { ($0.target, $0.ok ? "ok" : "failed", $0.error?.code) }, ok: response.ok,
+                into: note)
             return response
         }
     }
@@ -135,7 +137,8 @@ struct SSHKeyController: RouteCollection {
             try await req.enforceRateLimit(rateLimit)
             let response = ServerResultsResponse(
                 try await run(try FieldRules.pathID(req, "keyID"), try req.requireUser(), note))
-            Self.summarize(response.results.map { ($0.target, $0.status) }, ok: response.ok, into: note)
+            Self.summarize(
+                response.results.map { ($0.target, $0.status, $0.error?.code) }, ok: response.ok, into: note)
             return response
         }
     }
@@ -146,7 +149,8 @@ struct SSHKeyController: RouteCollection {
             let keyID = try FieldRules.pathID(req, "keyID")
             let response = try RotateKeyResponse(
                 try await req.keyDeployments.rotate(keyID: keyID, actor: try req.requireUser()))
-            Self.summarize(response.results.map { ($0.target, $0.status) }, ok: response.ok, into: note)
+            Self.summarize(
+                response.results.map { ($0.target, $0.status, $0.error?.code) }, ok: response.ok, into: note)
             note.details["new_key_id"] = String(response.key.id)
             return response
         }
@@ -164,11 +168,19 @@ struct SSHKeyController: RouteCollection {
         note.details = ["key_type": record.keyType, "fingerprint_sha256": record.fingerprintSHA256]
     }
 
-    /// Records per-server outcomes (`user@host:port=status`, no secrets) and `failure` unless all succeeded.
-    static func summarize(_ results: [(target: String, status: String)], ok: Bool, into note: AuditNote) {
+    /// Records per-server outcomes (`user@host:port=status`, no secrets) and `failure` unless all succeeded,
+    /// with the distinct per-server error codes in `error` (`auth_failed,would_lock_out`).
+    static func summarize(
+        _ results: [(target: String, status: String, error: String?)], ok: Bool, into note: AuditNote
+    ) {
         note.details["targets"] = results.map { "\($0.target)=\($0.status)" }.joined(separator: ",")
         note.details["ok"] = String(ok)
-        if !ok { note.outcome = .failure }
+        if !ok {
+            note.outcome = .failure
+            var codes: [String] = []
+            for code in results.compactMap(\.error) where !codes.contains(code) { codes.append(code) }
+            if !codes.isEmpty { note.details["error"] = codes.joined(separator: ",") }
+        }
     }
 }
 

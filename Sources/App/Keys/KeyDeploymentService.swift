@@ -210,7 +210,12 @@ struct KeyDeploymentService: Sendable {
             let started = ContinuousClock.now
             do {
                 let serverID = try target.server.requireID()
-                if !force, target.password == nil, try await otherWorkingKeys(on: serverID, excluding: keyID).isEmpty {
+                // Lock-out is a risk only where this key is recorded as the way in; elsewhere the credentials
+                // below decide (`no_credentials` when Pipewright knows no way in at all).
+                if !force, target.password == nil,
+                    try await deployment(keyID: keyID, serverID: serverID)?.status == .present,
+                    try await otherWorkingKeys(on: serverID, excluding: keyID).isEmpty
+                {
                     throw KeyOperationError.wouldLockOut
                 }
                 let authentication: SSHAuthentication
