@@ -73,11 +73,6 @@ enum FieldRules {
 
     /// A boolean query flag: absent = `false`; `true/false/1/0` accepted; anything else 400.
     static func flag(_ req: Request, _ name: String) throws -> Bool {
-        guard let raw = try queryText(req, name) else { return false }
-        switch raw.lowercased() {
-        case "true", "1", "yes": return true
-        case "false", "0", "no", "": return false
-        default: throw AppError.invalidField(name, reason: "must be true or false")
-        }
+        try parseFlag(try queryText(req, name), name: name)
     }
 }
