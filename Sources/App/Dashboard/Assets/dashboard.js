@@ -1,0 +1,1 @@
+// Pipewright dashboard
