@@ -39,6 +39,7 @@ func routes(_ app: Application) throws {
         try anonymous.register(collection: SessionPagesController())
         let pages = app.grouped(DashboardSessionMiddleware(now: services.now, requiresUser: true))
         try pages.register(collection: KeyPagesController())
+        try pages.register(collection: ExecutionPagesController())
     }
 
     let api = app.grouped("api").grouped(AuthenticationMiddleware(now: services.now))
