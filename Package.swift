@@ -38,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/websocket-kit.git", from: "2.15.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.65.0"),
         .package(url: "https://github.com/JohnSundell/Plot.git", from: "0.14.0"),
+        .package(url: "https://github.com/pointfreeco/swift-snapshot-testing.git", from: "1.17.0"),
     ],
     targets: [
         // MARK: - Domain modules (no Vapor, no Fluent)
@@ -196,7 +197,10 @@ let package = Package(
                 "PipewrightTesting",
                 "BitbucketFake",
                 .product(name: "VaporTesting", package: "vapor"),
+                .product(name: "SnapshotTesting", package: "swift-snapshot-testing"),
             ],
+            // Reference renderings of the dashboard's pages (DashboardSnapshotTests).
+            exclude: ["__Snapshots__"],
             swiftSettings: testSwiftSettings
         ),
     ]

@@ -40,6 +40,7 @@ func routes(_ app: Application) throws {
         let pages = app.grouped(DashboardSessionMiddleware(now: services.now, requiresUser: true))
         try pages.register(collection: KeyPagesController())
         try pages.register(collection: ExecutionPagesController())
+        try pages.register(collection: OverviewPageController())
     }
 
     let api = app.grouped("api").grouped(AuthenticationMiddleware(now: services.now))
