@@ -195,7 +195,13 @@ struct PipelineConfigService: Sendable {
 
     private func deploymentSettings(of pipeline: Pipeline) async throws -> DeploymentSettings {
         let servers = try await Server.query(on: db).filter(\.$id ~~ pipeline.serverIDs).sort(\.$id).all()
-        return DeploymentSettings(
+        return Self.deploymentSettings(of: pipeline, servers: servers)
+    }
+
+    /// The generator's settings for `pipeline` with its `servers` in id order (server `i` of the YAML's
+    /// `DEPLOY_HOST_i` is the i-th server by id).
+    static func deploymentSettings(of pipeline: Pipeline, servers: [Server]) -> DeploymentSettings {
+        DeploymentSettings(
             pipelineName: pipeline.name,
             servers: servers.map { DeployServer(host: $0.host, port: $0.port, username: $0.username) },
             deployPath: pipeline.deployPath, appPort: pipeline.appPort, domain: pipeline.domain,
