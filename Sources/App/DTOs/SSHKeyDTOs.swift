@@ -195,6 +195,8 @@ struct RotateKeyResponse: Content {
     var key: SSHKeyResponse
     var retiredKeyId: Int?
     var results: [ServerResultResponse]
+    /// The Bitbucket repositories whose key pair followed the rotation (empty when no pipeline uses the key).
+    var repositories: [RepositoryKeyPairResponse]
     var ok: Bool
 }
 
@@ -234,6 +236,6 @@ extension RotateKeyResponse {
         self.init(
             key: try SSHKeyResponse(rotation.successor, deployments: rotation.successorDeployments),
             retiredKeyId: rotation.retiredKeyID, results: rotation.results.map(ServerResultResponse.init),
-            ok: rotation.succeeded)
+            repositories: rotation.repositories.map(RepositoryKeyPairResponse.init), ok: rotation.succeeded)
     }
 }

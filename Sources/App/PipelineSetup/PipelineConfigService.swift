@@ -11,6 +11,8 @@ struct PipelineConfigService: Sendable {
     let db: any Database
     let clients: BitbucketClients
     let logger: Logger
+    /// Provisions the repository when a pull request asks for it (`provision: true`).
+    var provisioning: ProvisioningService? = nil
 
     /// Default source branch of the generated pull request.
     static let defaultBranch = "pipewright/add-pipeline"
@@ -38,6 +40,8 @@ struct PipelineConfigService: Sendable {
         var files: [String]
         /// `false` when an open pull request of the same branches was updated instead.
         var created: Bool
+        /// What was provisioned in the repository, when the request asked for it.
+        var provisioning: ProvisioningRun?
     }
 
     // MARK: - Detect
@@ -119,12 +123,18 @@ struct PipelineConfigService: Sendable {
             workspace: pipeline.workspace, slug: pipeline.repoSlug, branch: source, parents: [parent], message: message,
             author: nil, changes: config.files.map { .write(path: $0.path, contents: Array($0.content.utf8)) })
         let commit = committed.target.hash
-        let description: String
+        var provisioningRun: ProvisioningRun?
+        if request.provision == true, let provisioning {
+            provisioningRun = try await provisioning.apply(
+                pipeline, options: ProvisioningOptions(replaceForeignKeyPair: request.replaceForeignKeyPair ?? false))
+        }
+        var description: String
         if let given = request.description {
             description = given
         } else {
             description = try await generatedDescription(pipeline, config: config)
         }
+        if let provisioningRun { description += "\n\n" + ProvisioningSummary.markdown(provisioningRun) }
         let open = try await client.pullRequests(
             workspace: pipeline.workspace, slug: pipeline.repoSlug, state: .open, sourceBranch: source,
             destinationBranch: destination)
@@ -150,7 +160,7 @@ struct PipelineConfigService: Sendable {
             ])
         return PullRequestOutcome(
             pullRequest: pullRequest, sourceBranch: source, destinationBranch: destination, commit: commit,
-            files: config.files.map(\.path), created: created)
+            files: config.files.map(\.path), created: created, provisioning: provisioningRun)
     }
 
     // MARK: - Helpers

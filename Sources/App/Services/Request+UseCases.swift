@@ -15,7 +15,13 @@ extension Request {
                 runner: services.ssh, connectTimeout: services.configuration.sshConnectTimeout,
                 commandTimeout: services.configuration.sshCommandTimeout),
             hostKeyPolicy: services.configuration.hostKeyPolicy, concurrency: services.configuration.sshConcurrency,
-            targetGuard: SSHTargetGuard(services: services), locks: services.locks, now: services.now, logger: logger)
+            targetGuard: SSHTargetGuard(services: services), locks: services.locks, now: services.now, logger: logger,
+            keyPairCarrier: provisioning)
+    }
+
+    var provisioning: ProvisioningService {
+        ProvisioningService(
+            db: db, clients: services.bitbucketClients, keys: keyVault, now: services.now, logger: logger)
     }
 
     var keyCatalog: KeyCatalog {
@@ -40,7 +46,7 @@ extension Request {
     }
 
     var pipelineConfig: PipelineConfigService {
-        PipelineConfigService(db: db, clients: services.bitbucketClients, logger: logger)
+        PipelineConfigService(db: db, clients: services.bitbucketClients, logger: logger, provisioning: provisioning)
     }
 
     var executionLauncher: ExecutionLauncher {
