@@ -167,7 +167,10 @@ struct ProvisioningService: Sendable {
 
         var items = [pipelinesItem(configuration), environmentItem(settings.environment, environments)]
         items.append(try await keyPairItem(key, current: keyPair, pipeline: pipeline, options: options))
-        for server in servers {
+        var hostnames = Set<String>()
+        for server in servers
+        where hostnames.insert(BitbucketKnownHost.hostname(host: server.host, port: server.port).lowercased()).inserted {
+            // Several accounts on one machine share its host key and its one known_hosts entry.
             items.append(try await knownHostItem(server, current: knownHosts))
         }
         for variable in PipelinesYAMLGenerator.requiredVariables(for: settings) {
