@@ -42,7 +42,9 @@ extension FakeBitbucketBackend {
             },
             FakeRoute("POST", variables, scope: "pipeline:variable") { backend, request, captures in
                 backend.withSetup(captures) { setup in
-                    Self.createVariable(in: &setup.variables, request: request, type: "pipeline_variable")
+                    Self.createVariable(
+                        in: &setup.variables, request: request, type: "pipeline_variable",
+                        location: { backend.location(request, uuid: $0) })
                 }
             },
             FakeRoute("PUT", variables + [.parameter], scope: "pipeline:variable") { backend, request, captures in
@@ -169,7 +171,9 @@ extension FakeBitbucketBackend {
             },
             FakeRoute("POST", deploymentVariables, scope: "pipeline:variable") { backend, request, captures in
                 backend.withEnvironment(captures) { environment in
-                    Self.createVariable(in: &environment.variables, request: request, type: "deployment_variable")
+                    Self.createVariable(
+                        in: &environment.variables, request: request, type: "deployment_variable",
+                        location: { backend.location(request, uuid: $0) })
                 }
             },
             FakeRoute("PUT", deploymentVariables + [.parameter], scope: "pipeline:variable") {
@@ -228,9 +232,10 @@ extension FakeBitbucketBackend {
         return key.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "_") }
     }
 
-    static func createVariable(in variables: inout [FakeVariable], request: FakeRequest, type: String)
-        -> FakeResponse
-    {
+    /// `201` + `Location` with the new variable, `400` for a bad key, `409` for a duplicate key.
+    static func createVariable(
+        in variables: inout [FakeVariable], request: FakeRequest, type: String, location: (String) -> String
+    ) -> FakeResponse {
         guard let body = FakeJSON.parse(request.body), let key = body["key"]?.stringValue, isVariableKey(key) else {
             return .error(400, message: "Bad request", fields: ["key": ["A valid variable name is required."]])
         }
@@ -240,7 +245,7 @@ extension FakeBitbucketBackend {
         let variable = FakeVariable(
             key: key, value: body["value"]?.stringValue ?? "", secured: body["secured"]?.boolValue ?? false)
         variables.append(variable)
-        return .json(variable.json(type: type), status: 201)
+        return .json(variable.json(type: type), status: 201, headers: [("Location", location(variable.uuid))])
     }
 
     static func updateVariable(in variables: inout [FakeVariable], uuid: String, request: FakeRequest, type: String)
