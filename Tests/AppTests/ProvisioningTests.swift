@@ -61,7 +61,8 @@ import Yams
                 fixtures.append(try await SSHDFixture.start(users: 1, extraConfiguration: sshdConfiguration))
             }
             try prepare(fixtures)
-            await fake.addRepository(workspace: "acme", slug: "web", mainBranch: "main", files: BitbucketFlowTests.nodeApp)
+            await fake.addRepository(
+                workspace: "acme", slug: "web", mainBranch: "main", files: BitbucketFlowTests.nodeApp)
             await fake.acceptedAPIToken(email: Self.email, token: Self.token)
             let transport = HookTransport(inner: AsyncHTTPClientTransport(httpClient: httpClient), hook: hook)
             try await withTestApp(
@@ -70,7 +71,8 @@ import Yams
                     services.makeBitbucketClient = { url, credentials, logger in
                         LiveBitbucketClient(
                             baseURL: url, credentials: credentials, transport: transport,
-                            retryPolicy: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(5), cap: .milliseconds(20)),
+                            retryPolicy: RetryPolicy(
+                                maxAttempts: 3, baseDelay: .milliseconds(5), cap: .milliseconds(20)),
                             logger: logger)
                     }
                 }
@@ -83,7 +85,8 @@ import Yams
                     ], status: .created)
                 var keyBody: [String: Any] = ["name": "deploy", "key_type": keyType]
                 if let keySize { keyBody["key_size"] = keySize }
-                let keyID = try #require(try await Self.post(ctx, "api/ssh-keys", keyBody, status: .created)["id"] as? Int)
+                let keyID = try #require(
+                    try await Self.post(ctx, "api/ssh-keys", keyBody, status: .created)["id"] as? Int)
                 let targets: [[String: Any]] = fixtures.map { fixture in
                     let user = fixture.users[0]
                     return [
@@ -99,7 +102,8 @@ import Yams
                 if extraServer {
                     // A server Pipewright never connected to: no pinned host key.
                     let server = try await Self.post(
-                        ctx, "api/servers", ["host": "203.0.113.10", "port": 22, "username": "deploy"], status: .created)
+                        ctx, "api/servers", ["host": "203.0.113.10", "port": 22, "username": "deploy"], status: .created
+                    )
                     serverIDs.append(try #require(server["id"] as? Int))
                 }
                 let deployPath = fixtures[0].users[0].home + "/app"
@@ -132,7 +136,9 @@ import Yams
         headers: HTTPHeaders? = nil
     ) async throws -> [String: Any] {
         var json: [String: Any] = [:]
-        try await ctx.app.testing().test(.POST, path, headers: .json(headers ?? ctx.memberAuth), body: try jsonBody(body)) {
+        try await ctx.app.testing().test(
+            .POST, path, headers: .json(headers ?? ctx.memberAuth), body: try jsonBody(body)
+        ) {
             res async throws in
             #expect(res.status == status, "\(path): \(res.body.string)")
             #expect(!res.body.string.contains("PRIVATE KEY"), "\(path) leaked a private key")
@@ -175,7 +181,8 @@ import Yams
 
     /// `ssh-keyscan -t ed25519 -p PORT HOST`: the `known_hosts` line OpenSSH itself records for the fixture.
     static func keyscan(_ fixture: SSHDFixture) throws -> String {
-        let result = try runProgram("/usr/bin/ssh-keyscan", ["-t", "ed25519", "-p", String(fixture.port), fixture.host])
+        let result = try runProgram(
+            "/usr/bin/ssh-keyscan", ["-t", "ed25519", "-p", String(fixture.port), fixture.host])
         return try #require(
             result.stdout.split(separator: "\n").map(String.init).first { !$0.hasPrefix("#") && !$0.isEmpty },
             "ssh-keyscan: \(result.stderr)")
@@ -273,7 +280,8 @@ import Yams
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: stubs)
         try await withSetup(sshdConfiguration: ["SetEnv PATH=\(stubs):/usr/local/bin:/usr/bin:/bin"]) { setup in
             let (ctx, fake) = (setup.ctx, setup.fake)
-            _ = try await Self.post(ctx, "api/pipelines/\(setup.pipelineID)/create-pr", ["provision": true], status: .created)
+            _ = try await Self.post(
+                ctx, "api/pipelines/\(setup.pipelineID)/create-pr", ["provision": true], status: .created)
             let state = try #require(await fake.pipelinesSetup(workspace: "acme", slug: "web"))
             let yaml = try #require(
                 await fake.fileAt(
@@ -281,7 +289,8 @@ import Yams
             let script = try DeployStepScript.shell(fromPipelinesYAML: yaml, branch: "main")
 
             // A build container, by hand: the key pair, the known hosts and the variables as Bitbucket holds them.
-            let work = FileManager.default.temporaryDirectory.appendingPathComponent("pw-build-\(UUID().uuidString)").path
+            let work = FileManager.default.temporaryDirectory.appendingPathComponent("pw-build-\(UUID().uuidString)")
+                .path
             try FileManager.default.createDirectory(
                 atPath: work, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             defer { try? FileManager.default.removeItem(atPath: work) }
@@ -360,7 +369,9 @@ import Yams
             let list = try await Self.get(ctx, "api/pipelines")
             #expect(try Self.items(list).first?["provisioning_status"] as? String == "drifted")
             let run = try await Self.post(ctx, "api/pipelines/\(setup.pipelineID)/provision")
-            #expect(Self.item(try Self.items(run, "results"), kind: "variable", name: "DEPLOY_PATH")?["status"] as? String == "updated")
+            #expect(
+                Self.item(try Self.items(run, "results"), kind: "variable", name: "DEPLOY_PATH")?["status"] as? String
+                    == "updated")
             let state = try #require(await fake.pipelinesSetup(workspace: "acme", slug: "web"))
             #expect(state.variables.first { $0.key == "DEPLOY_PATH" }?.value == setup.deployPath)
             let replaced = try await AuditEntry.query(on: ctx.app.db)
@@ -383,10 +394,13 @@ import Yams
             let keyPair = try #require(Self.item(try Self.items(plan), kind: "key_pair"))
             #expect(keyPair["action"] as? String == "conflict")
             #expect((keyPair["conflict"] as? [String: Any])?["code"] as? String == "foreign_key_pair")
-            #expect((keyPair["current"] as? [String: Any])?["fingerprint_sha256"] as? String == foreign.fingerprintSHA256)
+            #expect(
+                (keyPair["current"] as? [String: Any])?["fingerprint_sha256"] as? String == foreign.fingerprintSHA256)
             let refused = try await Self.post(ctx, "api/pipelines/\(setup.pipelineID)/provision")
             #expect(Self.item(try Self.items(refused, "results"), kind: "key_pair")?["status"] as? String == "conflict")
-            #expect(await fake.pipelinesSetup(workspace: "acme", slug: "web")?.keyPair?.publicKey == foreign.authorizedKeysLine)
+            #expect(
+                await fake.pipelinesSetup(workspace: "acme", slug: "web")?.keyPair?.publicKey
+                    == foreign.authorizedKeysLine)
             let replaced = try await Self.post(
                 ctx, "api/pipelines/\(setup.pipelineID)/provision", ["replace_foreign_key_pair": true])
             #expect(Self.item(try Self.items(replaced, "results"), kind: "key_pair")?["status"] as? String == "updated")
@@ -400,13 +414,30 @@ import Yams
         }
     }
 
-    @Test func ed25519Key_isConflictKeyTypeUnsupported_nothingSentForIt() async throws {
+    @Test func ed25519Key_isConflictKeyTypeUnsupported_untilGenerateRSAKeyDeploysAndUsesOne() async throws {
         try await withSetup(keyType: "ed25519", keySize: nil) { setup in
             let run = try await Self.post(setup.ctx, "api/pipelines/\(setup.pipelineID)/provision")
             let keyPair = try #require(Self.item(try Self.items(run, "results"), kind: "key_pair"))
             #expect(keyPair["status"] as? String == "conflict")
             #expect((keyPair["error"] as? [String: Any])?["code"] as? String == "key_type_unsupported")
             #expect(await setup.fake.pipelinesSetup(workspace: "acme", slug: "web")?.keyPair == nil)
+
+            // The offered way out: an RSA-4096 key, generated, deployed to the servers, used by the pipeline.
+            let switched = try await Self.post(
+                setup.ctx, "api/pipelines/\(setup.pipelineID)/provision", ["generate_rsa_key": true])
+            #expect(switched["ok"] as? Bool == true, "\(switched)")
+            let pipeline = try await Self.get(setup.ctx, "api/pipelines/\(setup.pipelineID)")
+            let newKeyID = try #require((pipeline["deploy"] as? [String: Any])?["ssh_key_id"] as? Int)
+            #expect(newKeyID != setup.keyID)
+            let key = try await Self.get(setup.ctx, "api/ssh-keys/\(newKeyID)")
+            #expect(key["key_type"] as? String == "rsa" && key["key_size"] as? Int == 4096)
+            let publicKey = try #require(key["public_key"] as? String)
+            #expect(await setup.fake.pipelinesSetup(workspace: "acme", slug: "web")?.keyPair?.publicKey == publicKey)
+            let fixture = setup.fixtures[0]
+            let pem = try await Self.keyPEM(setup.ctx, newKeyID)
+            #expect(
+                try loginWithKey(pem, host: fixture.host, port: fixture.port, user: fixture.users[0].name)
+                    == fixture.users[0].name)
         }
     }
 

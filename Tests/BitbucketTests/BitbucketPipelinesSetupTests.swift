@@ -11,7 +11,8 @@ import Testing
 @Suite struct BitbucketPipelinesSetupTests {
     static let rsaPublicKey =
         "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC5YgyJeo89DXQpjkBKtJzpaB0sl0bCdGZrHai4LLY5BoKcuPc/GR41ut3c4AAnLk/KbqxSBuQFggNFUeLa9C0ALUxPMVU7AZG3DPY1ZVt3KTvqF4pLe41X+XoF3AFnthjf9FediVSIztBGatlU7IOPIf2Qp1X1HjbSZVxEl6GskCgsP4BDeluXP1qEXW7F3IimaTeTALG37yn2dhQTyyXDMgw0j+sjal0QehoDSphtW25ITQz01nffq4darSTpVznhZKmysjLgB0MzdFpIpZ+JjENRz1/VtC86tFHDPv2wghl3GvcyEJ36sXnWxirHzQb8ixLT6AMblCNw4CbNaw7h deploy"
-    static let privateKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----"
+    static let privateKey =
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----"
     /// `ssh-ed25519` blob (from `ssh-keyscan`).
     static let ed25519Blob = "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
 
@@ -53,7 +54,8 @@ import Testing
             #expect(all.count == 15)
             let found = try #require(all.first { $0.key == "DEPLOY_HOST_1" })
             let updated = try await client.updateRepositoryVariable(
-                workspace: "acme", slug: "web", uuid: found.uuid, variable: .init(key: "DEPLOY_HOST_1", value: "10.0.0.6"))
+                workspace: "acme", slug: "web", uuid: found.uuid,
+                variable: .init(key: "DEPLOY_HOST_1", value: "10.0.0.6"))
             #expect(updated.value == "10.0.0.6")
             // The UUID travels braced and percent-encoded.
             #expect(await server.requests().contains { $0.method == "PUT" && $0.path.contains("%7B") })
@@ -63,13 +65,16 @@ import Testing
             #expect(secret.secured && secret.value == nil)
             let listed = try await client.repositoryVariables(workspace: "acme", slug: "web")
             #expect(listed.first { $0.key == "TOKEN" }?.value == nil)
-            #expect(await server.pipelinesSetup(workspace: "acme", slug: "web")?.variables.last?.value == "s3cr3t-value")
+            #expect(
+                await server.pipelinesSetup(workspace: "acme", slug: "web")?.variables.last?.value == "s3cr3t-value")
 
             let unbraced = await expectBitbucketError { () async throws(BitbucketError) in
                 try await client.updateRepositoryVariable(
                     workspace: "acme", slug: "web", uuid: "not-a-uuid", variable: .init(key: "X", value: "y"))
             }
-            guard case .notFound(let message) = unbraced else { Issue.record("\(String(describing: unbraced))"); return }
+            guard case .notFound(let message) = unbraced else {
+                Issue.record("\(String(describing: unbraced))"); return
+            }
             #expect(message.contains("not a valid uuid"))
         }
     }
@@ -84,7 +89,8 @@ import Testing
             // The raw answer holds no private key.
             let response = try await sharedHTTPClient.execute(
                 {
-                    var request = HTTPClientRequest(url: server.baseURL + "/repositories/acme/web/pipelines_config/ssh/key_pair")
+                    var request = HTTPClientRequest(
+                        url: server.baseURL + "/repositories/acme/web/pipelines_config/ssh/key_pair")
                     request.headers.add(
                         name: "Authorization",
                         value: "Basic " + Data("\(testEmail):\(testToken)".utf8).base64EncodedString())
@@ -113,7 +119,8 @@ import Testing
             #expect(hostname == "[127.0.0.1]:2222")
             #expect(BitbucketKnownHost.hostname(host: "deploy.example.com", port: 22) == "deploy.example.com")
             let key = BitbucketKnownHost.PublicKey(keyType: "ssh-ed25519", key: Self.ed25519Blob)
-            let created = try await client.createKnownHost(workspace: "acme", slug: "web", hostname: hostname, publicKey: key)
+            let created = try await client.createKnownHost(
+                workspace: "acme", slug: "web", hostname: hostname, publicKey: key)
             #expect(created.hostname == hostname && created.publicKey.key == Self.ed25519Blob)
             let expected = try HostKeyFingerprint.sha256(ofBase64: Self.ed25519Blob)
             #expect(created.publicKey.sha256Fingerprint == expected)
@@ -132,8 +139,9 @@ import Testing
             let updated = try await client.updateKnownHost(
                 workspace: "acme", slug: "web", uuid: created.uuid, hostname: hostname, publicKey: key)
             #expect(updated.uuid == created.uuid)
-            #expect(await server.pipelinesSetup(workspace: "acme", slug: "web")?.knownHosts.first?.knownHostsLine
-                == "[127.0.0.1]:2222 ssh-ed25519 \(Self.ed25519Blob)")
+            #expect(
+                await server.pipelinesSetup(workspace: "acme", slug: "web")?.knownHosts.first?.knownHostsLine
+                    == "[127.0.0.1]:2222 ssh-ed25519 \(Self.ed25519Blob)")
         }
     }
 
@@ -144,11 +152,13 @@ import Testing
                 workspace: "acme", slug: "web", name: "production", kind: .production)
             #expect(production.typeName == "Production")
             let duplicate = await expectBitbucketError { () async throws(BitbucketError) in
-                try await client.createEnvironment(workspace: "acme", slug: "web", name: "Production", kind: .production)
+                try await client.createEnvironment(
+                    workspace: "acme", slug: "web", name: "Production", kind: .production)
             }
             guard case .conflict = duplicate else { Issue.record("\(String(describing: duplicate))"); return }
             let created = try await client.createDeploymentVariable(
-                workspace: "acme", slug: "web", environmentUUID: production.uuid, variable: .init(key: "PORT", value: "3000"))
+                workspace: "acme", slug: "web", environmentUUID: production.uuid,
+                variable: .init(key: "PORT", value: "3000"))
             let updated = try await client.updateDeploymentVariable(
                 workspace: "acme", slug: "web", environmentUUID: production.uuid, uuid: created.uuid,
                 variable: .init(key: "PORT", value: "3001"))
@@ -156,7 +166,8 @@ import Testing
             let listed = try await client.deploymentVariables(
                 workspace: "acme", slug: "web", environmentUUID: production.uuid)
             #expect(listed.map(\.key) == ["PORT"])
-            let body = try #require(await server.requests().first { $0.method == "POST" && $0.path.hasSuffix("/environments/") })
+            let body = try #require(
+                await server.requests().first { $0.method == "POST" && $0.path.hasSuffix("/environments/") })
             #expect(FakeJSON.parse(body.body)?["environment_type"]?["rank"]?.intValue == 2)
         }
     }
@@ -172,12 +183,16 @@ import Testing
                 try await client.replaceSSHKeyPair(
                     workspace: "acme", slug: "web", privateKey: Secret(Self.privateKey), publicKey: Self.rsaPublicKey)
             }
-            guard case .forbidden(_, let scopes) = refused else { Issue.record("\(String(describing: refused))"); return }
+            guard case .forbidden(_, let scopes) = refused else {
+                Issue.record("\(String(describing: refused))"); return
+            }
             #expect(scopes == ["pipeline:variable"])
             let admin = await expectBitbucketError { () async throws(BitbucketError) in
                 try await client.enablePipelines(workspace: "acme", slug: "web")
             }
-            guard case .forbidden(_, let adminScopes) = admin else { Issue.record("\(String(describing: admin))"); return }
+            guard case .forbidden(_, let adminScopes) = admin else {
+                Issue.record("\(String(describing: admin))"); return
+            }
             #expect(adminScopes == ["repository:admin"])
         }
     }

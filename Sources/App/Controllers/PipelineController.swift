@@ -130,7 +130,11 @@ struct PipelineController: RouteCollection {
                 (req.body.data?.readableBytes ?? 0) > 0
                 ? try req.content.decode(ProvisionRequest.self) : ProvisionRequest()
             let run = try await req.provisioning.apply(
-                pipeline, options: ProvisioningOptions(replaceForeignKeyPair: body.replaceForeignKeyPair ?? false))
+                pipeline,
+                options: ProvisioningOptions(
+                    replaceForeignKeyPair: body.replaceForeignKeyPair ?? false,
+                    generateRSAKey: body.generateRsaKey ?? false),
+                actor: try req.requireUser())
             Self.summarize(run, into: note)
             await Self.auditReplacements(req, run)
             return ProvisionResponse(run)

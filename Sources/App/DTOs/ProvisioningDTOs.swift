@@ -5,6 +5,8 @@ import Vapor
 struct ProvisionRequest: Content {
     /// Overwrite a key pair Pipewright did not write (the plan shows its fingerprint).
     var replaceForeignKeyPair: Bool?
+    /// When the pipeline's key is not RSA: generate an RSA-4096 key, deploy it and use it.
+    var generateRsaKey: Bool?
 }
 
 /// The state of one item (docs/API.md "Provisioning"): only the fields of the item's kind are non-null.
@@ -87,7 +89,8 @@ extension ProvisionedStateResponse {
 extension ProvisioningItemResponse {
     init(_ item: ProvisioningItem) {
         self.init(
-            kind: item.kind.rawValue, name: item.name, desired: .init(item.desired), current: item.current.map { .init($0) },
+            kind: item.kind.rawValue, name: item.name, desired: .init(item.desired),
+            current: item.current.map { .init($0) },
             action: item.action.rawValue, reason: item.reason,
             conflict: item.conflict.map { OperationErrorResponse(code: $0.code, message: $0.message, details: nil) })
     }
@@ -106,7 +109,9 @@ extension ProvisioningResultResponse {
         var error: OperationErrorResponse?
         switch result.outcome {
         case .conflict:
-            error = result.item.conflict.map { OperationErrorResponse(code: $0.code, message: $0.message, details: nil) }
+            error = result.item.conflict.map {
+                OperationErrorResponse(code: $0.code, message: $0.message, details: nil)
+            }
         case .failed(let code, let message):
             error = OperationErrorResponse(code: code, message: message, details: nil)
         case .created, .updated, .unchanged:

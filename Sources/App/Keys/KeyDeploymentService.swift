@@ -311,8 +311,9 @@ struct KeyDeploymentService: Sendable {
                 continue
             }
             if let held {
-                results.append(ServerOperationResult(
-                    server: step.server, target: step.target, outcome: .failed(held), duration: step.duration))
+                results.append(
+                    ServerOperationResult(
+                        server: step.server, target: step.target, outcome: .failed(held), duration: step.duration))
                 continue
             }
             let started = ContinuousClock.now

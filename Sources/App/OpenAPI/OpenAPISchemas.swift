@@ -344,7 +344,9 @@ enum OpenAPISchemas {
                 "commit": optional(.string), "files": array(.string), "created": boolean,
                 "provisioning": nullable(ref("ProvisionResponse")),
             ]),
-            "ProvisionRequest": object(["replace_foreign_key_pair": optional(.boolean)]),
+            "ProvisionRequest": object([
+                "replace_foreign_key_pair": optional(.boolean), "generate_rsa_key": optional(.boolean),
+            ]),
             "ProvisionedState": object(
                 [
                     "enabled": nullable(boolean), "value": nullable(string("null when secured")),

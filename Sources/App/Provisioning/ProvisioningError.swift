@@ -4,4 +4,7 @@ enum ProvisioningError: Error, Sendable, Equatable {
     case keyUnavailable(keyID: Int)
     /// A server of the pipeline no longer exists.
     case serverMissing(serverID: Int)
+    /// `generate_rsa_key`: the new RSA key could not be deployed to these targets (`user@host:port`); the
+    /// pipeline keeps its key.
+    case rsaKeyNotDeployed(keyID: Int, targets: [String])
 }

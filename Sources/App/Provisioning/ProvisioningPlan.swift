@@ -75,4 +75,7 @@ struct ProvisioningRun: Sendable {
 struct ProvisioningOptions: Sendable {
     /// Overwrite a key pair Pipewright did not put there (its fingerprint is in the plan).
     var replaceForeignKeyPair = false
+    /// When the pipeline's key is not RSA: generate an RSA-4096 key, deploy it to the pipeline's servers and
+    /// make it the pipeline's key before provisioning.
+    var generateRSAKey = false
 }

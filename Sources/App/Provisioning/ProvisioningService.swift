@@ -21,6 +21,11 @@ struct ProvisioningService: Sendable {
     let keys: KeyVault
     let now: @Sendable () -> Date
     let logger: Logger
+    /// Deploys key `keyID` to the servers `serverIDs` as `actor` (`KeyDeploymentService.deploy`), for
+    /// `generate_rsa_key`; `nil`: the option cannot deploy and is refused.
+    var deployKey:
+        (@Sendable (_ keyID: Int, _ serverIDs: [Int], _ actor: AuthenticatedUser) async throws -> [ServerOperationResult])? =
+            nil
 
     /// Key types Bitbucket takes as the Pipelines key pair. Bitbucket generates 2048-bit RSA itself; Ed25519
     /// support is unconfirmed (reference §3.3), so only RSA is sent.
@@ -48,7 +53,10 @@ struct ProvisioningService: Sendable {
     /// are reported and skipped.
     ///
     /// - Throws: as ``plan(_:)`` for reading; per-item write failures are results, never thrown.
-    func apply(_ pipeline: Pipeline, options: ProvisioningOptions) async throws -> ProvisioningRun {
+    func apply(_ pipeline: Pipeline, options: ProvisioningOptions, actor: AuthenticatedUser? = nil) async throws
+        -> ProvisioningRun
+    {
+        if options.generateRSAKey, let actor { try await switchToRSAKey(pipeline, actor: actor) }
         let (client, key, items) = try await compare(pipeline, options: options)
         var results: [ProvisioningRun.ItemResult] = []
         for item in items {
@@ -58,7 +66,8 @@ struct ProvisioningService: Sendable {
         }
         let keyPairWritten = results.first { $0.item.kind == .keyPair }.map { $0.succeeded } ?? false
         let ok = results.allSatisfy(\.succeeded)
-        let row = try await PipelineProvisioning.of(pipelineID: try pipeline.requireID(), on: db) ?? PipelineProvisioning()
+        let row =
+            try await PipelineProvisioning.of(pipelineID: try pipeline.requireID(), on: db) ?? PipelineProvisioning()
         row.$pipeline.id = try pipeline.requireID()
         row.workspace = pipeline.workspace
         row.repoSlug = pipeline.repoSlug
@@ -90,6 +99,33 @@ struct ProvisioningService: Sendable {
         return statuses
     }
 
+    /// `generate_rsa_key`: when the pipeline's key is not RSA, generates an RSA-4096 key (same owner, name
+    /// suffixed), deploys it to every server of the pipeline (logging in with a key of `actor` already there,
+    /// verified by a fresh login) and makes it the pipeline's key. Nothing changes on the pipeline unless
+    /// every server took it.
+    ///
+    /// - Throws: `ProvisioningError.rsaKeyNotDeployed` with the failed targets; deploy's own refusals.
+    private func switchToRSAKey(_ pipeline: Pipeline, actor: AuthenticatedUser) async throws {
+        guard let key = try await StoredKey.find(pipeline.$sshKey.id, on: db) else {
+            throw ProvisioningError.keyUnavailable(keyID: pipeline.$sshKey.id)
+        }
+        guard !Self.keyPairAlgorithms.contains(String(key.publicKey.split(separator: " ").first ?? "")) else { return }
+        let generated = try await KeyCatalog.generate(type: .rsa, bits: 4096)
+        let stored = try await keys.store(
+            generated, ownerID: key.$owner.id, name: String("\(key.name) (RSA-4096)".prefix(200)),
+            comment: key.comment, passphrase: nil, exportable: key.exportable, on: db)
+        let keyID = try stored.requireID()
+        guard let deployKey else { throw ProvisioningError.rsaKeyNotDeployed(keyID: keyID, targets: []) }
+        let results = try await deployKey(keyID, pipeline.serverIDs, actor)
+        let failed = results.filter { !$0.succeeded }
+        guard failed.isEmpty else { throw ProvisioningError.rsaKeyNotDeployed(keyID: keyID, targets: failed.map(\.target)) }
+        pipeline.$sshKey.id = keyID
+        try await pipeline.save(on: db)
+        logger.notice(
+            "pipeline switched to a generated RSA key",
+            metadata: ["pipeline_id": "\(pipeline.id ?? 0)", "old_key_id": "\(key.id ?? 0)", "new_key_id": "\(keyID)"])
+    }
+
     // MARK: - Rotation
 
     /// Writes `successor` as the key pair of every repository whose pipelines use `old` and that holds `old`
@@ -115,7 +151,8 @@ struct ProvisioningService: Sendable {
                 let current = try await client.sshKeyPair(workspace: first.workspace, slug: first.repoSlug)
                 if let current, Self.fingerprint(ofPublicKey: current.publicKey) == old.fingerprintSHA256 {
                     _ = try await client.replaceSSHKeyPair(
-                        workspace: first.workspace, slug: first.repoSlug, privateKey: try keys.privateKeyPEM(of: successor),
+                        workspace: first.workspace, slug: first.repoSlug,
+                        privateKey: try keys.privateKeyPEM(of: successor),
                         publicKey: successor.publicKey)
                     for pipeline in members {
                         if let row = try await PipelineProvisioning.of(pipelineID: try pipeline.requireID(), on: db) {
@@ -169,7 +206,8 @@ struct ProvisioningService: Sendable {
         items.append(try await keyPairItem(key, current: keyPair, pipeline: pipeline, options: options))
         var hostnames = Set<String>()
         for server in servers
-        where hostnames.insert(BitbucketKnownHost.hostname(host: server.host, port: server.port).lowercased()).inserted {
+        where hostnames.insert(BitbucketKnownHost.hostname(host: server.host, port: server.port).lowercased()).inserted
+        {
             // Several accounts on one machine share its host key and its one known_hosts entry.
             items.append(try await knownHostItem(server, current: knownHosts))
         }
@@ -197,7 +235,8 @@ struct ProvisioningService: Sendable {
         let found = current.first { $0.name.lowercased() == name.lowercased() }
         return ProvisioningItem(
             kind: .environment, name: name, desired: ProvisionedState(environmentType: kind.rawValue),
-            current: found.map { ProvisionedState(environmentType: $0.typeName) }, action: found == nil ? .create : .none,
+            current: found.map { ProvisionedState(environmentType: $0.typeName) },
+            action: found == nil ? .create : .none,
             bitbucketUUID: found?.uuid)
     }
 
@@ -216,8 +255,8 @@ struct ProvisioningService: Sendable {
             item.conflict = .init(
                 code: "key_type_unsupported",
                 message: "Bitbucket Pipelines takes an RSA key pair (\(algorithm) is not confirmed to work); "
-                    + "create an RSA-4096 key (POST /api/ssh-keys with key_type rsa, key_size 4096), deploy it to the "
-                    + "pipeline's servers and set it as the pipeline's deploy.ssh_key_id.")
+                    + "provision with generate_rsa_key: true to generate an RSA-4096 key, deploy it to the pipeline's "
+                    + "servers and use it.")
             return item
         }
         guard let currentState else { return item }
@@ -260,11 +299,14 @@ struct ProvisioningService: Sendable {
                 kind: .knownHost, name: hostname, desired: ProvisionedState(), current: currentState, action: .conflict,
                 conflict: .init(
                     code: "host_key_not_pinned",
-                    message: "Pipewright has no pinned host key for \(server.host):\(server.port) (server \(server.id ?? 0)); "
-                        + "deploy or test the pipeline's key on it first. Known hosts are never written from a new scan."),
+                    message:
+                        "Pipewright has no pinned host key for \(server.host):\(server.port) (server \(server.id ?? 0)); "
+                        + "deploy or test the pipeline's key on it first. Known hosts are never written from a new scan."
+                ),
                 bitbucketUUID: found?.uuid, serverID: server.id)
         }
-        let desired = ProvisionedState(fingerprintSHA256: pin.fingerprintSHA256, keyType: pin.algorithm, key: pin.keyBase64)
+        let desired = ProvisionedState(
+            fingerprintSHA256: pin.fingerprintSHA256, keyType: pin.algorithm, key: pin.keyBase64)
         var item = ProvisioningItem(
             kind: .knownHost, name: hostname, desired: desired, current: currentState, action: .create,
             bitbucketUUID: found?.uuid, serverID: server.id)
@@ -352,7 +394,8 @@ struct ProvisioningService: Sendable {
                 workspace: workspace, slug: slug, privateKey: privateKey ?? Secret(""), publicKey: key.publicKey)
             return done
         case .knownHost:
-            let publicKey = BitbucketKnownHost.PublicKey(keyType: item.desired.keyType ?? "", key: item.desired.key ?? "")
+            let publicKey = BitbucketKnownHost.PublicKey(
+                keyType: item.desired.keyType ?? "", key: item.desired.key ?? "")
             var uuid = item.bitbucketUUID
             if uuid == nil {
                 let result = await Self.capture {
@@ -388,7 +431,8 @@ struct ProvisioningService: Sendable {
                     .first { $0.key == item.name }?.uuid
             }
             guard let uuid else { throw .conflict(message: "The variable exists but could not be found.") }
-            _ = try await client.updateRepositoryVariable(workspace: workspace, slug: slug, uuid: uuid, variable: variable)
+            _ = try await client.updateRepositoryVariable(
+                workspace: workspace, slug: slug, uuid: uuid, variable: variable)
             return .updated
         }
     }

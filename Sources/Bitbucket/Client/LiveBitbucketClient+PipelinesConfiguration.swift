@@ -10,7 +10,8 @@ extension LiveBitbucketClient {
         -> BitbucketPipelinesConfiguration?
     {
         do throws(BitbucketError) {
-            let response = try await perform(method: "GET", url: url(repositoryPath(workspace, slug, "pipelines_config")))
+            let response = try await perform(
+                method: "GET", url: url(repositoryPath(workspace, slug, "pipelines_config")))
             return try decode(BitbucketPipelinesConfiguration.self, from: response)
         } catch .notFound {
             return nil
@@ -49,7 +50,8 @@ extension LiveBitbucketClient {
         async throws(BitbucketError) -> BitbucketVariable
     {
         let response = try await perform(
-            method: "POST", url: url(repositoryPath(workspace, slug, "pipelines_config", "variables"), trailingSlash: true),
+            method: "POST",
+            url: url(repositoryPath(workspace, slug, "pipelines_config", "variables"), trailingSlash: true),
             body: try encode(variable), contentType: "application/json", idempotent: false)
         return try decode(BitbucketVariable.self, from: response)
     }
@@ -197,7 +199,8 @@ extension LiveBitbucketClient {
     ) async throws(BitbucketError) -> BitbucketVariable {
         let response = try await perform(
             method: "POST",
-            url: url(repositoryPath(workspace, slug, "deployments_config", "environments", environmentUUID, "variables")),
+            url: url(
+                repositoryPath(workspace, slug, "deployments_config", "environments", environmentUUID, "variables")),
             body: try encode(variable), contentType: "application/json", idempotent: false)
         return try decode(BitbucketVariable.self, from: response)
     }
@@ -210,7 +213,8 @@ extension LiveBitbucketClient {
         let response = try await perform(
             method: "PUT",
             url: url(
-                repositoryPath(workspace, slug, "deployments_config", "environments", environmentUUID, "variables", uuid)),
+                repositoryPath(
+                    workspace, slug, "deployments_config", "environments", environmentUUID, "variables", uuid)),
             body: try encode(variable), contentType: "application/json")
         return try decode(BitbucketVariable.self, from: response)
     }

@@ -21,7 +21,8 @@ extension FakeBitbucketBackend {
             FakeRoute("GET", config, scope: "repository:admin") { backend, _, captures in
                 backend.withSetup(captures) { setup in
                     guard let enabled = setup.enabled else {
-                        return .error(404, message: "Not found", detail: "Pipelines is not configured for this repository.")
+                        return .error(
+                            404, message: "Not found", detail: "Pipelines is not configured for this repository.")
                     }
                     return .json(["type": "repository_pipelines_configuration", "enabled": .bool(enabled)])
                 }
@@ -49,7 +50,8 @@ extension FakeBitbucketBackend {
             },
             FakeRoute("PUT", variables + [.parameter], scope: "pipeline:variable") { backend, request, captures in
                 backend.withSetup(captures) { setup in
-                    Self.updateVariable(in: &setup.variables, uuid: captures[2], request: request, type: "pipeline_variable")
+                    Self.updateVariable(
+                        in: &setup.variables, uuid: captures[2], request: request, type: "pipeline_variable")
                 }
             },
             FakeRoute("DELETE", variables + [.parameter], scope: "pipeline:variable") { backend, _, captures in
@@ -77,7 +79,9 @@ extension FakeBitbucketBackend {
                     else {
                         return .error(
                             400, message: "Bad request",
-                            fields: ["private_key": ["This field is required."], "public_key": ["This field is required."]])
+                            fields: [
+                                "private_key": ["This field is required."], "public_key": ["This field is required."],
+                            ])
                     }
                     if let refusal = Self.refuseKeyPair(
                         privateKey: privateKey, publicKey: publicKey, acceptsEd25519: acceptsEd25519)
@@ -96,7 +100,8 @@ extension FakeBitbucketBackend {
                 }
             },
             FakeRoute("GET", knownHosts, scope: "pipeline") { backend, request, captures in
-                backend.withSetup(captures) { setup in backend.paginate(setup.knownHosts.map(\.json), request: request) }
+                backend.withSetup(captures) { setup in backend.paginate(setup.knownHosts.map(\.json), request: request)
+                }
             },
             FakeRoute("POST", knownHosts, scope: "pipeline:variable") { backend, request, captures in
                 backend.withSetup(captures) { setup in
@@ -122,7 +127,9 @@ extension FakeBitbucketBackend {
                     switch Self.knownHost(from: request) {
                     case .failure(let error): return error.response
                     case .success(var host):
-                        guard !setup.knownHosts.contains(where: { $0.hostname == host.hostname && $0.uuid != captures[2] })
+                        guard
+                            !setup.knownHosts.contains(where: { $0.hostname == host.hostname && $0.uuid != captures[2] }
+                            )
                         else { return .error(409, message: "A known host with this hostname already exists.") }
                         host.uuid = captures[2]
                         setup.knownHosts[index] = host
@@ -140,7 +147,9 @@ extension FakeBitbucketBackend {
                 }
             },
             FakeRoute("GET", environments, scope: "pipeline") { backend, request, captures in
-                backend.withSetup(captures) { setup in backend.paginate(setup.environments.map(\.json), request: request) }
+                backend.withSetup(captures) { setup in
+                    backend.paginate(setup.environments.map(\.json), request: request)
+                }
             },
             FakeRoute("POST", environments, scope: "pipeline") { backend, request, captures in
                 backend.withSetup(captures) { setup in
@@ -151,7 +160,8 @@ extension FakeBitbucketBackend {
                         let rank = ["Test": 0, "Staging": 1, "Production": 2][typeName]
                     else {
                         return .error(
-                            400, message: "Bad request", fields: ["environment_type": ["A valid environment type is required."]])
+                            400, message: "Bad request",
+                            fields: ["environment_type": ["A valid environment type is required."]])
                     }
                     guard !setup.environments.contains(where: { $0.name.lowercased() == name.lowercased() }) else {
                         return .error(409, message: "An environment with this name already exists.")
@@ -221,7 +231,8 @@ extension FakeBitbucketBackend {
     /// The pipelines service's answer to an unbraced or unknown UUID.
     static func unknownUUID(_ uuid: String) -> FakeResponse {
         guard uuid.hasPrefix("{"), uuid.hasSuffix("}") else {
-            return .error(404, message: "Not found", detail: "The value provided is not a valid uuid.", includeType: false)
+            return .error(
+                404, message: "Not found", detail: "The value provided is not a valid uuid.", includeType: false)
         }
         return .error(404, message: "Not found", includeType: false)
     }
@@ -293,7 +304,8 @@ extension FakeBitbucketBackend {
         guard let body = FakeJSON.parse(request.body), let hostname = body["hostname"]?.stringValue,
             !hostname.isEmpty, !hostname.contains(" ")
         else {
-            return .failure(.init(.error(400, message: "Bad request", fields: ["hostname": ["This field is required."]])))
+            return .failure(
+                .init(.error(400, message: "Bad request", fields: ["hostname": ["This field is required."]])))
         }
         guard let key = body["public_key"], let keyType = key["key_type"]?.stringValue,
             let blob = key["key"]?.stringValue, let bytes = Data(base64Encoded: blob), bytes.count > 4
