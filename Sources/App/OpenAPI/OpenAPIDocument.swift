@@ -375,7 +375,8 @@ enum OpenAPIDocument {
                 errors: [400, 401, 403, 413, 422, 429],
                 links: [
                     "getPipeline", "updatePipeline", "detectStack", "getPipelineConfig", "createPullRequest",
-                    "triggerPipeline", "listExecutions", "listPipelineLogs", "deletePipeline",
+                    "triggerPipeline", "listExecutions", "listPipelineLogs", "getProvisioningPlan",
+                    "provisionRepository", "deletePipeline",
                 ]),
             endpoint(
                 .get, "/api/pipelines", id: "listPipelines", tag: "Pipelines", summary: "Your pipelines (admins: all)",

@@ -24,7 +24,10 @@ struct ProvisioningService: Sendable {
     /// Deploys key `keyID` to the servers `serverIDs` as `actor` (`KeyDeploymentService.deploy`), for
     /// `generate_rsa_key`; `nil`: the option cannot deploy and is refused.
     var deployKey:
-        (@Sendable (_ keyID: Int, _ serverIDs: [Int], _ actor: AuthenticatedUser) async throws -> [ServerOperationResult])? =
+        (
+            @Sendable (_ keyID: Int, _ serverIDs: [Int], _ actor: AuthenticatedUser) async throws ->
+                [ServerOperationResult]
+        )? =
             nil
 
     /// Key types Bitbucket takes as the Pipelines key pair. Bitbucket generates 2048-bit RSA itself; Ed25519
@@ -118,7 +121,9 @@ struct ProvisioningService: Sendable {
         guard let deployKey else { throw ProvisioningError.rsaKeyNotDeployed(keyID: keyID, targets: []) }
         let results = try await deployKey(keyID, pipeline.serverIDs, actor)
         let failed = results.filter { !$0.succeeded }
-        guard failed.isEmpty else { throw ProvisioningError.rsaKeyNotDeployed(keyID: keyID, targets: failed.map(\.target)) }
+        guard failed.isEmpty else {
+            throw ProvisioningError.rsaKeyNotDeployed(keyID: keyID, targets: failed.map(\.target))
+        }
         pipeline.$sshKey.id = keyID
         try await pipeline.save(on: db)
         logger.notice(
