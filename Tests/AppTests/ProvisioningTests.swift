@@ -48,7 +48,7 @@ import Yams
     /// connection, a key deployed (by password) to every fixture, and a pipeline deploying to them.
     func withSetup(
         servers: Int = 1, keyType: String = "rsa", keySize: Int? = 2048, sshdConfiguration: [String] = [],
-        extraServer: Bool = false,
+        extraServer: Bool = false, scopes: Set<String>? = nil,
         hook: @escaping @Sendable (BitbucketHTTPRequest) async -> Void = { _ in },
         prepare: ([SSHDFixture]) throws -> Void = { _ in },
         _ body: (Setup) async throws -> Void
@@ -63,7 +63,7 @@ import Yams
             try prepare(fixtures)
             await fake.addRepository(
                 workspace: "acme", slug: "web", mainBranch: "main", files: BitbucketFlowTests.nodeApp)
-            await fake.acceptedAPIToken(email: Self.email, token: Self.token)
+            await fake.acceptedAPIToken(email: Self.email, token: Self.token, scopes: scopes)
             let transport = HookTransport(inner: AsyncHTTPClientTransport(httpClient: httpClient), hook: hook)
             try await withTestApp(
                 configure: { $0.bitbucketAPIURL = fake.baseURL },
@@ -351,6 +351,30 @@ import Yams
         }
     }
 
+    @Test func missingWriteScope_failsOnlyTheItemsThatNeedIt_reportedPerItem() async throws {
+        // No `pipeline:variable`: Pipelines and the environment can be written, the rest cannot.
+        try await withSetup(scopes: ["account", "repository", "repository:admin", "pipeline"]) { setup in
+            let run = try await Self.post(setup.ctx, "api/pipelines/\(setup.pipelineID)/provision")
+            #expect(run["ok"] as? Bool == false)
+            let results = try Self.items(run, "results")
+            #expect(Self.item(results, kind: "pipelines")?["status"] as? String == "created")
+            #expect(Self.item(results, kind: "environment")?["status"] as? String == "created")
+            for kind in ["key_pair", "known_host", "variable"] {
+                let failed = results.filter { $0["kind"] as? String == kind }
+                #expect(!failed.isEmpty)
+                for item in failed {
+                    #expect(item["status"] as? String == "failed", "\(item)")
+                    let error = item["error"] as? [String: Any]
+                    #expect(error?["code"] as? String == "bitbucket_forbidden")
+                    #expect((error?["message"] as? String)?.contains("pipeline:variable") == true, "\(item)")
+                }
+            }
+            let entry = try await AuditEntry.query(on: setup.ctx.app.db).filter(\.$action == "pipeline.provision")
+                .first()
+            #expect(entry?.outcome == .failure)
+        }
+    }
+
     @Test func itemChangedByHand_showsAsUpdate_drifted_andProvisionRepairsIt_audited() async throws {
         try await withSetup { setup in
             let (ctx, fake) = (setup.ctx, setup.fake)
@@ -378,6 +402,12 @@ import Yams
                 .filter(\.$action == "pipeline.provisioning_item_replace").all()
             #expect(replaced.count == 1)
             #expect(replaced.first?.details["name"] == "DEPLOY_PATH")
+            // A provisioned pipeline can still be deleted (its provisioning record goes with it).
+            try await ctx.app.testing().test(.DELETE, "api/pipelines/\(setup.pipelineID)", headers: ctx.memberAuth) {
+                res async throws in
+                #expect(res.status == .noContent, "\(res.body.string)")
+            }
+            #expect(try await PipelineProvisioning.query(on: ctx.app.db).count() == 0)
         }
     }
 

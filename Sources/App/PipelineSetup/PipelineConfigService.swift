@@ -90,7 +90,8 @@ struct PipelineConfigService: Sendable {
     // MARK: - Pull request
 
     /// One commit with the generated files on the source branch, then a new or updated pull request.
-    /// The destination branch is never written to.
+    /// The destination branch is never written to. With `provision`, the repository is provisioned first
+    /// (`ProvisioningService.apply`) and the description gains what was provisioned.
     func createPullRequest(_ pipeline: Pipeline, request: CreatePullRequestRequest) async throws -> PullRequestOutcome {
         let source = try FieldRules.branch(request.branch ?? Self.defaultBranch, field: "branch")
         let title =
@@ -115,6 +116,13 @@ struct PipelineConfigService: Sendable {
         if let failed = config.validation.first(where: { !$0.ok }) {
             throw PipelineSetupError.invalidGeneratedFile(file: failed.file, messages: failed.messages)
         }
+        // Provisioning before the commit: if Bitbucket's settings cannot even be read, nothing is committed.
+        // Per-item write failures do not throw; they are listed in the description and the response.
+        var provisioningRun: ProvisioningRun?
+        if request.provision == true, let provisioning {
+            provisioningRun = try await provisioning.apply(
+                pipeline, options: ProvisioningOptions(replaceForeignKeyPair: request.replaceForeignKeyPair ?? false))
+        }
         let destinationHead = try await branchHead(client, pipeline, branch: destination)
         let existingSource = try await client.branch(
             workspace: pipeline.workspace, slug: pipeline.repoSlug, name: source)
@@ -123,11 +131,6 @@ struct PipelineConfigService: Sendable {
             workspace: pipeline.workspace, slug: pipeline.repoSlug, branch: source, parents: [parent], message: message,
             author: nil, changes: config.files.map { .write(path: $0.path, contents: Array($0.content.utf8)) })
         let commit = committed.target.hash
-        var provisioningRun: ProvisioningRun?
-        if request.provision == true, let provisioning {
-            provisioningRun = try await provisioning.apply(
-                pipeline, options: ProvisioningOptions(replaceForeignKeyPair: request.replaceForeignKeyPair ?? false))
-        }
         var description: String
         if let given = request.description {
             description = given
