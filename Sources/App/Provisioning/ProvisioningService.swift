@@ -19,6 +19,9 @@ struct ProvisioningService: Sendable {
     let db: any Database
     let clients: BitbucketClients
     let keys: KeyVault
+    /// `ssh_key:<id>` is held while a key pair is written (a rotation of that key holds it too, so an apply
+    /// never writes a key the rotation is replacing); `repository:<workspace/slug>` while one is provisioned.
+    let locks: OperationLocks
     let now: @Sendable () -> Date
     let logger: Logger
     /// Deploys key `keyID` to the servers `serverIDs` as `actor` (`KeyDeploymentService.deploy`), for
@@ -55,11 +58,26 @@ struct ProvisioningService: Sendable {
     /// Applies the plan: every `create`/`update` item is written, `none` items are left alone, `conflict` items
     /// are reported and skipped.
     ///
-    /// - Throws: as ``plan(_:)`` for reading; per-item write failures are results, never thrown.
+    /// - Throws: as ``plan(_:)`` for reading; `AppError.operationInProgress` while the pipeline's key is being
+    ///   rotated or the repository provisioned by another request; per-item write failures are results,
+    ///   never thrown.
     func apply(_ pipeline: Pipeline, options: ProvisioningOptions, actor: AuthenticatedUser? = nil) async throws
         -> ProvisioningRun
     {
         if options.generateRSAKey, let actor { try await switchToRSAKey(pipeline, actor: actor) }
+        let repository = Self.repository(pipeline).lowercased()
+        return try await locks.withLock("repository:\(repository)") {
+            try await locks.withLock("ssh_key:\(pipeline.$sshKey.id)") {
+                // Re-read under the locks: a rotation that just finished may have switched the pipeline's key.
+                guard let current = try await Pipeline.find(try pipeline.requireID(), on: db) else {
+                    throw AppError.notFound("Pipeline")
+                }
+                return try await applyLocked(current, options: options)
+            }
+        }
+    }
+
+    private func applyLocked(_ pipeline: Pipeline, options: ProvisioningOptions) async throws -> ProvisioningRun {
         let (client, key, items) = try await compare(pipeline, options: options)
         var results: [ProvisioningRun.ItemResult] = []
         for item in items {

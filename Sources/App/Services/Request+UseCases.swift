@@ -35,7 +35,8 @@ extension Request {
     /// Provisioning without key deployments (what key rotation uses to carry a key into repositories).
     private var repositoryProvisioning: ProvisioningService {
         ProvisioningService(
-            db: db, clients: services.bitbucketClients, keys: keyVault, now: services.now, logger: logger)
+            db: db, clients: services.bitbucketClients, keys: keyVault, locks: services.locks, now: services.now,
+            logger: logger)
     }
 
     var keyCatalog: KeyCatalog {
