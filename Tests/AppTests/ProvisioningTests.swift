@@ -619,6 +619,26 @@ import Yams
         }
     }
 
+    // MARK: - Nothing secret
+
+    @Test func securedVariable_showsSecuredOnly_inPlanResultAndDescription() throws {
+        let item = ProvisioningItem(
+            kind: .variable, name: "API_TOKEN", desired: ProvisionedState(value: "s3cr3t-token", secured: true),
+            current: ProvisionedState(value: "older-s3cr3t", secured: true), action: .update)
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        let plan = String(decoding: try encoder.encode(ProvisioningItemResponse(item)), as: UTF8.self)
+        let run = ProvisioningRun(
+            pipelineID: 1, repository: "acme/web", results: [.init(item: item, outcome: .updated)], status: .inSync)
+        let result = String(decoding: try encoder.encode(ProvisionResponse(run)), as: UTF8.self)
+        let description = ProvisioningSummary.markdown(run)
+        for text in [plan, result, description] {
+            #expect(!text.contains("s3cr3t"), "\(text)")
+        }
+        #expect(plan.contains("\"secured\":true") && plan.contains("\"value\":null"))
+        #expect(description.contains("`API_TOKEN` (secured)"))
+    }
+
     // MARK: - Input
 
     @Test func provision_badBodyOrUnknownPipeline_isClearError() async throws {
