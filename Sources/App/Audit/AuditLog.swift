@@ -24,6 +24,7 @@ enum AuditAction: String, CaseIterable, Sendable {
     case pullRequestCreate = "pipeline.create_pr"
     case tokenCreate = "token.create"
     case tokenRevoke = "token.revoke"
+    case masterKeyRotate = "master_key.rotate"
 }
 
 /// What an entry is about: `{"type": "ssh_key", "id": 7}`.
