@@ -47,7 +47,9 @@ struct JSONLogHandler: LogHandler {
         timestamp: Date, level: Logger.Level, label: String, message: String, metadata: Logger.Metadata, source: String
     ) -> Data {
         var object: [String: Any] = [
-            "timestamp": timestamp.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true)),
+            // The ISO 8601 format style is in UTC; it leaves the zone out unless asked.
+            "timestamp": timestamp.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
+                + "Z",
             "level": level.rawValue, "logger": label, "message": message, "source": source,
         ]
         if !metadata.isEmpty { object["metadata"] = metadata.mapValues(json) }
