@@ -59,7 +59,7 @@ enum BackupService {
             version: BuildInfo.version, commit: BuildInfo.commit, database: kind, includesMasterKey: includeMasterKey,
             files: files)
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         manager.createFile(
             atPath: target + "/" + BackupManifest.fileName, contents: try encoder.encode(manifest),
             attributes: [.posixPermissions: 0o600])

@@ -60,10 +60,22 @@ extension PipewrightCommand {
             try prepareDataDirectory(data)
             let lock = try DataDirectoryLock.acquire(directory: data, purpose: "restore")
             defer { withExtendedLifetime(lock) {} }
+            var ownership: DatabaseOwnership?
             if case .postgres(let url) = configuration.database {
-                _ = try await DatabaseOwnership.acquire(
+                ownership = try await DatabaseOwnership.acquire(
                     url: url, exclusive: true, purpose: "restore", logger: Logger(label: "pipewright.restore"))
             }
+            do {
+                try await restore(manifest, configuration)
+                await ownership?.release()
+            } catch {
+                await ownership?.release()
+                throw error
+            }
+        }
+
+        /// Copies the verified backup in place, then boots the service to check secrets and logs.
+        private func restore(_ manifest: BackupManifest, _ configuration: PipewrightConfiguration) async throws {
             try BackupService.restoreFiles(from: from, manifest: manifest, configuration: configuration)
             try await ServiceBoot.withApplication(configuration, access: .shared) { app in
                 let checked = try await BackupService.check(app: app)
