@@ -36,13 +36,14 @@ extension PipewrightCommand {
             try PortCheck.requireFree(host: configuration.host, port: configuration.port, variable: portSource)
             let termination = TerminationSignal()
             try await ServiceBoot.withApplication(configuration, access: .serve) { app in
+                // Before the port opens, so whoever sees /health answer also finds the password file.
+                let admin = try await InitialAdmin.createIfNeeded(app: app)
                 try await app.asyncBoot()
                 do {
                     try await app.server.start(address: .hostname(configuration.host, port: configuration.port))
                 } catch let error as IOError where error.errnoCode == EADDRINUSE {
                     throw PortCheck.inUse(host: configuration.host, port: configuration.port, variable: portSource)
                 }
-                let admin = try await InitialAdmin.createIfNeeded(app: app)
                 if configuration.logFormat == .json {
                     // Standard output stays one JSON object per line; the password stays out of the log.
                     logBanner(configuration, admin: admin, logger: app.logger)

@@ -40,7 +40,7 @@ enum ServiceBoot {
         _ body: (Application) async throws -> T
     ) async throws -> T {
         var configuration = configuration
-        // `serve` creates the first admin itself, after the port is bound (a refused start writes nothing).
+        // `serve` creates the first admin itself, once the port check passed (a refused start writes nothing).
         configuration.createsInitialAdmin = false
         bootstrapLogging(configuration)
         var lock: DataDirectoryLock?
