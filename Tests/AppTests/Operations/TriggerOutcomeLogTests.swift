@@ -36,11 +36,15 @@ import Testing
                     "id"] as? Int)
         let key = try #require(post("api/ssh-keys", #"{"name": "deploy", "key_type": "ed25519"}"#)["id"] as? Int)
         let host = try #require(post("api/servers", #"{"host": "203.0.113.10", "username": "deploy"}"#)["id"] as? Int)
-        let pipeline = try #require(
-            post(
-                "api/pipelines",
-                #"{"name": "web", "connection_id": \#(connection), "repo_slug": "web", "deploy": {"server_ids": [\#(host)], "ssh_key_id": \#(key), "deploy_path": "/srv/web"}}"#
-            )["id"] as? Int)
+        let created = try post(
+            "api/pipelines",
+            #"{"name": "web", "connection_id": \#(connection), "repo_slug": "web", "deploy": {"server_ids": [\#(host)], "ssh_key_id": \#(key), "deploy_path": "/srv/web"}}"#
+        )
+        let pipeline = try #require(created["id"] as? Int)
+        let webhook = created["webhook_url"] as? String ?? ""
+        #expect(
+            webhook == "http://127.0.0.1:\(port)/api/webhooks/bitbucket/\(pipeline)",
+            "serve --port goes into webhook URLs: \(webhook)")
         let verify = try post("api/connections/\(connection)/verify", "{}")
         let warnings = verify["warnings"] as? [String] ?? []
         #expect(
