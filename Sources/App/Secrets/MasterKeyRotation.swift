@@ -75,6 +75,10 @@ extension MasterKeyRotation {
     /// - Throws: `MasterKeyInEnvironmentError` (409) when the key comes from `PIPEWRIGHT_MASTER_KEY`.
     static func rotateOnline(app: Application) async throws -> (newKey: MasterKey, count: Int, path: String) {
         if case .environment = app.services.configuration.masterKey { throw MasterKeyInEnvironmentError() }
+        if case .postgres = app.services.configuration.database {
+            let servers = try await DatabaseOwnership.runningServers(on: app.db)
+            if servers > 1 { throw OtherInstancesRunningError(count: servers) }
+        }
         let gate = app.services.sealingGate
         return try await gate.exclusive { () async throws -> RotationResult in
             let old = app.services.masterKey
@@ -101,6 +105,18 @@ struct MasterKeyInEnvironmentError: APIErrorConvertible {
     var message: String {
         "the master key comes from PIPEWRIGHT_MASTER_KEY: rotate offline with "
             + "'pipewright master-key rotate --new-key-file PATH', then set the variable to the new key"
+    }
+}
+
+/// 409 `other_instances_running`: other servers share the PostgreSQL database and would keep the old key.
+struct OtherInstancesRunningError: APIErrorConvertible {
+    var count: Int
+    var status: HTTPResponseStatus { .conflict }
+    var code: String { "other_instances_running" }
+    var details: [String: String] { ["servers": String(count)] }
+    var message: String {
+        "\(count) pipewright servers use this database and would keep sealing with the old key: stop all of "
+            + "them and run 'pipewright master-key rotate'"
     }
 }
 

@@ -1,8 +1,10 @@
+import Fluent
 import FluentPostgresDriver
 import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import SQLKit
 import Vapor
 
 /// Who may rewrite a PostgreSQL database shared by several `serve` instances (docs/operations.md "One
@@ -58,6 +60,18 @@ final class DatabaseOwnership: Sendable {
                         + "holds this PostgreSQL database (DATABASE_URL); start again when it has finished")
         }
         return DatabaseOwnership(connection: connection)
+    }
+
+    /// How many server sessions hold the lock now (`pg_locks`; a bigint key is split into `classid`, the
+    /// high 32 bits, and `objid`, the low 32 bits, with `objsubid` 1).
+    static func runningServers(on database: any Database) async throws -> Int {
+        guard let sql = database as? any SQLDatabase else { return 1 }
+        let high = UInt32(truncatingIfNeeded: lockKey >> 32)
+        let low = UInt32(truncatingIfNeeded: lockKey)
+        let query: SQLQueryString =
+            "SELECT count(DISTINCT pid) AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
+            + "AND classid = \(unsafeRaw: String(high)) AND objid = \(unsafeRaw: String(low))"
+        return try await sql.raw(query).first(decodingColumn: "n", as: Int.self) ?? 1
     }
 
     /// Releases the lock (closing the session drops it).
