@@ -26,6 +26,7 @@ enum AuditAction: String, CaseIterable, Sendable {
     case provisioningItemReplace = "pipeline.provisioning_item_replace"
     case tokenCreate = "token.create"
     case tokenRevoke = "token.revoke"
+    case masterKeyRotate = "master_key.rotate"
 }
 
 /// What an entry is about: `{"type": "ssh_key", "id": 7}`.

@@ -46,7 +46,9 @@ struct ConnectionController: RouteCollection {
     @Sendable func verify(req: Request) async throws -> VerifyConnectionResponse {
         let verification = try await req.connectionService.verify(
             connectionID: try FieldRules.pathID(req, "connectionID"), for: try req.requireUser())
-        return VerifyConnectionResponse(verification)
+        var response = VerifyConnectionResponse(verification)
+        response.warnings = PublicURLCheck.warnings(for: req.services.configuration.publicURL)
+        return response
     }
 }
 
