@@ -31,7 +31,9 @@ func json(_ run: FakePipelineSnapshot) -> [String: Any] {
     [
         "uuid": run.uuid, "build_number": run.buildNumber, "state": run.stateName, "result": run.resultName ?? NSNull(),
         "branch": run.refName ?? NSNull(),
-        "steps": run.steps.map { ["name": $0.name, "state": $0.stateName, "result": $0.resultName ?? NSNull()] },
+        "steps": run.steps.map { step -> [String: Any] in
+            ["name": step.name, "state": step.stateName, "result": step.resultName ?? NSNull()]
+        },
     ]
 }
 
