@@ -8,7 +8,8 @@ def test_anonymous_page_redirects_to_login_and_sign_in_returns_there(browser, se
     assert browser.path().startswith("/login?next=")
     assert unquote(browser.path().split("next=", 1)[1]) == "/keys"
 
-    # A wrong password: an error, the username kept, the password never rendered back.
+    # A wrong password: an error (status 401), the username kept, the password never rendered back.
+    browser.allow_console("/login - Failed to load resource: the server responded with a status of 401")
     browser.find("input[name=username]").send_keys("admin")
     browser.find("input[name=password]").send_keys("not-the-password")
     browser.find("button[type=submit]").click()
