@@ -363,6 +363,8 @@ function startLogViewer(root) {
       if (pane.dataset.hasAfter === "true") continue; // the user is reading an earlier window
       rowsOf(pane).insertAdjacentHTML("beforeend", batch.html);
       pane.dataset.last = String(batch.last);
+      // Following shows the newest lines: a running step rendered folded (no lines yet) opens.
+      if (following) pane.closest("details").open = true;
       if (!pane.dataset.first) pane.dataset.first = rowsOf(pane).firstElementChild?.dataset.seq ?? "";
       trim(pane, "bottom");
     }
