@@ -18,6 +18,7 @@ let package = Package(
     products: [
         .executable(name: "pipewright", targets: ["pipewright"]),
         .executable(name: "pipewright-bench", targets: ["pipewright-bench"]),
+        .executable(name: "pipewright-fake-bitbucket", targets: ["pipewright-fake-bitbucket"]),
     ],
     dependencies: [
         .package(url: "https://github.com/vapor/vapor.git", from: "4.110.0"),
@@ -169,6 +170,13 @@ let package = Package(
                 .product(name: "Vapor", package: "vapor"),
             ],
             path: "Tests/Support/BitbucketFake",
+            swiftSettings: testSwiftSettings
+        ),
+        /// The fake as a process (JSON commands on stdin) for the browser suite in Tests/browser.
+        .executableTarget(
+            name: "pipewright-fake-bitbucket",
+            dependencies: ["BitbucketFake"],
+            path: "Tests/Support/pipewright-fake-bitbucket",
             swiftSettings: testSwiftSettings
         ),
         .testTarget(

@@ -37,6 +37,10 @@ func routes(_ app: Application) throws {
         let assets = app.dashboardAssets
         let dashboard = DashboardRoutes(root: app)
         dashboard.get("assets", ":name") { req in try assets.response(for: req) }
+        // Browsers ask every page's origin for /favicon.ico; a 404 there is an error in each page's console.
+        dashboard.get("favicon.ico") { _ in
+            Response(status: .noContent, headers: ["Cache-Control": "public, max-age=86400"])
+        }
         let anonymous = dashboard.grouped(DashboardSessionMiddleware(now: services.now, requiresUser: false))
         try anonymous.register(collection: SessionPagesController())
         let pages = dashboard.grouped(DashboardSessionMiddleware(now: services.now, requiresUser: true))

@@ -107,15 +107,26 @@ function startLogViewer(root) {
     }
   }
 
+  // A pane's rows are replaced wholesale by a permalink or "Jump to latest"; a window fetched for the
+  // rows it replaced must not be glued onto the new ones.
+  const generations = new WeakMap();
+  function replaceRows(pane, window) {
+    generations.set(pane, (generations.get(pane) ?? 0) + 1);
+    rowsOf(pane).innerHTML = window.html;
+    setEdges(pane, window.first_seq, window.last_seq, window.has_before, window.has_after);
+  }
+
   async function loadMore(pane, direction) {
     const key = `${pane.dataset.step}:${direction}`;
     if (loading.has(key)) return;
     const seq = direction === "before" ? pane.dataset.first : pane.dataset.last;
     if (seq === "") return;
     loading.add(key);
+    const generation = generations.get(pane) ?? 0;
     try {
       const query = new URLSearchParams({ step: pane.dataset.step, [direction]: seq });
       const window = await fetchJSON(`${base}/window?${query}`);
+      if ((generations.get(pane) ?? 0) !== generation) return;
       const rows = rowsOf(pane);
       if (direction === "before") {
         const before = log.scrollHeight;
@@ -180,8 +191,7 @@ function startLogViewer(root) {
         const window = await fetchJSON(`${base}/window?around=${seq}`);
         const pane = paneOf(window.step);
         if (!pane) return;
-        rowsOf(pane).innerHTML = window.html;
-        setEdges(pane, window.first_seq, window.last_seq, window.has_before, window.has_after);
+        replaceRows(pane, window);
         row = document.getElementById(`L${seq}`);
       } catch (error) {
         announce(`Line ${seq}: ${error.message}`);
@@ -301,8 +311,7 @@ function startLogViewer(root) {
     const pane = lastPane();
     if (pane && pane.dataset.hasAfter === "true") {
       const window = await fetchJSON(`${base}/window?${new URLSearchParams({ step: pane.dataset.step })}`);
-      rowsOf(pane).innerHTML = window.html;
-      setEdges(pane, window.first_seq, window.last_seq, window.has_before, window.has_after);
+      replaceRows(pane, window);
     }
     if (pane) pane.closest("details").open = true;
     following = true;
@@ -363,6 +372,8 @@ function startLogViewer(root) {
       if (pane.dataset.hasAfter === "true") continue; // the user is reading an earlier window
       rowsOf(pane).insertAdjacentHTML("beforeend", batch.html);
       pane.dataset.last = String(batch.last);
+      // Following shows the newest lines: a running step rendered folded (no lines yet) opens.
+      if (following) pane.closest("details").open = true;
       if (!pane.dataset.first) pane.dataset.first = rowsOf(pane).firstElementChild?.dataset.seq ?? "";
       trim(pane, "bottom");
     }

@@ -96,13 +96,13 @@ extension ExecutionShow {
                     .attribute(named: "aria-pressed", value: "false"), .text("Wrap")),
                 .a(
                     .safeAttribute("href", "/api/executions/\(model.id)/logs/raw"),
-                    .attribute(named: "download", value: ""),
+                    .attribute(named: "download"),
                     .text("Download raw")),
                 .a(
                     .safeAttribute("href", "/api/executions/\(model.id)/logs/raw?strip_ansi=true"),
-                    .attribute(named: "download", value: ""), .text("Plain text")),
+                    .attribute(named: "download"), .text("Plain text")),
                 .button(
-                    .type(.button), .id("jump-latest"), .class("jump"), .attribute(named: "hidden", value: ""),
+                    .type(.button), .id("jump-latest"), .class("jump"), .attribute(named: "hidden"),
                     .text("Jump to latest ↓"))
             )
         }
@@ -212,7 +212,7 @@ extension ExecutionShow {
                 .forEach(model.steps) { step in
                     .details(
                         .class("step"), .safeAttribute("data-step", step.name),
-                        .if(step.isOpen, .attribute(named: "open", value: "")),
+                        .if(step.isOpen, .attribute(named: "open")),
                         .summary(
                             .span(.class("step-name"), .safe(step.name)),
                             .unwrap(step.status) { .badge($0) },
