@@ -245,7 +245,7 @@ import VaporTesting
             }
             var otherToken = ""
             let other = try await createUser(
-                username: "other", password: "other-password-1", role: .member, app: ctx.app)
+                username: "other", password: "other-password-1", role: .maintainer, app: ctx.app)
             otherToken = try await TokenIssuer.issue(
                 for: try other.requireID(), name: "t", expiresInDays: nil, now: Date(), on: ctx.app.db
             ).token

@@ -9,7 +9,7 @@ struct TokenCommands: AsyncCommandGroup {
     var commands: [String: any AnyAsyncCommand] { ["create": TokenCreateCommand()] }
 }
 
-/// Prints a new bearer token for a user (shown once).
+/// Prints a new bearer token for a user (shown once); audited as `token.create` by `cli:<OS user>`.
 struct TokenCreateCommand: AsyncCommand {
     struct Signature: CommandSignature {
         @Argument(name: "username", help: "The user the token acts as.")
@@ -28,12 +28,18 @@ struct TokenCreateCommand: AsyncCommand {
         if let days = signature.expiresInDays, !(1...3650).contains(days) {
             throw AppError.invalidField("expires-in-days", reason: "must be between 1 and 3650")
         }
-        guard let user = try await User.query(on: app.db).filter(\.$username == signature.username).first() else {
-            throw AppError.notFound("User '\(signature.username)'")
+        let user = try await app.userService.find(username: signature.username)
+        let name = try FieldRules.name(signature.name ?? "cli", field: "name")
+        let issued = try await AuditLog.consoleAudited(
+            app, .tokenCreate, osUser: ConsoleActor.current, resource: AuditResource(type: "token")
+        ) { note in
+            let issued = try await TokenIssuer.issue(
+                for: try user.requireID(), name: name, expiresInDays: signature.expiresInDays, now: app.services.now(),
+                on: app.db)
+            note.resource?.id = issued.record.id
+            note.details = ["name": issued.record.name, "prefix": issued.record.prefix, "user": user.username]
+            return issued
         }
-        let issued = try await TokenIssuer.issue(
-            for: try user.requireID(), name: signature.name ?? "cli", expiresInDays: signature.expiresInDays,
-            now: app.services.now(), on: app.db)
         context.console.print(issued.token)
     }
 }

@@ -8,8 +8,9 @@ import Vapor
 enum InitialAdmin {
     static func createIfNeeded(app: Application) async throws {
         guard try await User.query(on: app.db).count() == 0 else { return }
-        let password = TokenHasher.randomToken().prefix(24)
-        let hash = try await app.password.async.hash(String(password))
+        let password = PasswordPolicy.generate()
+        try PasswordPolicy.check(password, username: "admin")
+        let hash = try await app.password.async.hash(password)
         try await User(username: "admin", passwordHash: hash, role: .admin).create(on: app.db)
         let path = app.services.configuration.dataDirectory + "/initial-admin-password"
         FileManager.default.createFile(
