@@ -225,16 +225,19 @@ struct UserService: Sendable {
         return user
     }
 
-    /// Runs `change` in a transaction, one at a time in this process, and refuses it when afterwards no
-    /// admin is left who is neither disabled nor deleted.
+    /// Runs `change` in a transaction, one at a time in this process, and refuses it when it takes the
+    /// number of admins who are neither disabled nor deleted from one or more to none.
     private func guardingAdmins(_ change: @escaping @Sendable (any Database) async throws -> Void) async throws {
         let db = self.db
         try await queues.serialized("users:admins") {
             try await db.transaction { tx in
+                func activeAdmins() async throws -> Int {
+                    try await User.query(on: tx).filter(\.$role == .admin).filter(\.$isDisabled == false)
+                        .filter(\.$deletedAt == nil).count()
+                }
+                let before = try await activeAdmins()
                 try await change(tx)
-                let admins = try await User.query(on: tx).filter(\.$role == .admin).filter(\.$isDisabled == false)
-                    .filter(\.$deletedAt == nil).count()
-                guard admins > 0 else { throw ConflictError.lastAdmin }
+                if before > 0, try await activeAdmins() == 0 { throw ConflictError.lastAdmin }
             }
         }
     }
