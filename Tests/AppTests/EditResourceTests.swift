@@ -36,7 +36,8 @@ import VaporTesting
         try await flow.withPipeline(token: "ATATT-expired-token-value") { ctx, _, pipelineID in
             let pipeline = try #require(try await Pipeline.find(pipelineID, on: ctx.app.db))
             let id = pipeline.$connection.id
-            let renamed = try await call(ctx, .PATCH, "api/connections/\(id)", ["name": "acme prod"], headers: ctx.memberAuth)
+            let renamed = try await call(
+                ctx, .PATCH, "api/connections/\(id)", ["name": "acme prod"], headers: ctx.memberAuth)
             #expect(renamed.status == .ok && renamed.json["verification"] is NSNull)
             #expect((renamed.json["connection"] as? [String: Any])?["name"] as? String == "acme prod")
             // The stored token is refused by Bitbucket; replacing it re-verifies at once.
@@ -63,10 +64,12 @@ import VaporTesting
                 ctx, .PATCH, "api/connections/\(id)", ["auth": ["type": "api_token", "token": "x"]],
                 headers: ctx.memberAuth)
             #expect(invalid.code == "invalid_field")
-            #expect(try await call(ctx, .PATCH, "api/connections/\(id)", ["name": "v"], headers: ctx.viewerAuth).code
-                == "forbidden")
-            #expect(try await call(ctx, .PATCH, "api/connections/999", ["name": "v"], headers: ctx.memberAuth).status
-                == .notFound)
+            #expect(
+                try await call(ctx, .PATCH, "api/connections/\(id)", ["name": "v"], headers: ctx.viewerAuth).code
+                    == "forbidden")
+            #expect(
+                try await call(ctx, .PATCH, "api/connections/999", ["name": "v"], headers: ctx.memberAuth).status
+                    == .notFound)
             #expect(try await SecretInventory.verify(with: ctx.app.services.masterKey, on: ctx.app.db).failures.isEmpty)
             let entries = try await AuditEntry.query(on: ctx.app.db).filter(\.$action == "connection.update")
                 .sort(\.$id).all()
@@ -91,15 +94,19 @@ import VaporTesting
             let cleared = try await call(ctx, .PATCH, "api/servers/\(id)", ["notes": ""], headers: ctx.memberAuth)
             #expect(cleared.json.keys.contains("notes") && cleared.json["notes"] is NSNull)
             let tooLong = try await call(
-                ctx, .PATCH, "api/servers/\(id)", ["notes": String(repeating: "x", count: 2001)], headers: ctx.memberAuth)
+                ctx, .PATCH, "api/servers/\(id)", ["notes": String(repeating: "x", count: 2001)],
+                headers: ctx.memberAuth)
             #expect(tooLong.code == "invalid_field")
-            let bidi = try await call(ctx, .PATCH, "api/servers/\(id)", ["notes": "a\u{202E}b"], headers: ctx.memberAuth)
+            let bidi = try await call(
+                ctx, .PATCH, "api/servers/\(id)", ["notes": "a\u{202E}b"], headers: ctx.memberAuth)
             #expect(bidi.code == "invalid_field")
             #expect(try await call(ctx, .DELETE, "api/servers/\(id)", headers: ctx.memberAuth).status == .noContent)
             #expect(
                 try await actions(ctx, "server")
-                    == ["server.create", "server.update", "server.update", "server.update", "server.update",
-                        "server.delete"])
+                    == [
+                        "server.create", "server.update", "server.update", "server.update", "server.update",
+                        "server.delete",
+                    ])
         }
     }
 
@@ -109,10 +116,13 @@ import VaporTesting
             let path = "api/pipelines/\(pipelineID)"
             let good = try await call(
                 ctx, .PATCH, path,
-                ["name": "web (prod)", "branch": "release", "deploy": [
-                    "server_ids": [1], "ssh_key_id": 1, "deploy_path": "/srv/web2", "app_port": 8080,
-                    "domain": "web.example.com",
-                ]], headers: ctx.memberAuth)
+                [
+                    "name": "web (prod)", "branch": "release",
+                    "deploy": [
+                        "server_ids": [1], "ssh_key_id": 1, "deploy_path": "/srv/web2", "app_port": 8080,
+                        "domain": "web.example.com",
+                    ],
+                ], headers: ctx.memberAuth)
             #expect(good.status == .ok, "\(good.text)")
             #expect(good.json["branch"] as? String == "release" && good.json["name"] as? String == "web (prod)")
             // Each refusal names its field and saves nothing (the name in the same body is not applied).
@@ -120,9 +130,17 @@ import VaporTesting
                 (["name": "x", "branch": "a..b"], "branch"),
                 (["name": "x", "repo_slug": "other"], "repo_slug"),
                 (["name": "x", "workspace": "elsewhere"], "workspace"),
-                (["name": "x", "deploy": ["server_ids": [1], "ssh_key_id": 1, "deploy_path": "~/app"]], "deploy.deploy_path"),
-                (["name": "x", "deploy": ["server_ids": [1], "ssh_key_id": 1, "deploy_path": "/srv/w", "domain": "a..b"]],
-                    "deploy.domain"),
+                (
+                    ["name": "x", "deploy": ["server_ids": [1], "ssh_key_id": 1, "deploy_path": "~/app"]],
+                    "deploy.deploy_path"
+                ),
+                (
+                    [
+                        "name": "x",
+                        "deploy": ["server_ids": [1], "ssh_key_id": 1, "deploy_path": "/srv/w", "domain": "a..b"],
+                    ],
+                    "deploy.domain"
+                ),
                 (["name": ""], "name"),
             ]
             for (body, field) in refusals {
@@ -135,7 +153,8 @@ import VaporTesting
                 headers: ctx.memberAuth)
             #expect(unknown.status == .unprocessableEntity)
             // The same repository may be sent back unchanged (PUT of a whole object).
-            let same = try await call(ctx, .PUT, path, ["repo_slug": "web", "workspace": "acme"], headers: ctx.memberAuth)
+            let same = try await call(
+                ctx, .PUT, path, ["repo_slug": "web", "workspace": "acme"], headers: ctx.memberAuth)
             #expect(same.status == .ok)
             let stored = try #require(try await Pipeline.find(pipelineID, on: ctx.app.db))
             #expect(stored.name == "web (prod)" && stored.repoSlug == "web" && stored.deployPath == "/srv/web2")
@@ -160,7 +179,8 @@ import VaporTesting
                 var status = HTTPStatus.ok
                 try await ctx.app.testing().test(
                     .POST, "api/webhooks/bitbucket/\(pipelineID)",
-                    headers: ["X-Hub-Signature": "sha256=" + mac.map { String(format: "%02x", $0) }.joined()], body: body
+                    headers: ["X-Hub-Signature": "sha256=" + mac.map { String(format: "%02x", $0) }.joined()],
+                    body: body
                 ) { res async throws in status = res.status }
                 return status
             }
@@ -169,7 +189,8 @@ import VaporTesting
                 ctx, .POST, "api/pipelines/\(pipelineID)/webhook-secret/rotate", headers: ctx.memberAuth)
             #expect(rotated.status == .ok)
             let newSecret = try #require(rotated.json["webhook_secret"] as? String)
-            #expect(newSecret != oldSecret && (rotated.json["webhook_url"] as? String)?.hasSuffix("/\(pipelineID)") == true)
+            #expect(
+                newSecret != oldSecret && (rotated.json["webhook_url"] as? String)?.hasSuffix("/\(pipelineID)") == true)
             #expect(try await webhook(oldSecret) == .unauthorized)
             #expect(try await webhook(newSecret) == .accepted)
             let shown = try await call(ctx, .GET, "api/pipelines/\(pipelineID)", headers: ctx.memberAuth)
@@ -177,8 +198,10 @@ import VaporTesting
             #expect(
                 try await call(ctx, .POST, "api/pipelines/\(pipelineID)/webhook-secret/rotate", headers: ctx.viewerAuth)
                     .code == "forbidden")
-            let entries = try await AuditEntry.query(on: ctx.app.db).filter(\.$action == "pipeline.webhook_secret_rotate")
-                .all()
+            let entries = try await AuditEntry.query(on: ctx.app.db).filter(
+                \.$action == "pipeline.webhook_secret_rotate"
+            )
+            .all()
             #expect(entries.map(\.outcome) == [.success, .denied])
             #expect(entries.allSatisfy { !$0.detailsJSON.contains(newSecret) })
         }
@@ -195,7 +218,8 @@ import VaporTesting
                 #expect(refused.status == .conflict && refused.code == "confirmation_required", "\(confirm)")
                 let details = (refused.json["error"] as? [String: Any])?["details"] as? [String: String]
                 #expect(details == ["name": "web", "executions": "2", "stored_logs": "1"])
-                #expect(((refused.json["error"] as? [String: Any])?["message"] as? String)?.contains("2 execution") == true)
+                #expect(
+                    ((refused.json["error"] as? [String: Any])?["message"] as? String)?.contains("2 execution") == true)
             }
             #expect(try await Execution.query(on: ctx.app.db).count() == 2)
             #expect(try await call(ctx, .DELETE, path + "?confirm=web", headers: ctx.viewerAuth).code == "forbidden")
@@ -214,7 +238,8 @@ import VaporTesting
                     "deploy": ["server_ids": [1], "ssh_key_id": 1, "deploy_path": "/srv/web"],
                 ], headers: ctx.memberAuth)
             let empty = try #require(fresh.json["id"] as? Int, "\(fresh.text)")
-            #expect(try await call(ctx, .DELETE, "api/pipelines/\(empty)", headers: ctx.memberAuth).status == .noContent)
+            #expect(
+                try await call(ctx, .DELETE, "api/pipelines/\(empty)", headers: ctx.memberAuth).status == .noContent)
         }
     }
 
@@ -225,12 +250,14 @@ import VaporTesting
             let (pipelineID, _) = try await LogEndpointTests().seed(ctx, statuses: [])
             let pipeline = try #require(try await Pipeline.find(pipelineID, on: ctx.app.db))
             let connectionID = pipeline.$connection.id
-            _ = try await call(ctx, .PATCH, "api/ssh-keys/\(pipeline.$sshKey.id)", ["comment": "c"], headers: ctx.memberAuth)
+            _ = try await call(
+                ctx, .PATCH, "api/ssh-keys/\(pipeline.$sshKey.id)", ["comment": "c"], headers: ctx.memberAuth)
             _ = try await call(ctx, .PATCH, "api/connections/\(connectionID)", ["name": "n"], headers: ctx.memberAuth)
             _ = try await call(ctx, .DELETE, "api/pipelines/\(pipelineID)", headers: ctx.memberAuth)
             _ = try await call(ctx, .DELETE, "api/connections/\(connectionID)", headers: ctx.memberAuth)
             let tokens = try await call(ctx, .POST, "api/tokens", ["name": "ci"], headers: ctx.memberAuth)
-            _ = try await call(ctx, .DELETE, "api/tokens/\(try #require(tokens.json["id"] as? Int))", headers: ctx.memberAuth)
+            _ = try await call(
+                ctx, .DELETE, "api/tokens/\(try #require(tokens.json["id"] as? Int))", headers: ctx.memberAuth)
             let all = Set(try await AuditEntry.query(on: ctx.app.db).all().map(\.action))
             for action in [
                 "connection.create", "connection.update", "connection.delete", "ssh_key.create", "ssh_key.update",

@@ -374,7 +374,8 @@ import VaporTesting
             ("pipeline", "api/pipelines/{FOREIGN_PIPELINE}"),
             ("pipeline executions", "api/pipelines/{FOREIGN_PIPELINE}/executions"),
         ] {
-            rows.append(Row(name: "viewer reads the admin's \(name)", method: .GET, path: path, auth: .viewer, status: .ok))
+            rows.append(
+                Row(name: "viewer reads the admin's \(name)", method: .GET, path: path, auth: .viewer, status: .ok))
         }
         rows.append(
             Row(

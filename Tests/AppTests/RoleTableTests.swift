@@ -155,9 +155,12 @@ import VaporTesting
                 }
             }
             // The maintainer sees only their own entries, not the admin's.
-            try await ctx.app.testing().test(.POST, "api/tokens", headers: .json(ctx.adminAuth),
-                body: try jsonBody(["name": "admin-only"])) { _ async throws in }
-            try await ctx.app.testing().test(.GET, "api/audit?actor=admin", headers: ctx.memberAuth) { res async throws in
+            try await ctx.app.testing().test(
+                .POST, "api/tokens", headers: .json(ctx.adminAuth),
+                body: try jsonBody(["name": "admin-only"])
+            ) { _ async throws in }
+            try await ctx.app.testing().test(.GET, "api/audit?actor=admin", headers: ctx.memberAuth) {
+                res async throws in
                 #expect((try res.json()["pagination"] as? [String: Any])?["total"] as? Int == 0)
             }
             #expect(User.Role.admin.allows(.readAllAuditEntries) && !User.Role.maintainer.allows(.readAllAuditEntries))
@@ -167,8 +170,9 @@ import VaporTesting
     /// The table in docs/API.md and `Permission` say the same: every permission's name is in the doc, in a
     /// row whose ✓ columns start at its minimum role.
     @Test func table_matchesTheDocumentedRoles() throws {
-        let doc = try String(contentsOfFile: #filePath.replacingOccurrences(
-            of: "Tests/AppTests/RoleTableTests.swift", with: "docs/API.md"), encoding: .utf8)
+        let doc = try String(
+            contentsOfFile: #filePath.replacingOccurrences(
+                of: "Tests/AppTests/RoleTableTests.swift", with: "docs/API.md"), encoding: .utf8)
         for permission in Permission.allCases where permission != .manageOwnAccount {
             let row = try #require(
                 doc.split(separator: "\n").first { $0.contains("(`\(permission.rawValue)`)") },

@@ -57,7 +57,8 @@ import VaporTesting
                 #expect(try await call(ctx, .GET, "api/users", headers: auth).code == "forbidden")
                 #expect(try await call(ctx, .GET, "api/users/\(id)", headers: auth).code == "forbidden")
                 #expect(
-                    try await call(ctx, .PATCH, "api/users/\(id)", ["role": "admin"], headers: auth).code == "forbidden")
+                    try await call(ctx, .PATCH, "api/users/\(id)", ["role": "admin"], headers: auth).code == "forbidden"
+                )
                 #expect(
                     try await call(ctx, .POST, "api/users/\(id)/password-reset", headers: auth).code == "forbidden")
                 #expect(try await call(ctx, .DELETE, "api/users/\(id)", headers: auth).code == "forbidden")
@@ -89,7 +90,10 @@ import VaporTesting
                 #expect(reason?.contains(why) == true, "\(password): \(reason ?? "")")
                 let change = try await call(
                     ctx, .POST, "api/auth/password",
-                    ["current_password": "member-password-1", "new_password": password == "ErinTheGreat" ? "member" : password],
+                    [
+                        "current_password": "member-password-1",
+                        "new_password": password == "ErinTheGreat" ? "member" : password,
+                    ],
                     headers: ctx.memberAuth)
                 #expect(change.code == "invalid_field", "\(password)")
             }
@@ -201,7 +205,8 @@ import VaporTesting
             #expect((me.json["user"] as? [String: Any])?["must_change_password"] as? Bool == true)
             // Until the change: everything else is 403 password_change_required, tokens included.
             #expect(try await call(ctx, .GET, "api/ssh-keys", headers: headers).code == "password_change_required")
-            #expect(try await call(ctx, .GET, "api/pipelines", headers: ctx.memberAuth).code == "password_change_required")
+            #expect(
+                try await call(ctx, .GET, "api/pipelines", headers: ctx.memberAuth).code == "password_change_required")
             let changed = try await call(
                 ctx, .POST, "api/auth/password",
                 ["current_password": oneTime, "new_password": "member's new passphrase"], headers: headers)

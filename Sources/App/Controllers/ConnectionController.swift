@@ -55,7 +55,9 @@ struct ConnectionController: RouteCollection {
                 credentials: body.auth.map { .init(type: $0.type, email: $0.email, token: Secret($0.token)) },
                 by: try req.requireUser())
             if let verification = update.verification {
-                if case .verified = verification { note.details["verified"] = "true" } else {
+                if case .verified = verification {
+                    note.details["verified"] = "true"
+                } else {
                     note.details["verified"] = "false"
                 }
             }
@@ -79,7 +81,9 @@ struct ConnectionController: RouteCollection {
         return try await AuditLog.audited(req, .connectionVerify, resource: resource) { note in
             let verification = try await req.connectionService.verify(
                 connectionID: try FieldRules.pathID(req, "connectionID"), for: try req.requireUser())
-            if case .verified = verification { note.details["verified"] = "true" } else {
+            if case .verified = verification {
+                note.details["verified"] = "true"
+            } else {
                 note.details["verified"] = "false"
             }
             return VerifyConnectionResponse(verification)

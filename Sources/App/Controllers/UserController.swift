@@ -32,14 +32,16 @@ struct UserController: RouteCollection {
             note.details["username"] = creation.user.username
             note.details["password"] = creation.generatedPassword == nil ? "chosen" : "generated"
             return try Response.json(
-                CreatedUserResponse(user: try UserResponse(creation.user), initialPassword: creation.generatedPassword?.value),
+                CreatedUserResponse(
+                    user: try UserResponse(creation.user), initialPassword: creation.generatedPassword?.value),
                 status: .created)
         }
     }
 
     @Sendable func show(req: Request) async throws -> UserResponse {
         try UserResponse(
-            try await req.userService.show(userID: try FieldRules.pathID(req, "userID"), by: .user(try req.requireUser())))
+            try await req.userService.show(
+                userID: try FieldRules.pathID(req, "userID"), by: .user(try req.requireUser())))
     }
 
     @Sendable func update(req: Request) async throws -> UserResponse {
@@ -58,7 +60,8 @@ struct UserController: RouteCollection {
     @Sendable func delete(req: Request) async throws -> HTTPStatus {
         let resource = AuditResource(type: "user", id: req.parameters.get("userID").flatMap { Int($0) })
         return try await AuditLog.audited(req, .userDelete, resource: resource) { _ in
-            try await req.userService.delete(userID: try FieldRules.pathID(req, "userID"), by: .user(try req.requireUser()))
+            try await req.userService.delete(
+                userID: try FieldRules.pathID(req, "userID"), by: .user(try req.requireUser()))
             return .noContent
         }
     }

@@ -135,7 +135,8 @@ enum OpenAPISchemas {
             ]),
             "CreatedUser": object([
                 "user": ref("User"),
-                "initial_password": nullable(.string(description: "Only when no password was given (shown once); else null")),
+                "initial_password": nullable(
+                    .string(description: "Only when no password was given (shown once); else null")),
             ]),
             "UpdateUserRequest": object([
                 "role": optional(enumeration(["admin", "maintainer", "viewer"])), "disabled": optional(.boolean),
@@ -254,7 +255,8 @@ enum OpenAPISchemas {
     static var servers: [String: JSONSchema] {
         [
             "CreateServerRequest": object([
-                "name": optional(name), "notes": optional(.string(maxLength: 2000)), "host": .string(minLength: 1, maxLength: 253), "port": optional(port),
+                "name": optional(name), "notes": optional(.string(maxLength: 2000)),
+                "host": .string(minLength: 1, maxLength: 253), "port": optional(port),
                 "username": .string(minLength: 1, maxLength: 64),
                 "legacy_rsa_sha1": optional(
                     .boolean(description: "Let RSA keys sign with ssh-rsa (SHA-1) on this server only")),

@@ -92,8 +92,7 @@ struct PipelineCatalog: Sendable {
             throw AppError.invalidField(
                 "repo_slug", reason: "the repository of a pipeline cannot change; create a new pipeline")
         }
-        if let workspace = changes.workspace, try FieldRules.slug(workspace, field: "workspace") != pipeline.workspace
-        {
+        if let workspace = changes.workspace, try FieldRules.slug(workspace, field: "workspace") != pipeline.workspace {
             throw AppError.invalidField(
                 "workspace", reason: "the repository of a pipeline cannot change; create a new pipeline")
         }
