@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import Realtime
 import Testing
 import Vapor
 import VaporTesting
@@ -122,6 +123,28 @@ import VaporTesting
             _ = try await call(ctx, .PATCH, "api/users/\(ctx.memberID)", ["disabled": false], headers: ctx.adminAuth)
             #expect(try await call(ctx, .GET, "api/ssh-keys", headers: ctx.memberAuth).status == .ok)
             #expect(try await call(ctx, .GET, "api/auth/me", headers: sessionHeaders).status == .unauthorized)
+        }
+    }
+
+    /// A live stream of a user who gets disabled is refused (and closed) at its next request, as for a
+    /// revoked token.
+    @Test func disabledUser_liveSessionIsRefusedAtItsNextRequest() async throws {
+        try await withTestApp { ctx in
+            let (_, ids) = try await LogEndpointTests().seed(ctx, statuses: [.success])
+            let token = try #require(
+                try await APIToken.query(on: ctx.app.db).filter(\.$user.$id == ctx.memberID).first())
+            let user = AuthenticatedUser(
+                id: ctx.memberID, username: "member", role: .maintainer, method: .bearerToken(id: try token.requireID()))
+            let closed = AckBox()
+            let acks = AckBox()
+            let session = RealtimeSession(application: ctx.app, user: user, close: { closed.append("closed") }) { _ in }
+            let argument = JSONValue.object(["execution_id": .int(ids[0])])
+            await session.handle(event: "get_execution_status", argument: argument) { acks.append($0) }
+            #expect(acks.all.last?.contains("\"ok\":true") == true, "\(acks.all)")
+            _ = try await call(ctx, .PATCH, "api/users/\(ctx.memberID)", ["disabled": true], headers: ctx.adminAuth)
+            await session.handle(event: "get_execution_status", argument: argument) { acks.append($0) }
+            #expect(acks.all.last?.contains("\"code\":\"unauthenticated\"") == true, "\(acks.all)")
+            #expect(closed.all == ["closed"])
         }
     }
 

@@ -86,6 +86,9 @@ struct PipelineController: RouteCollection {
         return try await AuditLog.audited(req, .pipelineDelete, resource: resource) { note in
             let pipelineID = try FieldRules.pathID(req, "pipelineID")
             let confirm = try FieldRules.queryText(req, "confirm")
+            if let confirm, confirm.count > 200 {
+                throw AppError.invalidField("confirm", reason: "must be at most 200 characters (the pipeline's name)")
+            }
             let deletion = try await req.pipelineCatalog.delete(
                 pipelineID: pipelineID, confirm: confirm, by: try req.requireUser())
             note.details = [

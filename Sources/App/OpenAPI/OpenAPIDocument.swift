@@ -195,7 +195,7 @@ enum OpenAPIDocument {
                 access: .admin, body: ref("CreateUserRequest"),
                 example: ["username": "dana", "role": "maintainer"],
                 responses: [201: json(ref("CreatedUser"), "The user")], errors: [400, 401, 409, 413, 429],
-                links: ["getUser", "updateUser", "deleteUser", "resetPassword"]),
+                links: []),
             endpoint(
                 .get, "/api/users/{id}", id: "getUser", tag: "Users", summary: "Admin: one user", access: .admin,
                 parameters: [user], responses: [200: json(ref("User"), "The user")], errors: [401, 404, 429]),

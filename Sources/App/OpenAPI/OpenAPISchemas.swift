@@ -124,7 +124,7 @@ enum OpenAPISchemas {
                 "created_at": optional(timestamp),
             ]),
             "CreateUserRequest": object([
-                "username": .string(minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9._][A-Za-z0-9._-]*$"),
+                "username": .string(description: "Letters, digits, ., _, -", minLength: 1, maxLength: 64),
                 "password": optional(
                     .string(
                         format: .password,

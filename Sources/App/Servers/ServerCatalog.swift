@@ -92,11 +92,11 @@ struct ServerCatalog: Sendable {
         return try await entry(server)
     }
 
-    /// Free text: trimmed, at most 2,000 characters; newlines and tabs allowed, other control, format and
-    /// separator characters refused.
+    /// Free text: at most 2,000 characters (before trimming), trimmed; newlines and tabs allowed, other
+    /// control, format and separator characters refused.
     static func notes(_ value: String) throws -> String {
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard trimmed.count <= 2_000 else {
+        guard value.count <= 2_000 else {
             throw AppError.invalidField("notes", reason: "must be at most 2000 characters")
         }
         for line in trimmed.split(separator: "\n", omittingEmptySubsequences: false) {

@@ -195,8 +195,12 @@ struct UserService: Sendable {
 
     // MARK: - Rules
 
-    /// 1–64 letters, digits, `.`, `_`, `-`, not starting with `-`.
+    /// 1–64 letters, digits, `.`, `_`, `-`, not starting with `-` (surrounding blanks are trimmed, but count
+    /// towards the 64).
     static func checkUsername(_ value: String) throws -> String {
+        guard value.count <= 64 else {
+            throw AppError.invalidField("username", reason: "use 1-64 letters, digits, '.', '_' or '-'")
+        }
         let username = value.trimmingCharacters(in: .whitespaces)
         let allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
         guard !username.isEmpty, username.count <= 64, username.unicodeScalars.allSatisfy(allowed.contains),
