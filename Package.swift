@@ -37,6 +37,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/vapor/websocket-kit.git", from: "2.15.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.65.0"),
+        .package(url: "https://github.com/JohnSundell/Plot.git", from: "0.14.0"),
+        .package(url: "https://github.com/pointfreeco/swift-snapshot-testing.git", from: "1.17.0"),
     ],
     targets: [
         // MARK: - Domain modules (no Vapor, no Fluent)
@@ -116,9 +118,12 @@ let package = Package(
                 .product(name: "OpenAPIKit", package: "OpenAPIKit"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Plot", package: "Plot"),
             ],
             exclude: ["Resources/README.md"],
-            resources: [.copy("Resources/common-passwords.txt")],
+            // The dashboard's one stylesheet and its ES modules, served by `DashboardAssets`; the common-password
+            // list of `PasswordPolicy` (source and licence in Resources/README.md).
+            resources: [.copy("Dashboard/Assets"), .copy("Resources/common-passwords.txt")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -194,7 +199,10 @@ let package = Package(
                 "PipewrightTesting",
                 "BitbucketFake",
                 .product(name: "VaporTesting", package: "vapor"),
+                .product(name: "SnapshotTesting", package: "swift-snapshot-testing"),
             ],
+            // Reference renderings of the dashboard's pages (DashboardSnapshotTests).
+            exclude: ["__Snapshots__"],
             swiftSettings: testSwiftSettings
         ),
     ]

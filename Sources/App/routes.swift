@@ -30,6 +30,19 @@ func routes(_ app: Application) throws {
         try app.grouped("api").cancellable().register(collection: WebhookController())
     }
 
+    // MARK: - Dashboard (server-rendered pages on the same session; docs/dashboard.md)
+    do {
+        app.dashboardAssets = try DashboardAssets.load()
+        let assets = app.dashboardAssets
+        app.get("assets", ":name") { req in try assets.response(for: req) }
+        let anonymous = app.grouped(DashboardSessionMiddleware(now: services.now, requiresUser: false))
+        try anonymous.register(collection: SessionPagesController())
+        let pages = app.grouped(DashboardSessionMiddleware(now: services.now, requiresUser: true))
+        try pages.register(collection: KeyPagesController())
+        try pages.register(collection: ExecutionPagesController())
+        try pages.register(collection: OverviewPageController())
+    }
+
     let api = app.grouped("api").grouped(AuthenticationMiddleware(now: services.now))
 
     // MARK: - Sign-in (no user yet)

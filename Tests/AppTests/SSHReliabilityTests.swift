@@ -249,4 +249,49 @@ import VaporTesting
             }
         }
     }
+    // MARK: - Item 1: the same verification after rotate
+
+    /// A rotation whose successor cannot log in (this sshd accepts only ECDSA public keys, and the
+    /// successor of an ECDSA key is Ed25519) fails on that server: the old key is not retired, stays in
+    /// the ledger as present and still logs in; the successor's ledger row says `unknown`.
+    @Test func rotate_whoseSuccessorCannotLogIn_fails_andKeepsTheOldKeyWorking() async throws {
+        try await SSHDFixture.withFixture(extraConfiguration: ["PubkeyAcceptedAlgorithms ecdsa-sha2-nistp256"]) {
+            fixture in
+            try await withTestApp { ctx in
+                let user = fixture.users[0]
+                let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                    "pw-ecdsa-\(UUID().uuidString)")
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                defer { try? FileManager.default.removeItem(at: directory) }
+                let keyPath = directory.appendingPathComponent("id").path
+                let keygen = try runProgram(
+                    "/usr/bin/ssh-keygen", ["-q", "-t", "ecdsa", "-b", "256", "-N", "", "-C", "old", "-f", keyPath])
+                #expect(keygen.status == 0, "\(keygen.stderr)")
+                let oldPEM = try String(contentsOfFile: keyPath, encoding: .utf8)
+                let imported = try await send(
+                    ctx, .POST, "api/ssh-keys/import", ["name": "ecdsa-old", "private_key": oldPEM], status: .created)
+                let oldID = try #require(imported["id"] as? Int)
+                let deploy = try await send(
+                    ctx, .POST, "api/ssh-keys/\(oldID)/deploy",
+                    ["servers": [target(fixture, user, password: user.password.value)]])
+                #expect(try firstResult(deploy)["status"] as? String == "deployed", "\(deploy)")
+
+                let rotated = try await send(ctx, .POST, "api/ssh-keys/\(oldID)/rotate")
+                #expect(rotated["ok"] as? Bool == false, "\(rotated)")
+                #expect(rotated["retired_key_id"] is NSNull, "\(rotated)")
+                let result = try firstResult(rotated)
+                #expect(result["status"] as? String == "failed", "\(result)")
+                #expect(errorCode(result) == "auth_failed", "\(result)")
+                let successor = try #require(rotated["key"] as? [String: Any])
+                let successorDeployments = try #require(successor["deployments"] as? [[String: Any]])
+                #expect(successorDeployments.map { $0["status"] as? String } == ["unknown"], "\(successor)")
+
+                let old = try await send(ctx, .GET, "api/ssh-keys/\(oldID)")
+                #expect(old["status"] as? String == "active")
+                #expect(try await ledgerStatus(ctx, key: oldID) == "present")
+                #expect(try loginWithKey(oldPEM, host: fixture.host, port: fixture.port, user: user.name) == user.name)
+                #expect(await fixture.waitForLog(containing: "ssh-ed25519"))
+            }
+        }
+    }
 }

@@ -17,20 +17,29 @@ struct ExecutionController: RouteCollection {
 
     /// 202 with the execution at once; attempts run in the background.
     @Sendable func trigger(req: Request) async throws -> Response {
+        let body =
+            (req.body.data?.readableBytes ?? 0) > 0
+            ? try req.content.decode(TriggerPipelineRequest.self) : TriggerPipelineRequest()
+        let launch = try await Self.trigger(
+            req, ExecutionLauncher.TriggerRequest(body), idempotencyKey: req.headers.first(name: "Idempotency-Key"))
+        return try Response.json(try ExecutionResponse(launch), status: .accepted)
+    }
+
+    /// Audited, rate-limited trigger of `:pipelineID` (`ExecutionLauncher.trigger`); the JSON API and the
+    /// dashboard's trigger form call it.
+    static func trigger(_ req: Request, _ request: ExecutionLauncher.TriggerRequest, idempotencyKey: String?)
+        async throws -> ExecutionLauncher.Launch
+    {
         let resource = AuditResource(type: "pipeline", id: req.parameters.get("pipelineID").flatMap { Int($0) })
         return try await AuditLog.audited(req, .trigger, resource: resource) { note in
             try await req.enforceRateLimit(.trigger)
-            let pipelineID = try FieldRules.pathID(req, "pipelineID")
-            let body =
-                (req.body.data?.readableBytes ?? 0) > 0
-                ? try req.content.decode(TriggerPipelineRequest.self) : TriggerPipelineRequest()
             let launch = try await req.executionLauncher.trigger(
-                pipelineID: pipelineID, ExecutionLauncher.TriggerRequest(body),
-                idempotencyKey: req.headers.first(name: "Idempotency-Key"), by: try req.requireUser())
+                pipelineID: try FieldRules.pathID(req, "pipelineID"), request, idempotencyKey: idempotencyKey,
+                by: try req.requireUser())
             note.details["execution_id"] = String(try launch.execution.requireID())
             note.details["branch"] = launch.execution.branch
             note.details["created"] = String(launch.created)
-            return try Response.json(try ExecutionResponse(launch), status: .accepted)
+            return launch
         }
     }
 
@@ -51,20 +60,29 @@ struct ExecutionController: RouteCollection {
     }
 
     @Sendable func stop(req: Request) async throws -> ExecutionResponse {
-        try await AuditLog.audited(req, .stop, resource: Self.executionResource(req)) { _ in
-            try ExecutionResponse(
-                try await req.executionLauncher.stop(
-                    executionID: try FieldRules.pathID(req, "executionID"), by: try req.requireUser()))
-        }
+        try ExecutionResponse(try await Self.stop(req))
     }
 
     @Sendable func rerun(req: Request) async throws -> Response {
-        try await AuditLog.audited(req, .rerun, resource: Self.executionResource(req)) { note in
+        try Response.json(try ExecutionResponse(try await Self.rerun(req)), status: .accepted)
+    }
+
+    /// Audited stop of `:executionID` (`ExecutionLauncher.stop`).
+    static func stop(_ req: Request) async throws -> ExecutionLauncher.Launch {
+        try await AuditLog.audited(req, .stop, resource: executionResource(req)) { _ in
+            try await req.executionLauncher.stop(
+                executionID: try FieldRules.pathID(req, "executionID"), by: try req.requireUser())
+        }
+    }
+
+    /// Audited, rate-limited rerun of `:executionID` (`ExecutionLauncher.rerun`).
+    static func rerun(_ req: Request) async throws -> ExecutionLauncher.Launch {
+        try await AuditLog.audited(req, .rerun, resource: executionResource(req)) { note in
             try await req.enforceRateLimit(.trigger)
             let launch = try await req.executionLauncher.rerun(
                 executionID: try FieldRules.pathID(req, "executionID"), by: try req.requireUser())
             note.details["execution_id"] = String(try launch.execution.requireID())
-            return try Response.json(try ExecutionResponse(launch), status: .accepted)
+            return launch
         }
     }
 

@@ -70,93 +70,131 @@ struct SSHKeyController: RouteCollection {
     }
 
     @Sendable func delete(req: Request) async throws -> Response {
-        try await AuditLog.audited(req, .keyDelete, resource: Self.keyResource(req)) { note in
-            let keyID = try FieldRules.pathID(req, "keyID")
-            let removeFromServers = try FieldRules.flag(req, "remove_from_servers")
-            let force = try FieldRules.flag(req, "force")
-            switch try await req.keyCatalog.delete(
-                keyID: keyID, removeFromServers: removeFromServers, force: force, by: try req.requireUser())
-            {
-            case .deleted:
-                return Response(status: .noContent)
-            case .undeployFailed(let results):
-                note.outcome = .failure
-                return try Response.json(ServerResultsResponse(results), status: .conflict)
-            }
+        let removeFromServers = try FieldRules.flag(req, "remove_from_servers")
+        let force = try FieldRules.flag(req, "force")
+        switch try await Self.delete(req, removeFromServers: removeFromServers, force: force) {
+        case .deleted:
+            return Response(status: .noContent)
+        case .undeployFailed(let results):
+            return try Response.json(ServerResultsResponse(results), status: .conflict)
         }
     }
 
     @Sendable func exportPrivateKey(req: Request) async throws -> Response {
-        try await AuditLog.audited(req, .keyExport, resource: Self.keyResource(req)) { _ in
+        let pem = try await Self.export(req)
+        let response = try Response.json(PrivateKeyResponse(privateKey: pem.value), status: .ok)
+        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        response.headers.replaceOrAdd(name: .pragma, value: "no-cache")
+        return response
+    }
+
+    /// Audited delete of `:keyID` (`KeyCatalog.delete`); an undeploy that failed somewhere is a `failure`.
+    static func delete(_ req: Request, removeFromServers: Bool, force: Bool) async throws -> KeyDeletion {
+        try await AuditLog.audited(req, .keyDelete, resource: keyResource(req)) { note in
+            let outcome = try await req.keyCatalog.delete(
+                keyID: try FieldRules.pathID(req, "keyID"), removeFromServers: removeFromServers, force: force,
+                by: try req.requireUser())
+            if case .undeployFailed = outcome { note.outcome = .failure }
+            return outcome
+        }
+    }
+
+    /// Audited, rate-limited private-key export of `:keyID` (`KeyCatalog.export`).
+    ///
+    /// - Important: the result is plaintext key material; it goes into the response body only.
+    static func export(_ req: Request) async throws -> Secret<String> {
+        try await AuditLog.audited(req, .keyExport, resource: keyResource(req)) { _ in
             try await req.enforceRateLimit(.export)
-            let pem = try await req.keyCatalog.export(
+            return try await req.keyCatalog.export(
                 keyID: try FieldRules.pathID(req, "keyID"), for: try req.requireUser())
-            let response = try Response.json(PrivateKeyResponse(privateKey: pem.value), status: .ok)
-            response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
-            response.headers.replaceOrAdd(name: .pragma, value: "no-cache")
-            return response
         }
     }
 
     @Sendable func deploy(req: Request) async throws -> ServerResultsResponse {
-        try await serverOperation(req, .keyDeploy, rateLimit: .deploy) { keyID, user, note in
-            let body = try req.content.decode(DeployKeyRequest.self)
-            if body.fixPermissions == true { note.details["fix_permissions"] = "true" }
-            return try await req.keyDeployments.deploy(
-                keyID: keyID, to: body.servers, parallel: body.parallel ?? true,
-                fixPermissions: body.fixPermissions ?? false, actor: user)
-        }
+        let body = try req.content.decode(DeployKeyRequest.self)
+        return ServerResultsResponse(
+            try await Self.deploy(
+                req, to: body.servers, parallel: body.parallel ?? true, fixPermissions: body.fixPermissions ?? false))
     }
 
     @Sendable func test(req: Request) async throws -> TestResultsResponse {
-        try await AuditLog.audited(req, .keyTest, resource: Self.keyResource(req)) { note in
-            try await req.enforceRateLimit(.test)
-            let keyID = try FieldRules.pathID(req, "keyID")
-            let body = (req.body.data?.readableBytes ?? 0) > 0 ? try req.content.decode(TestKeyRequest.self) : nil
-            let results = try await req.keyDeployments.test(
-                keyID: keyID, on: body?.servers, actor: try req.requireUser())
-            let response = TestResultsResponse(
-                results: results.map(TestResultResponse.init), ok: results.allSatisfy(\.succeeded))
-            Self.summarize(
-                response.results.map { ($0.target, $0.ok ? "ok" : "failed", $0.error?.code) }, ok: response.ok,
-                into: note)
-            return response
-        }
+        let body = (req.body.data?.readableBytes ?? 0) > 0 ? try req.content.decode(TestKeyRequest.self) : nil
+        let results = try await Self.test(req, on: body?.servers)
+        return TestResultsResponse(results: results.map(TestResultResponse.init), ok: results.allSatisfy(\.succeeded))
     }
 
     @Sendable func undeploy(req: Request) async throws -> ServerResultsResponse {
-        try await serverOperation(req, .keyUndeploy, rateLimit: .undeploy) { keyID, user, _ in
-            let body = try req.content.decode(UndeployKeyRequest.self)
-            return try await req.keyDeployments.undeploy(
-                keyID: keyID, from: body.servers, force: body.force ?? false, actor: user)
-        }
-    }
-
-    /// Audited, rate-limited deploy/undeploy of `:keyID`: per-server results, `ok` when all succeeded.
-    private func serverOperation(
-        _ req: Request, _ action: AuditAction, rateLimit: RateLimitSettings.Action,
-        _ run: (Int, AuthenticatedUser, AuditNote) async throws -> [ServerOperationResult]
-    ) async throws -> ServerResultsResponse {
-        try await AuditLog.audited(req, action, resource: Self.keyResource(req)) { note in
-            try await req.enforceRateLimit(rateLimit)
-            let response = ServerResultsResponse(
-                try await run(try FieldRules.pathID(req, "keyID"), try req.requireUser(), note))
-            Self.summarize(
-                response.results.map { ($0.target, $0.status, $0.error?.code) }, ok: response.ok, into: note)
-            return response
-        }
+        let body = try req.content.decode(UndeployKeyRequest.self)
+        return ServerResultsResponse(try await Self.undeploy(req, from: body.servers, force: body.force ?? false))
     }
 
     @Sendable func rotate(req: Request) async throws -> RotateKeyResponse {
-        try await AuditLog.audited(req, .keyRotate, resource: Self.keyResource(req)) { note in
+        try RotateKeyResponse(try await Self.rotate(req))
+    }
+
+    // MARK: - Audited operations (the JSON API and the dashboard's key page call these)
+
+    /// Audited, rate-limited deploy of `:keyID` (`KeyDeploymentService.deploy`).
+    static func deploy(_ req: Request, to targets: [TargetRequest], parallel: Bool, fixPermissions: Bool)
+        async throws -> [ServerOperationResult]
+    {
+        try await serverOperation(req, .keyDeploy, rateLimit: .deploy) { keyID, user, note in
+            if fixPermissions { note.details["fix_permissions"] = "true" }
+            return try await req.keyDeployments.deploy(
+                keyID: keyID, to: targets, parallel: parallel, fixPermissions: fixPermissions, actor: user)
+        }
+    }
+
+    /// Audited, rate-limited undeploy of `:keyID` (`KeyDeploymentService.undeploy`).
+    static func undeploy(_ req: Request, from targets: [TargetRequest], force: Bool) async throws
+        -> [ServerOperationResult]
+    {
+        try await serverOperation(req, .keyUndeploy, rateLimit: .undeploy) { keyID, user, _ in
+            try await req.keyDeployments.undeploy(keyID: keyID, from: targets, force: force, actor: user)
+        }
+    }
+
+    /// Audited, rate-limited login test of `:keyID` on `targets` (default: every server it is recorded on).
+    static func test(_ req: Request, on targets: [TargetRequest]?) async throws -> [ServerTestResult] {
+        try await AuditLog.audited(req, .keyTest, resource: keyResource(req)) { note in
+            try await req.enforceRateLimit(.test)
+            let results = try await req.keyDeployments.test(
+                keyID: try FieldRules.pathID(req, "keyID"), on: targets, actor: try req.requireUser())
+            summarize(
+                results.map { result in
+                    let code = result.error.map { OperationErrorResponse($0).code }
+                    return (result.target, result.succeeded ? "ok" : "failed", code)
+                }, ok: results.allSatisfy(\.succeeded), into: note)
+            return results
+        }
+    }
+
+    /// Audited, rate-limited rotation of `:keyID` (`KeyDeploymentService.rotate`).
+    static func rotate(_ req: Request) async throws -> KeyRotation {
+        try await AuditLog.audited(req, .keyRotate, resource: keyResource(req)) { note in
             try await req.enforceRateLimit(.rotate)
-            let keyID = try FieldRules.pathID(req, "keyID")
-            let response = try RotateKeyResponse(
-                try await req.keyDeployments.rotate(keyID: keyID, actor: try req.requireUser()))
-            Self.summarize(
-                response.results.map { ($0.target, $0.status, $0.error?.code) }, ok: response.ok, into: note)
-            note.details["new_key_id"] = String(response.key.id)
-            return response
+            let rotation = try await req.keyDeployments.rotate(
+                keyID: try FieldRules.pathID(req, "keyID"), actor: try req.requireUser())
+            summarize(
+                rotation.results.map { ($0.target, $0.status, $0.error.map { OperationErrorResponse($0).code }) },
+                ok: rotation.succeeded, into: note)
+            note.details["new_key_id"] = String(try rotation.successor.requireID())
+            return rotation
+        }
+    }
+
+    /// Audited, rate-limited deploy/undeploy of `:keyID`: per-server results, `failure` unless all succeeded.
+    private static func serverOperation(
+        _ req: Request, _ action: AuditAction, rateLimit: RateLimitSettings.Action,
+        _ run: (Int, AuthenticatedUser, AuditNote) async throws -> [ServerOperationResult]
+    ) async throws -> [ServerOperationResult] {
+        try await AuditLog.audited(req, action, resource: keyResource(req)) { note in
+            try await req.enforceRateLimit(rateLimit)
+            let results = try await run(try FieldRules.pathID(req, "keyID"), try req.requireUser(), note)
+            summarize(
+                results.map { ($0.target, $0.status, $0.error.map { OperationErrorResponse($0).code }) },
+                ok: results.allSatisfy(\.succeeded), into: note)
+            return results
         }
     }
 

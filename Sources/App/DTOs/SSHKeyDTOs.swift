@@ -193,9 +193,18 @@ struct TestResultsResponse: Content {
 /// `POST /api/ssh-keys/{id}/rotate` response.
 struct RotateKeyResponse: Content {
     var key: SSHKeyResponse
+    /// The rotated key's id, `null` (always present) when a server failed and the old key stays active.
     var retiredKeyId: Int?
     var results: [ServerResultResponse]
     var ok: Bool
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(key, forKey: .key)
+        try container.encode(retiredKeyId, forKey: .retiredKeyId)
+        try container.encode(results, forKey: .results)
+        try container.encode(ok, forKey: .ok)
+    }
 }
 
 extension ServerResultResponse {

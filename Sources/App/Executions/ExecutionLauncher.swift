@@ -125,6 +125,28 @@ struct ExecutionLauncher: Sendable {
         return (items, total)
     }
 
+    /// Which executions `listAll` returns.
+    struct ListFilter: Sendable, Equatable {
+        var status: Execution.Status?
+        var pipelineID: Int?
+        /// Exact branch name.
+        var branch: String?
+    }
+
+    /// Executions across every pipeline `user` sees, newest first, with their pipelines and attempts.
+    func listAll(_ filter: ListFilter, page: PipewrightCore.PageRequest, for user: AuthenticatedUser) async throws
+        -> (items: [Execution], total: Int)
+    {
+        let query = Execution.visible(to: user, on: db)
+        if let status = filter.status { query.filter(\.$status == status) }
+        if let pipelineID = filter.pipelineID { query.filter(\.$pipeline.$id == pipelineID) }
+        if let branch = filter.branch, !branch.isEmpty { query.filter(\.$branch == branch) }
+        let total = try await query.count()
+        let items = try await query.sort(\.$id, .descending).range(page.offset..<(page.offset + page.perPage))
+            .with(\.$pipeline).with(\.$attempts).all()
+        return (items, total)
+    }
+
     // MARK: - Rules
 
     static func validate(_ request: TriggerRequest, defaultBranch: String) throws -> Plan {

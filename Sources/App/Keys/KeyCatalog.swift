@@ -182,6 +182,7 @@ struct KeyCatalog: Sendable {
             throw AppError.invalidField("comment", reason: "must be at most 200 characters")
         }
         try FieldRules.noControlCharacters(comment, field: "comment")
+        try FieldRules.noPrivateKeyMaterial(comment, field: "comment")
         return comment
     }
 

@@ -70,6 +70,12 @@ struct ServerTestResult: Sendable {
         return false
     }
 
+    /// Why the login failed, `nil` when it worked.
+    var error: (any Error)? {
+        if case .failure(let error) = outcome { return error }
+        return nil
+    }
+
     static func failed(_ target: ResolvedTarget, _ error: any Error) -> Self {
         ServerTestResult(server: target.server, target: target.sshTarget.description, outcome: .failure(error))
     }

@@ -65,6 +65,45 @@ struct LogQueries: Sendable {
         return try await runBlocking { try store.lines(execution: id, query: query) }
     }
 
+    /// Up to `count` consecutive lines (of `step`, or of every step) with seq greater than `afterSeq` and at
+    /// most `toSeq`: the log viewer's windows. Made of cursor queries of 100 lines (the API's page limit).
+    ///
+    /// - Parameters:
+    ///   - count: lines wanted, clamped to `1...1000`.
+    /// - Returns: the lines in seq order and whether more lines of the step follow the last one (as stored
+    ///   now; `false` when the log has nothing after it yet).
+    func window(
+        executionID: Int, step: String?, afterSeq: Int, toSeq: Int?, count: Int, for user: AuthenticatedUser
+    ) async throws -> (lines: [LogLine], hasMore: Bool) {
+        let wanted = min(max(count, 1), 1000)
+        var lines: [LogLine] = []
+        var cursor = max(afterSeq, 0)
+        while lines.count < wanted {
+            var filter = LogFilter()
+            filter.step = step
+            filter.toSeq = toSeq
+            let query = LogQuery(
+                filter: filter, pagination: .after(seq: cursor, perPage: min(100, wanted - lines.count)))
+            let page = try await self.lines(executionID: executionID, query: query, for: user)
+            lines += page.items
+            guard let next = page.nextAfterSeq, next > cursor, !page.items.isEmpty else {
+                return (lines, false)
+            }
+            cursor = next
+        }
+        let last = lines.last?.seq ?? cursor
+        let stored = try await highestSeq(executionID: executionID, for: user)
+        return (lines, last < min(toSeq ?? Int.max, stored))
+    }
+
+    /// The highest seq stored for the execution (0 when nothing is).
+    func highestSeq(executionID: Int, for user: AuthenticatedUser) async throws -> Int {
+        let id = try await Execution.find(executionID, visibleTo: user, on: db).requireID()
+        guard store.hasLog(execution: id) else { return 0 }
+        let store = self.store
+        return try await runBlocking { try store.highestSeq(execution: id) }
+    }
+
     func stats(executionID: Int, for user: AuthenticatedUser) async throws -> LogStatistics {
         let id = try await Execution.find(executionID, visibleTo: user, on: db).requireID()
         guard store.hasLog(execution: id) else { return LogStatistics() }

@@ -246,7 +246,7 @@ enum OpenAPISchemas {
             ]),
             "TestResults": object(["results": array(ref("TestResult")), "ok": boolean]),
             "RotateKeyResponse": object([
-                "key": ref("SSHKey"), "retired_key_id": optional(.integer), "results": array(ref("ServerResult")),
+                "key": ref("SSHKey"), "retired_key_id": nullable(.integer), "results": array(ref("ServerResult")),
                 "ok": boolean,
             ]),
         ]

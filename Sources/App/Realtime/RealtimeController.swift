@@ -141,12 +141,24 @@ struct RealtimeController {
     @Sendable func serverSentEvents(req: Request) async throws -> Response {
         let execution = try await Execution.find(
             try FieldRules.pathID(req, "executionID"), visibleTo: try req.requireUser(), on: req.db)
-        let executionID = try execution.requireID()
         let afterSeq = try Self.resumePosition(req)
-        let credential = RealtimeCredential(try req.requireUser().method)
+        return await Self.serverSentEventStream(
+            req, execution: execution, afterSeq: afterSeq, credential: RealtimeCredential(try req.requireUser().method)
+        ) { $0.serverSentEvent }
+    }
+
+    /// A Server-Sent Events response for one execution: `retry: 2000`, the snapshot after `afterSeq`, then
+    /// live events, each written as `render` formats it (`nil` skips the event), a `: ping` comment every
+    /// heartbeat; it ends after the final status, on shutdown or revocation, or when the client goes. The
+    /// JSON API (`/api/executions/{id}/events`) and the dashboard's live log (`/executions/{id}/live`) use it.
+    static func serverSentEventStream(
+        _ req: Request, execution: Execution, afterSeq: Int, credential: RealtimeCredential,
+        render: @escaping @Sendable (RealtimeEvent) -> String?
+    ) async -> Response {
+        let executionID = execution.id ?? 0
         let application = req.application
         await application.monitorIfRunning(execution)
-        let heartbeat = services.configuration.realtime.sseHeartbeat
+        let heartbeat = application.services.configuration.realtime.sseHeartbeat
         let feed = application.executionFeed
         var headers = HTTPHeaders()
         headers.contentType = HTTPMediaType(type: "text", subType: "event-stream", parameters: ["charset": "utf-8"])
@@ -166,7 +178,7 @@ struct RealtimeController {
                         topic: .execution(executionID), snapshotExecutionID: executionID, afterSeq: afterSeq
                     ) {
                         event in
-                        try await writer.writeBuffer(ByteBuffer(string: event.serverSentEvent))
+                        if let text = render(event) { try await writer.writeBuffer(ByteBuffer(string: text)) }
                         // The stream ends after the final status (curl returns; EventSource should close()).
                         if event.name == .pipelineStatus, let status = event.status,
                             Execution.Status(rawValue: status)?.isTerminal == true
@@ -199,7 +211,9 @@ struct RealtimeController {
 
     /// `Last-Event-ID` (SSE reconnection, WHATWG HTML §9.2.4) or `?after_seq`; 0 when neither is sent.
     static func resumePosition(_ req: Request) throws -> Int {
-        let raw = req.headers.first(name: "Last-Event-ID") ?? req.query[String.self, at: "after_seq"]
+        // An empty `Last-Event-ID` header does not hide a malformed `after_seq` (a fuzz finding).
+        let header = req.headers.first(name: "Last-Event-ID").flatMap { $0.isEmpty ? nil : $0 }
+        let raw = header ?? req.query[String.self, at: "after_seq"]
         guard let raw, !raw.isEmpty else { return 0 }
         guard let value = Int(raw.trimmingCharacters(in: .whitespaces)), value >= 0, value <= Int(Int32.max) else {
             throw AppError.invalidField(

@@ -93,7 +93,7 @@ struct ServerCatalog: Sendable {
     }
 
     /// Free text: at most 2,000 characters (before trimming), trimmed; newlines and tabs allowed, other
-    /// control, format and separator characters refused.
+    /// control, format and separator characters and private-key material refused.
     static func notes(_ value: String) throws -> String {
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
         guard value.count <= 2_000 else {
@@ -102,6 +102,7 @@ struct ServerCatalog: Sendable {
         for line in trimmed.split(separator: "\n", omittingEmptySubsequences: false) {
             try FieldRules.noControlCharacters(line.replacingOccurrences(of: "\t", with: " "), field: "notes")
         }
+        try FieldRules.noPrivateKeyMaterial(trimmed, field: "notes")
         return trimmed
     }
 

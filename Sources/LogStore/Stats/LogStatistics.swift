@@ -65,6 +65,11 @@ public struct LogStatistics: Sendable, Equatable, Codable {
         public var lastTimestamp: Date?
         /// Bytes of the step's output dropped past the per-step cap (not part of ``bytes``).
         public var droppedBytes: Int64
+        /// Seq of the step's first stored line (`nil` for logs stored before it was recorded).
+        public var firstSeq: Int?
+        /// Seq of the step's last stored line (`nil` for logs stored before it was recorded). Steps that
+        /// ran one after another have disjoint `firstSeq…lastSeq` ranges; parallel steps' ranges overlap.
+        public var lastSeq: Int?
 
         /// `lastTimestamp − firstTimestamp` in seconds, or `nil`.
         public var durationSeconds: Double? {

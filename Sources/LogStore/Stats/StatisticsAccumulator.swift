@@ -13,6 +13,9 @@ struct StatisticsAccumulator: Codable, Equatable {
         var droppedBytes: Int64?
         /// Whether the truncation marker line was stored.
         var isTruncationMarked: Bool?
+        /// Seq of the step's first and last stored line (absent in older snapshots).
+        var firstSeq: Int?
+        var lastSeq: Int?
     }
 
     /// Lines accounted for (the snapshot covers seq 1…lineCount).
@@ -47,6 +50,8 @@ struct StatisticsAccumulator: Codable, Equatable {
         while steps.count <= step { steps.append(Step()) }
         steps[step].lines += 1
         steps[step].bytes += storedBytes
+        if steps[step].firstSeq == nil { steps[step].firstSeq = lineCount }
+        steps[step].lastSeq = lineCount
         if level == 4 {
             steps[step].errors += 1
             if firstErrorSeq == nil {
@@ -89,6 +94,8 @@ struct StatisticsAccumulator: Codable, Equatable {
             value.firstTimestamp = step.firstTimestamp.map { Date(timeIntervalSince1970: $0) }
             value.lastTimestamp = step.lastTimestamp.map { Date(timeIntervalSince1970: $0) }
             value.droppedBytes = step.droppedBytes ?? 0
+            value.firstSeq = step.firstSeq
+            value.lastSeq = step.lastSeq
             result.bySteps[stepNames[number]] = value
         }
         // Steps are numbered in order of first appearance, so number order is first-line order.

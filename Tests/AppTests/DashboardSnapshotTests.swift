@@ -1,0 +1,144 @@
+import Foundation
+import SnapshotTesting
+import Testing
+
+@testable import App
+
+/// Every dashboard page rendered from a fixed model and compared with its reference rendering in
+/// `__Snapshots__/DashboardSnapshotTests/` (pointfreeco/swift-snapshot-testing). A change of markup shows
+/// up as a diff to review; a new page records its reference on the first run (and fails once).
+@Suite struct DashboardSnapshotTests {
+    static let date = Date(timeIntervalSince1970: 1_765_000_000)
+
+    var context: PageContext {
+        PageContext(
+            user: AuthenticatedUser(
+                id: 1, username: "ada", role: .admin, method: .session(id: 1, csrfToken: "csrf-token-fixed")),
+            csrfToken: "csrf-token-fixed",
+            assets: DashboardAssets(assets: [:]), section: .overview)
+    }
+
+    func context(_ section: DashboardPage.Section, notice: String? = nil) -> PageContext {
+        var context = self.context
+        context.section = section
+        context.notice = notice
+        return context
+    }
+
+    /// One line per tag, so a reference diff reads line by line.
+    func lines(_ html: String) -> String {
+        html.replacingOccurrences(of: "><", with: ">\n<")
+    }
+
+    @Test func login() {
+        let anonymous = PageContext(user: nil, csrfToken: nil, assets: DashboardAssets(assets: [:]), section: .login)
+        let html = Login.View(
+            context: anonymous,
+            model: .init(next: "/keys?q=a&b", username: "ada\"", error: "Wrong username or password.")
+        ).render()
+        assertSnapshot(of: lines(html), as: .lines)
+    }
+
+    @Test func overview() {
+        let model = Overview.Model(
+            running: [.init(id: 9, pipelineName: "web", branch: "main", status: "BUILDING", createdAt: Self.date)],
+            failures: [
+                .init(
+                    id: 8, pipelineName: "web <beta>", branch: "feature/x", status: "FAILED", createdAt: Self.date,
+                    firstError: .init(seq: 120, text: "ERROR: npm ERR! <missing>"))
+            ],
+            keys: [.init(id: 3, name: "old key", reason: "deployed nowhere")])
+        assertSnapshot(of: lines(Overview.View(context: context(.overview), model: model).render()), as: .lines)
+    }
+
+    @Test func keyIndex() {
+        let model = KeyIndex.Model(
+            rows: [
+                .init(
+                    id: 1, name: "deploy <prod>", keyType: "ed25519", keySize: 256,
+                    fingerprintSHA256: "SHA256:abc", status: "active", deployedOn: 2, needsAttention: 1),
+                .init(
+                    id: 2, name: "legacy", keyType: "rsa", keySize: 4096, fingerprintSHA256: "SHA256:def",
+                    status: "retired", deployedOn: 0, needsAttention: 0),
+            ], total: 2, query: "de\"p", form: .init(name: "new", keyType: "rsa", comment: ""),
+            error: "name: must not be empty")
+        assertSnapshot(
+            of: lines(KeyIndex.View(context: context(.keys, notice: "Key deleted."), model: model).render()),
+            as: .lines)
+    }
+
+    @Test func keyShow() {
+        let model = KeyShow.Model(
+            id: 4, name: "deploy", keyType: "ed25519", keySize: 256, comment: "ci@pipewright", status: "active",
+            fingerprintSHA256: "SHA256:abc", fingerprintMD5: "MD5:aa:bb", publicKey: "ssh-ed25519 AAAA ci@pipewright",
+            createdAt: Self.date, exportable: true,
+            ledger: [
+                .init(
+                    serverID: 2, server: "web-1", target: "deploy@10.0.0.5:22", method: "password", status: "present",
+                    deployedAt: Self.date, deployedBy: "ada", lastVerifiedAt: Self.date)
+            ],
+            servers: [.init(id: 2, label: "web-1 · deploy@10.0.0.5:22")],
+            results: .init(
+                action: "Test",
+                rows: [
+                    .init(
+                        target: "deploy@10.0.0.5:22", status: "ok", ok: true, code: nil,
+                        message: "Logged in as deploy in 42 ms", details: [:]),
+                    .init(
+                        target: "deploy@10.0.0.6:22", status: "failed", ok: false, code: "remote_permissions",
+                        message: "sshd refuses the key: /home/deploy is group-writable",
+                        details: ["path": "/home/deploy", "mode": "0775"]),
+                ]),
+            error: nil, deployForm: .init(serverID: nil, host: "10.0.0.7", port: "2222", username: "deploy"))
+        assertSnapshot(of: lines(KeyShow.View(context: context(.keys), model: model).render()), as: .lines)
+        assertSnapshot(of: lines(KeyShow.ExportView(context: context(.keys), model: model).render()), as: .lines)
+    }
+
+    @Test func executionIndex() {
+        let model = ExecutionIndex.Model(
+            rows: [
+                .init(
+                    id: 12, pipelineID: 1, pipelineName: "web", branch: "main", commit: "0123456789abcdef",
+                    status: "SUCCESS", buildNumber: 7, triggeredBy: "ada", createdAt: Self.date, durationSeconds: 83,
+                    attempts: 1)
+            ],
+            pipelines: [.init(id: 1, name: "web", defaultBranch: "main")], status: "SUCCESS", pipelineID: 1,
+            branch: "main", page: 1, perPage: 20, total: 1, error: nil)
+        assertSnapshot(of: lines(ExecutionIndex.View(context: context(.executions), model: model).render()), as: .lines)
+    }
+
+    @Test func executionShow() {
+        var model = ExecutionShow.Model.empty(id: 12)
+        model.pipelineID = 1
+        model.pipelineName = "web"
+        model.repository = "acme/web"
+        model.branch = "main"
+        model.status = "FAILED"
+        model.bitbucketURL = "https://bitbucket.org/acme/web/pipelines/results/7"
+        model.buildNumber = 7
+        model.triggeredBy = "ada"
+        model.createdAt = Self.date
+        model.canChange = true
+        model.highestSeq = 3
+        model.steps = [
+            .init(
+                name: "Build", status: "FAILED", durationSeconds: 12.5, lines: 3, errors: 1, warnings: 0, firstSeq: 1,
+                lastSeq: 3, isOpen: true,
+                window: .init(
+                    rowsHTML: #"<div class="ln" id="L1" data-seq="1" data-step="Build">…</div>"#, firstSeq: 1,
+                    lastSeq: 3, hasBefore: false, hasAfter: false)),
+            .init(
+                name: "Deploy", status: "NOT_RUN", durationSeconds: nil, lines: 0, errors: 0, warnings: 0,
+                firstSeq: nil, lastSeq: nil, isOpen: false, window: nil),
+        ]
+        model.statistics = .init(
+            totalLines: 3, errors: 1, warnings: 0, byLevel: [("ERROR", 1), ("WARN", 0), ("INFO", 2), ("DEBUG", 0)],
+            durationSeconds: 12.5, droppedBytes: 0)
+        model.firstError = .init(seq: 3, step: "Build", text: "ERROR: boom")
+        model.attempts = [.init(number: 1, startedAt: Self.date, outcome: "succeeded", httpStatus: 201, error: nil)]
+        model.search = .init(
+            text: "boom", isRegex: false, level: nil, step: nil, total: 1, page: 1, perPage: 50, isPartial: false,
+            matches: [.init(seq: 3, step: "Build", html: "ERROR: <mark>boom</mark>")])
+        assertSnapshot(of: lines(ExecutionShow.View(context: context(.executions), model: model).render()), as: .lines)
+    }
+}
