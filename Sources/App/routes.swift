@@ -34,10 +34,11 @@ func routes(_ app: Application) throws {
     do {
         app.dashboardAssets = try DashboardAssets.load()
         let assets = app.dashboardAssets
-        app.get("assets", ":name") { req in try assets.response(for: req) }
-        let anonymous = app.grouped(DashboardSessionMiddleware(now: services.now, requiresUser: false))
+        let dashboard = DashboardRoutes(root: app)
+        dashboard.get("assets", ":name") { req in try assets.response(for: req) }
+        let anonymous = dashboard.grouped(DashboardSessionMiddleware(now: services.now, requiresUser: false))
         try anonymous.register(collection: SessionPagesController())
-        let pages = app.grouped(DashboardSessionMiddleware(now: services.now, requiresUser: true))
+        let pages = dashboard.grouped(DashboardSessionMiddleware(now: services.now, requiresUser: true))
         try pages.register(collection: KeyPagesController())
         try pages.register(collection: ExecutionPagesController())
         try pages.register(collection: OverviewPageController())

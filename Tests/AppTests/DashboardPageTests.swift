@@ -218,3 +218,19 @@ import VaporTesting
         }
     }
 }
+
+/// docs/dashboard.md names every dashboard route (as "`METHOD /path`"), as docs/API.md does for the API.
+@Suite struct DashboardDocsTests {
+    @Test func everyDashboardRoute_isInTheDashboardDocs() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let text = try String(contentsOf: root.appendingPathComponent("docs/dashboard.md"), encoding: .utf8)
+        let documented = APIDocsTests.documentedEndpoints(in: text)
+        try await withTestApp { ctx in
+            let served = OpenAPITests.servedRoutes(ctx.app, dashboard: true)
+            #expect(served.count > 20)
+            let missing = served.subtracting(documented).sorted()
+            #expect(missing.isEmpty, "dashboard routes missing from docs/dashboard.md: \(missing)")
+        }
+    }
+}

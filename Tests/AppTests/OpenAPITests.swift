@@ -19,9 +19,10 @@ import VaporTesting
     }
 
     /// Every (method, path) Vapor serves.
-    static func servedRoutes(_ app: Application) -> Set<String> {
+    /// The JSON API's routes (dashboard pages are documented in docs/dashboard.md, DashboardDocsTests).
+    static func servedRoutes(_ app: Application, dashboard: Bool = false) -> Set<String> {
         Set(
-            app.routes.all.map { route in
+            app.routes.all.filter { DashboardRoutes.isDashboard($0) == dashboard }.map { route in
                 routeKey(
                     method: route.method.rawValue,
                     components: route.path.map { component in

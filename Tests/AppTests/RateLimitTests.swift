@@ -165,6 +165,7 @@ import VaporTesting
         (.undeploy, .POST, "api/ssh-keys/KEY/undeploy"),
         (.rotate, .POST, "api/ssh-keys/KEY/rotate"),
         (.export, .GET, "api/ssh-keys/KEY/private"),
+        (.provision, .POST, "api/pipelines/999/provision"),
     ])
     func eachLimitedEndpoint_throttles(action: RateLimitSettings.Action, method: HTTPMethod, template: String)
         async throws

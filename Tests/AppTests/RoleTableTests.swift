@@ -52,7 +52,7 @@ import VaporTesting
         case .changeConnections:
             Probe(method: .PATCH, path: "api/connections/\(world.connection)", body: ["name": "probe"])
         case .changePipelines: Probe(method: .PATCH, path: "api/pipelines/\(world.pipeline)", body: ["name": "probe"])
-        case .openPullRequests:
+        case .writeRepositories:
             Probe(method: .POST, path: "api/pipelines/\(world.pipeline)/create-pr", body: ["branch": ".."])
         case .triggerExecutions:
             Probe(method: .POST, path: "api/pipelines/\(world.pipeline)/trigger", body: ["branch": ".."])

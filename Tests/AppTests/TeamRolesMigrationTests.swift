@@ -7,11 +7,11 @@ import Vapor
 
 @testable import App
 
-/// Issue 13 item 1: schema version 7 turns `member` into `maintainer` and adds the account flags, on a
-/// database that was migrated to version 6 with users in it (SQLite here; the PostgreSQL smoke run in
+/// Issue 13 item 1: schema version 8 turns `member` into `maintainer` and adds the account flags, on a
+/// database that was migrated to version 7 with users in it (SQLite here; the PostgreSQL smoke run in
 /// scripts/test migrates a fresh cluster through the same `UPDATE` and `DEFAULT FALSE` columns).
 @Suite struct TeamRolesMigrationTests {
-    @Test func version7_turnsMembersIntoMaintainers_onADatabaseWithUsers() async throws {
+    @Test func version8_turnsMembersIntoMaintainers_onADatabaseWithUsers() async throws {
         let app = try await Application.make(.testing)
         do {
             app.databases.use(.sqlite(.memory), as: .sqlite)
@@ -41,8 +41,8 @@ import Vapor
     }
 
     /// Only the last batch reverted: maintainers and viewers go back to `member` (the one non-admin role
-    /// of version 6), the columns go away.
-    @Test func version7_revert_mapsRolesBackToMember() async throws {
+    /// of version 7), the columns go away.
+    @Test func version8_revert_mapsRolesBackToMember() async throws {
         let app = try await Application.make(.testing)
         do {
             app.databases.use(.sqlite(.memory), as: .sqlite)

@@ -36,6 +36,8 @@ import Testing
             var step = stats.bySteps[line.step] ?? LogStatistics.StepStatistics()
             step.lines += 1
             step.bytes += size
+            step.firstSeq = step.firstSeq ?? offset + 1
+            step.lastSeq = offset + 1
             let level = LevelDetector.level(of: line.text)
             if let level { stats.byLevel[level, default: 0] += 1 }
             if level == .error {

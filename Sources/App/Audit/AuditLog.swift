@@ -32,6 +32,8 @@ enum AuditAction: String, CaseIterable, Sendable {
     case rerun = "execution.rerun"
     case stop = "execution.stop"
     case pullRequestCreate = "pipeline.create_pr"
+    case provision = "pipeline.provision"
+    case provisioningItemReplace = "pipeline.provisioning_item_replace"
     case tokenCreate = "token.create"
     case tokenRevoke = "token.revoke"
     case userCreate = "user.create"

@@ -23,8 +23,9 @@ enum Permission: String, CaseIterable, Sendable {
     case changeConnections = "connections.change"
     /// Create, edit and delete pipelines, rotate their webhook secret, detect their stack.
     case changePipelines = "pipelines.change"
-    /// Open (or update) a pipeline's pull request.
-    case openPullRequests = "pipelines.create_pr"
+    /// Write to a pipeline's Bitbucket repository: open (or update) its pull request, provision it
+    /// (repository variables, SSH key pair, known hosts, deployment environment).
+    case writeRepositories = "pipelines.write_repository"
     /// Trigger, re-run and stop executions.
     case triggerExecutions = "executions.trigger"
     /// Append step logs by hand (`POST /api/executions/{id}/logs`).
@@ -41,7 +42,7 @@ enum Permission: String, CaseIterable, Sendable {
         switch self {
         case .manageOwnAccount:
             .viewer
-        case .changeKeys, .operateKeys, .changeServers, .changeConnections, .changePipelines, .openPullRequests,
+        case .changeKeys, .operateKeys, .changeServers, .changeConnections, .changePipelines, .writeRepositories,
             .triggerExecutions:
             .maintainer
         case .exportPrivateKeys, .acceptHostKeys, .ingestLogs, .manageUsers, .rotateMasterKey, .readAllAuditEntries:
@@ -60,7 +61,7 @@ enum Permission: String, CaseIterable, Sendable {
         case .acceptHostKeys: "Accepting host keys"
         case .changeConnections: "Changing Bitbucket connections"
         case .changePipelines: "Changing pipelines"
-        case .openPullRequests: "Opening pull requests"
+        case .writeRepositories: "Opening pull requests or provisioning repositories"
         case .triggerExecutions: "Triggering, re-running or stopping executions"
         case .ingestLogs: "Ingesting logs"
         case .manageUsers: "Managing users"

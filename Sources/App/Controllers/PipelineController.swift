@@ -20,6 +20,8 @@ struct PipelineController: RouteCollection {
         pipelines.post(":pipelineID", "detect", use: detect)
         pipelines.get(":pipelineID", "config", use: config)
         pipelines.post(":pipelineID", "create-pr", use: createPullRequest)
+        pipelines.get(":pipelineID", "provisioning", use: provisioningPlan)
+        pipelines.post(":pipelineID", "provision", use: provision)
     }
 
     @Sendable func create(req: Request) async throws -> Response {
@@ -42,8 +44,12 @@ struct PipelineController: RouteCollection {
         let page = try PageQuery.parse(req)
         let catalog = req.pipelineCatalog
         let (items, total) = try await catalog.list(page: page, for: try req.requireUser())
+        let statuses = try await req.provisioning.statuses(of: items.compactMap(\.id))
         return PageResponse(
-            items: try items.map { try PipelineResponse($0, webhookURL: try catalog.webhookURL(of: $0)) },
+            items: try items.map {
+                try PipelineResponse(
+                    $0, webhookURL: try catalog.webhookURL(of: $0), provisioningStatus: statuses[$0.id ?? 0] ?? .never)
+            },
             request: page,
             total: total)
     }
@@ -52,7 +58,10 @@ struct PipelineController: RouteCollection {
         let catalog = req.pipelineCatalog
         let pipeline = try await catalog.show(
             pipelineID: try FieldRules.pathID(req, "pipelineID"), for: try req.requireUser())
-        return try PipelineResponse(pipeline, webhookURL: try catalog.webhookURL(of: pipeline))
+        let status = try await req.provisioning.statuses(of: [try pipeline.requireID()])
+        return try PipelineResponse(
+            pipeline, webhookURL: try catalog.webhookURL(of: pipeline),
+            provisioningStatus: status[try pipeline.requireID()] ?? .never)
     }
 
     /// `PUT` and `PATCH` alike: every field optional; the audit entry lists the fields given.
@@ -76,7 +85,10 @@ struct PipelineController: RouteCollection {
                     workspace: body.workspace, branch: body.branch, deploy: body.deploy,
                     stackOverride: body.stackOverride),
                 by: try req.requireUser())
-            return try PipelineResponse(pipeline, webhookURL: try catalog.webhookURL(of: pipeline))
+            let status = try await req.provisioning.statuses(of: [try pipeline.requireID()])
+            return try PipelineResponse(
+                pipeline, webhookURL: try catalog.webhookURL(of: pipeline),
+                provisioningStatus: status[try pipeline.requireID()] ?? .never)
         }
     }
 
@@ -133,15 +145,75 @@ struct PipelineController: RouteCollection {
         let resource = AuditResource(type: "pipeline", id: req.parameters.get("pipelineID").flatMap { Int($0) })
         return try await AuditLog.audited(req, .pullRequestCreate, resource: resource) { note in
             let pipeline = try await req.pipelineCatalog.pipeline(
-                try FieldRules.pathID(req, "pipelineID"), for: .openPullRequests, by: try req.requireUser())
+                try FieldRules.pathID(req, "pipelineID"), for: .writeRepositories, by: try req.requireUser())
             let body =
                 (req.body.data?.readableBytes ?? 0) > 0
                 ? try req.content.decode(CreatePullRequestRequest.self) : CreatePullRequestRequest()
+            if body.provision == true { try await req.enforceRateLimit(.provision) }
             let outcome = try await req.pipelineConfig.createPullRequest(pipeline, request: body)
             note.details["pull_request_id"] = String(outcome.pullRequest.id)
             note.details["source_branch"] = outcome.sourceBranch
             note.details["created"] = String(outcome.created)
+            if let run = outcome.provisioning {
+                Self.summarize(run, into: note)
+                await Self.auditReplacements(req, run)
+            }
             return try Response.json(CreatePullRequestResponse(outcome), status: outcome.created ? .created : .ok)
+        }
+    }
+
+    @Sendable func provisioningPlan(req: Request) async throws -> ProvisioningPlanResponse {
+        let pipeline = try await req.pipelineCatalog.show(
+            pipelineID: try FieldRules.pathID(req, "pipelineID"), for: try req.requireUser())
+        return ProvisioningPlanResponse(try await req.provisioning.plan(pipeline))
+    }
+
+    @Sendable func provision(req: Request) async throws -> ProvisionResponse {
+        let resource = AuditResource(type: "pipeline", id: req.parameters.get("pipelineID").flatMap { Int($0) })
+        return try await AuditLog.audited(req, .provision, resource: resource) { note in
+            try await req.enforceRateLimit(.provision)
+            let pipeline = try await req.pipelineCatalog.pipeline(
+                try FieldRules.pathID(req, "pipelineID"), for: .writeRepositories, by: try req.requireUser())
+            let body =
+                (req.body.data?.readableBytes ?? 0) > 0
+                ? try req.content.decode(ProvisionRequest.self) : ProvisionRequest()
+            let run = try await req.provisioning.apply(
+                pipeline,
+                options: ProvisioningOptions(
+                    replaceForeignKeyPair: body.replaceForeignKeyPair ?? false,
+                    generateRSAKey: body.generateRsaKey ?? false),
+                actor: try req.requireUser())
+            Self.summarize(run, into: note)
+            await Self.auditReplacements(req, run)
+            return ProvisionResponse(run)
+        }
+    }
+
+    // MARK: - Audit helpers
+
+    /// Counts per result status (`created`, `updated`, …) and the overall outcome, into the apply's entry.
+    static func summarize(_ run: ProvisioningRun, into note: AuditNote) {
+        var counts: [String: Int] = [:]
+        for result in run.results { counts[result.status, default: 0] += 1 }
+        for (status, count) in counts { note.details["items_\(status)"] = String(count) }
+        note.details["repository"] = run.repository
+        note.details["ok"] = String(run.ok)
+        if !run.ok { note.outcome = .failure }
+    }
+
+    /// One `pipeline.provisioning_item_replace` entry per item that overwrote something in Bitbucket.
+    static func auditReplacements(_ req: Request, _ run: ProvisioningRun) async {
+        for replaced in run.replaced {
+            var details = [
+                "repository": run.repository, "kind": replaced.item.kind.rawValue, "name": replaced.item.name,
+            ]
+            if let previous = replaced.item.current?.fingerprintSHA256 { details["previous_fingerprint"] = previous }
+            if let fingerprint = replaced.item.desired.fingerprintSHA256 { details["fingerprint"] = fingerprint }
+            if replaced.item.replacesForeignKeyPair { details["foreign"] = "true" }
+            await AuditLog.record(
+                req, .provisioningItemReplace,
+                note: AuditNote(resource: AuditResource(type: "pipeline", id: run.pipelineID), details: details),
+                outcome: .success)
         }
     }
 }

@@ -70,6 +70,8 @@ struct PipelineResponse: Content {
     var deploy: DeployTargetBody
     var webhookUrl: String
     var webhookSecret: String?
+    /// `in_sync`, `drifted` or `never` (docs/provisioning.md "Drift").
+    var provisioningStatus: String
     var createdAt: Date?
     var updatedAt: Date?
 }
@@ -150,6 +152,10 @@ struct CreatePullRequestRequest: Content {
     var includeNginxConfig: Bool?
     var destinationBranch: String?
     var closeSourceBranch: Bool?
+    /// Also provision the repository (docs/API.md "Provisioning"); the description states what was provisioned.
+    var provision: Bool?
+    /// With `provision`: overwrite a key pair Pipewright did not write.
+    var replaceForeignKeyPair: Bool?
 }
 
 /// `POST /api/pipelines/{id}/create-pr` response.
@@ -166,11 +172,24 @@ struct CreatePullRequestResponse: Content {
     var commit: String?
     var files: [String]
     var created: Bool
+    /// What was provisioned, when the request had `provision: true` (else `null`).
+    var provisioning: ProvisionResponse?
+
+    enum CodingKeys: String, CodingKey { case pullRequest, commit, files, created, provisioning }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(pullRequest, forKey: .pullRequest)
+        try container.encode(commit, forKey: .commit)
+        try container.encode(files, forKey: .files)
+        try container.encode(created, forKey: .created)
+        try container.encode(provisioning, forKey: .provisioning)
+    }
 }
 
 extension PipelineResponse {
     /// The pipeline as clients see it (`webhook_secret` is set only by the creation response).
-    init(_ pipeline: Pipeline, webhookURL: String) throws {
+    init(_ pipeline: Pipeline, webhookURL: String, provisioningStatus: ProvisioningStatus = .never) throws {
         self.init(
             id: try pipeline.requireID(), name: pipeline.name, connectionId: pipeline.$connection.id,
             workspace: pipeline.workspace, repoSlug: pipeline.repoSlug, branch: pipeline.branch,
@@ -183,7 +202,8 @@ extension PipelineResponse {
                 serverIds: pipeline.serverIDs, sshKeyId: pipeline.$sshKey.id, deployPath: pipeline.deployPath,
                 appPort: pipeline.appPort, domain: pipeline.domain, buildCommand: pipeline.buildCommand,
                 startCommand: pipeline.startCommand),
-            webhookUrl: webhookURL, webhookSecret: nil, createdAt: pipeline.createdAt, updatedAt: pipeline.updatedAt)
+            webhookUrl: webhookURL, webhookSecret: nil, provisioningStatus: provisioningStatus.rawValue,
+            createdAt: pipeline.createdAt, updatedAt: pipeline.updatedAt)
     }
 }
 
@@ -213,6 +233,7 @@ extension CreatePullRequestResponse {
             pullRequest: .init(
                 id: outcome.pullRequest.id, url: outcome.pullRequest.htmlURL ?? "", title: outcome.pullRequest.title,
                 sourceBranch: outcome.sourceBranch, destinationBranch: outcome.destinationBranch),
-            commit: outcome.commit, files: outcome.files, created: outcome.created)
+            commit: outcome.commit, files: outcome.files, created: outcome.created,
+            provisioning: outcome.provisioning.map(ProvisionResponse.init))
     }
 }

@@ -196,6 +196,8 @@ struct RotateKeyResponse: Content {
     /// The rotated key's id, `null` (always present) when a server failed and the old key stays active.
     var retiredKeyId: Int?
     var results: [ServerResultResponse]
+    /// The Bitbucket repositories whose key pair followed the rotation (empty when no pipeline uses the key).
+    var repositories: [RepositoryKeyPairResponse]
     var ok: Bool
 
     func encode(to encoder: any Encoder) throws {
@@ -203,6 +205,7 @@ struct RotateKeyResponse: Content {
         try container.encode(key, forKey: .key)
         try container.encode(retiredKeyId, forKey: .retiredKeyId)
         try container.encode(results, forKey: .results)
+        try container.encode(repositories, forKey: .repositories)
         try container.encode(ok, forKey: .ok)
     }
 }
@@ -243,6 +246,6 @@ extension RotateKeyResponse {
         self.init(
             key: try SSHKeyResponse(rotation.successor, deployments: rotation.successorDeployments),
             retiredKeyId: rotation.retiredKeyID, results: rotation.results.map(ServerResultResponse.init),
-            ok: rotation.succeeded)
+            repositories: rotation.repositories.map(RepositoryKeyPairResponse.init), ok: rotation.succeeded)
     }
 }

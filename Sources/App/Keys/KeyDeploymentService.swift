@@ -17,6 +17,9 @@ struct KeyDeploymentService: Sendable {
     let locks: OperationLocks
     let now: @Sendable () -> Date
     let logger: Logger
+    /// Writes a rotated key into the Bitbucket repositories of the pipelines that use it (`nil`: rotation
+    /// touches servers only).
+    var keyPairCarrier: ProvisioningService? = nil
 
     // MARK: - Use cases
 
@@ -100,8 +103,11 @@ struct KeyDeploymentService: Sendable {
     }
 
     /// Generates a key of the same type, deploys it wherever the old one is recorded (logging in with the
-    /// old key), verifies a login with the new key, then removes the old key. A server that fails keeps the
-    /// old key. The old key is retired when every server succeeded.
+    /// old key) and verifies a login with the new key on every server; then writes the new key pair into
+    /// every Bitbucket repository whose pipelines use the old key; only then removes the old key from the
+    /// servers (docs/provisioning.md "Rotation"). A server that fails keeps the old key. When pipelines use
+    /// the key, any failed server or repository keeps the old key on every server (it still works
+    /// everywhere). The old key is retired when every server and repository succeeded.
     ///
     /// - Throws: `AppError.notFound`, `ConflictError.keyRetired`, `TargetNotAllowedError` (before anything
     ///   changes), `AppError.operationInProgress`.
@@ -262,14 +268,13 @@ struct KeyDeploymentService: Sendable {
         let oldPEM = try keys.privateKeyPEM(of: record)
         let newPEM = try keys.privateKeyPEM(of: successor)
         let oldBlob = try SSHPublicKey(openSSHLine: record.publicKey).blobBase64
-        let results = await forEach(targets, parallel: true, failure: { .failed($0, $1) }) { target in
+        // Step 1 and 2 on every server: deploy the successor (logging in with the old key), verify a login with it.
+        let verified = await forEach(targets, parallel: true, failure: { .failed($0, $1) }) { target in
             let started = ContinuousClock.now
             do {
-                let serverID = try target.server.requireID()
-                let pins = try await pins(of: target.server)
                 _ = try await editor.deploy(
                     publicKeyLine: successor.publicKey, to: target.sshTarget, authentication: .privateKey(oldPEM),
-                    pinnedHostKeys: pins, policy: hostKeyPolicy)
+                    pinnedHostKeys: try await pins(of: target.server), policy: hostKeyPolicy)
                 do {
                     try await verifyLogin(successor, on: target, fallback: .privateKey(oldPEM), fixPermissions: false)
                 } catch {
@@ -278,18 +283,56 @@ struct KeyDeploymentService: Sendable {
                     throw error
                 }
                 try await recordDeployment(key: successor, server: target.server, method: .key, actor: actor)
-                _ = try await editor.remove(
-                    publicKeyBlobBase64: oldBlob, from: target.sshTarget, authentication: .privateKey(newPEM),
-                    pinnedHostKeys: pins, policy: hostKeyPolicy)
-                try await KeyDeployment.query(on: db).filter(\.$key.$id == oldID).filter(\.$server.$id == serverID)
-                    .delete()
-                return result(target, .rotated, since: started)
+                return result(target, .deployed(.added), since: started)
             } catch {
                 return failure(target, error, since: started)
             }
         }
+        // Step 3: the repositories of the pipelines using the key get the successor's key pair.
+        let usedByPipelines = try await Pipeline.query(on: db).filter(\.$sshKey.$id == oldID).count() > 0
+        var repositories: [RepositoryKeyPairResult] = []
+        var held: KeyOperationError?
+        if usedByPipelines {
+            if !verified.allSatisfy(\.succeeded) {
+                held = .rotationHeld(reason: "not every server accepted and verified the new key")
+            } else if let keyPairCarrier {
+                repositories = try await keyPairCarrier.carryKeyPair(from: record, to: successor)
+                if let failed = repositories.first(where: { !$0.succeeded }) {
+                    held = .rotationHeld(reason: "the key pair of \(failed.repository) could not be replaced")
+                }
+            }
+        }
+        // Step 4: only now the old key leaves the servers that took the successor.
+        var results: [ServerOperationResult] = []
+        for (index, target) in targets.enumerated() {
+            let step = verified[index]
+            guard step.succeeded else {
+                results.append(step)
+                continue
+            }
+            if let held {
+                results.append(
+                    ServerOperationResult(
+                        server: step.server, target: step.target, outcome: .failed(held), duration: step.duration))
+                continue
+            }
+            let started = ContinuousClock.now
+            do {
+                let serverID = try target.server.requireID()
+                _ = try await editor.remove(
+                    publicKeyBlobBase64: oldBlob, from: target.sshTarget, authentication: .privateKey(newPEM),
+                    pinnedHostKeys: try await pins(of: target.server), policy: hostKeyPolicy)
+                try await KeyDeployment.query(on: db).filter(\.$key.$id == oldID).filter(\.$server.$id == serverID)
+                    .delete()
+                var rotated = result(target, .rotated, since: started)
+                rotated.duration += step.duration
+                results.append(rotated)
+            } catch {
+                results.append(failure(target, error, since: started))
+            }
+        }
         PipewrightMetrics.sshOperations("rotate", results)
-        let succeeded = results.allSatisfy(\.succeeded)
+        let succeeded = results.allSatisfy(\.succeeded) && repositories.allSatisfy(\.succeeded)
         if succeeded {
             record.status = .retired
             try await record.save(on: db)
@@ -299,7 +342,7 @@ struct KeyDeploymentService: Sendable {
             metadata: ["old_key_id": "\(oldID)", "new_key_id": "\(successor.id ?? 0)", "ok": "\(succeeded)"])
         return KeyRotation(
             successor: successor, successorDeployments: try await deployments(of: successor),
-            retiredKeyID: succeeded ? oldID : nil, results: results)
+            retiredKeyID: succeeded ? oldID : nil, results: results, repositories: repositories)
     }
 
     /// Logs in afresh with `record`'s key (BatchMode, pinned host key). When the server refuses it, the

@@ -87,7 +87,9 @@ struct KeyRotation: Sendable {
     var successorDeployments: [KeyDeployment]
     var retiredKeyID: Int?
     var results: [ServerOperationResult]
-    var succeeded: Bool { results.allSatisfy(\.succeeded) }
+    /// The Bitbucket repositories whose key pair followed the rotation (docs/provisioning.md "Rotation").
+    var repositories: [RepositoryKeyPairResult] = []
+    var succeeded: Bool { results.allSatisfy(\.succeeded) && repositories.allSatisfy(\.succeeded) }
 }
 
 /// The outcome of deleting a key.
@@ -104,11 +106,14 @@ enum KeyOperationError: APIErrorConvertible, Equatable {
     case wouldLockOut
     /// No password was given and no usable Pipewright key is recorded on the server.
     case noCredentials
+    /// A rotation kept the old key on this server (the new key is there too) because another step failed.
+    case rotationHeld(reason: String)
 
     var status: HTTPResponseStatus {
         switch self {
         case .wouldLockOut: .conflict
         case .noCredentials: .unprocessableEntity
+        case .rotationHeld: .conflict
         }
     }
 
@@ -116,6 +121,7 @@ enum KeyOperationError: APIErrorConvertible, Equatable {
         switch self {
         case .wouldLockOut: "would_lock_out"
         case .noCredentials: "no_credentials"
+        case .rotationHeld: "rotation_held"
         }
     }
 
@@ -125,6 +131,8 @@ enum KeyOperationError: APIErrorConvertible, Equatable {
             "No other working Pipewright key is deployed on this server; removing this one could lock you out (use force)."
         case .noCredentials:
             "No password was given and no working Pipewright key is recorded on this server."
+        case .rotationHeld(let reason):
+            "The old key stays on this server (the new key was added and verified) because \(reason)."
         }
     }
 

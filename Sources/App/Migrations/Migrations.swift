@@ -12,6 +12,7 @@ enum Migrations {
             CreateAuditLog(sqlite: sqlite),
             KeepHostKeyHistory(sqlite: sqlite),
             UpdateServerAddLegacyRSASHA1(),
+            CreatePipelineProvisioning(sqlite: sqlite),
             UpdateUserAddTeamRoles(),
         ]
     }

@@ -11,7 +11,7 @@ final class User: Model, @unchecked Sendable {
 
     /// Account role (docs/API.md "Roles"): what the user may do is decided by `Permission` alone.
     ///
-    /// Stored as the raw value; schema version 7 turned the former `member` into `maintainer`.
+    /// Stored as the raw value; schema version 8 turned the former `member` into `maintainer`.
     enum Role: String, Codable, Sendable, CaseIterable, Comparable {
         /// Reads everything the team has (never secrets); changes nothing but their own password and tokens.
         case viewer

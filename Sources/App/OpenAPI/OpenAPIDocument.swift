@@ -431,7 +431,8 @@ enum OpenAPIDocument {
                 errors: [400, 401, 403, 413, 422, 429],
                 links: [
                     "getPipeline", "updatePipeline", "detectStack", "getPipelineConfig", "createPullRequest",
-                    "triggerPipeline", "listExecutions", "listPipelineLogs", "deletePipeline",
+                    "triggerPipeline", "listExecutions", "listPipelineLogs", "getProvisioningPlan",
+                    "provisionRepository", "deletePipeline",
                 ]),
             endpoint(
                 .get, "/api/pipelines", id: "listPipelines", tag: "Pipelines", summary: "The team's pipelines",
@@ -496,6 +497,20 @@ enum OpenAPIDocument {
                     201: json(ref("CreatePullRequestResponse"), "Pull request opened"),
                     200: json(ref("CreatePullRequestResponse"), "An open pull request from that branch was updated"),
                 ],
+                errors: [400, 401, 403, 404, 409, 413, 422, 429] + upstream),
+            endpoint(
+                .get, "/api/pipelines/{id}/provisioning", id: "getProvisioningPlan", tag: "Pipelines",
+                summary:
+                    "What the repository's Bitbucket settings need for the generated pipeline: desired, current, action per item",
+                parameters: [pipeline],
+                responses: [200: json(ref("ProvisioningPlan"), "The plan (nothing is written)")],
+                errors: [401, 404, 409, 422, 429] + upstream),
+            endpoint(
+                .post, "/api/pipelines/{id}/provision", id: "provisionRepository", tag: "Pipelines",
+                summary: "Apply the plan: enable Pipelines, write the key pair, known hosts, variables, environment",
+                parameters: [pipeline], body: ref("ProvisionRequest"), bodyRequired: false,
+                example: ["replace_foreign_key_pair": false],
+                responses: [200: json(ref("ProvisionResponse"), "Per-item results (a second apply writes nothing)")],
                 errors: [400, 401, 403, 404, 409, 413, 422, 429] + upstream),
         ]
     }

@@ -247,7 +247,7 @@ enum OpenAPISchemas {
             "TestResults": object(["results": array(ref("TestResult")), "ok": boolean]),
             "RotateKeyResponse": object([
                 "key": ref("SSHKey"), "retired_key_id": nullable(.integer), "results": array(ref("ServerResult")),
-                "ok": boolean,
+                "repositories": array(ref("RepositoryKeyPairResult")), "ok": boolean,
             ]),
         ]
     }
@@ -370,6 +370,7 @@ enum OpenAPISchemas {
                 "branch": string(), "stack": optional(ref("Stack")), "stack_override": optional(ref("StackOverride")),
                 "deploy": ref("Deploy"), "webhook_url": string(),
                 "webhook_secret": optional(.string(description: "Only in the creation response")),
+                "provisioning_status": enumeration(["in_sync", "drifted", "never"]),
                 "created_at": optional(timestamp), "updated_at": optional(timestamp),
             ]),
             "DetectResponse": object([
@@ -388,6 +389,7 @@ enum OpenAPISchemas {
                 "title": optional(.string), "description": optional(.string), "branch": optional(.string),
                 "commit_message": optional(.string), "include_nginx_config": optional(.boolean),
                 "destination_branch": optional(.string), "close_source_branch": optional(.boolean),
+                "provision": optional(.boolean), "replace_foreign_key_pair": optional(.boolean),
             ]),
             "CreatePullRequestResponse": object([
                 "pull_request": object([
@@ -395,6 +397,44 @@ enum OpenAPISchemas {
                     "destination_branch": string(),
                 ]),
                 "commit": optional(.string), "files": array(.string), "created": boolean,
+                "provisioning": nullable(ref("ProvisionResponse")),
+            ]),
+            "ProvisionRequest": object([
+                "replace_foreign_key_pair": optional(.boolean), "generate_rsa_key": optional(.boolean),
+            ]),
+            "ProvisionedState": object(
+                [
+                    "enabled": nullable(boolean), "value": nullable(string("null when secured")),
+                    "secured": nullable(boolean), "public_key": nullable(string()),
+                    "fingerprint_sha256": nullable(string()), "key_type": nullable(string()),
+                    "key": nullable(string("Base64 host key blob")), "environment_type": nullable(string()),
+                ], description: "Only the fields of the item's kind are non-null; never a secret"),
+            "ProvisioningItem": object([
+                "kind": enumeration(["pipelines", "key_pair", "known_host", "variable", "environment"]),
+                "name": string(), "desired": ref("ProvisionedState"), "current": nullable(ref("ProvisionedState")),
+                "action": enumeration(["create", "update", "none", "conflict"]), "reason": nullable(string()),
+                "conflict": nullable(ref("OperationError")),
+            ]),
+            "ProvisioningPlan": object([
+                "pipeline_id": integer, "repository": string(),
+                "provisioning_status": enumeration(["in_sync", "drifted", "never"]), "in_sync": boolean,
+                "items": array(ref("ProvisioningItem")),
+            ]),
+            "ProvisioningResult": object([
+                "kind": enumeration(["pipelines", "key_pair", "known_host", "variable", "environment"]),
+                "name": string(), "action": enumeration(["create", "update", "none", "conflict"]),
+                "status": enumeration(["created", "updated", "unchanged", "conflict", "failed"]),
+                "desired": ref("ProvisionedState"), "error": nullable(ref("OperationError")),
+            ]),
+            "ProvisionResponse": object([
+                "pipeline_id": integer, "repository": string(),
+                "provisioning_status": enumeration(["in_sync", "drifted", "never"]), "ok": boolean,
+                "results": array(ref("ProvisioningResult")),
+            ]),
+            "RepositoryKeyPairResult": object([
+                "repository": string(), "pipeline_ids": array(.integer),
+                "status": enumeration(["replaced", "not_provisioned", "failed"]),
+                "error": nullable(ref("OperationError")),
             ]),
         ]
     }

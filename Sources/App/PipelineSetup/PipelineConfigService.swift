@@ -11,6 +11,8 @@ struct PipelineConfigService: Sendable {
     let db: any Database
     let clients: BitbucketClients
     let logger: Logger
+    /// Provisions the repository when a pull request asks for it (`provision: true`).
+    var provisioning: ProvisioningService? = nil
 
     /// Default source branch of the generated pull request.
     static let defaultBranch = "pipewright/add-pipeline"
@@ -38,6 +40,8 @@ struct PipelineConfigService: Sendable {
         var files: [String]
         /// `false` when an open pull request of the same branches was updated instead.
         var created: Bool
+        /// What was provisioned in the repository, when the request asked for it.
+        var provisioning: ProvisioningRun?
     }
 
     // MARK: - Detect
@@ -86,7 +90,8 @@ struct PipelineConfigService: Sendable {
     // MARK: - Pull request
 
     /// One commit with the generated files on the source branch, then a new or updated pull request.
-    /// The destination branch is never written to.
+    /// The destination branch is never written to. With `provision`, the repository is provisioned first
+    /// (`ProvisioningService.apply`) and the description gains what was provisioned.
     func createPullRequest(_ pipeline: Pipeline, request: CreatePullRequestRequest) async throws -> PullRequestOutcome {
         let source = try FieldRules.branch(request.branch ?? Self.defaultBranch, field: "branch")
         let title =
@@ -111,6 +116,13 @@ struct PipelineConfigService: Sendable {
         if let failed = config.validation.first(where: { !$0.ok }) {
             throw PipelineSetupError.invalidGeneratedFile(file: failed.file, messages: failed.messages)
         }
+        // Provisioning before the commit: if Bitbucket's settings cannot even be read, nothing is committed.
+        // Per-item write failures do not throw; they are listed in the description and the response.
+        var provisioningRun: ProvisioningRun?
+        if request.provision == true, let provisioning {
+            provisioningRun = try await provisioning.apply(
+                pipeline, options: ProvisioningOptions(replaceForeignKeyPair: request.replaceForeignKeyPair ?? false))
+        }
         let destinationHead = try await branchHead(client, pipeline, branch: destination)
         let existingSource = try await client.branch(
             workspace: pipeline.workspace, slug: pipeline.repoSlug, name: source)
@@ -119,12 +131,13 @@ struct PipelineConfigService: Sendable {
             workspace: pipeline.workspace, slug: pipeline.repoSlug, branch: source, parents: [parent], message: message,
             author: nil, changes: config.files.map { .write(path: $0.path, contents: Array($0.content.utf8)) })
         let commit = committed.target.hash
-        let description: String
+        var description: String
         if let given = request.description {
             description = given
         } else {
             description = try await generatedDescription(pipeline, config: config)
         }
+        if let provisioningRun { description += "\n\n" + ProvisioningSummary.markdown(provisioningRun) }
         let open = try await client.pullRequests(
             workspace: pipeline.workspace, slug: pipeline.repoSlug, state: .open, sourceBranch: source,
             destinationBranch: destination)
@@ -150,7 +163,7 @@ struct PipelineConfigService: Sendable {
             ])
         return PullRequestOutcome(
             pullRequest: pullRequest, sourceBranch: source, destinationBranch: destination, commit: commit,
-            files: config.files.map(\.path), created: created)
+            files: config.files.map(\.path), created: created, provisioning: provisioningRun)
     }
 
     // MARK: - Helpers
@@ -195,7 +208,13 @@ struct PipelineConfigService: Sendable {
 
     private func deploymentSettings(of pipeline: Pipeline) async throws -> DeploymentSettings {
         let servers = try await Server.query(on: db).filter(\.$id ~~ pipeline.serverIDs).sort(\.$id).all()
-        return DeploymentSettings(
+        return Self.deploymentSettings(of: pipeline, servers: servers)
+    }
+
+    /// The generator's settings for `pipeline` with its `servers` in id order (server `i` of the YAML's
+    /// `DEPLOY_HOST_i` is the i-th server by id).
+    static func deploymentSettings(of pipeline: Pipeline, servers: [Server]) -> DeploymentSettings {
+        DeploymentSettings(
             pipelineName: pipeline.name,
             servers: servers.map { DeployServer(host: $0.host, port: $0.port, username: $0.username) },
             deployPath: pipeline.deployPath, appPort: pipeline.appPort, domain: pipeline.domain,

@@ -39,6 +39,7 @@ public struct RateLimitSettings: Sendable, Equatable {
         case undeploy = "UNDEPLOY"
         case rotate = "ROTATE"
         case export = "EXPORT"
+        case provision = "PROVISION"
 
         /// `PIPEWRIGHT_RATE_LIMIT_…`.
         public var variable: String { "PIPEWRIGHT_RATE_LIMIT_\(rawValue)" }
@@ -63,6 +64,7 @@ public struct RateLimitSettings: Sendable, Equatable {
             .undeploy: RateLimit(requests: 20, periodSeconds: 60),
             .rotate: RateLimit(requests: 5, periodSeconds: 60),
             .export: RateLimit(requests: 10, periodSeconds: 60),
+            .provision: RateLimit(requests: 20, periodSeconds: 60),
         ],
         loginFailureDelayStep: .milliseconds(250), loginFailureDelayCap: .seconds(2))
 

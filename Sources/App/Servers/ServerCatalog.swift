@@ -167,6 +167,8 @@ struct ServerCatalog: Sendable {
             ).create(on: tx)
             return active
         }
+        // The pipelines deploying here now have a known host Bitbucket trusts that no longer matches the pin.
+        try await PipelineProvisioning.markKnownHostsOutdated(host: host, port: port, on: db)
         logger.notice(
             "host key accepted",
             metadata: [

@@ -15,7 +15,28 @@ extension Request {
                 runner: services.ssh, connectTimeout: services.configuration.sshConnectTimeout,
                 commandTimeout: services.configuration.sshCommandTimeout),
             hostKeyPolicy: services.configuration.hostKeyPolicy, concurrency: services.configuration.sshConcurrency,
-            targetGuard: SSHTargetGuard(services: services), locks: services.locks, now: services.now, logger: logger)
+            targetGuard: SSHTargetGuard(services: services), locks: services.locks, now: services.now, logger: logger,
+            keyPairCarrier: repositoryProvisioning)
+    }
+
+    /// Provisioning, with key deployments for `generate_rsa_key`.
+    var provisioning: ProvisioningService {
+        var service = repositoryProvisioning
+        let deployments = keyDeployments
+        service.deployKey = { keyID, serverIDs, actor in
+            try await deployments.deploy(
+                keyID: keyID,
+                to: serverIDs.map { TargetRequest(serverId: $0, host: nil, port: nil, username: nil, password: nil) },
+                parallel: true, actor: actor)
+        }
+        return service
+    }
+
+    /// Provisioning without key deployments (what key rotation uses to carry a key into repositories).
+    private var repositoryProvisioning: ProvisioningService {
+        ProvisioningService(
+            db: db, clients: services.bitbucketClients, keys: keyVault, locks: services.locks, now: services.now,
+            logger: logger)
     }
 
     var keyCatalog: KeyCatalog {
@@ -41,7 +62,7 @@ extension Request {
     }
 
     var pipelineConfig: PipelineConfigService {
-        PipelineConfigService(db: db, clients: services.bitbucketClients, logger: logger)
+        PipelineConfigService(db: db, clients: services.bitbucketClients, logger: logger, provisioning: provisioning)
     }
 
     var executionLauncher: ExecutionLauncher {

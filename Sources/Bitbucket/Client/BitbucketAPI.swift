@@ -1,3 +1,5 @@
+import PipewrightCore
+
 /// Bitbucket Cloud REST 2.0, as Pipewright uses it (https://developer.atlassian.com/cloud/bitbucket/rest/intro/).
 ///
 /// ``LiveBitbucketClient`` is the HTTP implementation; tests of higher layers implement this protocol
@@ -170,6 +172,118 @@ public protocol BitbucketAPI: Sendable {
     ///   (bytes would be lost), other statuses as classified.
     func stepLog(workspace: String, slug: String, pipelineUUID: String, stepUUID: String, fromByte: Int64)
         async throws(BitbucketError) -> BitbucketLogChunk
+
+    // MARK: - Repository configuration for Pipelines (https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pipelines/)
+    // Scopes (legacy / granular): pipelines_config needs `repository:admin` / `admin:repository:bitbucket`;
+    // reading variables, key pair, known hosts and environments needs `pipeline` / `read:pipeline:bitbucket`;
+    // writing them needs `pipeline:variable` / `admin:pipeline:bitbucket` (environments: `pipeline`).
+
+    /// `GET /repositories/{workspace}/{repo_slug}/pipelines_config`.
+    ///
+    /// https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pipelines/#api-repositories-workspace-repo-slug-pipelines-config-get
+    /// - Returns: the configuration, or `nil` when Pipelines was never configured (Bitbucket answers 404
+    ///   rather than `enabled: false`, and also for an unknown repository: check the repository first).
+    func pipelinesConfiguration(workspace: String, slug: String) async throws(BitbucketError)
+        -> BitbucketPipelinesConfiguration?
+
+    /// `PUT /repositories/{workspace}/{repo_slug}/pipelines_config` with `{"enabled": true}`. Retried
+    /// (idempotent), which also covers the 404 seen right after a repository is created.
+    ///
+    /// https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pipelines/#api-repositories-workspace-repo-slug-pipelines-config-put
+    /// - Throws: ``BitbucketError/forbidden(message:requiredScopes:)`` without `repository:admin`.
+    func enablePipelines(workspace: String, slug: String) async throws(BitbucketError)
+        -> BitbucketPipelinesConfiguration
+
+    /// `GET /repositories/{workspace}/{repo_slug}/pipelines_config/variables/`, all pages (an upsert must
+    /// look past page 1). Secured variables come back without their value.
+    ///
+    /// https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pipelines/#api-repositories-workspace-repo-slug-pipelines-config-variables-get
+    func repositoryVariables(workspace: String, slug: String) async throws(BitbucketError) -> [BitbucketVariable]
+
+    /// `POST /repositories/{workspace}/{repo_slug}/pipelines_config/variables/` (`201`). Not retried.
+    ///
+    /// https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pipelines/#api-repositories-workspace-repo-slug-pipelines-config-variables-post
+    /// - Throws: ``BitbucketError/conflict(message:)`` when the key exists (409): update it by UUID instead.
+    func createRepositoryVariable(workspace: String, slug: String, variable: BitbucketPipelineVariable)
+        async throws(BitbucketError) -> BitbucketVariable
+
+    /// `PUT /repositories/{workspace}/{repo_slug}/pipelines_config/variables/{variable_uuid}`.
+    ///
+    /// https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pipelines/#api-repositories-workspace-repo-slug-pipelines-config-variables-variable-uuid-put
+    /// - Throws: ``BitbucketError/notFound(message:)`` for an unknown UUID.
+    func updateRepositoryVariable(workspace: String, slug: String, uuid: String, variable: BitbucketPipelineVariable)
+        async throws(BitbucketError) -> BitbucketVariable
+
+    /// `GET /repositories/{workspace}/{repo_slug}/pipelines_config/ssh/key_pair` (public half only).
+    ///
+    /// https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pipelines/#api-repositories-workspace-repo-slug-pipelines-config-ssh-key-pair-get
+    /// - Returns: the key pair, or `nil` when none is configured (404).
+    func sshKeyPair(workspace: String, slug: String) async throws(BitbucketError) -> BitbucketSSHKeyPair?
+
+    /// `PUT /repositories/{workspace}/{repo_slug}/pipelines_config/ssh/key_pair` — sets (or replaces) the
+    /// repository's one key pair. The private key (unencrypted OpenSSH or PEM text, no passphrase) is sent
+    /// and never logged; Bitbucket never returns it.
+    ///
+    /// https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pipelines/#api-repositories-workspace-repo-slug-pipelines-config-ssh-key-pair-put
+    /// - Throws: ``BitbucketError/badRequest(message:fields:)`` when Bitbucket refuses the key.
+    func replaceSSHKeyPair(workspace: String, slug: String, privateKey: Secret<String>, publicKey: String)
+        async throws(BitbucketError) -> BitbucketSSHKeyPair
+
+    /// `GET /repositories/{workspace}/{repo_slug}/pipelines_config/ssh/known_hosts/`, all pages.
+    ///
+    /// https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pipelines/#api-repositories-workspace-repo-slug-pipelines-config-ssh-known-hosts-get
+    func knownHosts(workspace: String, slug: String) async throws(BitbucketError) -> [BitbucketKnownHost]
+
+    /// `POST /repositories/{workspace}/{repo_slug}/pipelines_config/ssh/known_hosts/` (`201`). Not retried.
+    ///
+    /// https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pipelines/#api-repositories-workspace-repo-slug-pipelines-config-ssh-known-hosts-post
+    /// - Parameters:
+    ///   - hostname: ``BitbucketKnownHost/hostname(host:port:)`` (`[host]:port` for ports other than 22).
+    ///   - publicKey: algorithm and bare base64 blob.
+    /// - Throws: ``BitbucketError/conflict(message:)`` when the hostname exists (409).
+    func createKnownHost(workspace: String, slug: String, hostname: String, publicKey: BitbucketKnownHost.PublicKey)
+        async throws(BitbucketError) -> BitbucketKnownHost
+
+    /// `PUT /repositories/{workspace}/{repo_slug}/pipelines_config/ssh/known_hosts/{known_host_uuid}`.
+    ///
+    /// https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pipelines/#api-repositories-workspace-repo-slug-pipelines-config-ssh-known-hosts-known-host-uuid-put
+    func updateKnownHost(
+        workspace: String, slug: String, uuid: String, hostname: String, publicKey: BitbucketKnownHost.PublicKey
+    ) async throws(BitbucketError) -> BitbucketKnownHost
+
+    /// `GET /repositories/{workspace}/{repo_slug}/environments/`, all pages.
+    ///
+    /// https://developer.atlassian.com/cloud/bitbucket/rest/api-group-deployments/#api-repositories-workspace-repo-slug-environments-get
+    func environments(workspace: String, slug: String) async throws(BitbucketError) -> [BitbucketEnvironment]
+
+    /// `POST /repositories/{workspace}/{repo_slug}/environments/` with `name` and `environment_type`
+    /// (`{"name": kind, "rank": 0|1|2}`). Not retried.
+    ///
+    /// https://developer.atlassian.com/cloud/bitbucket/rest/api-group-deployments/#api-repositories-workspace-repo-slug-environments-post
+    /// - Throws: ``BitbucketError/conflict(message:)`` when the name exists (409).
+    func createEnvironment(workspace: String, slug: String, name: String, kind: BitbucketEnvironment.Kind)
+        async throws(BitbucketError) -> BitbucketEnvironment
+
+    /// `GET /repositories/{workspace}/{repo_slug}/deployments_config/environments/{environment_uuid}/variables`.
+    ///
+    /// https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pipelines/#api-repositories-workspace-repo-slug-deployments-config-environments-environment-uuid-variables-get
+    func deploymentVariables(workspace: String, slug: String, environmentUUID: String) async throws(BitbucketError)
+        -> [BitbucketVariable]
+
+    /// `POST …/deployments_config/environments/{environment_uuid}/variables` (`201`). Not retried.
+    ///
+    /// https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pipelines/#api-repositories-workspace-repo-slug-deployments-config-environments-environment-uuid-variables-post
+    /// - Throws: ``BitbucketError/conflict(message:)`` when the key exists in that environment (409).
+    func createDeploymentVariable(
+        workspace: String, slug: String, environmentUUID: String, variable: BitbucketPipelineVariable
+    ) async throws(BitbucketError) -> BitbucketVariable
+
+    /// `PUT …/deployments_config/environments/{environment_uuid}/variables/{variable_uuid}`.
+    ///
+    /// https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pipelines/#api-repositories-workspace-repo-slug-deployments-config-environments-environment-uuid-variables-variable-uuid-put
+    func updateDeploymentVariable(
+        workspace: String, slug: String, environmentUUID: String, uuid: String, variable: BitbucketPipelineVariable
+    ) async throws(BitbucketError) -> BitbucketVariable
 }
 
 extension BitbucketAPI {

@@ -21,12 +21,15 @@ actor FakeBitbucketBackend {
     var pipelineStore = FakePipelineStore()
     /// Set by ``FakeBitbucketServer/stop()`` so held responses are released at once.
     var isStopping = false
+    /// Whether `PUT …/ssh/key_pair` takes an `ssh-ed25519` key (unconfirmed for Bitbucket; off by default).
+    var acceptsEd25519KeyPairs = false
 
     let routes: [FakeRoute] = FakeBitbucketBackend.allRoutes
 
     /// Every route of the fake, in matching order.
     static var allRoutes: [FakeRoute] {
         userRoutes + repositoryRoutes + branchRoutes + sourceRoutes + pullRequestRoutes + pipelineRoutes
+            + pipelinesSetupRoutes
     }
 
     // MARK: - Handling

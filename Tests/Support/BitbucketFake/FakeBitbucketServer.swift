@@ -25,6 +25,12 @@ import Vapor
 /// `%7Buuid%7D` or build number, stop, steps, and step logs with `Range`/206/416/304/404/406 and a
 /// 307 to a storage origin (`localhost` instead of `127.0.0.1`) that refuses `Authorization`. Runs
 /// advance only when a test calls ``advancePipeline(_:)``.
+///
+/// Repository configuration for Pipelines (`FakeBitbucketServer+PipelinesSetup.swift`): `pipelines_config`
+/// (404 before the first PUT), variables (409 on a duplicate key, secured values never returned), the SSH
+/// key pair (404 when absent, private key write-only, RSA only unless Ed25519 is switched on), known hosts
+/// (409 on a duplicate hostname, fingerprints computed from `key`), environments and deployment variables;
+/// ``writeCount()`` counts the state-changing requests.
 public final class FakeBitbucketServer: Sendable {
     /// `http://127.0.0.1:PORT/2.0`.
     public let baseURL: String

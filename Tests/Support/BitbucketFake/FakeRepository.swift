@@ -13,6 +13,8 @@ struct FakeRepository: Sendable {
     var branches: [String: String] = [:]
     var pullRequests: [FakePullRequest] = []
     var nextPullRequestID = 1
+    /// Pipelines settings (`FakeBitbucketBackend+PipelinesSetup.swift`).
+    var pipelinesSetup = FakePipelinesSetup()
 
     var fullName: String { "\(workspace)/\(slug)" }
     /// `nil` while the repository is empty.

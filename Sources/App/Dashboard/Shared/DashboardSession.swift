@@ -143,3 +143,20 @@ extension Application {
         set { storage[DashboardAssetsKey.self] = newValue }
     }
 }
+
+/// The builder dashboard routes are registered on: it marks each route (`userInfo["surface"] =
+/// "dashboard"`), so the API's route checks (OpenAPI, docs/API.md) leave the pages to docs/dashboard.md.
+struct DashboardRoutes: RoutesBuilder {
+    static let surfaceKey = "surface"
+    let root: any RoutesBuilder
+
+    func add(_ route: Route) {
+        route.userInfo[Self.surfaceKey] = "dashboard"
+        root.add(route)
+    }
+
+    /// Whether `route` is a dashboard page, asset or fragment.
+    static func isDashboard(_ route: Route) -> Bool {
+        route.userInfo[surfaceKey] as? String == "dashboard"
+    }
+}

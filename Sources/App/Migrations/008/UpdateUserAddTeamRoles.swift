@@ -2,7 +2,7 @@ import Fluent
 import Foundation
 import SQLKit
 
-/// Schema version 7: teams (issue 13 items 1 and 6).
+/// Schema version 8: teams (issue 13 items 1 and 6).
 ///
 /// - `users.role`: `member` becomes `maintainer` (the roles are now `admin`, `maintainer`, `viewer`);
 /// - `users.disabled`, `users.must_change_password` (both `false` for existing users) and `users.deleted_at`
@@ -24,7 +24,7 @@ struct UpdateUserAddTeamRoles: AsyncMigration {
         try await Self.sql(database).raw("UPDATE users SET role = 'maintainer' WHERE role = 'member'").run()
     }
 
-    /// Back to version 6: `maintainer` and `viewer` become `member` (the only non-admin role there was).
+    /// Back to version 7: `maintainer` and `viewer` become `member` (the only non-admin role there was).
     func revert(on database: any Database) async throws {
         try await Self.sql(database)
             .raw("UPDATE users SET role = 'member' WHERE role = 'maintainer' OR role = 'viewer'").run()
