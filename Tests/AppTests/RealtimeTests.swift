@@ -80,8 +80,10 @@ import VaporTesting
                 let bystander = try PythonRealtimeClient([
                     "socketio", "--url", url.absoluteString, "--token", ctx.memberToken, "--timeout", "3",
                 ])
+                // The admin's execution is the team's (issue 13 item 1): the refusal is for one that does not exist.
                 let intruder = try PythonRealtimeClient([
-                    "socketio", "--url", url.absoluteString, "--token", ctx.memberToken, "--execution", "\(foreignID)",
+                    "socketio", "--url", url.absoluteString, "--token", ctx.memberToken, "--execution",
+                    "\(foreignID + 1000)",
                     "--timeout", "3",
                 ])
                 let badToken = try PythonRealtimeClient([

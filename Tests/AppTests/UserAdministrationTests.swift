@@ -134,7 +134,8 @@ import VaporTesting
             let token = try #require(
                 try await APIToken.query(on: ctx.app.db).filter(\.$user.$id == ctx.memberID).first())
             let user = AuthenticatedUser(
-                id: ctx.memberID, username: "member", role: .maintainer, method: .bearerToken(id: try token.requireID()))
+                id: ctx.memberID, username: "member", role: .maintainer, method: .bearerToken(id: try token.requireID())
+            )
             let closed = AckBox()
             let acks = AckBox()
             let session = RealtimeSession(application: ctx.app, user: user, close: { closed.append("closed") }) { _ in }
