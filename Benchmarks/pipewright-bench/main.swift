@@ -166,9 +166,11 @@ case "keys": try benchmarkKeys(runs: runs)
 case "deploy": try await benchmarkDeploy(runs: runs)
 case "logs": try await benchmarkLogs(arguments: Array(arguments.dropFirst()))
 case "realtime": try await benchmarkRealtime(arguments: Array(arguments.dropFirst()))
+case "ui": try await benchmarkUI(arguments: Array(arguments.dropFirst()))
 default:
     print(
         "usage: pipewright-bench keys|deploy [runs] | logs [SIZE_MB] | realtime [--viewers N] [--rate L] [--duration S]"
+            + " | ui [LINES]"
     )
     exit(2)
 }

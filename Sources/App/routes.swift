@@ -42,6 +42,8 @@ func routes(_ app: Application) throws {
         try pages.register(collection: KeyPagesController())
         try pages.register(collection: ExecutionPagesController())
         try pages.register(collection: OverviewPageController())
+        try pages.register(collection: PipelinePagesController())
+        try pages.register(collection: TeamPagesController())
     }
 
     let api = app.grouped("api").grouped(AuthenticationMiddleware(now: services.now))

@@ -234,3 +234,58 @@ import VaporTesting
         }
     }
 }
+
+extension DashboardPageTests {
+    /// Every page of the navigation answers with a page for a signed-in user (and the lists show what the
+    /// API created).
+    @Test func everyNavigationPage_renders() async throws {
+        try await withTestApp { ctx in
+            let (pipelineID, ids) = try await LogEndpointTests().seed(ctx, statuses: [.success])
+            let session = try await cookieLogin(ctx)
+            for path in DashboardPage.Section.navigation.map(\.path) + [
+                "/pipelines/\(pipelineID)", "/executions/\(ids[0])", "/servers/1", "/audit?action=&actor=",
+            ] {
+                let html = try await page(ctx, path, session)
+                #expect(html.contains("<main id=\"main\">"), "\(path)")
+            }
+            #expect(try await page(ctx, "/pipelines", session).contains(">web</a>"))
+            #expect(try await page(ctx, "/connections", session).contains(">acme<"))
+            #expect(try await page(ctx, "/servers", session).contains("deploy@203.0.113.10:22"))
+            _ = try await page(ctx, "/audit?from_date=yesterday", session, status: .badRequest)
+        }
+    }
+
+    @Test func accountToken_isShownOnce_andRevokes() async throws {
+        try await withTestApp { ctx in
+            let session = try await cookieLogin(ctx)
+            var token = ""
+            try await ctx.app.testing().test(
+                .POST, "/account/tokens", headers: formHeaders(session),
+                body: form(["name": "ci", "csrf_token": session.csrfToken])
+            ) { res async throws in
+                #expect(res.status == .created)
+                token = try #require(
+                    res.body.string.range(of: #"pw_[A-Za-z0-9_-]+"#, options: .regularExpression).map {
+                        String(res.body.string[$0])
+                    })
+            }
+            try await ctx.app.testing().test(.GET, "api/auth/me", headers: ["Authorization": "Bearer \(token)"]) {
+                res async throws in
+                #expect(res.status == .ok)
+            }
+            let html = try await page(ctx, "/account", session)
+            #expect(!html.contains(token))
+            let id = try #require(try await APIToken.query(on: ctx.app.db).filter(\.$name == "ci").first()?.id)
+            try await ctx.app.testing().test(
+                .POST, "/account/tokens/\(id)/revoke", headers: formHeaders(session),
+                body: form(["csrf_token": session.csrfToken])
+            ) { res async throws in
+                #expect(res.status == .seeOther)
+            }
+            try await ctx.app.testing().test(.GET, "api/auth/me", headers: ["Authorization": "Bearer \(token)"]) {
+                res async throws in
+                #expect(res.status == .unauthorized)
+            }
+        }
+    }
+}

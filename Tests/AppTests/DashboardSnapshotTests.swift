@@ -142,3 +142,71 @@ import Testing
         assertSnapshot(of: lines(ExecutionShow.View(context: context(.executions), model: model).render()), as: .lines)
     }
 }
+
+extension DashboardSnapshotTests {
+    @Test func pipelines() {
+        let index = PipelineIndex.Model(
+            rows: [.init(id: 1, name: "web", repository: "acme/web", branch: "main", provisioningStatus: "drifted")],
+            total: 1)
+        assertSnapshot(of: lines(PipelineIndex.View(context: context(.pipelines), model: index).render()), as: .lines)
+        var show = PipelineShow.Model(
+            id: 1, name: "web", repository: "acme/web", branch: "main", deployPath: "/srv/web",
+            domain: "web.example.com",
+            servers: ["deploy@10.0.0.5:22"], keyID: 4, webhookURL: "https://pw.example.com/api/webhooks/bitbucket/1",
+            provisioningStatus: "in_sync",
+            recent: [.init(id: 12, branch: "main", status: "SUCCESS", createdAt: Self.date)])
+        show.preview = .init(
+            files: [
+                .init(path: "bitbucket-pipelines.yml", content: "pipelines:\n  default: []\n", ok: true, messages: [])
+            ],
+            variables: ["DEPLOY_HOST_1", "DEPLOY_PATH"])
+        show.plan = [
+            .init(
+                kind: "known_host", name: "[10.0.0.5]:2222", action: "conflict",
+                detail: "the server has no pinned host key")
+        ]
+        show.pullRequest = .init(
+            id: 3, url: "https://bitbucket.org/acme/web/pull-requests/3", created: true,
+            sourceBranch: "pipewright/add-pipeline")
+        assertSnapshot(of: lines(PipelineShow.View(context: context(.pipelines), model: show).render()), as: .lines)
+    }
+
+    @Test func servers() {
+        let index = ServerIndex.Model(
+            rows: [.init(id: 2, name: "web-1", login: "deploy@10.0.0.5:22", hostKeys: 1, legacyRSASHA1: false)],
+            total: 1)
+        assertSnapshot(of: lines(ServerIndex.View(context: context(.servers), model: index).render()), as: .lines)
+        let pin = ServerShow.Model.Pin(
+            keyType: "ssh-ed25519", fingerprint: "SHA256:old", firstSeenAt: Self.date, approvedBy: nil, endedAt: nil,
+            endedBy: nil, replacedBy: nil)
+        let show = ServerShow.Model(
+            id: 2, name: "web-1", login: "deploy@10.0.0.5:22", legacyRSASHA1: false, active: [pin],
+            history: [
+                .init(
+                    keyType: "ssh-rsa", fingerprint: "SHA256:older", firstSeenAt: Self.date, approvedBy: "ada",
+                    endedAt: Self.date, endedBy: "ada", replacedBy: "SHA256:old")
+            ], presented: "SHA256:new", canAccept: true)
+        assertSnapshot(of: lines(ServerShow.View(context: context(.servers), model: show).render()), as: .lines)
+    }
+
+    @Test func connectionsAuditAccount() {
+        let connections = ConnectionIndex.Model(
+            rows: [.init(id: 1, name: "acme", workspace: "acme", authType: "api_token")],
+            verification: .init(connectionID: 1, ok: false, message: "not verified: Bitbucket refused the token."))
+        assertSnapshot(
+            of: lines(ConnectionIndex.View(context: context(.connections), model: connections).render()), as: .lines)
+        let audit = AuditIndex.Model(
+            rows: [
+                .init(
+                    at: Self.date, actor: "ada", action: "ssh_key.deploy", resource: "ssh_key 4", outcome: "success",
+                    ip: "127.0.0.1", details: "servers=deploy@10.0.0.5:22=deployed")
+            ], total: 1, page: 1, perPage: 20, filters: ["action": "ssh_key.deploy"])
+        assertSnapshot(of: lines(AuditIndex.View(context: context(.audit), model: audit).render()), as: .lines)
+        let account = Account.Model(
+            username: "ada", role: "admin",
+            tokens: [
+                .init(id: 1, name: "ci", prefix: "pw_abcd", createdAt: Self.date, lastUsedAt: nil, expiresAt: nil)
+            ], newToken: "pw_new-token-shown-once")
+        assertSnapshot(of: lines(Account.View(context: context(.account), model: account).render()), as: .lines)
+    }
+}

@@ -142,24 +142,11 @@ struct PipelineController: RouteCollection {
     }
 
     @Sendable func createPullRequest(req: Request) async throws -> Response {
-        let resource = AuditResource(type: "pipeline", id: req.parameters.get("pipelineID").flatMap { Int($0) })
-        return try await AuditLog.audited(req, .pullRequestCreate, resource: resource) { note in
-            let pipeline = try await req.pipelineCatalog.pipeline(
-                try FieldRules.pathID(req, "pipelineID"), for: .writeRepositories, by: try req.requireUser())
-            let body =
-                (req.body.data?.readableBytes ?? 0) > 0
-                ? try req.content.decode(CreatePullRequestRequest.self) : CreatePullRequestRequest()
-            if body.provision == true { try await req.enforceRateLimit(.provision) }
-            let outcome = try await req.pipelineConfig.createPullRequest(pipeline, request: body)
-            note.details["pull_request_id"] = String(outcome.pullRequest.id)
-            note.details["source_branch"] = outcome.sourceBranch
-            note.details["created"] = String(outcome.created)
-            if let run = outcome.provisioning {
-                Self.summarize(run, into: note)
-                await Self.auditReplacements(req, run)
-            }
-            return try Response.json(CreatePullRequestResponse(outcome), status: outcome.created ? .created : .ok)
-        }
+        let body =
+            (req.body.data?.readableBytes ?? 0) > 0
+            ? try req.content.decode(CreatePullRequestRequest.self) : CreatePullRequestRequest()
+        let outcome = try await Self.createPullRequest(req, body)
+        return try Response.json(CreatePullRequestResponse(outcome), status: outcome.created ? .created : .ok)
     }
 
     @Sendable func provisioningPlan(req: Request) async throws -> ProvisioningPlanResponse {
@@ -169,23 +156,52 @@ struct PipelineController: RouteCollection {
     }
 
     @Sendable func provision(req: Request) async throws -> ProvisionResponse {
+        let body =
+            (req.body.data?.readableBytes ?? 0) > 0
+            ? try req.content.decode(ProvisionRequest.self) : ProvisionRequest()
+        return ProvisionResponse(
+            try await Self.provision(
+                req,
+                ProvisioningOptions(
+                    replaceForeignKeyPair: body.replaceForeignKeyPair ?? false,
+                    generateRSAKey: body.generateRsaKey ?? false)))
+    }
+
+    // MARK: - Audited operations (the JSON API and the dashboard's pipeline page call these)
+
+    /// Audited pull request for `:pipelineID` (`PipelineConfigService.createPullRequest`), provisioning
+    /// rate-limited when asked for.
+    static func createPullRequest(_ req: Request, _ body: CreatePullRequestRequest) async throws
+        -> PipelineConfigService.PullRequestOutcome
+    {
+        let resource = AuditResource(type: "pipeline", id: req.parameters.get("pipelineID").flatMap { Int($0) })
+        return try await AuditLog.audited(req, .pullRequestCreate, resource: resource) { note in
+            let pipeline = try await req.pipelineCatalog.pipeline(
+                try FieldRules.pathID(req, "pipelineID"), for: .writeRepositories, by: try req.requireUser())
+            if body.provision == true { try await req.enforceRateLimit(.provision) }
+            let outcome = try await req.pipelineConfig.createPullRequest(pipeline, request: body)
+            note.details["pull_request_id"] = String(outcome.pullRequest.id)
+            note.details["source_branch"] = outcome.sourceBranch
+            note.details["created"] = String(outcome.created)
+            if let run = outcome.provisioning {
+                summarize(run, into: note)
+                await auditReplacements(req, run)
+            }
+            return outcome
+        }
+    }
+
+    /// Audited, rate-limited provisioning of `:pipelineID`'s repository (`ProvisioningService.apply`).
+    static func provision(_ req: Request, _ options: ProvisioningOptions) async throws -> ProvisioningRun {
         let resource = AuditResource(type: "pipeline", id: req.parameters.get("pipelineID").flatMap { Int($0) })
         return try await AuditLog.audited(req, .provision, resource: resource) { note in
             try await req.enforceRateLimit(.provision)
             let pipeline = try await req.pipelineCatalog.pipeline(
                 try FieldRules.pathID(req, "pipelineID"), for: .writeRepositories, by: try req.requireUser())
-            let body =
-                (req.body.data?.readableBytes ?? 0) > 0
-                ? try req.content.decode(ProvisionRequest.self) : ProvisionRequest()
-            let run = try await req.provisioning.apply(
-                pipeline,
-                options: ProvisioningOptions(
-                    replaceForeignKeyPair: body.replaceForeignKeyPair ?? false,
-                    generateRSAKey: body.generateRsaKey ?? false),
-                actor: try req.requireUser())
-            Self.summarize(run, into: note)
-            await Self.auditReplacements(req, run)
-            return ProvisionResponse(run)
+            let run = try await req.provisioning.apply(pipeline, options: options, actor: try req.requireUser())
+            summarize(run, into: note)
+            await auditReplacements(req, run)
+            return run
         }
     }
 

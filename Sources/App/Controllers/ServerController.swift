@@ -67,16 +67,22 @@ struct ServerController: RouteCollection {
     }
 
     @Sendable func acceptHostKey(req: Request) async throws -> ServerResponse {
+        let body = try req.content.decode(AcceptHostKeyRequest.self)
+        return try ServerResponse(try await Self.acceptHostKey(req, fingerprintSHA256: body.fingerprintSha256))
+    }
+
+    /// Audited host-key accept for `:serverID` by an admin (`ServerCatalog.acceptHostKey`); the JSON API and
+    /// the dashboard's server page call it.
+    static func acceptHostKey(_ req: Request, fingerprintSHA256: String) async throws -> ServerCatalog.Entry {
         let resource = AuditResource(type: "server", id: req.parameters.get("serverID").flatMap { Int($0) })
         return try await AuditLog.audited(req, .hostKeyAccept, resource: resource) { note in
             let admin = try req.requireUser()
             let serverID = try FieldRules.pathID(req, "serverID")
-            let body = try req.content.decode(AcceptHostKeyRequest.self)
-            note.details["fingerprint_sha256"] = body.fingerprintSha256.trimmingCharacters(in: .whitespaces)
+            note.details["fingerprint_sha256"] = fingerprintSHA256.trimmingCharacters(in: .whitespaces)
             let acceptance = try await req.serverCatalog.acceptHostKey(
-                serverID: serverID, fingerprintSHA256: body.fingerprintSha256, by: admin)
+                serverID: serverID, fingerprintSHA256: fingerprintSHA256, by: admin)
             note.details["previous_fingerprints"] = acceptance.replaced.map(\.fingerprintSHA256).joined(separator: ",")
-            return try ServerResponse(acceptance.entry)
+            return acceptance.entry
         }
     }
 }

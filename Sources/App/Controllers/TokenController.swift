@@ -14,13 +14,27 @@ struct TokenController: RouteCollection {
     }
 
     @Sendable func create(req: Request) async throws -> Response {
+        let body = try req.content.decode(CreateTokenRequest.self)
+        let issued = try await Self.create(req, name: body.name, expiresInDays: body.expiresInDays)
+        return try Response.json(try CreatedTokenResponse(issued), status: .created)
+    }
+
+    /// Audited creation of the signed-in user's token (`TokenService.create`); API and dashboard.
+    static func create(_ req: Request, name: String, expiresInDays: Int?) async throws -> IssuedToken {
         try await AuditLog.audited(req, .tokenCreate, resource: AuditResource(type: "token")) { note in
-            let body = try req.content.decode(CreateTokenRequest.self)
             let issued = try await req.tokenService.create(
-                name: body.name, expiresInDays: body.expiresInDays, for: try req.requireUser())
+                name: name, expiresInDays: expiresInDays, for: try req.requireUser())
             note.resource?.id = issued.record.id
             note.details = ["name": issued.record.name, "prefix": issued.record.prefix]
-            return try Response.json(try CreatedTokenResponse(issued), status: .created)
+            return issued
+        }
+    }
+
+    /// Audited revocation of the signed-in user's token `:tokenID` (`TokenService.revoke`); API and dashboard.
+    static func revoke(_ req: Request) async throws {
+        let resource = AuditResource(type: "token", id: req.parameters.get("tokenID").flatMap { Int($0) })
+        try await AuditLog.audited(req, .tokenRevoke, resource: resource) { _ in
+            try await req.tokenService.revoke(tokenID: try FieldRules.pathID(req, "tokenID"), by: try req.requireUser())
         }
     }
 
@@ -31,10 +45,7 @@ struct TokenController: RouteCollection {
     }
 
     @Sendable func delete(req: Request) async throws -> HTTPStatus {
-        let resource = AuditResource(type: "token", id: req.parameters.get("tokenID").flatMap { Int($0) })
-        return try await AuditLog.audited(req, .tokenRevoke, resource: resource) { _ in
-            try await req.tokenService.revoke(tokenID: try FieldRules.pathID(req, "tokenID"), by: try req.requireUser())
-            return .noContent
-        }
+        try await Self.revoke(req)
+        return .noContent
     }
 }
