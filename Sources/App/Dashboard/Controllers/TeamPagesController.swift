@@ -144,7 +144,9 @@ struct TeamPagesController: RouteCollection {
             req, .connectionVerify, resource: AuditResource(type: "connection", id: id)
         ) { note in
             let verification = try await req.connectionService.verify(connectionID: id, for: try req.requireUser())
-            if case .verified = verification { note.details["verified"] = "true" } else {
+            if case .verified = verification {
+                note.details["verified"] = "true"
+            } else {
                 note.details["verified"] = "false"
             }
             return verification
