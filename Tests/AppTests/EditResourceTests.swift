@@ -248,6 +248,36 @@ import VaporTesting
         }
     }
 
+    /// The dashboard's connection form goes through the same audit as `POST /api/connections`, and its pages
+    /// wait for a forced password change like the API.
+    @Test func dashboard_connectionCreateIsAudited_andPagesWaitForAForcedPasswordChange() async throws {
+        try await withTestApp { ctx in
+            let session = try await cookieLogin(ctx)
+            let form = [
+                "name=acme", "workspace=acme", "auth_type=access_token", "token=dash-token-value",
+                "csrf_token=\(session.csrfToken)",
+            ].joined(separator: "&")
+            try await ctx.app.testing().test(
+                .POST, "/connections",
+                headers: ["Cookie": session.cookie, "Content-Type": "application/x-www-form-urlencoded"],
+                body: ByteBuffer(string: form)
+            ) { res async throws in
+                #expect(res.status == .seeOther, "\(res.body.string.prefix(300))")
+            }
+            let entries = try await AuditEntry.query(on: ctx.app.db).filter(\.$action == "connection.create").all()
+            #expect(entries.count == 1 && entries.first?.actorUsername == "member" && entries.first?.resourceID != nil)
+            #expect(entries.allSatisfy { !$0.detailsJSON.contains("dash-token-value") })
+            // A reset: the old session ends; a new one with the one-time password sees 403 on every page.
+            let reset = try await call(ctx, .POST, "api/users/\(ctx.memberID)/password-reset", headers: ctx.adminAuth)
+            let oneTime = try #require(reset.json["one_time_password"] as? String)
+            let fresh = try await cookieLogin(ctx, password: oneTime)
+            try await ctx.app.testing().test(.GET, "/keys", headers: ["Cookie": fresh.cookie]) { res async throws in
+                #expect(res.status == .forbidden)
+                #expect(res.body.string.contains("password_change_required"))
+            }
+        }
+    }
+
     /// Every change of connections, pipelines, servers, keys and tokens writes an entry (the users' are in
     /// `UserAdministrationTests`).
     @Test func everyChange_isAudited() async throws {
