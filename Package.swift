@@ -39,6 +39,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.65.0"),
         .package(url: "https://github.com/JohnSundell/Plot.git", from: "0.14.0"),
         .package(url: "https://github.com/pointfreeco/swift-snapshot-testing.git", from: "1.17.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
     ],
     targets: [
         // MARK: - Domain modules (no Vapor, no Fluent)
@@ -69,6 +70,8 @@ let package = Package(
             dependencies: [
                 "PipewrightCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -119,16 +122,25 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Plot", package: "Plot"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["Resources/README.md"],
             // The dashboard's one stylesheet and its ES modules, served by `DashboardAssets`; the common-password
             // list of `PasswordPolicy` (source and licence in Resources/README.md).
             resources: [.copy("Dashboard/Assets"), .copy("Resources/common-passwords.txt")],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            plugins: ["BuildInfoPlugin"]
         ),
+        /// Writes the git commit the binary is built from into the App module (`BuildInfo.commit`;
+        /// docs/operations.md "Version"). Runs `git` on every build; "unknown" outside a git checkout.
+        .plugin(name: "BuildInfoPlugin", capability: .buildTool()),
         .executableTarget(
             name: "pipewright",
-            dependencies: ["App", .product(name: "Vapor", package: "vapor")],
+            dependencies: [
+                "App",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

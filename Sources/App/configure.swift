@@ -36,6 +36,13 @@ public func configure(
     let isSQLite: Bool
     if case .postgres = configuration.database { isSQLite = false } else { isSQLite = true }
     for migration in Migrations.all(sqlite: isSQLite) { app.migrations.add(migration) }
+    // A key that does not open the stored data stops start-up before anything is migrated or written.
+    let loadedKey = try MasterKeyStore.load(configuration.masterKey)
+    if loadedKey.pendingFile == nil, let stored = await MasterKeyStore.storedCheck(on: app.db),
+        !MasterKeyStore.opensCheck(stored, with: loadedKey.key)
+    {
+        throw masterKeyMismatch(loadedKey.key, configuration)
+    }
     do {
         try await app.autoMigrate()
     } catch {
@@ -48,16 +55,16 @@ public func configure(
         try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
     }
 
-    let masterKey = try MasterKeyStore.load(configuration.masterKey)
-    switch try await MasterKeyStore.verify(masterKey, on: app.db) {
+    let masterKey = loadedKey.key
+    switch try await MasterKeyStore.verify(loadedKey, on: app.db) {
     case .matches: break
-    case .mismatch:
-        throw ConfigurationError.invalid(
-            variable: MasterKeyStore.variableName(for: configuration.masterKey),
-            reason: "this master key (id \(masterKey.id)) does not open the data already stored; "
-                + "start with the key that sealed it (nothing was changed)")
+    case .mismatch: throw masterKeyMismatch(masterKey, configuration)
+    case .keyFileMissing:
+        throw ConfigurationError.unusable(
+            variable: "PIPEWRIGHT_MASTER_KEY_FILE", value: loadedKey.pendingFile ?? "",
+            reason: "does not exist, but the database holds data sealed with a master key: restore the key file "
+                + "from your backup (nothing was changed)")
     }
-
     var services = try AppServices.live(configuration: configuration, masterKey: masterKey, logger: app.logger)
     customize(&services)
     app.passwords.use(.bcrypt(cost: services.passwordHashCost))
@@ -98,6 +105,7 @@ public func configure(
     app.middleware.use(RequestHeadLimitMiddleware())
     app.middleware.use(BodyLimitMiddleware(limit: server.maxBodySize))
     app.middleware.use(RequestTimeoutMiddleware(timeout: server.requestTimeout, inFlight: app.inFlightRequests))
+    app.middleware.use(SealingGateMiddleware(gate: services.sealingGate))
     app.serverSettings = server
 
     app.executionEvents = ExecutionEventHub()
@@ -116,31 +124,45 @@ public func configure(
 
     try routes(app)
 
-    app.asyncCommands.use(UserCommands(), as: "user")
-    app.asyncCommands.use(TokenCommands(), as: "token")
-    app.asyncCommands.use(MasterKeyCommands(), as: "master-key")
-    app.asyncCommands.use(KeysCommands(), as: "keys")
-
     if configuration.createsInitialAdmin {
-        try await InitialAdmin.createIfNeeded(app: app)
+        _ = try await InitialAdmin.createIfNeeded(app: app)
     }
 }
 
-/// Creates the data directory 0700 (or tightens an existing one).
+/// The refusal for a master key that does not open the stored data.
+private func masterKeyMismatch(_ key: MasterKey, _ configuration: PipewrightConfiguration) -> ConfigurationError {
+    .invalid(
+        variable: MasterKeyStore.variableName(for: configuration.masterKey),
+        reason: "this master key (id \(key.id)) does not open the data already stored; "
+            + "start with the key that sealed it (nothing was changed)")
+}
+
+/// Creates the data directory 0700 (or tightens an existing one) and checks that it is writable.
+///
+/// - Throws: `ConfigurationError.unusable` naming `PIPEWRIGHT_DATA_DIR` and its value: not a directory,
+///   cannot be created, or not writable by this user (uid in the message).
 func prepareDataDirectory(_ path: String) throws {
     let manager = FileManager.default
     var isDirectory: ObjCBool = false
     if manager.fileExists(atPath: path, isDirectory: &isDirectory) {
         guard isDirectory.boolValue else {
-            throw ConfigurationError.invalid(variable: "PIPEWRIGHT_DATA_DIR", reason: "\(path) is not a directory")
+            throw ConfigurationError.unusable(
+                variable: "PIPEWRIGHT_DATA_DIR", value: path, reason: "is not a directory")
         }
     } else {
         do {
             try manager.createDirectory(
                 atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
-            throw ConfigurationError.invalid(variable: "PIPEWRIGHT_DATA_DIR", reason: "cannot create \(path)")
+            throw ConfigurationError.unusable(
+                variable: "PIPEWRIGHT_DATA_DIR", value: path,
+                reason: "cannot be created by uid \(getuid()) (check the parent directory's owner and mode)")
         }
+    }
+    guard access(path, W_OK | X_OK) == 0 else {
+        throw ConfigurationError.unusable(
+            variable: "PIPEWRIGHT_DATA_DIR", value: path,
+            reason: "is not writable by uid \(getuid()) (chown it to the service user, mode 0700)")
     }
     try? manager.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path)
 }

@@ -11,7 +11,8 @@ func routes(_ app: Application) throws {
     do {
         app.get("health") { _ in HealthResponse(status: "ok") }
         app.get("ready") { req async throws -> Response in
-            let check = await ReadinessCheck.run(on: req.db, masterKey: services.masterKey)
+            // `req.services`: the key in force now (online rotation replaces it).
+            let check = await ReadinessCheck.run(on: req.db, masterKey: req.services.masterKey)
             let response = Response(status: check.ready ? .ok : .serviceUnavailable)
             try response.content.encode(check)
             return response
@@ -65,6 +66,7 @@ func routes(_ app: Application) throws {
         try signedIn.register(collection: ExecutionController())
         try signedIn.register(collection: LogController())
         try signedIn.register(collection: AuditController())
+        try signedIn.register(collection: MasterKeyController())
         realtime.bootSignedIn(routes: signedIn)
     }
 }

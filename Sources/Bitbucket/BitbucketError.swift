@@ -7,9 +7,19 @@ import PipewrightCore
 public enum BitbucketError: PipewrightError, Equatable {
     /// Where a transport failure came from.
     public enum TransportReason: Sendable, Equatable {
-        /// The request timed out (connect, read or overall deadline).
-        case timeout
-        /// Connection refused or broken, DNS or TLS failure; `description` is short and header-free.
+        /// No answer within `after` (connect, read or overall deadline): `timeout after 30 s`.
+        case timeout(after: Duration)
+        /// The host name did not resolve: `dns_failure host=api.bitbucket.org`. `permanent` when the name
+        /// does not exist (NXDOMAIN, `EAI_NONAME`/`EAI_FAIL`): retrying cannot help; otherwise a temporary
+        /// resolver failure (`EAI_AGAIN`).
+        case dnsFailure(host: String, permanent: Bool)
+        /// Nothing listens at `host`:`port` (TCP RST): the request was never sent.
+        case connectionRefused(host: String, port: Int)
+        /// The TLS handshake failed: `certificate` when the server's certificate was refused (expired,
+        /// wrong name, untrusted: retrying cannot help); otherwise a handshake failure, e.g. a server
+        /// that does not speak TLS on that port. `reason` is short and header-free.
+        case tlsError(reason: String, certificate: Bool)
+        /// Any other broken connection (reset, closed mid-answer, body too large); short and header-free.
         case connection(String)
     }
 
@@ -45,6 +55,9 @@ public enum BitbucketError: PipewrightError, Equatable {
         case .rateLimited: "bitbucket_rate_limited"
         case .upstream: "bitbucket_upstream_error"
         case .transport(.timeout): "bitbucket_timeout"
+        case .transport(.dnsFailure): "bitbucket_dns_failure"
+        case .transport(.connectionRefused): "bitbucket_connection_refused"
+        case .transport(.tlsError): "bitbucket_tls_error"
         case .transport(.connection): "bitbucket_unreachable"
         case .invalidResponse: "bitbucket_invalid_response"
         }
@@ -67,16 +80,15 @@ public enum BitbucketError: PipewrightError, Equatable {
             }
         case .upstream(let status, let message):
             "Bitbucket answered HTTP \(status): \(message)"
-        case .transport(.timeout):
-            "Bitbucket did not answer in time."
-        case .transport(.connection(let reason)):
-            "Bitbucket could not be reached: \(reason)."
+        case .transport(let reason):
+            "Bitbucket could not be reached: \(reason.summary)."
         case .invalidResponse(let reason):
             "Bitbucket sent a response that could not be understood: \(reason)."
         }
     }
 
-    /// Machine-readable context: `required_scopes`, `fields.<name>`, `status`, `retry_after_s`.
+    /// Machine-readable context: `required_scopes`, `fields.<name>`, `status`, `retry_after_s`, and for
+    /// transport failures `transport_error` (the `summary` below).
     public var details: [String: String] {
         switch self {
         case .forbidden(_, let scopes) where !scopes.isEmpty:
@@ -87,6 +99,8 @@ public enum BitbucketError: PipewrightError, Equatable {
             ["status": String(status)]
         case .rateLimited(let retryAfter?):
             ["retry_after_s": String(retryAfter.components.seconds)]
+        case .transport(let reason):
+            ["transport_error": reason.summary]
         default:
             [:]
         }
@@ -99,4 +113,32 @@ public enum BitbucketError: PipewrightError, Equatable {
         "API tokens authenticate with Basic <Atlassian account e-mail>:<token> and need scopes; "
         + "repository, project and workspace access tokens use Bearer. "
         + "App passwords stop working on 2026-06-09 — replace them with an API token."
+}
+
+extension BitbucketError.TransportReason {
+    /// What happened, in the words an operator greps for: `dns_failure host=api.bitbucket.org (name does
+    /// not exist)`, `connection_refused host=127.0.0.1 port=9`, `tls_error (certificate: …)`,
+    /// `timeout after 30 s`, `connection (…)`.
+    public var summary: String {
+        switch self {
+        case .timeout(let after):
+            "timeout after \(Self.seconds(after)) s"
+        case .dnsFailure(let host, let permanent):
+            "dns_failure host=\(host) (\(permanent ? "name does not exist" : "temporary resolver failure"))"
+        case .connectionRefused(let host, let port):
+            "connection_refused host=\(host) port=\(port)"
+        case .tlsError(let reason, let certificate):
+            "tls_error (\(certificate ? "certificate refused" : "handshake failed"): \(reason))"
+        case .connection(let reason):
+            "connection (\(reason))"
+        }
+    }
+
+    /// `30`, `0.4`.
+    static func seconds(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        if attoseconds == 0 { return String(seconds) }
+        let tenths = Int64((Double(seconds) * 10 + Double(attoseconds) / 1e17).rounded())
+        return "\(tenths / 10).\(tenths % 10)"
+    }
 }

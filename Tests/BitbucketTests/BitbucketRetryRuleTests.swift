@@ -31,8 +31,17 @@ import Testing
             baseURL: "https://api.bitbucket.org/2.0/", credentials: .accessToken(Secret("token")),
             transport: StubTransport { _, _ throws(BitbucketTransportError) in throw .timeout })
         switch answer {
-        case "timeout": return .transport(reason: .timeout)
-        case "connection": return .transport(reason: .connection("connection refused"))
+        case "timeout": return .transport(reason: .timeout(after: .seconds(30)))
+        case "connection": return .transport(reason: .connection("connection reset by peer"))
+        case "dns_failure (temporary)":
+            return .transport(reason: .dnsFailure(host: "api.bitbucket.org", permanent: false))
+        case "dns_failure (NXDOMAIN)":
+            return .transport(reason: .dnsFailure(host: "nonexistent.invalid", permanent: true))
+        case "connection_refused": return .transport(reason: .connectionRefused(host: "127.0.0.1", port: 9))
+        case "tls_error (handshake)":
+            return .transport(reason: .tlsError(reason: "wrong version number", certificate: false))
+        case "tls_error (certificate)":
+            return .transport(reason: .tlsError(reason: "certificate expired", certificate: true))
         case "unreadable 201":
             // What the client throws when a 201 body does not decode.
             let response = BitbucketHTTPResponse(status: 201, headers: [:], body: Array("<html>".utf8))
@@ -52,7 +61,7 @@ import Testing
 
     @Test func documentedTable_matchesTheRule() throws {
         let rows = try Self.documentedRows()
-        #expect(rows.count >= 15, "docs/API.md retry table not found or cut short")
+        #expect(rows.count >= 20, "docs/API.md retry table not found or cut short")
         for row in rows {
             let error = try Self.error(for: row.answer)
             #expect(error.handling.rawValue == row.handling, "\(row.answer): \(error.code)")
@@ -64,7 +73,7 @@ import Testing
     @Test func retryAfter_isAFloorOnlyForRateLimits() {
         #expect(BitbucketError.rateLimited(retryAfter: .seconds(7)).retryAfter == .seconds(7))
         #expect(BitbucketError.upstream(status: 503, message: "").retryAfter == nil)
-        #expect(BitbucketError.transport(reason: .timeout).httpStatus == nil)
+        #expect(BitbucketError.transport(reason: .timeout(after: .seconds(30))).httpStatus == nil)
         #expect(BitbucketError.upstream(status: 410, message: "").httpStatus == 410)
     }
 }

@@ -41,6 +41,7 @@ enum AuditAction: String, CaseIterable, Sendable {
     case userDelete = "user.delete"
     case userPasswordReset = "user.password_reset"
     case passwordChange = "auth.password_change"
+    case masterKeyRotate = "master_key.rotate"
 }
 
 /// What an entry is about: `{"type": "ssh_key", "id": 7}`.

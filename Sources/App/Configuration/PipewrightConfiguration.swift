@@ -45,6 +45,14 @@ public struct PipewrightConfiguration: Sendable {
     public var sshExecutable: String
     public var allowsPrivateKeyExport: Bool
     public var logLevel: String
+    /// `PIPEWRIGHT_LOG_FORMAT`: `text` (default, Vapor's console lines) or `json` (one object per line).
+    public var logFormat: LogFormat = .text
+
+    /// Format of the service's own log lines.
+    public enum LogFormat: String, Sendable {
+        case text
+        case json
+    }
     /// Upper bound of SSH sessions run at once by one deploy/test/undeploy request.
     public var sshConcurrency: Int
     /// Connect timeout for SSH.
@@ -153,6 +161,9 @@ public struct PipewrightConfiguration: Sendable {
             throw ConfigurationError.invalid(
                 variable: "LOG_LEVEL", reason: "expected one of \(levels.joined(separator: ", "))")
         }
+        guard let logFormat = LogFormat(rawValue: value("PIPEWRIGHT_LOG_FORMAT")?.lowercased() ?? "text") else {
+            throw ConfigurationError.invalid(variable: "PIPEWRIGHT_LOG_FORMAT", reason: "expected text or json")
+        }
         let apiURL = value("BITBUCKET_API_URL") ?? "https://api.bitbucket.org/2.0"
         guard let parsedAPI = URL(string: apiURL), let scheme = parsedAPI.scheme, ["http", "https"].contains(scheme),
             parsedAPI.host != nil
@@ -162,7 +173,8 @@ public struct PipewrightConfiguration: Sendable {
         let host = value("PIPEWRIGHT_HOST") ?? "127.0.0.1"
         let port = try integer("PIPEWRIGHT_PORT", default: 8080, range: 1...65535)
         let server = try ServerSettings.fromEnvironment(environment)
-        let publicURL = value("PIPEWRIGHT_PUBLIC_URL") ?? "\(server.tls == nil ? "http" : "https")://\(host):\(port)"
+        let publicURL =
+            value("PIPEWRIGHT_PUBLIC_URL") ?? defaultPublicURL(host: host, port: port, tls: server.tls != nil)
         guard let parsedPublic = URL(string: publicURL), ["http", "https"].contains(parsedPublic.scheme ?? ""),
             parsedPublic.host != nil
         else {
@@ -208,6 +220,7 @@ public struct PipewrightConfiguration: Sendable {
             createsInitialAdmin: true
         ).with(realtime: try realtimeSettings())
         configuration.server = server
+        configuration.logFormat = logFormat
         configuration.sshAllowedTargets = sshAllowedTargets
         configuration.trustedProxies = trustedProxies
         configuration.rateLimits = rateLimits
@@ -241,6 +254,24 @@ public struct PipewrightConfiguration: Sendable {
             }
             return settings
         }
+    }
+
+    /// `PIPEWRIGHT_PUBLIC_URL` when unset: `http://HOST:PORT` (`https://` with own TLS).
+    static func defaultPublicURL(host: String, port: Int, tls: Bool) -> String {
+        "\(tls ? "https" : "http")://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+    }
+
+    /// A copy listening on `host`:`port` (`serve --hostname/--port`); a public URL that was the default
+    /// follows the new address, so webhook URLs name the port actually served.
+    public func listening(host: String?, port: Int?) -> PipewrightConfiguration {
+        var copy = self
+        let wasDefault = publicURL == Self.defaultPublicURL(host: self.host, port: self.port, tls: server.tls != nil)
+        if let host { copy.host = host }
+        if let port { copy.port = port }
+        if wasDefault {
+            copy.publicURL = Self.defaultPublicURL(host: copy.host, port: copy.port, tls: server.tls != nil)
+        }
+        return copy
     }
 
     /// A copy with other realtime settings.

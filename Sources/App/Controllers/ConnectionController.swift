@@ -86,7 +86,9 @@ struct ConnectionController: RouteCollection {
             } else {
                 note.details["verified"] = "false"
             }
-            return VerifyConnectionResponse(verification)
+            var response = VerifyConnectionResponse(verification)
+            response.warnings = PublicURLCheck.warnings(for: req.services.configuration.publicURL)
+            return response
         }
     }
 }

@@ -70,4 +70,7 @@ struct VerifyConnectionResponse: Content {
     var ok: Bool
     var account: Account?
     var error: OperationErrorResponse?
+    /// Problems that do not fail the verification but will bite: a `PIPEWRIGHT_PUBLIC_URL` Bitbucket cannot
+    /// reach (`PublicURLCheck`). Empty when there are none.
+    var warnings: [String] = []
 }

@@ -10,7 +10,9 @@ struct BitbucketHTTPError: APIErrorConvertible {
 
     var status: HTTPResponseStatus {
         switch error {
-        case .unauthorized, .forbidden, .badRequest, .upstream, .invalidResponse, .transport(.connection): .badGateway
+        case .unauthorized, .forbidden, .badRequest, .upstream, .invalidResponse, .transport(.connection),
+            .transport(.dnsFailure), .transport(.connectionRefused), .transport(.tlsError):
+            .badGateway
         case .notFound: .notFound
         case .conflict: .conflict
         case .rateLimited: .serviceUnavailable
@@ -28,7 +30,9 @@ struct BitbucketHTTPError: APIErrorConvertible {
         case .rateLimited: "bitbucket_rate_limited"
         case .upstream: "bitbucket_unavailable"
         case .transport(.timeout): "bitbucket_timeout"
-        case .transport(.connection): "bitbucket_unreachable"
+        // `details.transport_error` says what happened (`dns_failure host=…`, `connection_refused …`, `tls_error …`).
+        case .transport(.connection), .transport(.dnsFailure), .transport(.connectionRefused), .transport(.tlsError):
+            "bitbucket_unreachable"
         case .invalidResponse: "bitbucket_invalid_response"
         }
     }

@@ -29,10 +29,10 @@ struct TriggerRunner {
         } catch is CancellationError {
             return  // shutdown: resumed at the next start
         } catch {
-            logger.error(
-                "trigger failed unexpectedly",
-                metadata: ["execution_id": "\(executionID)", "error_type": "\(type(of: error))"])
             try? await markError(executionID: executionID, reason: "Internal error while triggering.")
+            logFinished(
+                executionID, outcome: "failed", attempts: 0, level: .error,
+                ["code": "internal_error", "error_type": "\(type(of: error))"])
         }
     }
 
@@ -44,6 +44,8 @@ struct TriggerRunner {
             let connection = try await Connection.find(pipeline.$connection.id, on: db)
         else {
             try await markError(executionID: executionID, reason: "The pipeline or its connection no longer exists.")
+            logFinished(
+                executionID, outcome: "failed", attempts: 0, level: .error, ["error": "pipeline_or_connection_gone"])
             return
         }
         let client = try services.bitbucketClients.client(for: connection, logger: logger)
@@ -63,6 +65,9 @@ struct TriggerRunner {
             try Task.checkCancellation()
             if ambiguous, let adopted = try await lookUp(client, pipeline, execution, since: firstStart) {
                 try await adopt(adopted, execution: execution, pipeline: pipeline)
+                logFinished(
+                    executionID, outcome: "adopted", attempts: number, level: .notice,
+                    ["build_number": "\(adopted.buildNumber)"])
                 return
             }
             number += 1
@@ -79,6 +84,9 @@ struct TriggerRunner {
                 record.finishedAt = services.now()
                 try await record.save(on: db)
                 try await adopt(created, execution: execution, pipeline: pipeline)
+                logFinished(
+                    executionID, outcome: "triggered", attempts: number, level: .notice,
+                    ["build_number": "\(created.buildNumber)"])
                 return
             } catch {
                 record.outcome = .failed
@@ -94,13 +102,11 @@ struct TriggerRunner {
                         retryable
                         ? "Gave up after \(number) attempt(s): \(Self.describe(error))"
                         : "Bitbucket refused the trigger: \(Self.describe(error))"
-                    logger.warning(
-                        "trigger failed",
-                        metadata: [
-                            "execution_id": "\(executionID)", "attempts": "\(number)",
-                            "error": "\(Self.describe(error))",
-                        ])
                     try await markError(executionID: executionID, reason: reason)
+                    var fields = ["error": Self.describe(error), "code": failure?.code ?? "internal_error"]
+                    if case .transport(let transport)? = failure { fields["transport_error"] = transport.summary }
+                    fields["retryable"] = "\(retryable)"
+                    logFinished(executionID, outcome: "failed", attempts: number, level: .error, fields)
                     return
                 }
                 let delay = policy.delay(beforeAttempt: number, retryAfter: failure?.retryAfter, random: &random)
@@ -114,6 +120,18 @@ struct TriggerRunner {
                 try await services.clock.sleep(for: delay)
             }
         }
+    }
+
+    /// The one `trigger finished` line every trigger ends with (docs/API.md "Triggering and executions"):
+    /// `outcome` `triggered` | `adopted` | `failed`, the attempts made, and the failure's code and summary.
+    private func logFinished(
+        _ executionID: Int, outcome: String, attempts: Int, level: Logger.Level, _ fields: [String: String]
+    ) {
+        var metadata: Logger.Metadata = [
+            "execution_id": "\(executionID)", "outcome": .string(outcome), "attempts": "\(attempts)",
+        ]
+        for (key, value) in fields { metadata[key] = .string(value) }
+        logger.log(level: level, "trigger finished", metadata: metadata)
     }
 
     /// A pipeline created for this branch/commit since the first attempt that no execution owns yet.

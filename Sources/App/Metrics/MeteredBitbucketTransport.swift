@@ -17,7 +17,8 @@ struct MeteredBitbucketTransport: BitbucketHTTPTransport {
         } catch {
             switch error {
             case .timeout: PipewrightMetrics.bitbucketRequest(method: method, outcome: "timeout")
-            case .connection: PipewrightMetrics.bitbucketRequest(method: method, outcome: "connection_error")
+            case .connection, .dnsFailure, .connectionRefused, .tls:
+                PipewrightMetrics.bitbucketRequest(method: method, outcome: "connection_error")
             }
             throw error
         }

@@ -31,7 +31,7 @@ enum OpenAPIDocument {
     /// Every documented operation, by resource group.
     static var allEndpoints: [Endpoint] {
         operations() + authentication() + tokens() + users() + sshKeys() + servers() + connections() + pipelines()
-            + executions() + logs() + webhooks() + audit() + realtime()
+            + executions() + logs() + webhooks() + audit() + administration() + realtime()
     }
 
     /// The document.
@@ -131,7 +131,8 @@ enum OpenAPIDocument {
             endpoint(
                 .get, "/health", id: "getHealth", tag: "Operations", summary: "Liveness: the process is up",
                 access: .public,
-                responses: [200: json(ref("Health"), "Always `{\"status\": \"ok\"}`")], errors: []),
+                responses: [200: json(ref("Health"), "Always `status: ok`, with the version and commit of the build")],
+                errors: []),
             endpoint(
                 .get, "/ready", id: "getReady", tag: "Operations",
                 summary: "Readiness: database reachable and master key valid",
@@ -648,6 +649,22 @@ enum OpenAPIDocument {
                     queryParameter("to_date", dateFilter, "At or before (RFC 3339, or YYYY-MM-DD for the whole day)"),
                 ],
                 responses: [200: json(page(of: "AuditEntry"), "A page of audit entries")], errors: [400, 401, 429])
+        ]
+    }
+
+    /// Administration of the installation (docs/API.md "Master key").
+    static func administration() -> [Endpoint] {
+        [
+            endpoint(
+                .post, "/api/admin/master-key/rotate", id: "rotateMasterKey", tag: "Administration",
+                summary: "Admin: re-seal every stored secret under a new master key while the service runs",
+                description:
+                    "State-changing requests wait while the secrets are re-sealed; the new key replaces the key file "
+                    + "atomically. 409 `master_key_in_environment` when the key comes from `PIPEWRIGHT_MASTER_KEY`, "
+                    + "`other_instances_running` when other servers share the PostgreSQL database.",
+                access: .admin,
+                responses: [200: json(ref("MasterKeyRotation"), "The new key's id and how many values were re-sealed")],
+                errors: [401, 403, 409, 429])
         ]
     }
 

@@ -106,7 +106,14 @@ enum OpenAPISchemas {
             "Pagination": object([
                 "page": integer, "per_page": integer, "total": integer, "pages": integer,
             ]),
-            "Health": object(["status": enumeration(["ok"])]),
+            "MasterKeyRotation": object([
+                "key_id": string("Id of the new master key"), "resealed": integer,
+                "key_file": string("Where the new key was written"),
+            ]),
+            "Health": object([
+                "status": enumeration(["ok"]), "version": string("Release number, e.g. `0.13.0`"),
+                "commit": string("Git commit of the build (12 hex digits, `-dirty` suffix possible) or `unknown`"),
+            ]),
             "Readiness": object([
                 "ready": boolean, "database": boolean, "master_key": boolean, "message": optional(.string),
             ]),
@@ -326,6 +333,8 @@ enum OpenAPISchemas {
                         "uuid": optional(.string), "display_name": optional(.string), "nickname": optional(.string),
                     ])),
                 "error": optional(ref("OperationError")),
+                "warnings": array(
+                    string("e.g. PIPEWRIGHT_PUBLIC_URL is a loopback address: Bitbucket cannot deliver webhooks")),
             ]),
         ]
     }

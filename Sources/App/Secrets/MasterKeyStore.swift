@@ -18,36 +18,29 @@ enum MasterKeyStore {
         }
     }
 
-    /// Reads (or, for a missing file, creates 0600) the master key.
+    /// A master key as read at start-up.
+    struct Loaded: Sendable {
+        var key: MasterKey
+        /// Set when the key file did not exist: the key was generated in memory and is written to this
+        /// path (0600) only once the database is known to hold no data sealed by another key.
+        var pendingFile: String?
+    }
+
+    /// Reads the master key; for a missing key file, generates one in memory (nothing is written here).
     ///
     /// - Throws: `ConfigurationError.invalid` when the file is unreadable or not 32 bytes of base64.
-    static func load(_ source: PipewrightConfiguration.MasterKeySource) throws -> MasterKey {
+    static func load(_ source: PipewrightConfiguration.MasterKeySource) throws -> Loaded {
         switch source {
         case .environment(let key), .fixed(let key):
-            return key
+            return Loaded(key: key)
         case .file(let path):
             let manager = FileManager.default
-            if !manager.fileExists(atPath: path) {
-                let key = MasterKey.generate()
-                let directory = (path as NSString).deletingLastPathComponent
-                try? manager.createDirectory(
-                    atPath: directory.isEmpty ? "." : directory, withIntermediateDirectories: true,
-                    attributes: [.posixPermissions: 0o700])
-                guard
-                    manager.createFile(
-                        atPath: path, contents: Data((key.base64Representation.value + "\n").utf8),
-                        attributes: [.posixPermissions: 0o600])
-                else {
-                    throw ConfigurationError.invalid(
-                        variable: "PIPEWRIGHT_MASTER_KEY_FILE", reason: "cannot create \(path)")
-                }
-                return key
-            }
+            if !manager.fileExists(atPath: path) { return Loaded(key: MasterKey.generate(), pendingFile: path) }
             guard let data = manager.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
                 throw ConfigurationError.invalid(variable: "PIPEWRIGHT_MASTER_KEY_FILE", reason: "cannot read \(path)")
             }
             do {
-                return try MasterKey(base64: text.trimmingCharacters(in: .whitespacesAndNewlines))
+                return Loaded(key: try MasterKey(base64: text.trimmingCharacters(in: .whitespacesAndNewlines)))
             } catch {
                 throw ConfigurationError.invalid(
                     variable: "PIPEWRIGHT_MASTER_KEY_FILE",
@@ -56,18 +49,47 @@ enum MasterKeyStore {
         }
     }
 
+    /// Writes a new key file 0600 (its directory 0700 if missing).
+    static func write(_ key: MasterKey, to path: String) throws {
+        let manager = FileManager.default
+        let directory = (path as NSString).deletingLastPathComponent
+        try? manager.createDirectory(
+            atPath: directory.isEmpty ? "." : directory, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
+        guard
+            manager.createFile(
+                atPath: path, contents: Data((key.base64Representation.value + "\n").utf8),
+                attributes: [.posixPermissions: 0o600])
+        else {
+            throw ConfigurationError.unusable(
+                variable: "PIPEWRIGHT_MASTER_KEY_FILE", value: path, reason: "cannot be created (check the permissions)"
+            )
+        }
+    }
+
+    /// The stored check value, or `nil` when there is none or the table does not exist yet (a database
+    /// that was never migrated); read before migrating so a wrong key changes nothing.
+    static func storedCheck(on database: any Database) async -> String? {
+        try? await Setting.query(on: database).filter(\.$name == Setting.masterKeyCheck).first()?.value
+    }
+
     /// Outcome of checking a key against the database.
     enum Verdict: Sendable, Equatable {
         case matches
         case mismatch
+        /// The key file is missing but the database holds data sealed by some key.
+        case keyFileMissing
     }
 
-    /// Checks `key` against the stored check value, writing one if the database has none yet.
-    static func verify(_ key: MasterKey, on database: any Database) async throws -> Verdict {
+    /// Checks `loaded` against the stored check value. When the database has none yet, writes the
+    /// pending key file first, then the check value (so a key that sealed data always exists on disk).
+    static func verify(_ loaded: Loaded, on database: any Database) async throws -> Verdict {
         if let stored = try await Setting.query(on: database).filter(\.$name == Setting.masterKeyCheck).first() {
-            return opensCheck(stored.value, with: key) ? .matches : .mismatch
+            if loaded.pendingFile != nil { return .keyFileMissing }
+            return opensCheck(stored.value, with: loaded.key) ? .matches : .mismatch
         }
-        let sealed = try SecretVault(masterKey: key).seal(checkPlaintext, for: .masterKeyCheck, row: nil)
+        if let path = loaded.pendingFile { try write(loaded.key, to: path) }
+        let sealed = try SecretVault(masterKey: loaded.key).seal(checkPlaintext, for: .masterKeyCheck, row: nil)
         try await Setting(name: Setting.masterKeyCheck, value: sealed).create(on: database)
         return .matches
     }

@@ -38,6 +38,8 @@ struct SealedColumn: Sendable, Hashable {
 ///   only for the operation that needs them.
 struct SecretVault: Sendable {
     let masterKey: MasterKey
+    /// A key replaced by an online rotation in this process; used only to open values sealed with it.
+    var retired: MasterKey? = nil
 
     /// Seals `plaintext` for `column` of row `id`; returns the base64 envelope to store.
     func seal(_ plaintext: [UInt8], for column: SealedColumn, row id: Int?) throws -> String {
@@ -55,7 +57,9 @@ struct SecretVault: Sendable {
     ///   or belongs to another row or column.
     func open(_ sealed: String?, for column: SealedColumn, row id: Int?) throws(SecretError) -> Secret<[UInt8]> {
         guard let sealed else { throw .sealedSecretCorrupt }
-        return try SealedSecret(base64: sealed).open(with: masterKey, associatedData: column.associatedData(row: id))
+        let envelope = try SealedSecret(base64: sealed)
+        let key = retired.flatMap { envelope.keyID == $0.id ? $0 : nil } ?? masterKey
+        return try envelope.open(with: key, associatedData: column.associatedData(row: id))
     }
 
     /// Opens a stored envelope holding UTF-8 text.

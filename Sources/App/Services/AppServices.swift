@@ -45,8 +45,14 @@ public struct AppServices: Sendable {
     /// Resolves SSH target hosts before the allowlist check.
     var hostResolver: any HostResolving = SystemHostResolver()
 
-    /// Seals and opens every stored secret under `masterKey`.
-    var vault: SecretVault { SecretVault(masterKey: masterKey) }
+    /// The key `masterKey` replaced by an online rotation in this process: values sealed with it by a
+    /// request that began before the rotation still open (the rotation re-sealed everything stored).
+    var retiredMasterKey: MasterKey?
+    /// Keeps online rotation and sealing writes apart (`SealingGate`).
+    var sealingGate = SealingGate()
+
+    /// Seals under `masterKey`; opens values sealed with it (or with `retiredMasterKey`).
+    var vault: SecretVault { SecretVault(masterKey: masterKey, retired: retiredMasterKey) }
 
     /// Bitbucket clients for stored connections.
     var bitbucketClients: BitbucketClients {

@@ -31,4 +31,8 @@ struct ReadinessCheck: Content {
 /// `/health` body.
 struct HealthResponse: Content {
     var status: String
+    /// `BuildInfo.version`.
+    var version = BuildInfo.version
+    /// `BuildInfo.commit`.
+    var commit = BuildInfo.commit
 }

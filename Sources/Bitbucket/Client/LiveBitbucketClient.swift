@@ -145,7 +145,13 @@ public struct LiveBitbucketClient: BitbucketAPI {
             } catch {
                 logExchange(method: method, url: currentURL, status: nil, started: started, failure: error)
                 switch error {
-                case .timeout: throw .transport(reason: .timeout)
+                case .timeout: throw .transport(reason: .timeout(after: requestTimeout))
+                case .dnsFailure(let host, let permanent):
+                    throw .transport(reason: .dnsFailure(host: host, permanent: permanent))
+                case .connectionRefused(let host, let port):
+                    throw .transport(reason: .connectionRefused(host: host, port: port))
+                case .tls(let reason, let certificate):
+                    throw .transport(reason: .tlsError(reason: credentials.redacting(reason), certificate: certificate))
                 case .connection(let reason): throw .transport(reason: .connection(credentials.redacting(reason)))
                 }
             }
@@ -178,7 +184,7 @@ public struct LiveBitbucketClient: BitbucketAPI {
             "duration_ms": .stringConvertible(Int64((ContinuousClock.now - started).milliseconds)),
         ]
         if let status { metadata["status"] = .stringConvertible(status) }
-        if let failure { metadata["transport_error"] = .string(failure == .timeout ? "timeout" : "connection") }
+        if let failure { metadata["transport_error"] = .string(failure.kind) }
         logger.debug("bitbucket request", metadata: metadata)
     }
 

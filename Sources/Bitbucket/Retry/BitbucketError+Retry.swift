@@ -8,7 +8,12 @@ import PipewrightCore
 /// |---|---|---|
 /// | 429 | `retry` (never sooner than `Retry-After`) | rate limit: waiting helps |
 /// | 5xx | `retryAfterLookup` | Bitbucket failed, possibly after acting on the request |
-/// | timeout, connection failure | `retryAfterLookup` | the request may have arrived without an answer |
+/// | timeout, broken connection | `retryAfterLookup` | the request may have arrived without an answer |
+/// | DNS failure: temporary | `retry` | nothing was sent; the resolver may answer next time |
+/// | DNS failure: name does not exist | `fail` | NXDOMAIN will not change by retrying |
+/// | connection refused | `retry` | nothing was sent; the service may be restarting |
+/// | TLS handshake failure | `retry` | nothing was sent; may be a transient middlebox |
+/// | TLS certificate refused | `fail` | an expired, untrusted or wrong-name certificate stays refused |
 /// | 2xx with an unreadable body | `retryAfterLookup` | the request most likely took effect |
 /// | 400, 401, 403, 404, 409 | `fail` | the same request will be refused again |
 /// | 410, 422, any other 4xx | `fail` | same |
@@ -28,7 +33,10 @@ extension BitbucketError {
     public var handling: BitbucketFailureHandling {
         switch self {
         case .rateLimited: .retry
-        case .transport, .invalidResponse: .retryAfterLookup
+        case .transport(.dnsFailure(_, let permanent)): permanent ? .fail : .retry
+        case .transport(.tlsError(_, let certificate)): certificate ? .fail : .retry
+        case .transport(.connectionRefused): .retry
+        case .transport(.timeout), .transport(.connection), .invalidResponse: .retryAfterLookup
         case .upstream(let status, _): status >= 500 ? .retryAfterLookup : .fail
         case .unauthorized, .forbidden, .notFound, .conflict, .badRequest: .fail
         }

@@ -1,6 +1,9 @@
 import AsyncHTTPClient
+import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOPosix
+import NIOSSL
 import PipewrightCore
 
 /// The live ``BitbucketHTTPTransport`` over AsyncHTTPClient.
@@ -63,19 +66,74 @@ public struct AsyncHTTPClientTransport: BitbucketHTTPTransport {
             for (name, value) in response.headers { headers.add(name: name, value: value) }
             return BitbucketHTTPResponse(
                 status: Int(response.status.code), headers: headers, body: Array(buffer.readableBytesView))
-        } catch let error as HTTPClientError {
-            switch error {
-            case .readTimeout, .connectTimeout, .deadlineExceeded, .writeTimeout:
-                throw .timeout
-            default:
-                throw .connection(reason: String(describing: error))
-            }
         } catch is CancellationError {
             throw .connection(reason: "cancelled")
         } catch let error as NIOTooManyBytesError {
             throw .connection(reason: "response body larger than \(maxResponseBytes) bytes (\(error))")
         } catch {
-            throw .connection(reason: String(describing: type(of: error)))
+            throw Self.classify(error, url: request.url)
         }
+    }
+
+    /// What a failed exchange means (docs/API.md "Retries of Bitbucket requests"): DNS failure (NXDOMAIN
+    /// or temporary), refused connection, TLS certificate or handshake failure, timeout, other.
+    static func classify(_ error: any Error, url: String) -> BitbucketTransportError {
+        let components = URLComponents(string: url)
+        let host = components?.host ?? "?"
+        let port = components?.port ?? (components?.scheme == "http" ? 80 : 443)
+        switch error {
+        case let error as HTTPClientError:
+            switch error {
+            case .readTimeout, .connectTimeout, .deadlineExceeded, .writeTimeout, .tlsHandshakeTimeout:
+                return .timeout
+            default:
+                return .connection(reason: String(describing: error))
+            }
+        case let error as NIOConnectionError:
+            if let dns = (error.dnsAError ?? error.dnsAAAAError) as? SocketAddressError.UnknownHost {
+                return .dnsFailure(host: dns.host, permanent: dns.errorCode != Int(EAI_AGAIN))
+            }
+            if error.dnsAError != nil || error.dnsAAAAError != nil {
+                return .dnsFailure(host: error.host, permanent: false)
+            }
+            let refused = error.connectionErrors.allSatisfy {
+                ($0.error as? IOError)?.errnoCode == ECONNREFUSED
+            }
+            if refused, !error.connectionErrors.isEmpty {
+                return .connectionRefused(host: error.host, port: error.port)
+            }
+            if let first = error.connectionErrors.first {
+                return classify(first.error, url: url)
+            }
+            return .connection(reason: "no address to connect to for \(error.host)")
+        case let error as SocketAddressError.UnknownHost:
+            return .dnsFailure(host: error.host, permanent: error.errorCode != Int(EAI_AGAIN))
+        case let error as IOError where error.errnoCode == ECONNREFUSED:
+            return .connectionRefused(host: host, port: port)
+        case let error as IOError where error.errnoCode == ETIMEDOUT:
+            return .timeout
+        case let error as ChannelError:
+            if case .connectTimeout = error { return .timeout }
+            return .connection(reason: String(describing: error))
+        case let error as NIOSSLError:
+            let text = String(describing: error)
+            let certificate = text.contains("CERTIFICATE") || text.contains("certificate")
+            return .tls(reason: Self.shortTLSReason(text), certificate: certificate)
+        case let error as NIOSSLExtraError:
+            // failedToValidateHostname and friends: the certificate does not fit the host.
+            return .tls(reason: String(describing: error), certificate: true)
+        default:
+            return .connection(reason: String(describing: type(of: error)))
+        }
+    }
+
+    /// `handshakeFailed(sslError([Error: 268435703 error:100000f7:SSL routines:OPENSSL_internal:WRONG_VERSION_NUMBER]))`
+    /// → `WRONG_VERSION_NUMBER`.
+    static func shortTLSReason(_ text: String) -> String {
+        if let range = text.range(of: "OPENSSL_internal:") {
+            let rest = text[range.upperBound...]
+            return String(rest.prefix { $0.isLetter || $0.isNumber || $0 == "_" })
+        }
+        return String(text.prefix(120))
     }
 }

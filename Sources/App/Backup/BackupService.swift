@@ -1,0 +1,201 @@
+import Fluent
+import Foundation
+import LogStore
+import PipewrightCore
+import SQLKit
+import Vapor
+
+/// `pipewright backup` and `pipewright restore` (docs/operations.md "Backup and restore").
+///
+/// A backup directory holds `database/` (a consistent SQLite snapshot made with `VACUUM INTO`, or a
+/// `pg_dump` custom-format dump), `logs/` (the log store, copied after the database snapshot so every line
+/// the database refers to is there; a line being appended at that moment is completed or dropped by the
+/// log store's crash repair on open), `master.key` only with `--include-master-key`, and `manifest.json`
+/// with the SHA-256 of every file.
+enum BackupService {
+    /// Writes a backup of the running (or stopped) service's data into `target`.
+    ///
+    /// - Throws: `CommandFailure` when `target` exists and is not empty, or a copy fails.
+    static func backup(app: Application, to target: String, includeMasterKey: Bool) async throws -> BackupManifest {
+        let manager = FileManager.default
+        if manager.fileExists(atPath: target), !((try? manager.contentsOfDirectory(atPath: target)) ?? []).isEmpty {
+            throw CommandFailure("--to \(target) is not empty: back up into a new or empty directory")
+        }
+        try manager.createDirectory(
+            atPath: target + "/database", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try manager.setAttributes([.posixPermissions: 0o700], ofItemAtPath: target)
+        let configuration = app.services.configuration
+        let kind: String
+        switch configuration.database {
+        case .sqlite, .sqliteInMemory:
+            kind = "sqlite"
+            guard let sql = app.db as? any SQLDatabase else { throw CommandFailure("the database does not speak SQL") }
+            let file = target + "/database/pipewright.sqlite"
+            // VACUUM INTO writes a consistent, compacted copy from one read transaction (SQLite ≥ 3.27).
+            try await sql.raw("VACUUM INTO \(bind: file)").run()
+        case .postgres(let url):
+            kind = "postgres"
+            try PostgresTools.run(
+                "pg_dump", ["--format=custom", "--no-owner", "--file", target + "/database/pipewright.pgdump"], url: url
+            )
+        }
+        let logs = configuration.dataDirectory + "/logs"
+        if manager.fileExists(atPath: logs) {
+            try copyTree(from: logs, to: target + "/logs")
+        }
+        if includeMasterKey {
+            let key = app.services.masterKey.base64Representation.value
+            manager.createFile(
+                atPath: target + "/master.key", contents: Data((key + "\n").utf8),
+                attributes: [.posixPermissions: 0o600])
+        }
+        var files: [BackupManifest.File] = []
+        for relative in BackupManifest.files(under: target) where relative != BackupManifest.fileName {
+            let (hex, size) = try BackupManifest.sha256(ofFile: target + "/" + relative)
+            files.append(.init(path: relative, sizeBytes: size, sha256: hex))
+        }
+        let manifest = BackupManifest(
+            format: BackupManifest.currentFormat, createdAt: ISO8601DateFormatter().string(from: app.services.now()),
+            version: BuildInfo.version, commit: BuildInfo.commit, database: kind, includesMasterKey: includeMasterKey,
+            files: files)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        manager.createFile(
+            atPath: target + "/" + BackupManifest.fileName, contents: try encoder.encode(manifest),
+            attributes: [.posixPermissions: 0o600])
+        return manifest
+    }
+
+    /// Reads `manifest.json` and checks every file's size and SHA-256.
+    ///
+    /// - Throws: `CommandFailure` naming the first file that is missing, changed or unlisted.
+    static func verify(backup source: String) throws -> BackupManifest {
+        guard let data = FileManager.default.contents(atPath: source + "/" + BackupManifest.fileName) else {
+            throw CommandFailure("--from \(source): no \(BackupManifest.fileName) (not a pipewright backup)")
+        }
+        let manifest: BackupManifest
+        do {
+            manifest = try JSONDecoder().decode(BackupManifest.self, from: data)
+        } catch {
+            throw CommandFailure("--from \(source): \(BackupManifest.fileName) is not readable")
+        }
+        guard manifest.format == BackupManifest.currentFormat else {
+            throw CommandFailure("--from \(source): unknown backup format \(manifest.format)")
+        }
+        for file in manifest.files {
+            let path = source + "/" + file.path
+            guard !file.path.contains(".."), FileManager.default.fileExists(atPath: path) else {
+                throw CommandFailure("backup damaged: \(file.path) is missing")
+            }
+            let (hex, size) = try BackupManifest.sha256(ofFile: path)
+            guard hex == file.sha256, size == file.sizeBytes else {
+                throw CommandFailure("backup damaged: \(file.path) does not match its SHA-256 in the manifest")
+            }
+        }
+        let listed = Set(manifest.files.map(\.path) + [BackupManifest.fileName])
+        if let extra = BackupManifest.files(under: source).first(where: { !listed.contains($0) }) {
+            throw CommandFailure("backup damaged: \(extra) is not in the manifest")
+        }
+        return manifest
+    }
+
+    /// Copies a verified backup into the (empty) data directory and database of `configuration`.
+    ///
+    /// - Throws: `CommandFailure` when the data directory is not empty, a key file would be overwritten,
+    ///   or the PostgreSQL database already has tables.
+    static func restoreFiles(
+        from source: String, manifest: BackupManifest, configuration: PipewrightConfiguration
+    ) throws {
+        let manager = FileManager.default
+        let data = configuration.dataDirectory
+        switch (manifest.database, configuration.database) {
+        case ("sqlite", .sqlite(let path)):
+            try copyFile(source + "/database/pipewright.sqlite", to: path)
+            try? manager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        case ("postgres", .postgres(let url)):
+            try PostgresTools.run(
+                "pg_restore", ["--no-owner", "--exit-on-error", source + "/database/pipewright.pgdump"], url: url,
+                databaseFlag: true)
+        default:
+            throw CommandFailure(
+                "the backup holds a \(manifest.database) database but DATABASE_URL points to another kind")
+        }
+        if manager.fileExists(atPath: source + "/logs") { try copyTree(from: source + "/logs", to: data + "/logs") }
+        if manifest.includesMasterKey, case .file(let keyPath) = configuration.masterKey {
+            guard !manager.fileExists(atPath: keyPath) else {
+                throw CommandFailure(
+                    "PIPEWRIGHT_MASTER_KEY_FILE=\(keyPath) exists: the backup's master.key is not copied over it")
+            }
+            try copyFile(source + "/master.key", to: keyPath)
+            try manager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyPath)
+        }
+    }
+
+    /// After a restore: every sealed secret opens and every stored log answers a query.
+    ///
+    /// - Returns: secrets checked, executions whose logs were queried.
+    static func check(app: Application) async throws -> (secrets: Int, logs: Int) {
+        let report = try await SecretInventory.verify(with: app.services.masterKey, on: app.db)
+        guard report.failures.isEmpty else {
+            throw CommandFailure("restored, but \(report.failures.count) secret(s) do not open with this master key")
+        }
+        let store = app.services.logStore
+        var logs = 0
+        for execution in try store.storedExecutions() {
+            _ = try store.lines(execution: execution, query: LogQuery())
+            logs += 1
+        }
+        return (report.checked, logs)
+    }
+
+    private static func copyTree(from source: String, to destination: String) throws {
+        let manager = FileManager.default
+        try manager.createDirectory(
+            atPath: destination, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        for relative in BackupManifest.files(under: source) {
+            let target = destination + "/" + relative
+            try manager.createDirectory(
+                atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
+            try copyFile(source + "/" + relative, to: target)
+        }
+    }
+
+    private static func copyFile(_ source: String, to destination: String) throws {
+        do {
+            try FileManager.default.copyItem(atPath: source, toPath: destination)
+        } catch {
+            throw CommandFailure("cannot copy \(source) to \(destination)")
+        }
+    }
+}
+
+/// Runs `pg_dump`/`pg_restore` with the password in `PGPASSWORD`, never on the command line.
+enum PostgresTools {
+    static func run(_ tool: String, _ arguments: [String], url: String, databaseFlag: Bool = false) throws {
+        guard var components = URLComponents(string: url) else { throw CommandFailure("DATABASE_URL is not a URL") }
+        var environment = ProcessInfo.processInfo.environment
+        if let password = components.password {
+            environment["PGPASSWORD"] = password.removingPercentEncoding ?? password
+            components.password = nil
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [tool, "--dbname", components.string ?? url] + arguments
+        process.environment = environment
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            throw CommandFailure("\(tool) could not be started (install the PostgreSQL client tools)")
+        }
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            let first = text.split(separator: "\n").first.map(String.init) ?? "exit \(process.terminationStatus)"
+            throw CommandFailure("\(tool) failed: \(first)")
+        }
+    }
+}

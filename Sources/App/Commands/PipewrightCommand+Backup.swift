@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import Vapor
+
+extension PipewrightCommand {
+    /// `pipewright backup --to DIR [--include-master-key]`: a consistent copy while the service runs.
+    struct Backup: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Back up the database, the build logs and a checksummed manifest (safe while serving).",
+            discussion: """
+                The master key is not included: keep it apart from the backups (docs/operations.md "Master \
+                key custody"). --include-master-key puts it in DIR/master.key, which makes the backup alone \
+                enough to read every secret.
+                """)
+
+        @Option(help: "New or empty directory to write the backup into.")
+        var to: String
+
+        @Flag(help: "Also copy the master key (the backup then opens every secret on its own).")
+        var includeMasterKey = false
+
+        func run() async throws {
+            let configuration = try ServiceBoot.loadConfiguration()
+            try await ServiceBoot.withApplication(configuration, access: .shared) { app in
+                if includeMasterKey {
+                    printError(
+                        "warning: \(to)/master.key opens every stored secret: keep this backup as safe as the key itself"
+                    )
+                }
+                let manifest = try await BackupService.backup(app: app, to: to, includeMasterKey: includeMasterKey)
+                let bytes = manifest.files.reduce(Int64(0)) { $0 + $1.sizeBytes }
+                print("Backed up \(manifest.files.count) file(s), \(bytes) bytes, to \(to) (manifest.json).")
+                if !includeMasterKey { print("The master key is not in the backup: keep it safe separately.") }
+            }
+        }
+    }
+
+    /// `pipewright restore --from DIR`: into an empty data directory (and an empty PostgreSQL database).
+    struct Restore: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Restore a backup into an empty data directory, then check secrets and logs.",
+            discussion: """
+                Checks every file against manifest.json first. Needs the master key the data was sealed with \
+                (PIPEWRIGHT_MASTER_KEY[_FILE]) unless the backup includes it. Refused while a server holds \
+                the data.
+                """)
+
+        @Option(help: "A directory written by 'pipewright backup'.")
+        var from: String
+
+        func run() async throws {
+            let configuration = try ServiceBoot.loadConfiguration()
+            let manifest = try BackupService.verify(backup: from)
+            let manager = FileManager.default
+            let data = configuration.dataDirectory
+            if manager.fileExists(atPath: data), !((try? manager.contentsOfDirectory(atPath: data)) ?? []).isEmpty {
+                throw CommandFailure(
+                    "PIPEWRIGHT_DATA_DIR=\(data) is not empty: restore only into an empty data directory")
+            }
+            try prepareDataDirectory(data)
+            let lock = try DataDirectoryLock.acquire(directory: data, purpose: "restore")
+            defer { withExtendedLifetime(lock) {} }
+            var ownership: DatabaseOwnership?
+            if case .postgres(let url) = configuration.database {
+                ownership = try await DatabaseOwnership.acquire(
+                    url: url, exclusive: true, purpose: "restore", logger: Logger(label: "pipewright.restore"))
+            }
+            do {
+                try await restore(manifest, configuration)
+                await ownership?.release()
+            } catch {
+                await ownership?.release()
+                throw error
+            }
+        }
+
+        /// Copies the verified backup in place, then boots the service to check secrets and logs.
+        private func restore(_ manifest: BackupManifest, _ configuration: PipewrightConfiguration) async throws {
+            try BackupService.restoreFiles(from: from, manifest: manifest, configuration: configuration)
+            try await ServiceBoot.withApplication(configuration, access: .shared) { app in
+                let checked = try await BackupService.check(app: app)
+                print(
+                    "Restored \(manifest.files.count) file(s) from \(from) (backup of \(manifest.createdAt), "
+                        + "pipewright \(manifest.version)).")
+                print(
+                    "keys verify: \(checked.secrets) secret(s), 0 failure(s); logs of \(checked.logs) execution(s) read."
+                )
+            }
+        }
+    }
+}

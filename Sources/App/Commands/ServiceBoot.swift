@@ -1,0 +1,93 @@
+import Fluent
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import Vapor
+
+/// How a command uses the data (docs/operations.md "One owner of a data directory").
+enum DataAccess: Sendable {
+    /// Reads and writes beside a running server (`user create`, `token create`, `keys verify`, `migrate`).
+    case shared
+    /// `serve`: with SQLite the data directory's exclusive lock (one server per directory); with PostgreSQL
+    /// a shared advisory lock (several instances, no offline rewrite meanwhile).
+    case serve
+    /// An offline command that rewrites data (`master-key rotate`, `migrate --revert`, `restore`): the
+    /// data directory's lock or PostgreSQL's exclusive advisory lock; refused while any server runs.
+    case rewrite(purpose: String)
+}
+
+/// Boots the service for a command that needs the database: reads the environment, bootstraps logging,
+/// locks the data directory when asked, configures the application, runs the command, shuts down.
+///
+/// The one helper every database command uses, so they all read the configuration, log and fail the same
+/// way. Nothing here runs for `help`, `--help`, `--version` or a usage error.
+enum ServiceBoot {
+    /// Parses the environment (`ConfigurationError` names the first bad variable).
+    static func loadConfiguration() throws -> PipewrightConfiguration {
+        try PipewrightConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+    }
+
+    /// Runs `body` with a configured application.
+    ///
+    /// - Parameters:
+    ///   - configuration: from ``loadConfiguration()``, adjusted by the command (`serve --port`).
+    ///   - access: which lock to take before anything is written (`DataDirectoryLock` for SQLite,
+    ///     `DatabaseOwnership` for PostgreSQL).
+    /// - Throws: `ConfigurationError` for an unusable setting, `CommandFailure` when the data is held by
+    ///   another process, or what `body` throws. The application is always shut down.
+    static func withApplication<T>(
+        _ configuration: PipewrightConfiguration, access: DataAccess,
+        _ body: (Application) async throws -> T
+    ) async throws -> T {
+        var configuration = configuration
+        // `serve` creates the first admin itself, once the port check passed (a refused start writes nothing).
+        configuration.createsInitialAdmin = false
+        bootstrapLogging(configuration)
+        var lock: DataDirectoryLock?
+        if case .sqlite = configuration.database {
+            switch access {
+            case .shared: break
+            case .serve:
+                try prepareDataDirectory(configuration.dataDirectory)
+                lock = try DataDirectoryLock.acquire(directory: configuration.dataDirectory, purpose: "serve")
+            case .rewrite(let purpose):
+                try prepareDataDirectory(configuration.dataDirectory)
+                lock = try DataDirectoryLock.acquire(directory: configuration.dataDirectory, purpose: purpose)
+            }
+        }
+        defer { withExtendedLifetime(lock) {} }
+        var environment = try Environment.detect(arguments: [CommandLine.arguments.first ?? "pipewright"])
+        environment.arguments = [CommandLine.arguments.first ?? "pipewright"]
+        let app = try await Application.make(environment)
+        do {
+            try await DatabaseOwnership.acquire(for: access, configuration: configuration, app: app)
+            try await configure(app, configuration: configuration)
+            let result = try await body(app)
+            await GracefulShutdown.drain(app)
+            try await app.asyncShutdown()
+            return result
+        } catch {
+            try? await app.asyncShutdown()
+            throw error
+        }
+    }
+
+    private static let loggingBootstrapped = NIOLockedValueBox(false)
+
+    /// Bootstraps swift-log once per process: `PIPEWRIGHT_LOG_FORMAT=json` gives one JSON object per line
+    /// (`JSONLogHandler`), anything else Vapor's console format. `level` is `LOG_LEVEL`.
+    static func bootstrapLogging(_ configuration: PipewrightConfiguration) {
+        let first = loggingBootstrapped.withLockedValue { done in
+            defer { done = true }
+            return !done
+        }
+        guard first else { return }
+        let logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        if configuration.logFormat == .json {
+            LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: logLevel) }
+        } else {
+            let console = Terminal()
+            LoggingSystem.bootstrap { label in ConsoleLogger(label: label, console: console, level: logLevel) }
+        }
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import Testing
+
+@testable import App
+
+/// Issue 13 item 4: the command line on swift-argument-parser, run as the real binary.
+@Suite(.serialized) struct CLITests {
+    @Test func helpVersionAndUnknownCommands_touchNothingOnDisk() throws {
+        let directory = try CLIProcess.makeDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let bare = try CLIProcess.run([], directory: directory)
+        #expect(bare.status == 0)
+        #expect(bare.stdout.contains("USAGE: pipewright"), "\(bare.stdout)")
+        #expect(bare.stdout.contains("serve") && bare.stdout.contains("master-key"))
+        for arguments in [["--help"], ["help"], ["help", "serve"], ["serve", "--help"], ["migrate", "--help"]] {
+            let result = try CLIProcess.run(arguments, directory: directory)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            #expect(result.stdout.contains("USAGE:"), "\(arguments)")
+        }
+        let version = try CLIProcess.run(["--version"], directory: directory)
+        #expect(version.status == 0)
+        #expect(version.stdout.hasPrefix("pipewright \(BuildInfo.version) (commit "), "\(version.stdout)")
+        #expect(
+            !version.stdout.contains("unknown"), "a build from the git checkout knows its commit: \(version.stdout)")
+        for arguments in [["frobnicate"], ["serve", "--bogus"], ["token", "create"], ["serve", "--port", "x"]] {
+            let result = try CLIProcess.run(arguments, directory: directory)
+            #expect(result.status == 64, "\(arguments): usage errors exit 64, got \(result.status)")
+            #expect(result.errorLines.count == 1, "\(arguments): one line: \(result.stderr)")
+            #expect(result.errorLines.first?.hasPrefix("error: ") == true, "\(arguments): \(result.stderr)")
+        }
+        let user = try CLIProcess.run(["user"], directory: directory)
+        #expect(user.status == 0 && user.stdout.contains("create"), "a group alone prints its help: \(user.stdout)")
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty,
+            "help, version and usage errors create nothing (no ./data)")
+    }
+
+    @Test func failures_printOneLine_once_andExit1() throws {
+        let directory = try CLIProcess.makeDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let data = ["PIPEWRIGHT_DATA_DIR": directory + "/data"]
+        let missing = try CLIProcess.run(["token", "create", "nobody"], directory: directory, environment: data)
+        #expect(missing.status == 1)
+        #expect(missing.errorLines == ["error: no user 'nobody'"], "\(missing.stderr)")
+        let badVariable = try CLIProcess.run(
+            ["keys", "verify"], directory: directory, environment: data.merging(["PIPEWRIGHT_PORT": "http"]) { $1 })
+        #expect(badVariable.status == 1)
+        #expect(badVariable.errorLines.count == 1)
+        #expect(badVariable.stderr.hasPrefix("configuration error: PIPEWRIGHT_PORT:"), "\(badVariable.stderr)")
+        let created = try CLIProcess.run(
+            ["user", "create", "alice", "--password-stdin"], directory: directory, environment: data,
+            stdin: "alice-password-1\n")
+        #expect(created.status == 0, "\(created.stderr)")
+        #expect(created.stdout.contains("Created user 'alice'"))
+        let duplicate = try CLIProcess.run(
+            ["user", "create", "alice", "--password-stdin"], directory: directory, environment: data,
+            stdin: "alice-password-1\n")
+        #expect(duplicate.status == 1)
+        #expect(duplicate.errorLines.count == 1 && duplicate.stderr.hasPrefix("error: "), "\(duplicate.stderr)")
+        let token = try CLIProcess.run(
+            ["token", "create", "alice", "--name", "ci"], directory: directory, environment: data)
+        #expect(token.status == 0 && token.stdout.hasPrefix("pw_"), "\(token.stderr)")
+        let verify = try CLIProcess.run(["keys", "verify"], directory: directory, environment: data)
+        #expect(verify.status == 0 && verify.stdout.contains("0 failure(s)"), "\(verify.stdout)\(verify.stderr)")
+    }
+
+    @Test func migrateRevert_listsWhatItDrops_andNeedsTheFlagAndATerminal() throws {
+        let directory = try CLIProcess.makeDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let data = ["PIPEWRIGHT_DATA_DIR": directory + "/data"]
+        let created = try CLIProcess.run(
+            ["user", "create", "alice", "--password-stdin"], directory: directory, environment: data,
+            stdin: "alice-password-1\n")
+        #expect(created.status == 0, "\(created.stderr)")
+
+        let yesOnly = try CLIProcess.run(["migrate", "--revert", "--yes"], directory: directory, environment: data)
+        #expect(yesOnly.status == 64, "--yes is not enough: \(yesOnly.stderr)")
+
+        let preview = try CLIProcess.run(["migrate", "--revert"], directory: directory, environment: data)
+        #expect(preview.status == 1)
+        #expect(preview.stdout.contains("would revert"), "\(preview.stdout)")
+        #expect(preview.stdout.contains("users: 1"), "row counts listed: \(preview.stdout)")
+        #expect(preview.stdout.contains("audit_entries"), "\(preview.stdout)")
+        #expect(preview.errorLines.count == 1 && preview.stderr.contains("nothing was changed"), "\(preview.stderr)")
+
+        let noTerminal = try CLIProcess.run(
+            ["migrate", "--revert", "--yes-destroy-data"], directory: directory, environment: data, stdin: "destroy\n")
+        #expect(noTerminal.status == 1)
+        #expect(noTerminal.errorLines.count == 1, "one line, no backtrace: \(noTerminal.stderr)")
+        #expect(noTerminal.stderr.contains("needs a terminal"), "\(noTerminal.stderr)")
+        let still = try CLIProcess.run(["token", "create", "alice"], directory: directory, environment: data)
+        #expect(still.status == 0, "the data is untouched: \(still.stderr)")
+
+        // At a terminal (script(1) gives the command a pseudo-terminal), a wrong word changes nothing …
+        let binary = try ServeProcess.binaryPath()
+        let refused = try CLIProcess.run(
+            ["-qec", "\(binary) migrate --revert --yes-destroy-data", "/dev/null"], directory: directory,
+            environment: data, stdin: "yes\n", program: "/usr/bin/script")
+        #expect(refused.status == 1, "\(refused.stdout)")
+        #expect(try tables(directory + "/data/pipewright.sqlite").contains("users"))
+        // … and `destroy` drops the tables.
+        let confirmed = try CLIProcess.run(
+            ["-qec", "\(binary) migrate --revert --yes-destroy-data", "/dev/null"], directory: directory,
+            environment: data, stdin: "destroy\n", program: "/usr/bin/script")
+        #expect(confirmed.status == 0, "\(confirmed.stdout)")
+        #expect(confirmed.stdout.contains("Reverted"), "\(confirmed.stdout)")
+        #expect(try !tables(directory + "/data/pipewright.sqlite").contains("users"))
+    }
+
+    @Test func listening_movesTheDefaultPublicURL_notAnExplicitOne() throws {
+        let defaults = try PipewrightConfiguration.fromEnvironment(["PIPEWRIGHT_DATA_DIR": "/tmp/x"])
+        #expect(defaults.listening(host: nil, port: 9191).publicURL == "http://127.0.0.1:9191")
+        #expect(defaults.listening(host: "0.0.0.0", port: 9191).publicURL == "http://0.0.0.0:9191")
+        let explicit = try PipewrightConfiguration.fromEnvironment([
+            "PIPEWRIGHT_DATA_DIR": "/tmp/x", "PIPEWRIGHT_PUBLIC_URL": "https://pw.example.com",
+        ])
+        #expect(explicit.listening(host: nil, port: 9191).publicURL == "https://pw.example.com")
+        #expect(explicit.listening(host: nil, port: 9191).port == 9191)
+    }
+
+    @Test func serve_bannerNamesURLDataAndAdminPassword_portFlowsIntoPublicURL_healthHasVersion() async throws {
+        let directory = try CLIProcess.makeDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let port = try freeTCPPort()
+        let server = try await ServedBinary.start(
+            arguments: ["serve", "--port", String(port)], dataDirectory: directory + "/data", port: port)
+        defer { server.stop() }
+        await server.waitForOutput("delete that file")
+        let banner = server.output
+        #expect(banner.contains("listening on   http://127.0.0.1:\(port)"), "\(banner)")
+        #expect(banner.contains("public URL     http://127.0.0.1:\(port)"), "webhook URLs use --port: \(banner)")
+        #expect(banner.contains("data directory \(directory)/data"), "\(banner)")
+        #expect(banner.contains("database       SQLite \(directory)/data/pipewright.sqlite"), "\(banner)")
+        let password = try String(contentsOfFile: directory + "/data/initial-admin-password", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(banner.contains(password) && banner.contains("POST /api/auth/password"), "\(banner)")
+        let health = try runProgram("/usr/bin/curl", ["-fsS", "http://127.0.0.1:\(port)/health"])
+        #expect(health.stdout.contains("\"version\":\"\(BuildInfo.version)\""), "\(health.stdout)")
+        #expect(health.stdout.contains("\"commit\":\"\(BuildInfo.commit)\""), "\(health.stdout)")
+    }
+
+    /// Table names of a SQLite file (Python's sqlite3, read-only).
+    private func tables(_ path: String) throws -> [String] {
+        let python = ProcessInfo.processInfo.environment["PIPEWRIGHT_TEST_PYTHON"] ?? "/usr/bin/python3"
+        let result = try runProgram(
+            python,
+            [
+                "-c",
+                "import sqlite3,sys; c=sqlite3.connect('file:'+sys.argv[1]+'?mode=ro', uri=True); "
+                    + "print('\\n'.join(r[0] for r in c.execute(\"select name from sqlite_master where type='table'\")))",
+                path,
+            ])
+        return result.stdout.split(separator: "\n").map(String.init)
+    }
+}
