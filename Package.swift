@@ -125,8 +125,10 @@ let package = Package(
                 .product(name: "Plot", package: "Plot"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            // The dashboard's one stylesheet and its ES modules, served by `DashboardAssets`.
-            resources: [.copy("Dashboard/Assets")],
+            exclude: ["Resources/README.md"],
+            // The dashboard's one stylesheet and its ES modules, served by `DashboardAssets`; the common-password
+            // list of `PasswordPolicy` (source and licence in Resources/README.md).
+            resources: [.copy("Dashboard/Assets"), .copy("Resources/common-passwords.txt")],
             swiftSettings: swiftSettings,
             plugins: ["BuildInfoPlugin"]
         ),

@@ -62,6 +62,7 @@ func routes(_ app: Application) throws {
     do {
         let signedIn = api.grouped(RequireUserMiddleware()).cancellable()
         try signedIn.register(collection: TokenController())
+        try signedIn.register(collection: UserController())
         try signedIn.register(collection: SSHKeyController())
         try signedIn.register(collection: ServerController())
         try signedIn.register(collection: ConnectionController())

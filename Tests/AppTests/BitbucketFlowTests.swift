@@ -232,10 +232,22 @@ import VaporTesting
     }
 
     @Test func unknownRepository_is404RepositoryNotFound() async throws {
-        try await withPipeline { ctx, _, id in
+        try await withPipeline { ctx, _, existing in
+            // A pipeline's repository cannot change (issue 13 item 6): a second pipeline names the unknown one.
+            let pipeline = try #require(try await Pipeline.find(existing, on: ctx.app.db))
+            var id = 0
             try await ctx.app.testing().test(
-                .PUT, "api/pipelines/\(id)", headers: .json(ctx.memberAuth), body: try jsonBody(["repo_slug": "nope"])
-            ) { res async throws in #expect(res.status == .ok) }
+                .POST, "api/pipelines", headers: .json(ctx.memberAuth),
+                body: try jsonBody([
+                    "name": "nope", "connection_id": pipeline.$connection.id, "repo_slug": "nope",
+                    "deploy": [
+                        "server_ids": pipeline.serverIDs, "ssh_key_id": pipeline.$sshKey.id, "deploy_path": "/srv/nope",
+                    ],
+                ])
+            ) { res async throws in
+                #expect(res.status == .created, "\(res.body.string)")
+                id = try #require(try res.json()["id"] as? Int)
+            }
             try await ctx.app.testing().test(.POST, "api/pipelines/\(id)/detect", headers: ctx.memberAuth) {
                 res async throws in
                 #expect(res.status == .notFound)

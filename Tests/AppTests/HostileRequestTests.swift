@@ -15,7 +15,7 @@ import VaporTesting
 @Suite struct HostileRequestTests {
     /// Who sends the request.
     enum Auth: Sendable {
-        case none, member, admin, forged(String), expired, revoked, cookieWithoutCSRF, cookieWrongCSRF
+        case none, member, viewer, admin, forged(String), expired, revoked, cookieWithoutCSRF, cookieWrongCSRF
     }
 
     /// The request body.
@@ -344,9 +344,10 @@ import VaporTesting
                 Row(name: "\(list) far page", method: .GET, path: "\(list)?page=1000000", status: .ok, code: nil))
         }
 
-        // 6. Unknown, malformed and other users' ids: 404 not_found (never revealing existence).
+        // 6. Unknown and malformed ids: 404 not_found. Resources another user created belong to the team
+        //    (issue 13 item 1): visible to everyone, changed only by the roles allowed (403 `forbidden`).
         let idForms = ["999999", "0", "-1", "abc", "1.5", "99999999999999999999", "%2e%2e", "1%00"]
-        for id in idForms + ["{FOREIGN_KEY}"] {
+        for id in idForms {
             rows.append(
                 Row(
                     name: "GET key \(id)", method: .GET, path: "api/ssh-keys/\(id)", status: .notFound,
@@ -361,21 +362,37 @@ import VaporTesting
                     code: "not_found"))
         }
         for (name, path) in [
-            ("server", "api/servers/{FOREIGN_SERVER}"), ("pipeline", "api/pipelines/{FOREIGN_PIPELINE}"),
-            ("pipeline config", "api/pipelines/{FOREIGN_PIPELINE}/config"), ("execution", "api/executions/999999"),
+            ("server", "api/servers/999999"), ("pipeline", "api/pipelines/999999"),
+            ("pipeline config", "api/pipelines/999999/config"), ("execution", "api/executions/999999"),
             ("execution logs", "api/executions/999999/logs"), ("connection", "api/connections/999999"),
+            ("pipeline executions", "api/pipelines/999999/executions"),
+        ] {
+            rows.append(Row(name: "unknown \(name)", method: .GET, path: path, status: .notFound, code: "not_found"))
+        }
+        for (name, path) in [
+            ("key", "api/ssh-keys/{FOREIGN_KEY}"), ("server", "api/servers/{FOREIGN_SERVER}"),
+            ("pipeline", "api/pipelines/{FOREIGN_PIPELINE}"),
             ("pipeline executions", "api/pipelines/{FOREIGN_PIPELINE}/executions"),
         ] {
-            rows.append(Row(name: "foreign \(name)", method: .GET, path: path, status: .notFound, code: "not_found"))
+            rows.append(
+                Row(name: "viewer reads the admin's \(name)", method: .GET, path: path, auth: .viewer, status: .ok))
         }
+        rows.append(
+            Row(
+                name: "viewer deletes the admin's key", method: .DELETE, path: "api/ssh-keys/{FOREIGN_KEY}",
+                auth: .viewer, status: .forbidden, code: "forbidden"))
+        rows.append(
+            Row(
+                name: "maintainer exports the admin's key", method: .GET, path: "api/ssh-keys/{FOREIGN_KEY}/private",
+                status: .forbidden, code: "forbidden"))
         rows.append(
             Row(
                 name: "revoke admin's token", method: .DELETE, path: "api/tokens/{ADMIN_TOKEN_ID}", status: .notFound,
                 code: "not_found"))
         rows.append(
             Row(
-                name: "opt a foreign server into SHA-1", method: .PATCH, path: "api/servers/{FOREIGN_SERVER}",
-                body: .json(["legacy_rsa_sha1": true]), status: .notFound, code: "not_found"))
+                name: "viewer opts the admin's server into SHA-1", method: .PATCH, path: "api/servers/{FOREIGN_SERVER}",
+                auth: .viewer, body: .json(["legacy_rsa_sha1": true]), status: .forbidden, code: "forbidden"))
         rows.append(
             Row(
                 name: "server update name too long", method: .PATCH, path: "api/servers/{SERVER}",
@@ -383,13 +400,22 @@ import VaporTesting
                 field: "name"))
         rows.append(
             Row(
-                name: "deploy to foreign server", method: .POST, path: "api/ssh-keys/{KEY}/deploy",
-                body: .json(["servers": [["server_id": "{FOREIGN_SERVER}"]]]), status: .notFound, code: "not_found"))
+                name: "deploy to unknown server", method: .POST, path: "api/ssh-keys/{KEY}/deploy",
+                body: .json(["servers": [["server_id": 999999]]]), status: .notFound, code: "not_found"))
         rows.append(
             Row(
-                name: "trigger foreign pipeline", method: .POST, path: "api/pipelines/{FOREIGN_PIPELINE}/trigger",
+                name: "viewer deploys", method: .POST, path: "api/ssh-keys/{KEY}/deploy", auth: .viewer,
+                body: .json(["servers": [["server_id": "{FOREIGN_SERVER}"]]]), status: .forbidden, code: "forbidden"))
+        rows.append(
+            Row(
+                name: "trigger unknown pipeline", method: .POST, path: "api/pipelines/999999/trigger",
                 body: .json([:]),
                 status: .notFound, code: "not_found"))
+        rows.append(
+            Row(
+                name: "viewer triggers the admin's pipeline", method: .POST,
+                path: "api/pipelines/{FOREIGN_PIPELINE}/trigger", auth: .viewer, body: .json([:]),
+                status: .forbidden, code: "forbidden"))
         rows.append(
             Row(
                 name: "accept host key of unknown server", method: .POST, path: "api/servers/999999/host-keys/accept",
@@ -564,23 +590,23 @@ import VaporTesting
                 ]), status: .badRequest, code: "invalid_field", field: "deploy.build_command"))
         rows.append(
             Row(
-                name: "pipeline deploys with a foreign key", method: .PUT, path: "api/pipelines/{PIPELINE}",
+                name: "pipeline deploys with an unknown key", method: .PUT, path: "api/pipelines/{PIPELINE}",
                 body: .json([
-                    "deploy": ["server_ids": ["{SERVER}"], "ssh_key_id": "{FOREIGN_KEY}", "deploy_path": "/srv/web"]
+                    "deploy": ["server_ids": ["{SERVER}"], "ssh_key_id": 999999, "deploy_path": "/srv/web"]
                 ]),
                 status: .unprocessableEntity, code: "invalid_reference", field: "deploy.ssh_key_id"))
         rows.append(
             Row(
-                name: "pipeline deploys to a foreign server", method: .PUT, path: "api/pipelines/{PIPELINE}",
+                name: "pipeline deploys to an unknown server", method: .PUT, path: "api/pipelines/{PIPELINE}",
                 body: .json([
-                    "deploy": ["server_ids": ["{FOREIGN_SERVER}"], "ssh_key_id": "{KEY}", "deploy_path": "/srv/web"]
+                    "deploy": ["server_ids": [999999], "ssh_key_id": "{KEY}", "deploy_path": "/srv/web"]
                 ]),
                 status: .unprocessableEntity, code: "invalid_reference", field: "deploy.server_ids"))
         rows.append(
             Row(
-                name: "pipeline with a foreign connection", method: .POST, path: "api/pipelines",
+                name: "pipeline with an unknown connection", method: .POST, path: "api/pipelines",
                 body: .json([
-                    "name": "p", "connection_id": "{FOREIGN_CONNECTION}", "repo_slug": "web",
+                    "name": "p", "connection_id": 999999, "repo_slug": "web",
                     "deploy": ["server_ids": ["{SERVER}"], "ssh_key_id": "{KEY}", "deploy_path": "/srv/web"],
                 ]), status: .unprocessableEntity, code: "invalid_reference", field: "connection_id"))
 
@@ -901,6 +927,7 @@ import VaporTesting
         switch row.auth {
         case .none: break
         case .member: headers = ctx.memberAuth
+        case .viewer: headers = ctx.viewerAuth
         case .admin: headers = ctx.adminAuth
         case .forged(let value): headers.add(name: .authorization, value: value)
         case .expired: headers.add(name: .authorization, value: "Bearer \(fixture.expiredToken)")

@@ -234,26 +234,27 @@ import VaporTesting
         }
     }
 
-    @Test func ingestion_isAdminOnly_andOtherUsersLogsAre404() async throws {
+    /// Ingestion is for admins; logs belong to the team (issue 13 item 1): a viewer reads the maintainer's
+    /// execution logs, and an unknown execution is a 404.
+    @Test func ingestion_isAdminOnly_andLogsAreTheTeams() async throws {
         try await withTestApp { ctx in
             let (_, ids) = try await seed(ctx, statuses: [.success])
-            try await ctx.app.testing().test(
-                .POST, "api/executions/\(ids[0])/logs?step=Build", headers: ctx.memberAuth,
-                body: ByteBuffer(string: "x\n")
-            ) { res async throws in
-                #expect(res.status == .forbidden)
-            }
-            var otherToken = ""
-            let other = try await createUser(
-                username: "other", password: "other-password-1", role: .member, app: ctx.app)
-            otherToken = try await TokenIssuer.issue(
-                for: try other.requireID(), name: "t", expiresInDays: nil, now: Date(), on: ctx.app.db
-            ).token
-            for path in ["logs", "logs/raw", "logs/stats"] {
+            for auth in [ctx.memberAuth, ctx.viewerAuth] {
                 try await ctx.app.testing().test(
-                    .GET, "api/executions/\(ids[0])/\(path)", headers: ["Authorization": "Bearer \(otherToken)"]
+                    .POST, "api/executions/\(ids[0])/logs?step=Build", headers: auth, body: ByteBuffer(string: "x\n")
                 ) { res async throws in
-                    #expect(res.status == .notFound)
+                    #expect(res.status == .forbidden && res.errorCode == "forbidden")
+                }
+            }
+            try await ingest(ctx, ids[0], step: "Build", "x\n")
+            for path in ["logs", "logs/raw", "logs/stats"] {
+                try await ctx.app.testing().test(.GET, "api/executions/\(ids[0])/\(path)", headers: ctx.viewerAuth) {
+                    res async throws in
+                    #expect(res.status == .ok, "\(path)")
+                }
+                try await ctx.app.testing().test(.GET, "api/executions/999999/\(path)", headers: ctx.viewerAuth) {
+                    res async throws in
+                    #expect(res.status == .notFound, "\(path)")
                 }
             }
         }

@@ -128,7 +128,8 @@ import VaporTesting
             try await ctx.app.testing().test(.GET, "api/pipelines/\(id)", headers: ctx.memberAuth) { res async throws in
                 #expect(try res.json()["webhook_secret"] == nil)
             }
-            // Another user's key, an unknown server, and a bad path are refused.
+            // An unknown key, an unknown server, and a bad path are refused; another user's key is the team's and
+            // may be used (issue 13 item 1).
             var adminKey = 0
             try await ctx.app.testing().test(
                 .POST, "api/ssh-keys", headers: .json(ctx.adminAuth),
@@ -138,7 +139,7 @@ import VaporTesting
             }
             let cases: [([String: Any], HTTPStatus, String)] = [
                 (
-                    ["server_ids": [ids.server], "ssh_key_id": adminKey, "deploy_path": "/srv"], .unprocessableEntity,
+                    ["server_ids": [ids.server], "ssh_key_id": 9999, "deploy_path": "/srv"], .unprocessableEntity,
                     "deploy.ssh_key_id"
                 ),
                 (
@@ -165,6 +166,12 @@ import VaporTesting
                         try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: res.body)).error.details["field"]
                             == field)
                 }
+            }
+            body["deploy"] = ["server_ids": [ids.server], "ssh_key_id": adminKey, "deploy_path": "/srv"]
+            try await ctx.app.testing().test(
+                .POST, "api/pipelines", headers: .json(ctx.memberAuth), body: try jsonBody(body)
+            ) { res async throws in
+                #expect(res.status == .created, "\(res.body.string)")
             }
             // Branch names with '/' are fine; broken ones are not.
             body["deploy"] = ["server_ids": [ids.server], "ssh_key_id": ids.key, "deploy_path": "/srv"]

@@ -166,9 +166,10 @@ import Yams
         items.first { $0["kind"] as? String == kind && (name == nil || $0["name"] as? String == name) }
     }
 
+    /// The private key, exported by the admin (export is admin-only, docs/API.md "Users and roles").
     static func keyPEM(_ ctx: TestContext, _ id: Int) async throws -> String {
         var pem = ""
-        try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)/private", headers: ctx.memberAuth) {
+        try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)/private", headers: ctx.adminAuth) {
             res async throws in
             pem = try #require(try res.json()["private_key"] as? String)
         }

@@ -171,26 +171,35 @@ import VaporTesting
         async throws
     {
         try await withTestApp(configure: Self.limits([action: RateLimit(requests: 2, periodSeconds: 600)])) { ctx in
+            // The limited user: the maintainer, or for export (admins only) a second admin.
+            var primary = ctx.memberAuth
+            if action == .export {
+                let second = try await createUser(
+                    username: "admin2", password: "admin2-password-1", role: .admin, app: ctx.app)
+                let token = try await TokenIssuer.issue(
+                    for: try second.requireID(), name: "t", expiresInDays: nil, now: Date(), on: ctx.app.db)
+                primary = ["Authorization": "Bearer \(token.token)"]
+            }
             let created = try await Self.send(
-                ctx, .POST, "api/ssh-keys", from: "198.51.100.1", auth: ctx.memberAuth,
+                ctx, .POST, "api/ssh-keys", from: "198.51.100.1", auth: primary,
                 ["name": "k", "key_type": "ed25519"])
             let keyID = try #require(created.json["id"] as? Int)
             let path = template.replacingOccurrences(of: "KEY", with: String(keyID))
             let body: [String: Any]? = method == .GET ? nil : ["servers": []]
             for _ in 1...2 {
-                let reply = try await Self.send(ctx, method, path, from: "198.51.100.1", auth: ctx.memberAuth, body)
+                let reply = try await Self.send(ctx, method, path, from: "198.51.100.1", auth: primary, body)
                 #expect(reply.status != .tooManyRequests, "\(path)")
             }
-            let limited = try await Self.send(ctx, method, path, from: "198.51.100.1", auth: ctx.memberAuth, body)
+            let limited = try await Self.send(ctx, method, path, from: "198.51.100.1", auth: primary, body)
             Self.expectLimited(limited, path)
             #expect(
                 (limited.json["error"] as? [String: Any]).map { ($0["details"] as? [String: String])?["action"] }
                     == action.rawValue.lowercased())
             // Per user: the same member from another address is limited too …
             Self.expectLimited(
-                try await Self.send(ctx, method, path, from: "198.51.100.2", auth: ctx.memberAuth, body),
+                try await Self.send(ctx, method, path, from: "198.51.100.2", auth: primary, body),
                 "\(path) other IP")
-            // … and per IP: another user at the first address is limited (admin sees the member's key).
+            // … and per IP: another user at the first address is limited (keys belong to the team).
             Self.expectLimited(
                 try await Self.send(ctx, method, path, from: "198.51.100.1", auth: ctx.adminAuth, body),
                 "\(path) other user")

@@ -51,9 +51,10 @@ import VaporTesting
         try #require(json["results"] as? [[String: Any]])
     }
 
+    /// Export is admin-only (docs/API.md "Users and roles").
     func exportPrivateKey(_ ctx: TestContext, _ id: Int) async throws -> String {
         var pem = ""
-        try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)/private", headers: ctx.memberAuth) {
+        try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)/private", headers: ctx.adminAuth) {
             res async throws in
             pem = try #require(try res.json()["private_key"] as? String)
         }

@@ -121,7 +121,8 @@ import VaporTesting
                 id = try #require(try res.json()["id"] as? Int)
             }
             var exported = ""
-            try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)/private", headers: ctx.memberAuth) {
+            // Export is for admins (docs/API.md "Users and roles").
+            try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)/private", headers: ctx.adminAuth) {
                 res async throws in
                 #expect(res.status == .ok)
                 #expect(res.headers.first(name: .cacheControl) == "no-store")
@@ -151,7 +152,7 @@ import VaporTesting
                 .POST, "api/ssh-keys", headers: .json(ctx.memberAuth),
                 body: try jsonBody(["name": "locked", "key_type": "ed25519", "exportable": false])
             ) { res async throws in id = try #require(try res.json()["id"] as? Int) }
-            try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)/private", headers: ctx.memberAuth) {
+            try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)/private", headers: ctx.adminAuth) {
                 res async throws in
                 #expect(res.status == .forbidden)
                 #expect(res.errorCode == "export_disabled")
@@ -163,31 +164,49 @@ import VaporTesting
                 .POST, "api/ssh-keys", headers: .json(ctx.memberAuth),
                 body: try jsonBody(["name": "x", "key_type": "ed25519"])
             ) { res async throws in id = try #require(try res.json()["id"] as? Int) }
-            try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)/private", headers: ctx.memberAuth) {
+            try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)/private", headers: ctx.adminAuth) {
                 res async throws in
                 #expect(res.errorCode == "export_disabled")
             }
         }
     }
 
-    @Test func otherUsersKey_is404_adminSeesIt() async throws {
+    /// Keys belong to the team (issue 13 item 1): the admin's key is listed and shown to the maintainer
+    /// and the viewer; the viewer changes nothing (403), the maintainer exports nothing (403), and an
+    /// unknown id stays a 404.
+    @Test func anotherUsersKey_isTheTeams_changesFollowTheRole() async throws {
         try await withTestApp { ctx in
             var id = 0
             try await ctx.app.testing().test(
                 .POST, "api/ssh-keys", headers: .json(ctx.adminAuth),
                 body: try jsonBody(["name": "admin's", "key_type": "ed25519"])
             ) { res async throws in id = try #require(try res.json()["id"] as? Int) }
-            for (method, path) in [(HTTPMethod.GET, ""), (.GET, "/private"), (.DELETE, ""), (.POST, "/rotate")] {
-                try await ctx.app.testing().test(method, "api/ssh-keys/\(id)\(path)", headers: ctx.memberAuth) {
+            for auth in [ctx.memberAuth, ctx.viewerAuth] {
+                try await ctx.app.testing().test(.GET, "api/ssh-keys", headers: auth) { res async throws in
+                    #expect((try res.json()["items"] as? [Any])?.count == 1)
+                }
+                try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)", headers: auth) { res async throws in
+                    #expect(res.status == .ok)
+                    #expect(!res.body.string.contains("PRIVATE KEY"))
+                }
+            }
+            for (method, path) in [(HTTPMethod.GET, "/private"), (.DELETE, ""), (.POST, "/rotate")] {
+                try await ctx.app.testing().test(method, "api/ssh-keys/\(id)\(path)", headers: ctx.viewerAuth) {
+                    res async throws in
+                    #expect(res.status == .forbidden && res.errorCode == "forbidden", "\(method) \(path)")
+                }
+                try await ctx.app.testing().test(method, "api/ssh-keys/999999\(path)", headers: ctx.viewerAuth) {
                     res async throws in
                     #expect(res.status == .notFound, "\(method) \(path)")
                 }
             }
-            try await ctx.app.testing().test(.GET, "api/ssh-keys", headers: ctx.memberAuth) { res async throws in
-                #expect((try res.json()["items"] as? [Any])?.isEmpty == true)
+            try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)/private", headers: ctx.memberAuth) {
+                res async throws in
+                #expect(res.status == .forbidden && res.errorCode == "forbidden")
             }
-            try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)", headers: ctx.adminAuth) { res async throws in
-                #expect(res.status == .ok)
+            try await ctx.app.testing().test(.DELETE, "api/ssh-keys/\(id)", headers: ctx.memberAuth) {
+                res async throws in
+                #expect(res.status == .noContent)
             }
         }
     }
@@ -377,7 +396,7 @@ import VaporTesting
         try await withTestApp(masterKey: try #require(newKey), configure: { $0.database = .sqlite(path: file) }) {
             ctx in
             let id = try #require(try await StoredKey.query(on: ctx.app.db).first()?.id)
-            try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)/private", headers: ctx.memberAuth) {
+            try await ctx.app.testing().test(.GET, "api/ssh-keys/\(id)/private", headers: ctx.adminAuth) {
                 res async throws in
                 #expect(res.status == .ok)
             }

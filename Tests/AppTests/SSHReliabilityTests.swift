@@ -33,10 +33,11 @@ import VaporTesting
     @discardableResult
     func send(
         _ ctx: TestContext, _ method: HTTPMethod, _ path: String, _ body: [String: Any]? = nil,
-        status: HTTPStatus = .ok
+        status: HTTPStatus = .ok, auth: HTTPHeaders? = nil
     ) async throws -> [String: Any] {
         var json: [String: Any] = [:]
-        let headers = body == nil ? ctx.memberAuth : .json(ctx.memberAuth)
+        let auth = auth ?? ctx.memberAuth
+        let headers = body == nil ? auth : .json(auth)
         try await ctx.app.testing().test(method, path, headers: headers, body: try body.map(jsonBody)) {
             res async throws in
             #expect(res.status == status, "\(method) \(path): \(res.body.string)")
@@ -222,7 +223,8 @@ import VaporTesting
                 #expect(try mode("\(user.home)/.ssh") == 0o700)
                 #expect(try await ledgerStatus(ctx, key: key) == "present")
                 let pem = try #require(
-                    try await send(ctx, .GET, "api/ssh-keys/\(key)/private")["private_key"] as? String)
+                    try await send(ctx, .GET, "api/ssh-keys/\(key)/private", auth: ctx.adminAuth)["private_key"]
+                        as? String)
                 #expect(try loginWithKey(pem, host: fixture.host, port: fixture.port, user: user.name) == user.name)
             }
         }

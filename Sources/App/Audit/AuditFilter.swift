@@ -18,7 +18,7 @@ struct AuditFilter {
     var from: Date?
     var to: Date?
 
-    static let resourceTypes = ["ssh_key", "server", "pipeline", "execution", "token", "user"]
+    static let resourceTypes = ["ssh_key", "server", "connection", "pipeline", "execution", "token", "user"]
 
     static func parse(_ req: Request) throws -> AuditFilter {
         var filter = AuditFilter()

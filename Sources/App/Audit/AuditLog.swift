@@ -15,9 +15,19 @@ enum AuditAction: String, CaseIterable, Sendable {
     case keyTest = "ssh_key.test"
     case keyRotate = "ssh_key.rotate"
     case keyDelete = "ssh_key.delete"
+    case keyUpdate = "ssh_key.update"
     case hostKeyAccept = "server.host_key_accept"
     case serverCreate = "server.create"
     case serverUpdate = "server.update"
+    case serverDelete = "server.delete"
+    case connectionCreate = "connection.create"
+    case connectionUpdate = "connection.update"
+    case connectionVerify = "connection.verify"
+    case connectionDelete = "connection.delete"
+    case pipelineCreate = "pipeline.create"
+    case pipelineUpdate = "pipeline.update"
+    case pipelineDelete = "pipeline.delete"
+    case webhookSecretRotate = "pipeline.webhook_secret_rotate"
     case trigger = "execution.trigger"
     case rerun = "execution.rerun"
     case stop = "execution.stop"
@@ -26,6 +36,11 @@ enum AuditAction: String, CaseIterable, Sendable {
     case provisioningItemReplace = "pipeline.provisioning_item_replace"
     case tokenCreate = "token.create"
     case tokenRevoke = "token.revoke"
+    case userCreate = "user.create"
+    case userUpdate = "user.update"
+    case userDelete = "user.delete"
+    case userPasswordReset = "user.password_reset"
+    case passwordChange = "auth.password_change"
     case masterKeyRotate = "master_key.rotate"
 }
 
@@ -92,12 +107,42 @@ enum AuditLog {
             at: req.services.now(), actorID: actorID, actorUsername: actorName, action: action.rawValue,
             resourceType: note.resource?.type, resourceID: note.resource?.id, ip: req.clientIP, outcome: outcome,
             details: note.details)
+        await insert(entry, on: req.db, logger: req.logger)
+    }
+
+    /// `audited` for a CLI command: the actor is `cli:<OS user>` (no user id), the address `cli`.
+    ///
+    /// - Parameter osUser: the operating-system account running `pipewright` (`ConsoleActor.current`).
+    static func consoleAudited<T>(
+        _ app: Application, _ action: AuditAction, osUser: String, resource: AuditResource? = nil,
+        _ body: (AuditNote) async throws -> T
+    ) async throws -> T {
+        let note = AuditNote(resource: resource, details: [:])
+        func write(_ outcome: AuditEntry.Outcome) async {
+            let entry = AuditEntry(
+                at: app.services.now(), actorID: nil, actorUsername: "cli:\(osUser)", action: action.rawValue,
+                resourceType: note.resource?.type, resourceID: note.resource?.id, ip: "cli", outcome: outcome,
+                details: note.details)
+            await insert(entry, on: app.db, logger: app.logger)
+        }
         do {
-            try await entry.create(on: req.db)
+            let result = try await body(note)
+            await write(note.outcome ?? .success)
+            return result
         } catch {
-            req.logger.error(
-                "audit entry not written",
-                metadata: ["action": "\(action.rawValue)", "error_type": "\(type(of: error))"])
+            let rendered = APIErrorMiddleware.render(error)
+            note.details["error"] = rendered.code
+            await write(rendered.status == .forbidden ? .denied : .failure)
+            throw error
+        }
+    }
+
+    private static func insert(_ entry: AuditEntry, on db: any Database, logger: Logger) async {
+        do {
+            try await entry.create(on: db)
+        } catch {
+            logger.error(
+                "audit entry not written", metadata: ["action": "\(entry.action)", "error_type": "\(type(of: error))"])
         }
     }
 }

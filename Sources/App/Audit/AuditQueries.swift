@@ -2,8 +2,8 @@ import Fluent
 import Foundation
 import PipewrightCore
 
-/// Reading the append-only audit log, newest first. Admins see every entry, members only the entries
-/// where they are the actor. There is deliberately no way to change or delete entries.
+/// Reading the append-only audit log, newest first. Admins (`Permission.readAllAuditEntries`) see every
+/// entry; maintainers and viewers only the entries where they are the actor. There is deliberately no way to change or delete entries.
 struct AuditQueries: Sendable {
     let db: any Database
 
@@ -11,7 +11,7 @@ struct AuditQueries: Sendable {
         -> (items: [AuditEntry], total: Int)
     {
         let query = AuditEntry.query(on: db)
-        if !user.isAdmin { query.filter(\.$actorID == user.id) }
+        if !user.may(.readAllAuditEntries) { query.filter(\.$actorID == user.id) }
         switch filter.actor {
         case .id(let id): query.filter(\.$actorID == id)
         case .username(let name): query.filter(\.$actorUsername == name)

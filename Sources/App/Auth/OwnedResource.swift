@@ -1,23 +1,33 @@
 import Fluent
 import PipewrightCore
 
-/// A row that belongs to one user: members see their own, admins every row; anything else is a 404
-/// (never a 403, so ids of other users' resources are not confirmed).
+/// A row of the installation's team: every signed-in user sees it, whoever created it; changing it
+/// needs a `Permission` (403 `forbidden` when the role lacks it; an unknown id is a 404 first).
 protocol OwnedResource: Model where IDValue == Int {
-    /// The owning user's id.
+    /// The id of the user who created it (`created_by`; information only, it grants nothing).
     var ownerID: Int { get }
     /// The name used in the 404 message ("SSH key not found.").
     static var resourceName: String { get }
 }
 
 extension OwnedResource {
-    /// The row `id` if `user` may see it.
+    /// The row `id` (every signed-in user sees every row).
     ///
-    /// - Throws: `AppError.notFound` when it does not exist or belongs to another user.
+    /// - Throws: `AppError.notFound` when it does not exist.
     static func find(_ id: Int, visibleTo user: AuthenticatedUser, on db: any Database) async throws -> Self {
-        guard let found = try await Self.find(id, on: db), user.owns(found.ownerID) else {
-            throw AppError.notFound(resourceName)
-        }
+        guard let found = try await Self.find(id, on: db) else { throw AppError.notFound(resourceName) }
+        return found
+    }
+
+    /// The row `id`, for an action that needs `permission`.
+    ///
+    /// - Throws: `AppError.notFound` when it does not exist, then `AppError.forbidden` when `user`'s role
+    ///   lacks `permission`.
+    static func find(_ id: Int, for permission: Permission, by user: AuthenticatedUser, on db: any Database)
+        async throws -> Self
+    {
+        let found = try await find(id, visibleTo: user, on: db)
+        try user.require(permission)
         return found
     }
 
@@ -32,11 +42,9 @@ extension OwnedResource {
         )
     }
 
-    /// All rows `user` may see, as a query to filter and page further.
+    /// All rows `user` may see (the team's), as a query to filter and page further.
     static func visible(to user: AuthenticatedUser, on db: any Database) -> QueryBuilder<Self> {
-        let query = Self.query(on: db)
-        if !user.isAdmin { query.filter(FieldKey("owner_id"), .equal, user.id) }
-        return query
+        Self.query(on: db)
     }
 }
 

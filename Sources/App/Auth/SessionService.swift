@@ -31,12 +31,13 @@ struct SessionService: Sendable {
     /// Checks the password and opens a session. Each consecutive failure of `failureKey` (a username and
     /// client IP) adds `loginFailureDelayStep` (up to `loginFailureDelayCap`) before the refusal.
     ///
-    /// - Throws: `AppError.invalidCredentials` for an unknown user or a wrong password (the same answer).
+    /// - Throws: `AppError.invalidCredentials` for an unknown (or deleted) user or a wrong password (the same
+    ///   answer); `AppError.accountDisabled` for a disabled user with the right password.
     func signIn(username: String, password: String, failureKey: String) async throws -> SignIn {
         let username = username.trimmingCharacters(in: .whitespaces)
         guard !username.isEmpty, username.count <= 64 else { throw AppError.invalidCredentials }
         guard !password.isEmpty, password.utf8.count <= 1024 else { throw AppError.invalidCredentials }
-        let user = try await User.query(on: db).filter(\.$username == username).first()
+        let user = try await User.query(on: db).filter(\.$username == username).filter(\.$deletedAt == nil).first()
         // Verify against a fixed hash when the user does not exist, so timing does not reveal usernames.
         let matches = (try? await passwords.verify(password, created: user?.passwordHash ?? dummyPasswordHash)) ?? false
         guard let user, matches else {
@@ -47,6 +48,7 @@ struct SessionService: Sendable {
             throw AppError.invalidCredentials
         }
         await rateLimiter.resetFailures(failureKey)
+        guard !user.isDisabled else { throw AppError.accountDisabled }
         let token = TokenHasher.randomToken()
         let session = UserSession(
             userID: try user.requireID(), tokenHash: TokenHasher.hash(token), csrfToken: TokenHasher.randomToken(),

@@ -49,7 +49,9 @@ struct TokenService: Sendable {
 
     /// Deletes the token; live streams opened with it end now, not when they next make a request.
     func revoke(tokenID: Int, by user: AuthenticatedUser) async throws {
-        guard let token = try await APIToken.find(tokenID, on: db), user.owns(token.$user.id) else {
+        guard let token = try await APIToken.find(tokenID, on: db),
+            token.$user.id == user.id || user.may(.manageUsers)
+        else {
             throw AppError.notFound("Token")
         }
         try await token.delete(on: db)

@@ -33,12 +33,24 @@ extension PipewrightCommand.Token {
 
         func run() async throws {
             try await ServiceBoot.withApplication(try ServiceBoot.loadConfiguration(), access: .shared) { app in
-                guard let user = try await User.query(on: app.db).filter(\.$username == username).first() else {
+                let user: App.User
+                do {
+                    user = try await app.userService.find(username: username)
+                } catch AppError.notFound(_) {
                     throw CommandFailure("no user '\(username)'")
                 }
-                let issued = try await TokenIssuer.issue(
-                    for: try user.requireID(), name: name, expiresInDays: expiresInDays, now: app.services.now(),
-                    on: app.db)
+                let label = try FieldRules.name(name, field: "name")
+                // Audited as `token.create` by `cli:<OS user>` (docs/API.md "Audit log").
+                let issued = try await AuditLog.consoleAudited(
+                    app, .tokenCreate, osUser: ConsoleActor.current, resource: AuditResource(type: "token")
+                ) { note in
+                    let issued = try await TokenIssuer.issue(
+                        for: try user.requireID(), name: label, expiresInDays: expiresInDays,
+                        now: app.services.now(), on: app.db)
+                    note.resource?.id = issued.record.id
+                    note.details = ["name": issued.record.name, "prefix": issued.record.prefix, "user": user.username]
+                    return issued
+                }
                 print(issued.token)
             }
         }

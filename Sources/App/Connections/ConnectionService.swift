@@ -34,8 +34,59 @@ struct ConnectionService: Sendable {
     func create(name: String, workspace: String, credentials: Credentials, owner: AuthenticatedUser) async throws
         -> Connection
     {
+        try owner.require(.changeConnections)
         let name = try FieldRules.name(name, field: "name")
         let workspace = try FieldRules.slug(workspace, field: "workspace")
+        let (type, token, email) = try Self.check(credentials)
+        let connection = Connection()
+        connection.$owner.id = owner.id
+        connection.name = name
+        connection.workspace = workspace
+        connection.authType = type
+        connection.email = email
+        let vault = self.vault
+        try await db.transaction { tx in
+            try await connection.create(on: tx)
+            connection.sealedToken = try vault.seal(token, for: .connectionToken, row: try connection.requireID())
+            try await connection.save(on: tx)
+        }
+        return connection
+    }
+
+    /// A connection after `update`, and what Bitbucket said about replaced credentials (`nil` when the
+    /// credentials were kept).
+    struct Update: Sendable {
+        var connection: Connection
+        var verification: Verification?
+    }
+
+    /// Renames the connection and/or replaces its credentials (sealed with `SecretVault` like on create; the
+    /// workspace stays). New credentials are verified at once with `GET /user`: the outcome is returned, and
+    /// a failure keeps the new credentials (so a token whose scopes are being fixed can be stored first).
+    ///
+    /// - Throws: `AppError.notFound`, `AppError.forbidden` (role), `AppError.invalidField` naming the field.
+    func update(connectionID: Int, name: String?, credentials: Credentials?, by user: AuthenticatedUser)
+        async throws -> Update
+    {
+        let connection = try await Connection.find(connectionID, for: .changeConnections, by: user, on: db)
+        let name = try name.map { try FieldRules.name($0, field: "name") }
+        let checked = try credentials.map { try Self.check($0) }
+        if let name { connection.name = name }
+        if let (type, token, email) = checked {
+            connection.authType = type
+            connection.email = email
+            connection.sealedToken = try vault.seal(token, for: .connectionToken, row: connectionID)
+            connection.accountName = nil
+            connection.lastVerifiedAt = nil
+        }
+        try await connection.save(on: db)
+        guard checked != nil else { return Update(connection: connection, verification: nil) }
+        let verification = try await verify(connection)
+        return Update(connection: connection, verification: verification)
+    }
+
+    /// Validated credentials: the type, the trimmed token, the e-mail (API tokens only).
+    private static func check(_ credentials: Credentials) throws -> (Connection.AuthType, String, String?) {
         guard let type = Connection.AuthType(rawValue: credentials.type) else {
             throw AppError.invalidField("auth.type", reason: "must be api_token or access_token")
         }
@@ -56,19 +107,7 @@ struct ConnectionService: Sendable {
             try FieldRules.noControlCharacters(given, field: "auth.email")
             email = given
         }
-        let connection = Connection()
-        connection.$owner.id = owner.id
-        connection.name = name
-        connection.workspace = workspace
-        connection.authType = type
-        connection.email = email
-        let vault = self.vault
-        try await db.transaction { tx in
-            try await connection.create(on: tx)
-            connection.sealedToken = try vault.seal(token, for: .connectionToken, row: try connection.requireID())
-            try await connection.save(on: tx)
-        }
-        return connection
+        return (type, token, email)
     }
 
     func list(page: PipewrightCore.PageRequest, for user: AuthenticatedUser) async throws -> (
@@ -85,7 +124,7 @@ struct ConnectionService: Sendable {
     ///
     /// - Throws: `ConflictError.connectionInUse`.
     func delete(connectionID: Int, by user: AuthenticatedUser) async throws {
-        let connection = try await Connection.find(connectionID, visibleTo: user, on: db)
+        let connection = try await Connection.find(connectionID, for: .changeConnections, by: user, on: db)
         let users = try await Pipeline.query(on: db).filter(\.$connection.$id == connectionID).count()
         guard users == 0 else { throw ConflictError.connectionInUse(pipelines: users) }
         try await connection.delete(on: db)
@@ -93,7 +132,10 @@ struct ConnectionService: Sendable {
 
     /// Calls `GET /user` with the stored credentials; on success stores the account name and the time.
     func verify(connectionID: Int, for user: AuthenticatedUser) async throws -> Verification {
-        let connection = try await Connection.find(connectionID, visibleTo: user, on: db)
+        try await verify(try await Connection.find(connectionID, for: .changeConnections, by: user, on: db))
+    }
+
+    private func verify(_ connection: Connection) async throws -> Verification {
         let client = try clients.client(for: connection, logger: logger)
         do {
             let account = try await client.currentUser()

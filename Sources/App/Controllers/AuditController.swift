@@ -3,8 +3,8 @@ import Foundation
 import PipewrightCore
 import Vapor
 
-/// `GET /api/audit` (docs/API.md "Audit log"): the audit log, newest first. Admins see every entry, members only the
-/// entries where they are the actor. There is deliberately no route that changes or deletes entries.
+/// `GET /api/audit` (docs/API.md "Audit log"): the audit log, newest first. Admins see every entry, maintainers and
+/// viewers only the entries where they are the actor. There is deliberately no route that changes or deletes entries.
 ///
 /// Query parameters (all optional, each validated, 400 `invalid_field` naming the field):
 /// - `actor`: a username or a numeric user id;

@@ -3,14 +3,19 @@ import Foundation
 import PipewrightCore
 import Vapor
 
-/// `POST /api/auth/login`, `POST /api/auth/logout`, `GET /api/auth/me` (docs/API.md "Accounts and tokens");
-/// the use cases are in `SessionService`.
+/// `POST /api/auth/login`, `POST /api/auth/logout`, `GET /api/auth/me`, `POST /api/auth/password` (docs/API.md
+/// "Accounts and tokens"); the use cases are in `SessionService` and `UserService`.
+///
+/// `logout`, `me` and `password` stay open to a user whose password an admin reset (everything else answers
+/// 403 `password_change_required` until the password is changed).
 struct AuthController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         let auth = routes.grouped("auth")
         auth.post("login", use: login)
-        auth.grouped(RequireUserMiddleware()).post("logout", use: logout)
-        auth.grouped(RequireUserMiddleware()).get("me", use: me)
+        let signedIn = auth.grouped(RequireUserMiddleware(allowsPendingPasswordChange: true))
+        signedIn.post("logout", use: logout)
+        signedIn.get("me", use: me)
+        signedIn.post("password", use: changePassword)
     }
 
     /// Rate limited as `Request.signIn(username:password:)` says.
@@ -32,6 +37,23 @@ struct AuthController: RouteCollection {
             let response = Response(status: .noContent)
             response.cookies[AuthenticationMiddleware.sessionCookie] = .expired
             return response
+        }
+    }
+
+    /// Rate limited like a login (per user and client IP), since it checks the current password.
+    @Sendable func changePassword(req: Request) async throws -> PasswordChangedResponse {
+        let user = try req.requireUser()
+        return try await AuditLog.audited(req, .passwordChange, resource: AuditResource(type: "user", id: user.id)) {
+            note in
+            let body = try req.content.decode(ChangePasswordRequest.self)
+            try await req.enforceRateLimit(.login, keys: ["password|user:\(user.id)|ip:\(req.clientRateLimitKey)"])
+            let change = try await req.userService.changeOwnPassword(
+                current: body.currentPassword, new: body.newPassword, revokeTokens: body.revokeTokens ?? false,
+                for: user)
+            note.details = [
+                "sessions_ended": String(change.sessionsEnded), "tokens_revoked": String(change.tokensRevoked),
+            ]
+            return PasswordChangedResponse(sessionsEnded: change.sessionsEnded, tokensRevoked: change.tokensRevoked)
         }
     }
 

@@ -12,17 +12,22 @@ struct ConnectionController: RouteCollection {
         connections.post(use: create)
         connections.get(use: index)
         connections.get(":connectionID", use: show)
+        connections.patch(":connectionID", use: update)
         connections.delete(":connectionID", use: delete)
         connections.post(":connectionID", "verify", use: verify)
     }
 
     @Sendable func create(req: Request) async throws -> Response {
-        let body = try req.content.decode(CreateConnectionRequest.self)
-        let connection = try await req.connectionService.create(
-            name: body.name, workspace: body.workspace,
-            credentials: .init(type: body.auth.type, email: body.auth.email, token: Secret(body.auth.token)),
-            owner: try req.requireUser())
-        return try Response.json(try ConnectionResponse(connection), status: .created)
+        try await AuditLog.audited(req, .connectionCreate, resource: AuditResource(type: "connection")) { note in
+            let body = try req.content.decode(CreateConnectionRequest.self)
+            note.details["workspace"] = String(body.workspace.prefix(100))
+            let connection = try await req.connectionService.create(
+                name: body.name, workspace: body.workspace,
+                credentials: .init(type: body.auth.type, email: body.auth.email, token: Secret(body.auth.token)),
+                owner: try req.requireUser())
+            note.resource?.id = connection.id
+            return try Response.json(try ConnectionResponse(connection), status: .created)
+        }
     }
 
     @Sendable func index(req: Request) async throws -> PageResponse<ConnectionResponse> {
@@ -37,18 +42,54 @@ struct ConnectionController: RouteCollection {
                 connectionID: try FieldRules.pathID(req, "connectionID"), for: try req.requireUser()))
     }
 
+    /// The audit entry says which fields changed and the re-verification's outcome, never the token.
+    @Sendable func update(req: Request) async throws -> UpdatedConnectionResponse {
+        let resource = AuditResource(type: "connection", id: req.parameters.get("connectionID").flatMap { Int($0) })
+        return try await AuditLog.audited(req, .connectionUpdate, resource: resource) { note in
+            let connectionID = try FieldRules.pathID(req, "connectionID")
+            let body = try req.content.decode(UpdateConnectionRequest.self)
+            if body.name != nil { note.details["name"] = "changed" }
+            if let auth = body.auth { note.details["auth"] = "replaced (\(auth.type.prefix(20)))" }
+            let update = try await req.connectionService.update(
+                connectionID: connectionID, name: body.name,
+                credentials: body.auth.map { .init(type: $0.type, email: $0.email, token: Secret($0.token)) },
+                by: try req.requireUser())
+            if let verification = update.verification {
+                if case .verified = verification {
+                    note.details["verified"] = "true"
+                } else {
+                    note.details["verified"] = "false"
+                }
+            }
+            return UpdatedConnectionResponse(
+                connection: try ConnectionResponse(update.connection),
+                verification: update.verification.map(VerifyConnectionResponse.init))
+        }
+    }
+
     @Sendable func delete(req: Request) async throws -> HTTPStatus {
-        try await req.connectionService.delete(
-            connectionID: try FieldRules.pathID(req, "connectionID"), by: try req.requireUser())
-        return .noContent
+        let resource = AuditResource(type: "connection", id: req.parameters.get("connectionID").flatMap { Int($0) })
+        return try await AuditLog.audited(req, .connectionDelete, resource: resource) { _ in
+            try await req.connectionService.delete(
+                connectionID: try FieldRules.pathID(req, "connectionID"), by: try req.requireUser())
+            return .noContent
+        }
     }
 
     @Sendable func verify(req: Request) async throws -> VerifyConnectionResponse {
-        let verification = try await req.connectionService.verify(
-            connectionID: try FieldRules.pathID(req, "connectionID"), for: try req.requireUser())
-        var response = VerifyConnectionResponse(verification)
-        response.warnings = PublicURLCheck.warnings(for: req.services.configuration.publicURL)
-        return response
+        let resource = AuditResource(type: "connection", id: req.parameters.get("connectionID").flatMap { Int($0) })
+        return try await AuditLog.audited(req, .connectionVerify, resource: resource) { note in
+            let verification = try await req.connectionService.verify(
+                connectionID: try FieldRules.pathID(req, "connectionID"), for: try req.requireUser())
+            if case .verified = verification {
+                note.details["verified"] = "true"
+            } else {
+                note.details["verified"] = "false"
+            }
+            var response = VerifyConnectionResponse(verification)
+            response.warnings = PublicURLCheck.warnings(for: req.services.configuration.publicURL)
+            return response
+        }
     }
 }
 

@@ -17,7 +17,7 @@ struct MasterKeyController: RouteCollection {
     /// - Throws: 403 `forbidden` for non-admins; 409 `master_key_in_environment` when the key comes from
     ///   `PIPEWRIGHT_MASTER_KEY` (rotate offline with `--new-key-file`).
     @Sendable func rotate(req: Request) async throws -> MasterKeyRotationResponse {
-        _ = try req.requireAdmin()
+        try req.requireUser().require(.rotateMasterKey)
         return try await AuditLog.audited(req, .masterKeyRotate) { note in
             let result = try await MasterKeyRotation.rotateOnline(app: req.application)
             note.details["key_id"] = result.newKey.id

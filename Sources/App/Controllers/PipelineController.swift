@@ -14,7 +14,9 @@ struct PipelineController: RouteCollection {
         pipelines.get(use: index)
         pipelines.get(":pipelineID", use: show)
         pipelines.put(":pipelineID", use: update)
+        pipelines.patch(":pipelineID", use: update)
         pipelines.delete(":pipelineID", use: delete)
+        pipelines.post(":pipelineID", "webhook-secret", "rotate", use: rotateWebhookSecret)
         pipelines.post(":pipelineID", "detect", use: detect)
         pipelines.get(":pipelineID", "config", use: config)
         pipelines.post(":pipelineID", "create-pr", use: createPullRequest)
@@ -23,14 +25,19 @@ struct PipelineController: RouteCollection {
     }
 
     @Sendable func create(req: Request) async throws -> Response {
-        let body = try req.content.decode(CreatePipelineRequest.self)
-        let catalog = req.pipelineCatalog
-        let creation = try await catalog.create(
-            name: body.name, connectionID: body.connectionId, repoSlug: body.repoSlug, workspace: body.workspace,
-            branch: body.branch, deploy: body.deploy, stackOverride: body.stackOverride, by: try req.requireUser())
-        var payload = try PipelineResponse(creation.pipeline, webhookURL: try catalog.webhookURL(of: creation.pipeline))
-        payload.webhookSecret = creation.webhookSecret.value
-        return try Response.json(payload, status: .created)
+        try await AuditLog.audited(req, .pipelineCreate, resource: AuditResource(type: "pipeline")) { note in
+            let body = try req.content.decode(CreatePipelineRequest.self)
+            let catalog = req.pipelineCatalog
+            let creation = try await catalog.create(
+                name: body.name, connectionID: body.connectionId, repoSlug: body.repoSlug, workspace: body.workspace,
+                branch: body.branch, deploy: body.deploy, stackOverride: body.stackOverride, by: try req.requireUser())
+            note.resource?.id = creation.pipeline.id
+            note.details["repository"] = "\(creation.pipeline.workspace)/\(creation.pipeline.repoSlug)"
+            var payload = try PipelineResponse(
+                creation.pipeline, webhookURL: try catalog.webhookURL(of: creation.pipeline))
+            payload.webhookSecret = creation.webhookSecret.value
+            return try Response.json(payload, status: .created)
+        }
     }
 
     @Sendable func index(req: Request) async throws -> PageResponse<PipelineResponse> {
@@ -57,31 +64,72 @@ struct PipelineController: RouteCollection {
             provisioningStatus: status[try pipeline.requireID()] ?? .never)
     }
 
+    /// `PUT` and `PATCH` alike: every field optional; the audit entry lists the fields given.
     @Sendable func update(req: Request) async throws -> PipelineResponse {
-        let pipelineID = try FieldRules.pathID(req, "pipelineID")
-        let body = try req.content.decode(UpdatePipelineRequest.self)
-        let catalog = req.pipelineCatalog
-        let pipeline = try await catalog.update(
-            pipelineID: pipelineID,
-            .init(
-                name: body.name, connectionID: body.connectionId, repoSlug: body.repoSlug, workspace: body.workspace,
-                branch: body.branch, deploy: body.deploy, stackOverride: body.stackOverride),
-            by: try req.requireUser())
-        let status = try await req.provisioning.statuses(of: [try pipeline.requireID()])
-        return try PipelineResponse(
-            pipeline, webhookURL: try catalog.webhookURL(of: pipeline),
-            provisioningStatus: status[try pipeline.requireID()] ?? .never)
+        let resource = AuditResource(type: "pipeline", id: req.parameters.get("pipelineID").flatMap { Int($0) })
+        return try await AuditLog.audited(req, .pipelineUpdate, resource: resource) { note in
+            let pipelineID = try FieldRules.pathID(req, "pipelineID")
+            let body = try req.content.decode(UpdatePipelineRequest.self)
+            let given: [(String, Bool)] = [
+                ("name", body.name != nil), ("connection_id", body.connectionId != nil),
+                ("repo_slug", body.repoSlug != nil), ("workspace", body.workspace != nil),
+                ("branch", body.branch != nil), ("deploy", body.deploy != nil),
+                ("stack_override", body.stackOverride != nil),
+            ]
+            note.details["fields"] = given.filter(\.1).map(\.0).joined(separator: ",")
+            let catalog = req.pipelineCatalog
+            let pipeline = try await catalog.update(
+                pipelineID: pipelineID,
+                .init(
+                    name: body.name, connectionID: body.connectionId, repoSlug: body.repoSlug,
+                    workspace: body.workspace, branch: body.branch, deploy: body.deploy,
+                    stackOverride: body.stackOverride),
+                by: try req.requireUser())
+            let status = try await req.provisioning.statuses(of: [try pipeline.requireID()])
+            return try PipelineResponse(
+                pipeline, webhookURL: try catalog.webhookURL(of: pipeline),
+                provisioningStatus: status[try pipeline.requireID()] ?? .never)
+        }
     }
 
+    /// `?confirm=<pipeline name>` is required when the pipeline has executions (409 `confirmation_required`).
     @Sendable func delete(req: Request) async throws -> HTTPStatus {
-        try await req.pipelineCatalog.delete(
-            pipelineID: try FieldRules.pathID(req, "pipelineID"), by: try req.requireUser())
-        return .noContent
+        let resource = AuditResource(type: "pipeline", id: req.parameters.get("pipelineID").flatMap { Int($0) })
+        return try await AuditLog.audited(req, .pipelineDelete, resource: resource) { note in
+            let pipelineID = try FieldRules.pathID(req, "pipelineID")
+            let confirm = try FieldRules.queryText(req, "confirm")
+            if let confirm, confirm.count > 200 {
+                throw AppError.invalidField("confirm", reason: "must be at most 200 characters (the pipeline's name)")
+            }
+            let deletion = try await req.pipelineCatalog.delete(
+                pipelineID: pipelineID, confirm: confirm, by: try req.requireUser())
+            note.details = [
+                "name": deletion.name, "executions": String(deletion.executions), "stored_logs": String(deletion.logs),
+            ]
+            return .noContent
+        }
+    }
+
+    /// The new secret is in this response only (`Cache-Control: no-store`); the old one stops working.
+    @Sendable func rotateWebhookSecret(req: Request) async throws -> Response {
+        let resource = AuditResource(type: "pipeline", id: req.parameters.get("pipelineID").flatMap { Int($0) })
+        return try await AuditLog.audited(req, .webhookSecretRotate, resource: resource) { _ in
+            let catalog = req.pipelineCatalog
+            let rotation = try await catalog.rotateWebhookSecret(
+                pipelineID: try FieldRules.pathID(req, "pipelineID"), by: try req.requireUser())
+            let response = try Response.json(
+                WebhookSecretResponse(
+                    webhookUrl: try catalog.webhookURL(of: rotation.pipeline),
+                    webhookSecret: rotation.webhookSecret.value),
+                status: .ok)
+            response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+            return response
+        }
     }
 
     @Sendable func detect(req: Request) async throws -> DetectResponse {
-        let pipeline = try await req.pipelineCatalog.show(
-            pipelineID: try FieldRules.pathID(req, "pipelineID"), for: try req.requireUser())
+        let pipeline = try await req.pipelineCatalog.pipeline(
+            try FieldRules.pathID(req, "pipelineID"), for: .changePipelines, by: try req.requireUser())
         return try DetectResponse(try await req.pipelineConfig.detect(pipeline))
     }
 
@@ -128,8 +176,8 @@ struct PipelineController: RouteCollection {
     {
         let resource = AuditResource(type: "pipeline", id: req.parameters.get("pipelineID").flatMap { Int($0) })
         return try await AuditLog.audited(req, .pullRequestCreate, resource: resource) { note in
-            let pipeline = try await req.pipelineCatalog.show(
-                pipelineID: try FieldRules.pathID(req, "pipelineID"), for: try req.requireUser())
+            let pipeline = try await req.pipelineCatalog.pipeline(
+                try FieldRules.pathID(req, "pipelineID"), for: .writeRepositories, by: try req.requireUser())
             if body.provision == true { try await req.enforceRateLimit(.provision) }
             let outcome = try await req.pipelineConfig.createPullRequest(pipeline, request: body)
             note.details["pull_request_id"] = String(outcome.pullRequest.id)
@@ -148,8 +196,8 @@ struct PipelineController: RouteCollection {
         let resource = AuditResource(type: "pipeline", id: req.parameters.get("pipelineID").flatMap { Int($0) })
         return try await AuditLog.audited(req, .provision, resource: resource) { note in
             try await req.enforceRateLimit(.provision)
-            let pipeline = try await req.pipelineCatalog.show(
-                pipelineID: try FieldRules.pathID(req, "pipelineID"), for: try req.requireUser())
+            let pipeline = try await req.pipelineCatalog.pipeline(
+                try FieldRules.pathID(req, "pipelineID"), for: .writeRepositories, by: try req.requireUser())
             let run = try await req.provisioning.apply(pipeline, options: options, actor: try req.requireUser())
             summarize(run, into: note)
             await auditReplacements(req, run)

@@ -58,11 +58,15 @@ struct SSHKeyController: RouteCollection {
     }
 
     @Sendable func update(req: Request) async throws -> SSHKeyResponse {
-        let keyID = try FieldRules.pathID(req, "keyID")
-        let body = try req.content.decode(UpdateSSHKeyRequest.self)
-        return try SSHKeyResponse(
-            try await req.keyCatalog.update(
-                keyID: keyID, name: body.name, comment: body.comment, by: try req.requireUser()))
+        try await AuditLog.audited(req, .keyUpdate, resource: Self.keyResource(req)) { note in
+            let keyID = try FieldRules.pathID(req, "keyID")
+            let body = try req.content.decode(UpdateSSHKeyRequest.self)
+            if body.name != nil { note.details["name"] = "changed" }
+            if body.comment != nil { note.details["comment"] = "changed" }
+            return try SSHKeyResponse(
+                try await req.keyCatalog.update(
+                    keyID: keyID, name: body.name, comment: body.comment, by: try req.requireUser()))
+        }
     }
 
     @Sendable func delete(req: Request) async throws -> Response {

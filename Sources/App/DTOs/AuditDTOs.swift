@@ -5,11 +5,18 @@ import Vapor
 
 /// One audit entry as JSON:
 /// `{"id", "at", "actor": {"id", "username"} | null, "action", "resource": {"type", "id"} | null, "ip",
-/// "outcome": "success" | "failure" | "denied", "details": {string: string}}`.
+/// "outcome": "success" | "failure" | "denied", "details": {string: string}}`. A CLI action has
+/// `"actor": {"id": null, "username": "cli:<OS user>"}`.
 struct AuditEntryResponse: Content {
     struct Actor: Content {
-        var id: Int
+        var id: Int?
         var username: String
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(username, forKey: .username)
+        }
     }
 
     struct Resource: Content {
@@ -29,8 +36,8 @@ struct AuditEntryResponse: Content {
     init(_ entry: AuditEntry) throws {
         id = try entry.requireID()
         at = entry.at
-        if let actorID = entry.actorID {
-            actor = Actor(id: actorID, username: entry.actorUsername ?? "")
+        if entry.actorID != nil || entry.actorUsername != nil {
+            actor = Actor(id: entry.actorID, username: entry.actorUsername ?? "")
         }
         action = entry.action
         resource = entry.resourceType.map { Resource(type: $0, id: entry.resourceID) }

@@ -13,22 +13,70 @@ struct LoginRequest: Content {
 struct UserResponse: Content {
     var id: Int
     var username: String
+    /// `admin`, `maintainer` or `viewer`.
     var role: String
+    var disabled: Bool
+    /// An admin reset the password: the user must choose a new one before anything else.
+    var mustChangePassword: Bool
     var createdAt: Date?
 
     init(_ user: User) throws {
         id = try user.requireID()
         username = user.username
         role = user.role.rawValue
+        disabled = user.isDisabled
+        mustChangePassword = user.mustChangePassword
         createdAt = user.createdAt
     }
+}
 
-    init(_ user: AuthenticatedUser) {
-        id = user.id
-        username = user.username
-        role = user.role.rawValue
-        createdAt = nil
+/// `POST /api/users` body. Without `password` a random one is generated, returned once as
+/// `initial_password`, and must be changed at the first sign-in.
+struct CreateUserRequest: Content {
+    var username: String
+    var password: String?
+    /// `admin`, `maintainer` or `viewer`.
+    var role: User.Role
+}
+
+/// `POST /api/users` response: the user, and the generated password when none was given (shown once).
+struct CreatedUserResponse: Content {
+    var user: UserResponse
+    var initialPassword: String?
+
+    /// `initial_password` is always present, `null` when the admin chose the password.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(user, forKey: .user)
+        try container.encode(initialPassword, forKey: .initialPassword)
     }
+}
+
+/// `PATCH /api/users/{id}` body: each field optional; `null` or absent leaves it unchanged.
+struct UpdateUserRequest: Content {
+    var role: User.Role?
+    var disabled: Bool?
+}
+
+/// `POST /api/users/{id}/password-reset` response: the one-time password (shown once).
+struct PasswordResetResponse: Content {
+    var user: UserResponse
+    var oneTimePassword: String
+    var sessionsEnded: Int
+}
+
+/// `POST /api/auth/password` body.
+struct ChangePasswordRequest: Content {
+    var currentPassword: String
+    var newPassword: String
+    /// Also delete every API token of the user (default `false`).
+    var revokeTokens: Bool?
+}
+
+/// `POST /api/auth/password` response.
+struct PasswordChangedResponse: Content {
+    var sessionsEnded: Int
+    var tokensRevoked: Int
 }
 
 /// `POST /api/auth/login` response.

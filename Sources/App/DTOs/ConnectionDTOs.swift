@@ -17,6 +17,25 @@ struct CreateConnectionRequest: Content {
     var auth: Auth
 }
 
+/// `PATCH /api/connections/{id}` body: each field optional; `auth` replaces the credentials (re-verified).
+struct UpdateConnectionRequest: Content {
+    var name: String?
+    var auth: CreateConnectionRequest.Auth?
+}
+
+/// `PATCH /api/connections/{id}` response: the connection and, when the credentials were replaced, what
+/// `GET /user` said with them (`null` otherwise).
+struct UpdatedConnectionResponse: Content {
+    var connection: ConnectionResponse
+    var verification: VerifyConnectionResponse?
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(connection, forKey: .connection)
+        try container.encode(verification, forKey: .verification)
+    }
+}
+
 /// A connection as shown to clients: never the token.
 struct ConnectionResponse: Content {
     var id: Int

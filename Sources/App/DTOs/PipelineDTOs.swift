@@ -51,6 +51,12 @@ struct UpdatePipelineRequest: Content {
     var stackOverride: StackOverrideBody?
 }
 
+/// `POST /api/pipelines/{id}/webhook-secret/rotate` response: the new secret, shown this once.
+struct WebhookSecretResponse: Content {
+    var webhookUrl: String
+    var webhookSecret: String
+}
+
 /// A pipeline as shown to clients (docs/API.md "Pipelines"). `webhook_secret` only in the creation response.
 struct PipelineResponse: Content {
     var id: Int

@@ -6,6 +6,8 @@ import Vapor
 /// `POST /api/servers` body.
 struct CreateServerRequest: Content {
     var name: String?
+    /// Free text about the server (at most 2,000 characters).
+    var notes: String?
     var host: String
     var port: Int?
     var username: String
@@ -16,6 +18,8 @@ struct CreateServerRequest: Content {
 /// `PATCH /api/servers/{id}` body: every field optional, `null` or absent leaves it unchanged.
 struct UpdateServerRequest: Content {
     var name: String?
+    /// Replaces the notes; `""` clears them.
+    var notes: String?
     var legacyRsaSha1: Bool?
 }
 
@@ -99,6 +103,8 @@ struct HostKeyHistoryResponse: Content {
 struct ServerResponse: Content {
     var id: Int
     var name: String?
+    /// Free text about the server; `null` when there is none.
+    var notes: String?
     var host: String
     var port: Int
     var username: String
@@ -112,6 +118,7 @@ struct ServerResponse: Content {
     init(_ server: Server, hostKeys: [PinnedHostKey], hostKeyHistory: [PinnedHostKey]) throws {
         id = try server.requireID()
         name = server.name
+        notes = server.notes
         host = server.host
         port = server.port
         username = server.username
@@ -119,5 +126,20 @@ struct ServerResponse: Content {
         self.hostKeys = hostKeys.map(HostKeyResponse.init)
         self.hostKeyHistory = hostKeyHistory.map(HostKeyHistoryResponse.init)
         createdAt = server.createdAt
+    }
+
+    /// `name` and `notes` are always present, `null` when unset.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(name, forKey: .name)
+        try container.encode(notes, forKey: .notes)
+        try container.encode(host, forKey: .host)
+        try container.encode(port, forKey: .port)
+        try container.encode(username, forKey: .username)
+        try container.encode(legacyRsaSha1, forKey: .legacyRsaSha1)
+        try container.encode(hostKeys, forKey: .hostKeys)
+        try container.encode(hostKeyHistory, forKey: .hostKeyHistory)
+        try container.encodeIfPresent(createdAt, forKey: .createdAt)
     }
 }

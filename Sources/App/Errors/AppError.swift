@@ -19,6 +19,10 @@ enum AppError: APIErrorConvertible, Equatable {
     case csrfTokenMissing
     /// 403: the user may not do this (admin only, …).
     case forbidden(String)
+    /// 403: an admin reset the password; only `POST /api/auth/password` (and `me`, `logout`) until it changes.
+    case passwordChangeRequired
+    /// 403: the account is disabled (after a correct password, so it reveals nothing to a guesser).
+    case accountDisabled
     /// 403: private-key export is disabled for this key or by configuration.
     case exportDisabled
     /// 422: well-formed but refers to something that does not exist or cannot be used.
@@ -40,7 +44,7 @@ enum AppError: APIErrorConvertible, Equatable {
         switch self {
         case .invalidField, .invalidBody: .badRequest
         case .unauthenticated, .invalidCredentials: .unauthorized
-        case .csrfTokenMissing, .forbidden, .exportDisabled: .forbidden
+        case .csrfTokenMissing, .forbidden, .exportDisabled, .passwordChangeRequired, .accountDisabled: .forbidden
         case .notFound: .notFound
         case .unprocessable: .unprocessableEntity
         case .operationInProgress: .conflict
@@ -60,6 +64,8 @@ enum AppError: APIErrorConvertible, Equatable {
         case .csrfTokenMissing: "csrf_token_invalid"
         case .forbidden: "forbidden"
         case .exportDisabled: "export_disabled"
+        case .passwordChangeRequired: "password_change_required"
+        case .accountDisabled: "account_disabled"
         case .notFound: "not_found"
         case .unprocessable: "invalid_reference"
         case .operationInProgress: "operation_in_progress"
@@ -79,6 +85,9 @@ enum AppError: APIErrorConvertible, Equatable {
         case .csrfTokenMissing: "Missing or wrong X-CSRF-Token header for a cookie-authenticated request."
         case .forbidden(let why): why
         case .exportDisabled: "Private-key export is disabled for this key."
+        case .passwordChangeRequired:
+            "An admin reset your password: choose a new one with POST /api/auth/password before anything else."
+        case .accountDisabled: "This account is disabled; ask an admin to enable it."
         case .notFound(let what): "\(what) not found."
         case .unprocessable(let field, let reason): "Invalid \(field): \(reason)."
         case .operationInProgress: "Another operation on this resource is in progress; retry when it has finished."

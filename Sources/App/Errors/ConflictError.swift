@@ -23,6 +23,12 @@ enum ConflictError: APIErrorConvertible, Equatable {
     case hostKeyNotPresented(presented: [String])
     /// Pipelines use the connection that would be deleted.
     case connectionInUse(pipelines: Int)
+    /// The change would leave no admin who is neither disabled nor deleted.
+    case lastAdmin
+    /// An admin tried to demote, disable, delete or reset their own account through the API.
+    case ownAccount
+    /// Deleting a pipeline with executions needs `?confirm=<pipeline name>`; nothing was deleted.
+    case pipelineHasHistory(name: String, executions: Int, logs: Int)
     /// Stop: the execution already ended.
     case executionFinished
     /// Stop: the execution has no Bitbucket pipeline yet.
@@ -41,6 +47,9 @@ enum ConflictError: APIErrorConvertible, Equatable {
         case .serverInUse: "server_in_use"
         case .hostKeyNotPresented: "host_key_not_presented"
         case .connectionInUse: "connection_in_use"
+        case .lastAdmin: "last_admin"
+        case .ownAccount: "own_account"
+        case .pipelineHasHistory: "confirmation_required"
         case .executionFinished: "execution_finished"
         case .executionTriggering: "execution_triggering"
         }
@@ -64,6 +73,13 @@ enum ConflictError: APIErrorConvertible, Equatable {
             "\(deployments) key(s) are recorded on this server; undeploy them first or pass force=true."
         case .hostKeyNotPresented: "The server does not present a host key with that fingerprint."
         case .connectionInUse(let pipelines): "\(pipelines) pipeline(s) use this connection; delete them first."
+        case .lastAdmin:
+            "This would leave no active admin; make another user admin first (nothing was changed)."
+        case .ownAccount:
+            "You cannot demote, disable, delete or reset your own account; another admin (or the CLI) can."
+        case .pipelineHasHistory(let name, let executions, _):
+            "Deleting pipeline '\(name)' erases its \(executions) execution(s) and their logs; repeat with "
+                + "?confirm=<the pipeline's name> to delete it (nothing was deleted)."
         case .executionFinished: "The execution has already finished."
         case .executionTriggering: "The pipeline is still being triggered; try again shortly."
         }
@@ -86,7 +102,10 @@ enum ConflictError: APIErrorConvertible, Equatable {
         case .serverInUse(let deployments): return ["deployments": String(deployments)]
         case .hostKeyNotPresented(let presented): return ["presented": presented.joined(separator: ",")]
         case .connectionInUse(let pipelines): return ["pipelines": String(pipelines)]
-        case .duplicateUser, .keyRetired, .executionFinished, .executionTriggering: return [:]
+        case .pipelineHasHistory(let name, let executions, let logs):
+            return ["name": name, "executions": String(executions), "stored_logs": String(logs)]
+        case .duplicateUser, .keyRetired, .executionFinished, .executionTriggering, .lastAdmin, .ownAccount:
+            return [:]
         }
     }
 }

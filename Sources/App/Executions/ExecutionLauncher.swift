@@ -55,7 +55,7 @@ struct ExecutionLauncher: Sendable {
     func trigger(pipelineID: Int, _ request: TriggerRequest, idempotencyKey: String?, by user: AuthenticatedUser)
         async throws -> Launch
     {
-        let pipeline = try await Pipeline.find(pipelineID, visibleTo: user, on: db)
+        let pipeline = try await Pipeline.find(pipelineID, for: .triggerExecutions, by: user, on: db)
         let key = try Self.validateIdempotencyKey(idempotencyKey)
         let plan = try Self.validate(request, defaultBranch: pipeline.branch)
         // Identical triggers of one pipeline are decided one after another, so a concurrent duplicate sees
@@ -76,7 +76,7 @@ struct ExecutionLauncher: Sendable {
 
     /// Triggers the same branch/commit/pattern again as a new execution (variables included).
     func rerun(executionID: Int, by user: AuthenticatedUser) async throws -> Launch {
-        let original = try await Execution.find(executionID, visibleTo: user, on: db)
+        let original = try await Execution.find(executionID, for: .triggerExecutions, by: user, on: db)
         guard let pipeline = try await Pipeline.find(original.$pipeline.id, on: db) else {
             throw AppError.notFound(Pipeline.resourceName)
         }
@@ -92,7 +92,7 @@ struct ExecutionLauncher: Sendable {
     ///
     /// - Throws: `ConflictError.executionFinished` / `.executionTriggering`, Bitbucket errors.
     func stop(executionID: Int, by user: AuthenticatedUser) async throws -> Launch {
-        let execution = try await Execution.find(executionID, visibleTo: user, on: db)
+        let execution = try await Execution.find(executionID, for: .triggerExecutions, by: user, on: db)
         guard !execution.status.isTerminal else { throw ConflictError.executionFinished }
         guard let uuid = execution.bitbucketUUID else { throw ConflictError.executionTriggering }
         guard let pipeline = try await Pipeline.find(execution.$pipeline.id, on: db),

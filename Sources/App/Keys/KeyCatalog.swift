@@ -41,6 +41,7 @@ struct KeyCatalog: Sendable {
         name: String, type keyType: String, bits: Int?, comment: String?, passphrase: String?, exportable: Bool,
         owner: AuthenticatedUser
     ) async throws -> StoredKey {
+        try owner.require(.changeKeys)
         let name = try FieldRules.name(name, field: "name")
         guard let type = KeyType(rawValue: keyType.lowercased()), type != .ecdsa else {
             throw AppError.invalidField("key_type", reason: "must be ed25519 or rsa")
@@ -69,6 +70,7 @@ struct KeyCatalog: Sendable {
         name: String, privateKey: String, passphrase: String?, comment: String?, exportable: Bool,
         owner: AuthenticatedUser
     ) async throws -> StoredKey {
+        try owner.require(.changeKeys)
         let name = try FieldRules.name(name, field: "name")
         guard !privateKey.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw AppError.invalidField("private_key", reason: "must not be empty")
@@ -124,7 +126,7 @@ struct KeyCatalog: Sendable {
 
     /// Renames the key and/or changes its comment (the public-key line follows the comment).
     func update(keyID: Int, name: String?, comment: String?, by user: AuthenticatedUser) async throws -> Entry {
-        let record = try await StoredKey.find(keyID, visibleTo: user, on: db)
+        let record = try await StoredKey.find(keyID, for: .changeKeys, by: user, on: db)
         if let name { record.name = try FieldRules.name(name, field: "name") }
         if let comment {
             let comment = try Self.comment(comment, default: record.name)
@@ -143,7 +145,7 @@ struct KeyCatalog: Sendable {
     func delete(keyID: Int, removeFromServers: Bool, force: Bool, by user: AuthenticatedUser) async throws
         -> KeyDeletion
     {
-        let record = try await StoredKey.find(keyID, visibleTo: user, on: db)
+        let record = try await StoredKey.find(keyID, for: .changeKeys, by: user, on: db)
         return try await locks.withLock("ssh_key:\(keyID)") {
             // Refused before any server is touched: the row could not be deleted afterwards.
             let pipelines = try await Pipeline.query(on: db).filter(\.$sshKey.$id == keyID).count()
@@ -165,7 +167,7 @@ struct KeyCatalog: Sendable {
     /// - Throws: `AppError.exportDisabled` when export is off for the key or the instance.
     /// - Important: the result is plaintext key material; it goes into the response body only.
     func export(keyID: Int, for user: AuthenticatedUser) async throws -> Secret<String> {
-        let record = try await StoredKey.find(keyID, visibleTo: user, on: db)
+        let record = try await StoredKey.find(keyID, for: .exportPrivateKeys, by: user, on: db)
         guard allowsExport, record.exportable else { throw AppError.exportDisabled }
         let pem = try keys.exportPEM(of: record)
         logger.notice("private key exported", metadata: ["key_id": "\(keyID)"])
@@ -180,6 +182,7 @@ struct KeyCatalog: Sendable {
             throw AppError.invalidField("comment", reason: "must be at most 200 characters")
         }
         try FieldRules.noControlCharacters(comment, field: "comment")
+        try FieldRules.noPrivateKeyMaterial(comment, field: "comment")
         return comment
     }
 

@@ -33,7 +33,7 @@ struct KeyDeploymentService: Sendable {
         keyID: Int, to requests: [TargetRequest], parallel: Bool, fixPermissions: Bool = false,
         actor: AuthenticatedUser
     ) async throws -> [ServerOperationResult] {
-        let record = try await StoredKey.find(keyID, visibleTo: actor, on: db)
+        let record = try await StoredKey.find(keyID, for: .operateKeys, by: actor, on: db)
         guard record.status == .active else { throw ConflictError.keyRetired(alreadyRotated: false) }
         let targets = try await resolve(requests, allowPasswords: true, actor: actor)
         let results = try await locks.withLock("ssh_key:\(keyID)") {
@@ -53,7 +53,7 @@ struct KeyDeploymentService: Sendable {
     ///
     /// - Throws: `AppError.notFound`, `AppError.unprocessable` when no target is given and none is recorded.
     func test(keyID: Int, on requests: [TargetRequest]?, actor: AuthenticatedUser) async throws -> [ServerTestResult] {
-        let record = try await StoredKey.find(keyID, visibleTo: actor, on: db)
+        let record = try await StoredKey.find(keyID, for: .operateKeys, by: actor, on: db)
         let resolver = TargetResolver(db: db, user: actor)
         let targets: [ResolvedTarget]
         if let requests, !requests.isEmpty {
@@ -84,7 +84,7 @@ struct KeyDeploymentService: Sendable {
     func undeploy(keyID: Int, from requests: [TargetRequest], force: Bool, actor: AuthenticatedUser) async throws
         -> [ServerOperationResult]
     {
-        let record = try await StoredKey.find(keyID, visibleTo: actor, on: db)
+        let record = try await StoredKey.find(keyID, for: .operateKeys, by: actor, on: db)
         let targets = try await resolve(requests, allowPasswords: true, actor: actor)
         let results = try await locks.withLock("ssh_key:\(keyID)") {
             try await undeploy(record, targets: targets, force: force, actor: actor)
@@ -112,7 +112,7 @@ struct KeyDeploymentService: Sendable {
     /// - Throws: `AppError.notFound`, `ConflictError.keyRetired`, `TargetNotAllowedError` (before anything
     ///   changes), `AppError.operationInProgress`.
     func rotate(keyID: Int, actor: AuthenticatedUser) async throws -> KeyRotation {
-        let record = try await StoredKey.find(keyID, visibleTo: actor, on: db)
+        let record = try await StoredKey.find(keyID, for: .operateKeys, by: actor, on: db)
         return try await locks.withLock("ssh_key:\(keyID)") {
             guard let current = try await StoredKey.find(try record.requireID(), on: db) else {
                 throw AppError.notFound(StoredKey.resourceName)
@@ -424,7 +424,7 @@ struct KeyDeploymentService: Sendable {
         let serverID = try target.server.requireID()
         let candidates = try await KeyDeployment.query(on: db).filter(\.$server.$id == serverID)
             .filter(\.$status == .present).with(\.$key).all()
-            .map(\.key).filter { $0.status == .active && actor.owns($0.$owner.id) }
+            .map(\.key).filter { $0.status == .active }
         let preferred = candidates.first { $0.id == record.id } ?? candidates.first
         guard let key = preferred else { throw KeyOperationError.noCredentials }
         return Credentials(authentication: .privateKey(try keys.privateKeyPEM(of: key)), method: .key)

@@ -130,7 +130,7 @@ enum KeyOperationError: APIErrorConvertible, Equatable {
         case .wouldLockOut:
             "No other working Pipewright key is deployed on this server; removing this one could lock you out (use force)."
         case .noCredentials:
-            "No password was given and no Pipewright key of yours is deployed on this server."
+            "No password was given and no working Pipewright key is recorded on this server."
         case .rotationHeld(let reason):
             "The old key stays on this server (the new key was added and verified) because \(reason)."
         }

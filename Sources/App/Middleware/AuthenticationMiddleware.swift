@@ -38,7 +38,8 @@ struct AuthenticationMiddleware: AsyncMiddleware {
 }
 
 extension AuthenticationMiddleware {
-    /// The user an API token (`pw_…`) belongs to, or `nil` when it is unknown or expired; records its use.
+    /// The user an API token (`pw_…`) belongs to, or `nil` when it is unknown or expired or the user is
+    /// disabled or deleted; records its use.
     static func user(bearerToken: String, on db: any Database, now: Date) async throws -> AuthenticatedUser? {
         guard bearerToken.hasPrefix("pw_"), bearerToken.utf8.count <= 512 else { return nil }
         let hash = TokenHasher.hash(bearerToken)
@@ -47,32 +48,41 @@ extension AuthenticationMiddleware {
         }
         if let expiry = token.expiresAt, expiry <= now { return nil }
         let user = token.user
+        guard user.isActive else { return nil }
         let authenticated = AuthenticatedUser(
             id: try user.requireID(), username: user.username, role: user.role,
-            method: .bearerToken(id: try token.requireID()))
+            method: .bearerToken(id: try token.requireID()), mustChangePassword: user.mustChangePassword)
         token.lastUsedAt = now
         try await token.save(on: db)
         return authenticated
     }
 
-    /// The user a session cookie belongs to, or `nil` when it is unknown or expired.
+    /// The user a session cookie belongs to, or `nil` when it is unknown or expired or the user is disabled
+    /// or deleted.
     static func user(sessionCookie: String, on db: any Database, now: Date) async throws -> AuthenticatedUser? {
         guard sessionCookie.utf8.count <= 512 else { return nil }
         let hash = TokenHasher.hash(sessionCookie)
         guard let session = try await UserSession.query(on: db).filter(\.$tokenHash == hash).with(\.$user).first(),
-            session.expiresAt > now
+            session.expiresAt > now, session.user.isActive
         else { return nil }
         let user = session.user
         return AuthenticatedUser(
             id: try user.requireID(), username: user.username, role: user.role,
-            method: .session(id: try session.requireID(), csrfToken: session.csrfToken))
+            method: .session(id: try session.requireID(), csrfToken: session.csrfToken),
+            mustChangePassword: user.mustChangePassword)
     }
 }
 
-/// Rejects requests that `AuthenticationMiddleware` did not authenticate (401).
+/// Rejects requests that `AuthenticationMiddleware` did not authenticate (401), and — unless
+/// `allowsPendingPasswordChange` — requests of a user whose password an admin reset and who has not chosen
+/// a new one yet (403 `password_change_required`).
 struct RequireUserMiddleware: AsyncMiddleware {
+    /// Only `GET /api/auth/me`, `POST /api/auth/password` and `POST /api/auth/logout` set this.
+    var allowsPendingPasswordChange = false
+
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        _ = try request.requireUser()
+        let user = try request.requireUser()
+        if user.mustChangePassword, !allowsPendingPasswordChange { throw AppError.passwordChangeRequired }
         return try await next.respond(to: request)
     }
 }

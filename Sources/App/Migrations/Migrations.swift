@@ -13,6 +13,7 @@ enum Migrations {
             KeepHostKeyHistory(sqlite: sqlite),
             UpdateServerAddLegacyRSASHA1(),
             CreatePipelineProvisioning(sqlite: sqlite),
+            UpdateUserAddTeamRoles(),
         ]
     }
 }

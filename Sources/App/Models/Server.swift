@@ -18,6 +18,8 @@ final class Server: Model, @unchecked Sendable {
     // data fields
     @Field(key: "host") var host: String
     @OptionalField(key: "name") var name: String?
+    /// Free text an operator keeps about the server (at most 2,000 characters).
+    @OptionalField(key: "notes") var notes: String?
     @Field(key: "port") var port: Int
     @Field(key: "username") var username: String
     /// The `legacy_rsa_sha1` opt-in: RSA keys may sign with `ssh-rsa` (SHA-1) on this server only.

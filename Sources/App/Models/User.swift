@@ -9,16 +9,42 @@ import PipewrightCore
 final class User: Model, @unchecked Sendable {
     static let schema = "users"
 
-    /// Account role: admins see and act on every resource, members on their own.
-    enum Role: String, Codable, Sendable {
-        case admin, member
+    /// Account role (docs/API.md "Roles"): what the user may do is decided by `Permission` alone.
+    ///
+    /// Stored as the raw value; schema version 8 turned the former `member` into `maintainer`.
+    enum Role: String, Codable, Sendable, CaseIterable, Comparable {
+        /// Reads everything the team has (never secrets); changes nothing but their own password and tokens.
+        case viewer
+        /// A viewer who also creates, changes, deploys, triggers and opens pull requests.
+        case maintainer
+        /// A maintainer who also manages users, accepts host keys, exports private keys, rotates the
+        /// master key and reads every audit entry.
+        case admin
+
+        /// `viewer < maintainer < admin`.
+        private var rank: Int {
+            switch self {
+            case .viewer: 0
+            case .maintainer: 1
+            case .admin: 2
+            }
+        }
+
+        static func < (lhs: Role, rhs: Role) -> Bool { lhs.rank < rhs.rank }
     }
 
     // managed fields
     @ID(custom: .id, generatedBy: .database) var id: Int?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+    /// Set when the user was deleted: the row stays so audit entries and `created_by` keep a name.
+    @OptionalField(key: "deleted_at") var deletedAt: Date?
 
     // data fields
+    /// A disabled user cannot sign in; their sessions and tokens are refused.
+    @Field(key: "disabled") var isDisabled: Bool
+    /// Set by an admin's password reset: until the user chooses a new password they may only read their
+    /// own account, change the password and sign out.
+    @Field(key: "must_change_password") var mustChangePassword: Bool
     @Field(key: "password_hash") var passwordHash: String
     @Field(key: "role") var role: Role
     @Field(key: "username") var username: String
@@ -29,7 +55,12 @@ final class User: Model, @unchecked Sendable {
         self.username = username
         self.passwordHash = passwordHash
         self.role = role
+        self.isDisabled = false
+        self.mustChangePassword = false
     }
 
     var isAdmin: Bool { role == .admin }
+
+    /// Neither disabled nor deleted: may sign in, and their sessions and tokens work.
+    var isActive: Bool { !isDisabled && deletedAt == nil }
 }

@@ -80,7 +80,8 @@ extension OpenAPIDocument {
                 .init(description: spec.description, content: spec.content, links: linkMap))
         }
         var errorStatuses = Set(errors)
-        if access == .admin { errorStatuses.insert(403) }
+        // Any signed-in route may answer 403: a role without the permission, or `password_change_required`.
+        if access != .public { errorStatuses.insert(403) }
         errorStatuses.formUnion([414, 431])  // RequestHeadLimitMiddleware answers them on every route
         for status in errorStatuses.sorted() where responses[status] == nil {
             map[.status(code: status)] = .response(

@@ -30,7 +30,7 @@ enum OpenAPIDocument {
 
     /// Every documented operation, by resource group.
     static var allEndpoints: [Endpoint] {
-        operations() + authentication() + tokens() + sshKeys() + servers() + connections() + pipelines()
+        operations() + authentication() + tokens() + users() + sshKeys() + servers() + connections() + pipelines()
             + executions() + logs() + webhooks() + audit() + administration() + realtime()
     }
 
@@ -78,7 +78,7 @@ enum OpenAPIDocument {
                 ]),
             security: readSecurity,
             tags: [
-                "Operations", "Authentication", "Tokens", "SSH keys", "Servers", "Connections", "Pipelines",
+                "Operations", "Authentication", "Tokens", "Users", "SSH keys", "Servers", "Connections", "Pipelines",
                 "Executions", "Logs", "Webhooks",
             ].map { OpenAPI.Tag(name: $0) })
     }
@@ -109,9 +109,9 @@ enum OpenAPIDocument {
     enum Access {
         /// No authentication.
         case `public`
-        /// Any signed-in user (members act on their own resources).
+        /// Any signed-in user; changes need the role docs/API.md "Roles" names (403 `forbidden` otherwise).
         case user
-        /// Admins only (members get 403).
+        /// Admins only (maintainers and viewers get 403).
         case admin
     }
 
@@ -169,6 +169,53 @@ enum OpenAPIDocument {
                 .get, "/api/auth/me", id: "getCurrentUser", tag: "Authentication",
                 summary: "The signed-in user (and the session's CSRF token for cookie sessions)",
                 responses: [200: json(ref("MeResponse"), "The user")], errors: [401, 429]),
+            endpoint(
+                .post, "/api/auth/password", id: "changePassword", tag: "Authentication",
+                summary:
+                    "Change your own password (current one required); your other sessions end, and with `revoke_tokens` your API tokens",
+                body: ref("ChangePasswordRequest"),
+                example: [
+                    "current_password": "old password here", "new_password": "a new long passphrase",
+                    "revoke_tokens": false,
+                ],
+                responses: [200: json(ref("PasswordChanged"), "Changed")], errors: [400, 401, 403, 413, 429]),
+        ]
+    }
+
+    static func users() -> [Endpoint] {
+        let user = pathID("id", "User id")
+        return [
+            endpoint(
+                .get, "/api/users", id: "listUsers", tag: "Users", summary: "Admin: the users (deleted ones left out)",
+                access: .admin, query: pageParameters, responses: [200: json(page(of: "User"), "A page of users")],
+                errors: [400, 401, 429]),
+            endpoint(
+                .post, "/api/users", id: "createUser", tag: "Users",
+                summary:
+                    "Admin: create a user; without `password` a random one is returned once as `initial_password` and must be changed at first sign-in",
+                access: .admin, body: ref("CreateUserRequest"),
+                example: ["username": "dana", "role": "maintainer"],
+                responses: [201: json(ref("CreatedUser"), "The user")], errors: [400, 401, 409, 413, 429],
+                links: []),
+            endpoint(
+                .get, "/api/users/{id}", id: "getUser", tag: "Users", summary: "Admin: one user", access: .admin,
+                parameters: [user], responses: [200: json(ref("User"), "The user")], errors: [401, 404, 429]),
+            endpoint(
+                .patch, "/api/users/{id}", id: "updateUser", tag: "Users",
+                summary:
+                    "Admin: change the role or disable/enable (409 `last_admin` when no active admin would remain, `own_account` for yourself)",
+                access: .admin, parameters: [user], body: ref("UpdateUserRequest"), example: ["role": "viewer"],
+                responses: [200: json(ref("User"), "The user")], errors: [400, 401, 404, 409, 413, 429]),
+            endpoint(
+                .delete, "/api/users/{id}", id: "deleteUser", tag: "Users",
+                summary: "Admin: delete a user (their audit entries stay; the name stays taken)", access: .admin,
+                parameters: [user], responses: [204: empty("Deleted")], errors: [401, 404, 409, 429]),
+            endpoint(
+                .post, "/api/users/{id}/password-reset", id: "resetPassword", tag: "Users",
+                summary:
+                    "Admin: set a one-time password (returned once) that must be changed at the next sign-in; ends the user's sessions",
+                access: .admin, parameters: [user],
+                responses: [200: json(ref("PasswordReset"), "The one-time password")], errors: [401, 404, 409, 429]),
         ]
     }
 
@@ -205,7 +252,7 @@ enum OpenAPIDocument {
                 body: ref("ImportSSHKeyRequest"), responses: [201: json(ref("SSHKey"), "The imported key")],
                 errors: [400, 401, 403, 409, 413, 429], links: Self.keyLinks),
             endpoint(
-                .get, "/api/ssh-keys", id: "listSSHKeys", tag: "SSH keys", summary: "Your keys (admins: all keys)",
+                .get, "/api/ssh-keys", id: "listSSHKeys", tag: "SSH keys", summary: "The team's keys (public parts)",
                 query: pageParameters + [
                     queryParameter("q", .string(maxLength: 200), "Substring of name, comment or SHA256 fingerprint"),
                     queryParameter(
@@ -247,8 +294,8 @@ enum OpenAPIDocument {
                 errors: [400, 401, 403, 404, 429, 502, 503, 504]),
             endpoint(
                 .get, "/api/ssh-keys/{id}/private", id: "exportPrivateKey", tag: "SSH keys",
-                summary: "Export the private key (OpenSSH format; `Cache-Control: no-store`); owner or admin, audited",
-                parameters: [key], responses: [200: json(ref("PrivateKey"), "The private key")],
+                summary: "Admin: export the private key (OpenSSH format; `Cache-Control: no-store`), audited",
+                access: .admin, parameters: [key], responses: [200: json(ref("PrivateKey"), "The private key")],
                 errors: [401, 403, 404, 429, 503]),
             endpoint(
                 .post, "/api/ssh-keys/{id}/deploy", id: "deploySSHKey", tag: "SSH keys",
@@ -285,7 +332,7 @@ enum OpenAPIDocument {
         let server = pathID("id", "Server id")
         return [
             endpoint(
-                .get, "/api/servers", id: "listServers", tag: "Servers", summary: "Your servers (admins: all)",
+                .get, "/api/servers", id: "listServers", tag: "Servers", summary: "The team's servers",
                 query: pageParameters, responses: [200: json(page(of: "Server"), "A page of servers")],
                 errors: [400, 401, 429]),
             endpoint(
@@ -301,8 +348,9 @@ enum OpenAPIDocument {
                 parameters: [server], responses: [200: json(ref("Server"), "The server")], errors: [401, 404, 429]),
             endpoint(
                 .patch, "/api/servers/{id}", id: "updateServer", tag: "Servers",
-                summary: "Rename a server or set its `legacy_rsa_sha1` opt-in (audited)",
-                parameters: [server], body: ref("UpdateServerRequest"), example: ["legacy_rsa_sha1": true],
+                summary: "Rename a server, change its notes or its `legacy_rsa_sha1` opt-in (audited)",
+                parameters: [server], body: ref("UpdateServerRequest"),
+                example: ["name": "web-1", "notes": "Rack 4, behind the office VPN"],
                 responses: [200: json(ref("Server"), "The server")], errors: [400, 401, 403, 404, 413, 429]),
             endpoint(
                 .delete, "/api/servers/{id}", id: "deleteServer", tag: "Servers",
@@ -336,13 +384,21 @@ enum OpenAPIDocument {
                 errors: [400, 401, 403, 413, 429], links: ["getConnection", "verifyConnection", "deleteConnection"]),
             endpoint(
                 .get, "/api/connections", id: "listConnections", tag: "Connections",
-                summary: "Your connections (admins: all)",
+                summary: "The team's connections (never their tokens)",
                 query: pageParameters, responses: [200: json(page(of: "Connection"), "A page of connections")],
                 errors: [400, 401, 429]),
             endpoint(
                 .get, "/api/connections/{id}", id: "getConnection", tag: "Connections", summary: "One connection",
                 parameters: [connection], responses: [200: json(ref("Connection"), "The connection")],
                 errors: [401, 404, 429]),
+            endpoint(
+                .patch, "/api/connections/{id}", id: "updateConnection", tag: "Connections",
+                summary:
+                    "Rename a connection and/or replace its credentials (sealed at rest; new credentials are verified at once)",
+                parameters: [connection], body: ref("UpdateConnectionRequest"),
+                example: ["auth": ["type": "access_token", "token": "new-token"] as [String: any Sendable]],
+                responses: [200: json(ref("UpdatedConnection"), "The connection and the verification")],
+                errors: [400, 401, 403, 404, 413, 429, 503]),
             endpoint(
                 .delete, "/api/connections/{id}", id: "deleteConnection", tag: "Connections",
                 summary: "Delete a connection (409 `connection_in_use` while pipelines use it)",
@@ -380,7 +436,7 @@ enum OpenAPIDocument {
                     "provisionRepository", "deletePipeline",
                 ]),
             endpoint(
-                .get, "/api/pipelines", id: "listPipelines", tag: "Pipelines", summary: "Your pipelines (admins: all)",
+                .get, "/api/pipelines", id: "listPipelines", tag: "Pipelines", summary: "The team's pipelines",
                 query: pageParameters, responses: [200: json(page(of: "Pipeline"), "A page of pipelines")],
                 errors: [400, 401, 429]),
             endpoint(
@@ -390,13 +446,32 @@ enum OpenAPIDocument {
             endpoint(
                 .put, "/api/pipelines/{id}", id: "updatePipeline", tag: "Pipelines",
                 summary:
-                    "Change any field of the creation body (repository, branch or override changes forget the detected stack)",
+                    "Change any field but the repository, with the rules of create (branch, connection or override changes forget the detected stack)",
                 parameters: [pipeline], body: ref("UpdatePipelineRequest"), example: ["branch": "release"],
                 responses: [200: json(ref("Pipeline"), "The pipeline")],
                 errors: [400, 401, 403, 404, 413, 422, 429]),
             endpoint(
-                .delete, "/api/pipelines/{id}", id: "deletePipeline", tag: "Pipelines", summary: "Delete a pipeline",
-                parameters: [pipeline], responses: [204: empty("Deleted")], errors: [401, 403, 404, 429]),
+                .patch, "/api/pipelines/{id}", id: "patchPipeline", tag: "Pipelines", summary: "Same as PUT",
+                parameters: [pipeline], body: ref("UpdatePipelineRequest"), example: ["name": "web (prod)"],
+                responses: [200: json(ref("Pipeline"), "The pipeline")],
+                errors: [400, 401, 403, 404, 413, 422, 429]),
+            endpoint(
+                .delete, "/api/pipelines/{id}", id: "deletePipeline", tag: "Pipelines",
+                summary:
+                    "Delete a pipeline; with executions it needs `?confirm=<name>` (409 `confirmation_required` names what would be lost)",
+                parameters: [pipeline],
+                query: [
+                    queryParameter(
+                        "confirm", .string(maxLength: 200),
+                        "The pipeline's name: confirms erasing its executions and logs")
+                ],
+                responses: [204: empty("Deleted")], errors: [400, 401, 403, 404, 409, 429]),
+            endpoint(
+                .post, "/api/pipelines/{id}/webhook-secret/rotate", id: "rotateWebhookSecret", tag: "Pipelines",
+                summary: "Replace the webhook secret (shown once; the old one stops working at once)",
+                parameters: [pipeline],
+                responses: [200: json(ref("WebhookSecret"), "The new secret and the webhook URL")],
+                errors: [401, 403, 404, 429, 503]),
             endpoint(
                 .post, "/api/pipelines/{id}/detect", id: "detectStack", tag: "Pipelines",
                 summary: "Read the repository through Bitbucket and detect its technology stack",

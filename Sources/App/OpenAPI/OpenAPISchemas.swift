@@ -90,7 +90,11 @@ enum OpenAPISchemas {
             "EngineIOError": object(["code": integer, "message": string()], description: "Engine.IO handshake error"),
             "AuditEntry": object([
                 "id": integer, "at": timestamp,
-                "actor": optional(object(["id": integer, "username": string()])),
+                "actor": optional(
+                    object([
+                        "id": nullable(.integer(description: "null for CLI actions (`cli:<OS user>`)")),
+                        "username": string(),
+                    ])),
                 "action": string("e.g. `ssh_key.deploy`"),
                 "resource": optional(object(["type": string(), "id": optional(integer)])),
                 "ip": string(), "outcome": enumeration(["success", "failure", "denied"]),
@@ -120,9 +124,42 @@ enum OpenAPISchemas {
         [
             "LoginRequest": object(["username": string(), "password": .string(format: .password)]),
             "User": object([
-                "id": integer, "username": string(), "role": enumeration(["admin", "member"]),
+                "id": integer, "username": string(), "role": enumeration(["admin", "maintainer", "viewer"]),
+                "disabled": boolean,
+                "must_change_password": .boolean(
+                    description: "An admin reset the password: only me, logout and password change until it changes"),
                 "created_at": optional(timestamp),
             ]),
+            "CreateUserRequest": object([
+                "username": .string(description: "Letters, digits, ., _, -", minLength: 1, maxLength: 64),
+                "password": optional(
+                    .string(
+                        format: .password,
+                        description:
+                            "At least 12 characters, not a common password, not the username; absent: generated",
+                        minLength: 12, maxLength: 1024)),
+                "role": enumeration(["admin", "maintainer", "viewer"]),
+            ]),
+            "CreatedUser": object([
+                "user": ref("User"),
+                "initial_password": nullable(
+                    .string(description: "Only when no password was given (shown once); else null")),
+            ]),
+            "UpdateUserRequest": object([
+                "role": optional(enumeration(["admin", "maintainer", "viewer"])), "disabled": optional(.boolean),
+            ]),
+            "PasswordReset": object([
+                "user": ref("User"), "one_time_password": string("Shown once; must be changed at the next sign-in"),
+                "sessions_ended": integer,
+            ]),
+            "ChangePasswordRequest": object([
+                "current_password": .string(format: .password),
+                "new_password": .string(
+                    format: .password, description: "At least 12 characters, not a common password, not the username",
+                    minLength: 12, maxLength: 1024),
+                "revoke_tokens": optional(.boolean(description: "Also delete all your API tokens (default false)")),
+            ]),
+            "PasswordChanged": object(["sessions_ended": integer, "tokens_revoked": integer]),
             "LoginResponse": object(["user": ref("User"), "csrf_token": string("Send as X-CSRF-Token with the cookie")]
             ),
             "MeResponse": object([
@@ -225,13 +262,14 @@ enum OpenAPISchemas {
     static var servers: [String: JSONSchema] {
         [
             "CreateServerRequest": object([
-                "name": optional(name), "host": .string(minLength: 1, maxLength: 253), "port": optional(port),
+                "name": optional(name), "notes": optional(.string(maxLength: 2000)),
+                "host": .string(minLength: 1, maxLength: 253), "port": optional(port),
                 "username": .string(minLength: 1, maxLength: 64),
                 "legacy_rsa_sha1": optional(
                     .boolean(description: "Let RSA keys sign with ssh-rsa (SHA-1) on this server only")),
             ]),
             "UpdateServerRequest": object([
-                "name": optional(name),
+                "name": optional(name), "notes": optional(.string(description: "`\"\"` clears them", maxLength: 2000)),
                 "legacy_rsa_sha1": optional(
                     .boolean(description: "Let RSA keys sign with ssh-rsa (SHA-1) on this server only")),
             ]),
@@ -251,7 +289,8 @@ enum OpenAPISchemas {
                     "replaced_by": nullable(.string(description: "`SHA256:` fingerprint accepted in its place")),
                 ], description: "A pin of the server's host:port; active while `ended_at` is null"),
             "Server": object([
-                "id": integer, "name": optional(.string), "host": string(), "port": integer, "username": string(),
+                "id": integer, "name": nullable(.string), "notes": nullable(.string), "host": string(),
+                "port": integer, "username": string(),
                 "legacy_rsa_sha1": boolean, "host_keys": array(ref("HostKey")),
                 "host_key_history": array(ref("HostKeyHistoryEntry")), "created_at": optional(timestamp),
             ]),
@@ -273,6 +312,19 @@ enum OpenAPISchemas {
                 "auth_type": enumeration(["api_token", "access_token"]),
                 "email": optional(.string), "account_name": optional(.string), "last_verified_at": optional(timestamp),
                 "created_at": optional(timestamp),
+            ]),
+            "UpdateConnectionRequest": object([
+                "name": optional(name),
+                "auth": optional(
+                    object([
+                        "type": enumeration(["api_token", "access_token"]),
+                        "email": optional(.string(description: "Atlassian account e-mail (api_token only)")),
+                        "token": .string(format: .password, minLength: 1, maxLength: 4096),
+                    ])),
+            ]),
+            "UpdatedConnection": object([
+                "connection": ref("Connection"),
+                "verification": nullable(ref("VerifyConnectionResponse")),
             ]),
             "VerifyConnectionResponse": object([
                 "ok": boolean,
@@ -318,6 +370,9 @@ enum OpenAPISchemas {
                 "package_manager": optional(.string), "build_command": string(), "test_command": optional(.string),
                 "start_command": optional(.string), "directory": optional(.string),
                 "evidence": array(object(["file": string(), "reason": string()])),
+            ]),
+            "WebhookSecret": object([
+                "webhook_url": string(), "webhook_secret": string("Shown once; configure it in the Bitbucket webhook"),
             ]),
             "Pipeline": object([
                 "id": integer, "name": string(), "connection_id": integer, "workspace": string(), "repo_slug": string(),

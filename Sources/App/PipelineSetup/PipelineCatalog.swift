@@ -1,13 +1,17 @@
 import Fluent
 import Foundation
+import LogStore
 import PipelineConfig
 import PipewrightCore
 
 /// Pipelines: a repository, its branch and where it deploys (docs/API.md "Pipelines"). Every reference
-/// (connection, servers, key) must belong to the pipeline's owner.
+/// (connection, servers, key) must exist (they all belong to the team); changes need
+/// `Permission.changePipelines`.
 struct PipelineCatalog: Sendable {
     let db: any Database
     let vault: SecretVault
+    /// Where executions' logs are stored (deleted with a confirmed pipeline deletion).
+    let logStore: LogStore
     /// `PIPEWRIGHT_PUBLIC_URL`, the base of webhook URLs.
     let publicURL: String
 
@@ -18,7 +22,8 @@ struct PipelineCatalog: Sendable {
         var webhookSecret: Secret<String>
     }
 
-    /// Changes to a pipeline: any field given replaces the stored one.
+    /// Changes to a pipeline: any field given replaces the stored one. The repository (`repo_slug`,
+    /// `workspace`) cannot change: a value other than the stored one is refused.
     struct Changes: Sendable {
         var name: String?
         var connectionID: Int?
@@ -38,15 +43,16 @@ struct PipelineCatalog: Sendable {
         name: String, connectionID: Int, repoSlug: String, workspace: String?, branch: String?,
         deploy: DeployTargetBody, stackOverride: StackOverrideBody?, by user: AuthenticatedUser
     ) async throws -> Creation {
+        try user.require(.changePipelines)
         let connection = try await connection(connectionID, for: user)
         let pipeline = Pipeline()
-        pipeline.$owner.id = connection.$owner.id
+        pipeline.$owner.id = user.id
         pipeline.$connection.id = try connection.requireID()
         pipeline.name = try FieldRules.name(name, field: "name")
         pipeline.repoSlug = try FieldRules.slug(repoSlug, field: "repo_slug")
         pipeline.workspace = try FieldRules.slug(workspace ?? connection.workspace, field: "workspace")
         pipeline.branch = try FieldRules.branch(branch ?? "main", field: "branch")
-        try await apply(deploy, to: pipeline, ownerID: connection.$owner.id)
+        try await apply(deploy, to: pipeline)
         pipeline.stackOverrideJSON = try Self.encodeOverride(stackOverride)
         let secret = TokenHasher.randomToken()
         let vault = self.vault
@@ -68,57 +74,106 @@ struct PipelineCatalog: Sendable {
         try await Pipeline.find(pipelineID, visibleTo: user, on: db)
     }
 
-    /// Applies `changes`; a new repository, branch or override forgets the detected stack.
+    /// The pipeline, for an action that needs `permission` (detect, pull request).
+    ///
+    /// - Throws: `AppError.notFound`, then `AppError.forbidden` when the role lacks `permission`.
+    func pipeline(_ pipelineID: Int, for permission: Permission, by user: AuthenticatedUser) async throws -> Pipeline {
+        try await Pipeline.find(pipelineID, for: permission, by: user, on: db)
+    }
+
+    /// Applies `changes` with the rules of `create`, field by field; a new branch, connection or override
+    /// forgets the detected stack. Nothing is saved unless every field passes.
+    ///
+    /// - Throws: `AppError.notFound`, `AppError.forbidden` (role), `AppError.invalidField` (a field, or a
+    ///   `repo_slug`/`workspace` other than the stored one), `AppError.unprocessable` (a reference).
     func update(pipelineID: Int, _ changes: Changes, by user: AuthenticatedUser) async throws -> Pipeline {
-        let pipeline = try await Pipeline.find(pipelineID, visibleTo: user, on: db)
+        let pipeline = try await Pipeline.find(pipelineID, for: .changePipelines, by: user, on: db)
+        if let slug = changes.repoSlug, try FieldRules.slug(slug, field: "repo_slug") != pipeline.repoSlug {
+            throw AppError.invalidField(
+                "repo_slug", reason: "the repository of a pipeline cannot change; create a new pipeline")
+        }
+        if let workspace = changes.workspace, try FieldRules.slug(workspace, field: "workspace") != pipeline.workspace {
+            throw AppError.invalidField(
+                "workspace", reason: "the repository of a pipeline cannot change; create a new pipeline")
+        }
         if let name = changes.name { pipeline.name = try FieldRules.name(name, field: "name") }
-        if let connectionID = changes.connectionID {
-            let connection = try await connection(connectionID, for: user)
-            guard connection.$owner.id == pipeline.$owner.id else {
-                throw AppError.unprocessable("connection_id", reason: "must belong to the pipeline's owner")
-            }
+        if let connectionID = changes.connectionID, connectionID != pipeline.$connection.id {
+            _ = try await connection(connectionID, for: user)
             pipeline.$connection.id = connectionID
             pipeline.stackJSON = nil
         }
-        if let slug = changes.repoSlug { pipeline.repoSlug = try FieldRules.slug(slug, field: "repo_slug") }
-        if let workspace = changes.workspace { pipeline.workspace = try FieldRules.slug(workspace, field: "workspace") }
         if let branch = changes.branch { pipeline.branch = try FieldRules.branch(branch, field: "branch") }
-        if let deploy = changes.deploy { try await apply(deploy, to: pipeline, ownerID: pipeline.$owner.id) }
+        if let deploy = changes.deploy { try await apply(deploy, to: pipeline) }
         if let override = changes.stackOverride { pipeline.stackOverrideJSON = try Self.encodeOverride(override) }
-        if changes.repoSlug != nil || changes.workspace != nil || changes.branch != nil || changes.stackOverride != nil
-        {
-            pipeline.stackJSON = nil  // detect again with the new repository or override
+        if changes.branch != nil || changes.stackOverride != nil {
+            pipeline.stackJSON = nil  // detect again with the new branch or override
         }
         try await pipeline.save(on: db)
         return pipeline
     }
 
-    func delete(pipelineID: Int, by user: AuthenticatedUser) async throws {
-        try await Pipeline.find(pipelineID, visibleTo: user, on: db).delete(on: db)
+    /// What a deletion erased.
+    struct Deletion: Sendable {
+        var name: String
+        var executions: Int
+        var logs: Int
+    }
+
+    /// Deletes the pipeline. When it has executions, `confirm` must be the pipeline's name: the executions,
+    /// their trigger attempts and their stored logs go with it.
+    ///
+    /// - Throws: `AppError.notFound`, `AppError.forbidden` (role), `ConflictError.pipelineHasHistory` (409
+    ///   `confirmation_required`, nothing deleted).
+    func delete(pipelineID: Int, confirm: String?, by user: AuthenticatedUser) async throws -> Deletion {
+        let pipeline = try await Pipeline.find(pipelineID, for: .changePipelines, by: user, on: db)
+        let executionIDs = try await Execution.query(on: db).filter(\.$pipeline.$id == pipelineID).all()
+            .compactMap(\.id)
+        let store = logStore
+        let logged = executionIDs.filter { store.hasLog(execution: $0) }
+        if !executionIDs.isEmpty, confirm != pipeline.name {
+            throw ConflictError.pipelineHasHistory(
+                name: pipeline.name, executions: executionIDs.count, logs: logged.count)
+        }
+        try await pipeline.delete(on: db)  // executions and attempts cascade
+        try await runBlocking {
+            for id in logged { try store.delete(execution: id) }
+        }
+        return Deletion(name: pipeline.name, executions: executionIDs.count, logs: logged.count)
+    }
+
+    /// Replaces the webhook secret; the old one stops working at once.
+    ///
+    /// - Returns: the pipeline and the new secret (shown once).
+    /// - Throws: `AppError.notFound`, `AppError.forbidden` (role).
+    func rotateWebhookSecret(pipelineID: Int, by user: AuthenticatedUser) async throws -> Creation {
+        let pipeline = try await Pipeline.find(pipelineID, for: .changePipelines, by: user, on: db)
+        let secret = TokenHasher.randomToken()
+        pipeline.sealedWebhookSecret = try vault.seal(secret, for: .webhookSecret, row: pipelineID)
+        try await pipeline.save(on: db)
+        return Creation(pipeline: pipeline, webhookSecret: Secret(secret))
     }
 
     // MARK: - Rules
 
     private func connection(_ id: Int, for user: AuthenticatedUser) async throws -> Connection {
-        guard let connection = try await Connection.find(id, on: db), user.owns(connection.$owner.id) else {
-            throw AppError.unprocessable("connection_id", reason: "no connection \(id) of yours")
+        guard let connection = try await Connection.find(id, on: db) else {
+            throw AppError.unprocessable("connection_id", reason: "no connection \(id)")
         }
         return connection
     }
 
-    /// Validates the deploy target against the owner's servers and keys and copies it onto `pipeline`.
-    private func apply(_ deploy: DeployTargetBody, to pipeline: Pipeline, ownerID: Int) async throws {
+    /// Validates the deploy target against the team's servers and keys and copies it onto `pipeline`.
+    private func apply(_ deploy: DeployTargetBody, to pipeline: Pipeline) async throws {
         guard !deploy.serverIds.isEmpty, deploy.serverIds.count <= 50 else {
             throw AppError.invalidField("deploy.server_ids", reason: "must list 1-50 servers")
         }
         let unique = Array(Set(deploy.serverIds)).sorted()
-        let servers = try await Server.query(on: db).filter(\.$id ~~ unique).filter(\.$owner.$id == ownerID).all()
+        let servers = try await Server.query(on: db).filter(\.$id ~~ unique).all()
         guard servers.count == unique.count else {
-            throw AppError.unprocessable(
-                "deploy.server_ids", reason: "every server must exist and belong to the pipeline's owner")
+            throw AppError.unprocessable("deploy.server_ids", reason: "every server must exist")
         }
-        guard let key = try await StoredKey.find(deploy.sshKeyId, on: db), key.$owner.id == ownerID else {
-            throw AppError.unprocessable("deploy.ssh_key_id", reason: "no such SSH key of the pipeline's owner")
+        guard let key = try await StoredKey.find(deploy.sshKeyId, on: db) else {
+            throw AppError.unprocessable("deploy.ssh_key_id", reason: "no such SSH key")
         }
         guard key.status == .active else {
             throw AppError.unprocessable("deploy.ssh_key_id", reason: "the SSH key is retired")

@@ -81,15 +81,20 @@ enum RealtimeCredential: Sendable, Hashable {
         }
     }
 
-    /// Whether the token or session still exists and has not expired.
+    /// Whether the token or session still exists, has not expired, and its user is neither disabled nor
+    /// deleted.
     func isValid(on db: any Database, now: Date) async throws -> Bool {
         switch self {
         case .token(let id):
-            guard let token = try await APIToken.find(id, on: db) else { return false }
-            return token.expiresAt.map { $0 > now } ?? true
+            guard let token = try await APIToken.query(on: db).filter(\.$id == id).with(\.$user).first() else {
+                return false
+            }
+            return (token.expiresAt.map { $0 > now } ?? true) && token.user.isActive
         case .session(let id):
-            guard let session = try await UserSession.find(id, on: db) else { return false }
-            return session.expiresAt > now
+            guard let session = try await UserSession.query(on: db).filter(\.$id == id).with(\.$user).first() else {
+                return false
+            }
+            return session.expiresAt > now && session.user.isActive
         }
     }
 }

@@ -211,7 +211,9 @@ struct RealtimeController {
 
     /// `Last-Event-ID` (SSE reconnection, WHATWG HTML §9.2.4) or `?after_seq`; 0 when neither is sent.
     static func resumePosition(_ req: Request) throws -> Int {
-        let raw = req.headers.first(name: "Last-Event-ID") ?? req.query[String.self, at: "after_seq"]
+        // An empty `Last-Event-ID` header does not hide a malformed `after_seq` (a fuzz finding).
+        let header = req.headers.first(name: "Last-Event-ID").flatMap { $0.isEmpty ? nil : $0 }
+        let raw = header ?? req.query[String.self, at: "after_seq"]
         guard let raw, !raw.isEmpty else { return 0 }
         guard let value = Int(raw.trimmingCharacters(in: .whitespaces)), value >= 0, value <= Int(Int32.max) else {
             throw AppError.invalidField(

@@ -158,7 +158,7 @@ final class SocketIOConnection: Sendable {
                     bearerToken: token, on: application.db, now: application.services.now())
             }
         }
-        guard let user else {
+        guard let user, !user.mustChangePassword else {
             // Refused: the client tears the connection down itself; closing here too keeps one
             // connection from trying token after token.
             try? await sender.send(

@@ -74,7 +74,11 @@ extension MasterKeyRotation {
     ///
     /// - Throws: `MasterKeyInEnvironmentError` (409) when the key comes from `PIPEWRIGHT_MASTER_KEY`.
     static func rotateOnline(app: Application) async throws -> (newKey: MasterKey, count: Int, path: String) {
-        if case .environment = app.services.configuration.masterKey { throw MasterKeyInEnvironmentError() }
+        switch app.services.configuration.masterKey {
+        // A key given in code (tests) has no file to replace either: the same 409, never a 500.
+        case .environment, .fixed: throw MasterKeyInEnvironmentError()
+        default: break
+        }
         if case .postgres = app.services.configuration.database {
             let servers = try await DatabaseOwnership.runningServers(on: app.db)
             if servers > 1 { throw OtherInstancesRunningError(count: servers) }

@@ -50,38 +50,60 @@ struct ServerCatalog: Sendable {
     ///
     /// - Throws: `SSHKeyError.invalidTarget`, `AppError.invalidField` (name), `ConflictError.duplicateServer`.
     func create(
-        host: String, port: Int?, username: String, name: String?, allowsLegacyRSASHA1: Bool = false,
-        owner: AuthenticatedUser
+        host: String, port: Int?, username: String, name: String?, notes: String? = nil,
+        allowsLegacyRSASHA1: Bool = false, owner: AuthenticatedUser
     ) async throws -> Entry {
+        try owner.require(.changeServers)
         let target = try SSHTarget(host: host, port: port ?? 22, username: username).validated()
         let name = try name.map { try FieldRules.name($0, field: "name") }
+        let notes = try notes.map { try Self.notes($0) }
         let resolver = TargetResolver(db: db, user: owner)
         if let existing = try await resolver.find(target) {
             throw ConflictError.duplicateServer(target: target.description, existingID: try existing.requireID())
         }
         let server = try await resolver.findOrCreate(target, name: name)
-        if allowsLegacyRSASHA1 {
-            server.allowsLegacyRSASHA1 = true
+        if allowsLegacyRSASHA1 || notes != nil {
+            server.allowsLegacyRSASHA1 = allowsLegacyRSASHA1
+            server.notes = notes
             try await server.save(on: db)
-            logLegacyChange(server, by: owner)
+            if allowsLegacyRSASHA1 { logLegacyChange(server, by: owner) }
         }
         return try await entry(server)
     }
 
-    /// Changes a server's name and/or its `legacy_rsa_sha1` opt-in; `nil` leaves a field as it is.
-    /// Host, port and user name identify the server (and its ledger) and cannot change.
+    /// Changes a server's name, notes and/or its `legacy_rsa_sha1` opt-in; `nil` leaves a field as it is (an
+    /// empty `notes` clears them). Host, port and user name identify the server (and its ledger) and cannot
+    /// change.
     ///
-    /// - Throws: `AppError.notFound` (not the user's), `AppError.invalidField` (name).
-    func update(serverID: Int, name: String?, allowsLegacyRSASHA1: Bool?, by user: AuthenticatedUser) async throws
-        -> Entry
-    {
-        let server = try await Server.find(serverID, visibleTo: user, on: db)
+    /// - Throws: `AppError.notFound`, `AppError.forbidden` (role), `AppError.invalidField` (name, notes).
+    func update(
+        serverID: Int, name: String?, notes: String? = nil, allowsLegacyRSASHA1: Bool?, by user: AuthenticatedUser
+    ) async throws -> Entry {
+        let server = try await Server.find(serverID, for: .changeServers, by: user, on: db)
         if let name { server.name = try FieldRules.name(name, field: "name") }
+        if let notes {
+            let checked = try Self.notes(notes)
+            server.notes = checked.isEmpty ? nil : checked
+        }
         let legacyChanged = allowsLegacyRSASHA1.map { $0 != server.allowsLegacyRSASHA1 } ?? false
         if let allowsLegacyRSASHA1 { server.allowsLegacyRSASHA1 = allowsLegacyRSASHA1 }
         try await server.save(on: db)
         if legacyChanged { logLegacyChange(server, by: user) }
         return try await entry(server)
+    }
+
+    /// Free text: at most 2,000 characters (before trimming), trimmed; newlines and tabs allowed, other
+    /// control, format and separator characters and private-key material refused.
+    static func notes(_ value: String) throws -> String {
+        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard value.count <= 2_000 else {
+            throw AppError.invalidField("notes", reason: "must be at most 2000 characters")
+        }
+        for line in trimmed.split(separator: "\n", omittingEmptySubsequences: false) {
+            try FieldRules.noControlCharacters(line.replacingOccurrences(of: "\t", with: " "), field: "notes")
+        }
+        try FieldRules.noPrivateKeyMaterial(trimmed, field: "notes")
+        return trimmed
     }
 
     private func logLegacyChange(_ server: Server, by user: AuthenticatedUser) {
@@ -97,10 +119,10 @@ struct ServerCatalog: Sendable {
     /// stay on the host with no record), unless `force`; always while pipelines deploy to it
     /// (`server_in_use`, `details.pipelines`). Pinned host keys are kept.
     func delete(serverID: Int, force: Bool, by user: AuthenticatedUser) async throws {
-        let server = try await Server.find(serverID, visibleTo: user, on: db)
+        let server = try await Server.find(serverID, for: .changeServers, by: user, on: db)
         let recorded = try await KeyDeployment.query(on: db).filter(\.$server.$id == serverID).count()
         if recorded > 0, !force { throw ConflictError.serverInUse(deployments: recorded) }
-        let pipelines = try await Pipeline.query(on: db).filter(\.$owner.$id == server.$owner.id).all()
+        let pipelines = try await Pipeline.query(on: db).all()
             .filter { $0.serverIDs.contains(serverID) }.count
         guard pipelines == 0 else { throw ConflictError.serverUsedByPipelines(pipelines: pipelines) }
         try await server.delete(on: db)
@@ -116,8 +138,7 @@ struct ServerCatalog: Sendable {
     func acceptHostKey(serverID: Int, fingerprintSHA256: String, by admin: AuthenticatedUser) async throws
         -> HostKeyAcceptance
     {
-        guard admin.isAdmin else { throw AppError.forbidden("This action needs an admin account.") }
-        let server = try await Server.find(serverID, visibleTo: admin, on: db)
+        let server = try await Server.find(serverID, for: .acceptHostKeys, by: admin, on: db)
         let fingerprint = fingerprintSHA256.trimmingCharacters(in: .whitespaces)
         guard fingerprint.hasPrefix("SHA256:"), fingerprint.count == 50 else {
             throw AppError.invalidField(

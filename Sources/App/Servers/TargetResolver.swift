@@ -24,7 +24,7 @@ struct ResolvedTarget: Sendable {
     }
 }
 
-/// Turns request targets into servers the user may use: `{"server_id"}` must be the user's (else 404);
+/// Turns request targets into the team's servers: `{"server_id"}` must exist (else 404);
 /// `{"host","port","username"}` is validated (400 `invalid_target`, nothing executed) and matched or created.
 struct TargetResolver {
     let db: any Database
@@ -79,7 +79,7 @@ struct TargetResolver {
             let server: Server
             var created = false
             if let serverID = entry.serverID {
-                guard let found = try await Server.find(serverID, on: db), user.owns(found.$owner.id) else {
+                guard let found = try await Server.find(serverID, on: db) else {
                     throw AppError.notFound("Server \(serverID)")
                 }
                 server = found
@@ -97,7 +97,8 @@ struct TargetResolver {
         return resolved
     }
 
-    /// The user's server for `(host, port, username)`, created if new (safe under concurrent requests).
+    /// The team's server for `(host, port, username)`, created (with `user` as its creator) if new (safe
+    /// under concurrent requests of one user).
     func findOrCreate(_ target: SSHTarget, name: String? = nil) async throws -> Server {
         try await findOrCreateReportingNew(target, name: name).server
     }
@@ -136,7 +137,7 @@ struct TargetResolver {
     }
 
     func find(_ target: SSHTarget) async throws -> Server? {
-        try await Server.query(on: db).filter(\.$owner.$id == user.id).filter(\.$host == target.host)
+        try await Server.query(on: db).filter(\.$host == target.host)
             .filter(\.$port == target.port).filter(\.$username == target.username).first()
     }
 }

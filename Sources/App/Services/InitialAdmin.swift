@@ -15,7 +15,8 @@ enum InitialAdmin {
     /// - Returns: the one-time password and the file it was written to, or `nil` when users exist.
     static func createIfNeeded(app: Application) async throws -> (password: String, path: String)? {
         guard try await User.query(on: app.db).count() == 0 else { return nil }
-        let password = String(TokenHasher.randomToken().prefix(24))
+        let password = PasswordPolicy.generate()
+        try PasswordPolicy.check(password, username: "admin")
         let hash = try await app.password.async.hash(password)
         try await User(username: "admin", passwordHash: hash, role: .admin).create(on: app.db)
         let path = app.services.configuration.dataDirectory + "/" + fileName

@@ -57,7 +57,8 @@ extension Request {
     }
 
     var pipelineCatalog: PipelineCatalog {
-        PipelineCatalog(db: db, vault: services.vault, publicURL: services.configuration.publicURL)
+        PipelineCatalog(
+            db: db, vault: services.vault, logStore: services.logStore, publicURL: services.configuration.publicURL)
     }
 
     var pipelineConfig: PipelineConfigService {
@@ -85,7 +86,22 @@ extension Request {
             connections: application.realtimeConnections, now: services.now, logger: logger)
     }
 
+    var userService: UserService {
+        UserService(
+            db: db, passwords: password.async, connections: application.realtimeConnections,
+            queues: services.queues, now: services.now, logger: logger)
+    }
+
     var tokenService: TokenService {
         TokenService(db: db, connections: application.realtimeConnections, now: services.now)
+    }
+}
+
+extension Application {
+    /// `UserService` for the CLI (`pipewright user …`), on the application's database.
+    var userService: UserService {
+        UserService(
+            db: db, passwords: password.async, connections: realtimeConnections, queues: services.queues,
+            now: services.now, logger: logger)
     }
 }

@@ -5,13 +5,23 @@ import Vapor
 
 /// Field checks shared by the use-case services and controllers; each failure names the field (400 `invalid_field`).
 enum FieldRules {
-    /// A display name: trimmed, 1...200 characters, no control characters.
+    /// A display name: trimmed, 1...200 characters, no control characters, no private-key material.
     static func name(_ value: String, field: String) throws -> String {
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw AppError.invalidField(field, reason: "must not be empty") }
         guard trimmed.count <= 200 else { throw AppError.invalidField(field, reason: "must be at most 200 characters") }
         try noControlCharacters(trimmed, field: field)
+        try noPrivateKeyMaterial(trimmed, field: field)
         return trimmed
+    }
+
+    /// Free text shown to every signed-in user (names, comments, notes) must not carry a private key: a PEM
+    /// armour line (`-----BEGIN`, `PRIVATE KEY-----`) or an OpenSSH key body (`openssh-key-v1`, also base64).
+    static func noPrivateKeyMaterial(_ value: String, field: String) throws {
+        let markers = ["-----BEGIN", "PRIVATE KEY-----", "openssh-key-v1", "b3BlbnNzaC1rZXktdjE"]
+        if markers.contains(where: { value.contains($0) }) {
+            throw AppError.invalidField(field, reason: "must not contain private-key material")
+        }
     }
 
     /// Rejects C0/C1 control characters (newlines included), invisible format characters (bidi

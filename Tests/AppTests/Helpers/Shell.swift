@@ -2,14 +2,15 @@ import Foundation
 
 /// Runs a program and waits (tests only).
 @discardableResult
-func runProgram(_ path: String, _ arguments: [String], stdin: String? = nil, environment: [String: String]? = nil)
-    throws
-    -> (status: Int32, stdout: String, stderr: String)
-{
+func runProgram(
+    _ path: String, _ arguments: [String], stdin: String? = nil, environment: [String: String]? = nil,
+    directory: String? = nil
+) throws -> (status: Int32, stdout: String, stderr: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
     if let environment { process.environment = environment }
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     let out = Pipe()
     let err = Pipe()
     let input = Pipe()

@@ -8,17 +8,22 @@ import VaporTesting
 
 @testable import App
 
-/// A configured application on a fresh in-memory SQLite database, with an admin and a member account
-/// and a bearer token for each. Always shut down.
+/// A configured application on a fresh in-memory SQLite database, with three accounts — `admin` (admin),
+/// `member` (a maintainer: creates, deploys, triggers) and `viewer` (reads only) — and a bearer token for
+/// each. Always shut down.
 struct TestContext {
     let app: Application
     let adminToken: String
     let memberToken: String
     let memberID: Int
+    let viewerToken: String
+    let viewerID: Int
     let dataDirectory: String
 
     var adminAuth: HTTPHeaders { ["Authorization": "Bearer \(adminToken)"] }
+    /// The maintainer's token.
     var memberAuth: HTTPHeaders { ["Authorization": "Bearer \(memberToken)"] }
+    var viewerAuth: HTTPHeaders { ["Authorization": "Bearer \(viewerToken)"] }
 }
 
 /// Runs `body` with a fresh app. `customize` may replace services (SSH runner, clock).
@@ -40,14 +45,17 @@ func withTestApp<T>(
             customizeServices(&services)
         }
         let admin = try await existingOrNewUser("admin", role: .admin, app: app)
-        let member = try await existingOrNewUser("member", role: .member, app: app)
+        let member = try await existingOrNewUser("member", role: .maintainer, app: app)
+        let viewer = try await existingOrNewUser("viewer", role: .viewer, app: app)
         let adminToken = try await TokenIssuer.issue(
             for: try admin.requireID(), name: "test", expiresInDays: nil, now: Date(), on: app.db)
         let memberToken = try await TokenIssuer.issue(
             for: try member.requireID(), name: "test", expiresInDays: nil, now: Date(), on: app.db)
+        let viewerToken = try await TokenIssuer.issue(
+            for: try viewer.requireID(), name: "test", expiresInDays: nil, now: Date(), on: app.db)
         let context = TestContext(
             app: app, adminToken: adminToken.token, memberToken: memberToken.token, memberID: try member.requireID(),
-            dataDirectory: directory)
+            viewerToken: viewerToken.token, viewerID: try viewer.requireID(), dataDirectory: directory)
         let result = try await body(context)
         try await app.asyncShutdown()
         return result

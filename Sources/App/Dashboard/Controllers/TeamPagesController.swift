@@ -51,7 +51,7 @@ struct TeamPagesController: RouteCollection {
             login: "\(server.username)@\(server.host):\(server.port)", legacyRSASHA1: server.allowsLegacyRSASHA1,
             active: entry.hostKeys.map(ServerShow.Model.Pin.init),
             history: entry.hostKeyHistory.filter { $0.endedAt != nil }.map(ServerShow.Model.Pin.init),
-            presented: presented, canAccept: user.isAdmin)
+            presented: presented, canAccept: user.may(.acceptHostKeys))
     }
 
     @Sendable func server(req: Request) async throws -> Response {
@@ -115,12 +115,17 @@ struct TeamPagesController: RouteCollection {
     @Sendable func createConnection(req: Request) async throws -> Response {
         let form = try req.form(ConnectionForm.self)
         do {
-            _ = try await req.connectionService.create(
-                name: form.name, workspace: form.workspace,
-                credentials: .init(
-                    type: form.authType, email: form.email?.isEmpty == false ? form.email : nil,
-                    token: Secret(form.token)),
-                owner: try req.requireUser())
+            // Audited like `POST /api/connections` (issue 13 item 6: every change of connections).
+            try await AuditLog.audited(req, .connectionCreate, resource: AuditResource(type: "connection")) { note in
+                note.details["workspace"] = String(form.workspace.prefix(100))
+                let connection = try await req.connectionService.create(
+                    name: form.name, workspace: form.workspace,
+                    credentials: .init(
+                        type: form.authType, email: form.email?.isEmpty == false ? form.email : nil,
+                        token: Secret(form.token)),
+                    owner: try req.requireUser())
+                note.resource?.id = connection.id
+            }
             return .seeOther("/connections")
         } catch {
             let rendered = APIErrorMiddleware.render(error)
@@ -135,8 +140,18 @@ struct TeamPagesController: RouteCollection {
 
     @Sendable func verifyConnection(req: Request) async throws -> Response {
         let id = try FieldRules.pathID(req, "connectionID")
-        let response = VerifyConnectionResponse(
-            try await req.connectionService.verify(connectionID: id, for: try req.requireUser()))
+        let verification = try await AuditLog.audited(
+            req, .connectionVerify, resource: AuditResource(type: "connection", id: id)
+        ) { note in
+            let verification = try await req.connectionService.verify(connectionID: id, for: try req.requireUser())
+            if case .verified = verification {
+                note.details["verified"] = "true"
+            } else {
+                note.details["verified"] = "false"
+            }
+            return verification
+        }
+        let response = VerifyConnectionResponse(verification)
         let message =
             response.ok
             ? "verified as \(response.account?.displayName ?? response.account?.nickname ?? "the token's account")."

@@ -6,6 +6,7 @@ import Vapor
 /// Signs dashboard requests in from the `pw_session` cookie (the JSON API's session, docs/API.md "Accounts
 /// and tokens") and guards them:
 /// - an anonymous request to a page that needs a user is redirected (303) to `/login?next=<path>`;
+/// - a user whose password an admin reset gets 403 `password_change_required` until it is changed;
 /// - a POST must carry the session's CSRF token as the form field `csrf_token` (or the `X-CSRF-Token`
 ///   header), else 403 — forms without JavaScript work, cross-site posts do not;
 /// - errors are rendered as an HTML page (status, code and message from `APIErrorMiddleware.render`).
@@ -26,6 +27,11 @@ struct DashboardSessionMiddleware: AsyncMiddleware {
                     return .seeOther("/login?next=" + SafeRedirect.encode(SafeRedirect.path(of: request)))
                 }
                 throw AppError.unauthenticated
+            }
+            // An admin reset the password: the pages wait until it is changed (POST /api/auth/password,
+            // docs/API.md "Forced password change"); `/login` and `/logout` stay on the anonymous group.
+            if requiresUser, request.authenticatedUser?.mustChangePassword == true {
+                throw AppError.passwordChangeRequired
             }
             if request.method == .POST, case .session(_, let csrfToken)? = request.authenticatedUser?.method {
                 let sent =
