@@ -267,13 +267,50 @@ import VaporTesting
             let entries = try await AuditEntry.query(on: ctx.app.db).filter(\.$action == "connection.create").all()
             #expect(entries.count == 1 && entries.first?.actorUsername == "member" && entries.first?.resourceID != nil)
             #expect(entries.allSatisfy { !$0.detailsJSON.contains("dash-token-value") })
-            // A reset: the old session ends; a new one with the one-time password sees 403 on every page.
+            // A reset: the old session ends; a new one with the one-time password is sent to the password
+            // form from every page, other posts are 403, and the form ends the wait.
             let reset = try await call(ctx, .POST, "api/users/\(ctx.memberID)/password-reset", headers: ctx.adminAuth)
             let oneTime = try #require(reset.json["one_time_password"] as? String)
             let fresh = try await cookieLogin(ctx, password: oneTime)
+            let formHeaders: HTTPHeaders = [
+                "Cookie": fresh.cookie, "Content-Type": "application/x-www-form-urlencoded",
+            ]
             try await ctx.app.testing().test(.GET, "/keys", headers: ["Cookie": fresh.cookie]) { res async throws in
+                #expect(res.status == .seeOther)
+                #expect(res.headers.first(name: .location) == "/account/password")
+            }
+            try await ctx.app.testing().test(
+                .POST, "/keys/generate", headers: formHeaders,
+                body: ByteBuffer(string: "name=k&csrf_token=\(fresh.csrfToken)")
+            ) { res async throws in
                 #expect(res.status == .forbidden)
                 #expect(res.body.string.contains("password_change_required"))
+            }
+            try await ctx.app.testing().test(.GET, "/account/password", headers: ["Cookie": fresh.cookie]) {
+                res async throws in
+                #expect(res.status == .ok)
+                #expect(res.body.string.contains("An admin reset your password"))
+            }
+            let oneTimeEncoded = oneTime.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? oneTime
+            try await ctx.app.testing().test(
+                .POST, "/account/password", headers: formHeaders,
+                body: ByteBuffer(
+                    string: "current_password=\(oneTimeEncoded)&new_password=short&csrf_token=\(fresh.csrfToken)")
+            ) { res async throws in
+                #expect(res.status == .badRequest)
+                #expect(!res.body.string.contains(oneTime))
+            }
+            try await ctx.app.testing().test(
+                .POST, "/account/password", headers: formHeaders,
+                body: ByteBuffer(
+                    string: "current_password=\(oneTimeEncoded)&new_password=quiet-harbour-lantern-42"
+                        + "&csrf_token=\(fresh.csrfToken)")
+            ) { res async throws in
+                #expect(res.status == .seeOther, "\(res.body.string.prefix(300))")
+                #expect(res.headers.first(name: .location) == "/account?notice=password")
+            }
+            try await ctx.app.testing().test(.GET, "/keys", headers: ["Cookie": fresh.cookie]) { res async throws in
+                #expect(res.status == .ok)
             }
         }
     }

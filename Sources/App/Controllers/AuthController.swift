@@ -40,20 +40,28 @@ struct AuthController: RouteCollection {
         }
     }
 
-    /// Rate limited like a login (per user and client IP), since it checks the current password.
     @Sendable func changePassword(req: Request) async throws -> PasswordChangedResponse {
+        let body = try req.content.decode(ChangePasswordRequest.self)
+        let change = try await Self.changePassword(
+            req, current: body.currentPassword, new: body.newPassword, revokeTokens: body.revokeTokens ?? false)
+        return PasswordChangedResponse(sessionsEnded: change.sessionsEnded, tokensRevoked: change.tokensRevoked)
+    }
+
+    /// Audited change of the signed-in user's own password (`UserService.changeOwnPassword`), rate limited
+    /// like a login (per user and client IP) since it checks the current password; API and dashboard.
+    static func changePassword(_ req: Request, current: String, new: String, revokeTokens: Bool) async throws
+        -> UserService.PasswordChange
+    {
         let user = try req.requireUser()
         return try await AuditLog.audited(req, .passwordChange, resource: AuditResource(type: "user", id: user.id)) {
             note in
-            let body = try req.content.decode(ChangePasswordRequest.self)
             try await req.enforceRateLimit(.login, keys: ["password|user:\(user.id)|ip:\(req.clientRateLimitKey)"])
             let change = try await req.userService.changeOwnPassword(
-                current: body.currentPassword, new: body.newPassword, revokeTokens: body.revokeTokens ?? false,
-                for: user)
+                current: current, new: new, revokeTokens: revokeTokens, for: user)
             note.details = [
                 "sessions_ended": String(change.sessionsEnded), "tokens_revoked": String(change.tokensRevoked),
             ]
-            return PasswordChangedResponse(sessionsEnded: change.sessionsEnded, tokensRevoked: change.tokensRevoked)
+            return change
         }
     }
 

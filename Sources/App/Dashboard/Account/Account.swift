@@ -33,7 +33,9 @@ enum Account {
         func content() -> Node<HTML.BodyContext> {
             .group(
                 .h1(.text("Account")),
-                .p(.safe("Signed in as \(model.username) (\(model.role)).")),
+                .p(
+                    .safe("Signed in as \(model.username) (\(model.role)). "),
+                    .a(.href(Account.passwordPath), .text("Change your password"))),
                 .alert(model.error),
                 .unwrap(model.newToken) { token in
                     .section(
@@ -79,6 +81,54 @@ enum Account {
                     .button(.type(.submit), .class("primary"), .text("Create token"))
                 )
             )
+        }
+    }
+}
+
+extension Account {
+    /// `/account/password`: the own-password form (current password required); where a user whose
+    /// password an admin reset is sent until it is changed.
+    static let passwordPath = "/account/password"
+
+    struct PasswordModel: Sendable, Equatable {
+        /// An admin reset the password: nothing else works until it is changed.
+        var forced: Bool
+        var error: String?
+    }
+
+    struct PasswordView {
+        var context: PageContext
+        var model: PasswordModel
+
+        func render() -> String {
+            DashboardPage(
+                context: context, title: "Change password",
+                content: .form(
+                    .class("card narrow"), .method(.post), .action(Account.passwordPath),
+                    .h1(.text("Change your password")),
+                    .if(
+                        model.forced,
+                        .p(.class("notice"), .text("An admin reset your password: choose your own to continue."))),
+                    .unwrap(model.error) { .p(.class("error"), .attribute(named: "role", value: "alert"), .safe($0)) },
+                    csrfField(context),
+                    .label(
+                        .text("Current password"),
+                        .input(
+                            .type(.password), .name("current_password"), .required(true),
+                            .attribute(named: "autocomplete", value: "current-password"))),
+                    .label(
+                        .text("New password (at least 12 characters, not a common one, not your username)"),
+                        .input(
+                            .type(.password), .name("new_password"), .required(true),
+                            .attribute(named: "minlength", value: "12"),
+                            .attribute(named: "autocomplete", value: "new-password"))),
+                    .label(
+                        .class("check"), .input(.type(.checkbox), .name("revoke_tokens"), .value("true")),
+                        .text(" Also revoke my API tokens")),
+                    .p(.class("hint"), .text("Your other sessions are signed out.")),
+                    .button(.type(.submit), .class("primary"), .text("Change password"))
+                )
+            ).render()
         }
     }
 }

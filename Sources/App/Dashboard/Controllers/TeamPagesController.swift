@@ -18,6 +18,8 @@ struct TeamPagesController: RouteCollection {
         routes.get("account", use: account)
         routes.post("account", "tokens", use: createToken)
         routes.post("account", "tokens", ":tokenID", "revoke", use: revokeToken)
+        routes.get("account", "password", use: passwordForm)
+        routes.post("account", "password", use: changePassword)
     }
 
     // MARK: - Servers
@@ -191,9 +193,9 @@ struct TeamPagesController: RouteCollection {
 
     // MARK: - Account
 
-    func accountPage(_ req: Request, newToken: String? = nil, error: String? = nil, status: HTTPStatus = .ok)
-        async throws -> Response
-    {
+    func accountPage(
+        _ req: Request, newToken: String? = nil, error: String? = nil, notice: String? = nil, status: HTTPStatus = .ok
+    ) async throws -> Response {
         let user = try req.requireUser()
         let (tokens, _) = try await req.tokenService.list(page: try .init(page: 1, perPage: 100), for: user)
         let model = Account.Model(
@@ -203,11 +205,13 @@ struct TeamPagesController: RouteCollection {
                     id: try $0.requireID(), name: $0.name, prefix: $0.prefix, createdAt: $0.createdAt,
                     lastUsedAt: $0.lastUsedAt, expiresAt: $0.expiresAt)
             }, newToken: newToken, error: error)
-        return .page(Account.View(context: req.pageContext(.account), model: model).render(), status: status)
+        return .page(
+            Account.View(context: req.pageContext(.account, notice: notice), model: model).render(), status: status)
     }
 
     @Sendable func account(req: Request) async throws -> Response {
-        try await accountPage(req)
+        try await accountPage(
+            req, notice: req.query[String.self, at: "notice"] == "password" ? "Password changed." : nil)
     }
 
     struct TokenForm: Decodable {
@@ -235,6 +239,40 @@ struct TeamPagesController: RouteCollection {
             let rendered = APIErrorMiddleware.render(error)
             guard rendered.status.code < 500 else { throw error }
             return try await accountPage(req, error: rendered.message, status: rendered.status)
+        }
+    }
+
+    @Sendable func passwordForm(req: Request) async throws -> Response {
+        let model = Account.PasswordModel(forced: try req.requireUser().mustChangePassword)
+        return .page(Account.PasswordView(context: req.pageContext(.account), model: model).render())
+    }
+
+    struct PasswordForm: Decodable {
+        var currentPassword: String
+        var newPassword: String
+        var revokeTokens: String?
+        enum CodingKeys: String, CodingKey {
+            case currentPassword = "current_password"
+            case newPassword = "new_password"
+            case revokeTokens = "revoke_tokens"
+        }
+    }
+
+    @Sendable func changePassword(req: Request) async throws -> Response {
+        let form = try req.form(PasswordForm.self)
+        do {
+            _ = try await AuthController.changePassword(
+                req, current: form.currentPassword, new: form.newPassword, revokeTokens: form.revokeTokens == "true")
+            return .seeOther("/account?notice=password")
+        } catch {
+            let rendered = APIErrorMiddleware.render(error)
+            guard rendered.status.code < 500 else { throw error }
+            let model = Account.PasswordModel(forced: try req.requireUser().mustChangePassword, error: rendered.message)
+            let response = Response.page(
+                Account.PasswordView(context: req.pageContext(.account), model: model).render(), status: rendered.status
+            )
+            response.headers.add(contentsOf: rendered.headers)
+            return response
         }
     }
 

@@ -6,7 +6,8 @@ import Vapor
 /// Signs dashboard requests in from the `pw_session` cookie (the JSON API's session, docs/API.md "Accounts
 /// and tokens") and guards them:
 /// - an anonymous request to a page that needs a user is redirected (303) to `/login?next=<path>`;
-/// - a user whose password an admin reset gets 403 `password_change_required` until it is changed;
+/// - a user whose password an admin reset is sent to `/account/password` (other POSTs: 403
+///   `password_change_required`) until it is changed;
 /// - a POST must carry the session's CSRF token as the form field `csrf_token` (or the `X-CSRF-Token`
 ///   header), else 403 — forms without JavaScript work, cross-site posts do not;
 /// - errors are rendered as an HTML page (status, code and message from `APIErrorMiddleware.render`).
@@ -28,9 +29,12 @@ struct DashboardSessionMiddleware: AsyncMiddleware {
                 }
                 throw AppError.unauthenticated
             }
-            // An admin reset the password: the pages wait until it is changed (POST /api/auth/password,
-            // docs/API.md "Forced password change"); `/login` and `/logout` stay on the anonymous group.
-            if requiresUser, request.authenticatedUser?.mustChangePassword == true {
+            // An admin reset the password: every page leads to the password form until it is changed
+            // (docs/API.md "Forced password change"); `/login` and `/logout` stay on the anonymous group.
+            if requiresUser, request.authenticatedUser?.mustChangePassword == true,
+                request.url.path != Account.passwordPath
+            {
+                if request.method == .GET || request.method == .HEAD { return .seeOther(Account.passwordPath) }
                 throw AppError.passwordChangeRequired
             }
             if request.method == .POST, case .session(_, let csrfToken)? = request.authenticatedUser?.method {
