@@ -289,3 +289,30 @@ extension DashboardPageTests {
         }
     }
 }
+
+extension DashboardPageTests {
+    /// Buttons and forms of actions a role may not take are left out (the server still refuses them: 403).
+    @Test func viewer_seesNoActionForms_maintainerDoes() async throws {
+        try await withTestApp { ctx in
+            let (pipelineID, ids) = try await LogEndpointTests().seed(ctx, statuses: [.success])
+            let keyID = try #require(try await StoredKey.query(on: ctx.app.db).first()?.id)
+            let pages: [(String, String)] = [
+                ("/keys", "Generate a key pair"), ("/keys/\(keyID)", "Deploy to a server"),
+                ("/executions", "Trigger a pipeline"), ("/executions/\(ids[0])", "Run again"),
+                ("/pipelines/\(pipelineID)", "Open pull request"), ("/connections", "Connect a Bitbucket workspace"),
+            ]
+            let viewer = try await cookieLogin(ctx, username: "viewer", password: "viewer-password-1")
+            let maintainer = try await cookieLogin(ctx)
+            for (path, action) in pages {
+                #expect(!(try await page(ctx, path, viewer)).contains(action), "viewer, \(path)")
+                #expect(try await page(ctx, path, maintainer).contains(action), "maintainer, \(path)")
+            }
+            try await ctx.app.testing().test(
+                .POST, "/keys/generate", headers: formHeaders(viewer),
+                body: form(["name": "v", "key_type": "ed25519", "csrf_token": viewer.csrfToken])
+            ) { res async throws in
+                #expect(res.status == .forbidden)
+            }
+        }
+    }
+}

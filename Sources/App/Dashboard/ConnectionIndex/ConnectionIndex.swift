@@ -67,27 +67,31 @@ enum ConnectionIndex {
                                             csrfField(context),
                                             .button(.type(.submit), .text("Verify")))))
                             })),
-                .form(
-                    .class("card narrow"), .method(.post), .action("/connections"),
-                    .h2(.text("Connect a Bitbucket workspace")),
-                    csrfField(context),
-                    .label(
-                        .text("Name"),
-                        .input(.type(.text), .name("name"), .required(true), .safe("value", model.form.name))),
-                    .label(
-                        .text("Workspace"),
-                        .input(.type(.text), .name("workspace"), .required(true), .safe("value", model.form.workspace))),
-                    .label(.text("Credential"), auth),
-                    .label(
-                        .text("Account email (API tokens)"),
-                        .input(.type(.email), .name("email"), .safe("value", model.form.email))),
-                    .label(
-                        .text("Token (stored encrypted, never shown again)"),
-                        .input(
-                            .type(.password), .name("token"), .required(true),
-                            .attribute(named: "autocomplete", value: "off"))),
-                    .button(.type(.submit), .class("primary"), .text("Add connection"))
-                )
+                .if(context.can(.changeConnections), addForm(auth))
+            )
+        }
+
+        func addForm(_ auth: Node<HTML.LabelContext>) -> Node<HTML.BodyContext> {
+            .form(
+                .class("card narrow"), .method(.post), .action("/connections"),
+                .h2(.text("Connect a Bitbucket workspace")),
+                csrfField(context),
+                .label(
+                    .text("Name"),
+                    .input(.type(.text), .name("name"), .required(true), .safe("value", model.form.name))),
+                .label(
+                    .text("Workspace"),
+                    .input(.type(.text), .name("workspace"), .required(true), .safe("value", model.form.workspace))),
+                .label(.text("Credential"), auth),
+                .label(
+                    .text("Account email (API tokens)"),
+                    .input(.type(.email), .name("email"), .safe("value", model.form.email))),
+                .label(
+                    .text("Token (stored encrypted, never shown again)"),
+                    .input(
+                        .type(.password), .name("token"), .required(true),
+                        .attribute(named: "autocomplete", value: "off"))),
+                .button(.type(.submit), .class("primary"), .text("Add connection"))
             )
         }
     }

@@ -86,6 +86,7 @@ extension ExecutionIndex {
         }
 
         func triggerForms() -> Node<HTML.BodyContext> {
+            guard context.can(.triggerExecutions) else { return .empty }
             guard !model.pipelines.isEmpty else {
                 return .p(.class("hint"), .text("Create a pipeline to trigger builds from here."))
             }

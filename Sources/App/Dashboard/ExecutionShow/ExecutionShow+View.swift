@@ -62,7 +62,7 @@ extension ExecutionShow {
         }
 
         func actions() -> Node<HTML.BodyContext> {
-            guard model.canChange else { return .empty }
+            guard model.canChange, context.can(.triggerExecutions) else { return .empty }
             return .div(
                 .class("actions"),
                 .if(

@@ -27,7 +27,7 @@ extension KeyIndex {
                         .class("empty"),
                         .text(model.query.isEmpty ? "No keys yet. Generate or import one below." : "No key matches."))
                     : table(),
-                .if(context.user != nil, forms())
+                .if(context.can(.changeKeys), forms())
             )
         }
 

@@ -46,7 +46,7 @@ extension KeyShow {
                         .text("Add this line to ~/.ssh/authorized_keys, or let Pipewright deploy it below."))
                 ),
                 ledger(),
-                .if(model.status == "active", actions())
+                .if(model.status == "active" && (context.can(.operateKeys) || context.can(.changeKeys)), actions())
             )
         }
 
@@ -103,7 +103,7 @@ extension KeyShow {
                                     .td(.badge(row.status)),
                                     .td(
                                         .if(
-                                            model.status == "active",
+                                            model.status == "active" && context.can(.operateKeys),
                                             .form(
                                                 .class("inline"), .method(.post),
                                                 .safeAttribute("action", "\(base)/undeploy"),
@@ -185,7 +185,7 @@ extension KeyShow {
                         .button(.type(.submit), .text("Rotate"))
                     ),
                     .if(
-                        model.exportable,
+                        model.exportable && context.can(.exportPrivateKeys),
                         .p(.a(.safeAttribute("href", "\(base)/export"), .text("Export the private key…")))),
                     .form(
                         .method(.post), .safeAttribute("action", "\(base)/delete"), csrfField(context),

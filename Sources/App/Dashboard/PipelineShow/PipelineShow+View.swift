@@ -45,27 +45,8 @@ extension PipelineShow {
                 plan(),
                 .div(
                     .class("forms"),
-                    .form(
-                        .class("card"), .method(.post), .safeAttribute("action", "\(base)/pull-request"),
-                        .h2(.text("Open the pull request")),
-                        csrfField(context),
-                        .p(
-                            .class("hint"),
-                            .text(
-                                "Adds bitbucket-pipelines.yml (and the nginx site when a domain is set) on a new branch."
-                            )),
-                        .label(
-                            .class("check"), .input(.type(.checkbox), .name("provision"), .value("true")),
-                            .text(" Also provision the repository (Pipelines, key pair, known hosts, variables)")),
-                        .button(.type(.submit), .class("primary"), .text("Open pull request"))
-                    ),
-                    .form(
-                        .class("card"), .method(.post), .safeAttribute("action", "\(base)/trigger"),
-                        .h2(.text("Run the pipeline")),
-                        csrfField(context),
-                        .label(.text("Branch"), .input(.type(.text), .name("branch"), .safe("value", model.branch))),
-                        .button(.type(.submit), .text("Trigger"))
-                    )
+                    .if(context.can(.writeRepositories), pullRequestForm()),
+                    .if(context.can(.triggerExecutions), triggerForm())
                 ),
                 .section(
                     .h2(.text("Recent executions")),
@@ -84,6 +65,33 @@ extension PipelineShow {
                             .safeAttribute("href", "/executions?pipeline=\(model.id)"),
                             .text("All executions of this pipeline")))
                 )
+            )
+        }
+
+        func pullRequestForm() -> Node<HTML.BodyContext> {
+            .form(
+                .class("card"), .method(.post), .safeAttribute("action", "\(base)/pull-request"),
+                .h2(.text("Open the pull request")),
+                csrfField(context),
+                .p(
+                    .class("hint"),
+                    .text(
+                        "Adds bitbucket-pipelines.yml (and the nginx site when a domain is set) on a new branch."
+                    )),
+                .label(
+                    .class("check"), .input(.type(.checkbox), .name("provision"), .value("true")),
+                    .text(" Also provision the repository (Pipelines, key pair, known hosts, variables)")),
+                .button(.type(.submit), .class("primary"), .text("Open pull request"))
+            )
+        }
+
+        func triggerForm() -> Node<HTML.BodyContext> {
+            .form(
+                .class("card"), .method(.post), .safeAttribute("action", "\(base)/trigger"),
+                .h2(.text("Run the pipeline")),
+                csrfField(context),
+                .label(.text("Branch"), .input(.type(.text), .name("branch"), .safe("value", model.branch))),
+                .button(.type(.submit), .text("Trigger"))
             )
         }
 

@@ -11,6 +11,10 @@ struct PageContext: Sendable {
     var section: DashboardPage.Section
     /// A one-line notice shown above the content (e.g. "Key created."), already decided by the controller.
     var notice: String?
+
+    /// Whether the signed-in user's role allows `permission` (`Auth/Permission.swift`): views leave out
+    /// the buttons and forms of actions the role may not take; the server still checks every request.
+    func can(_ permission: Permission) -> Bool { user?.role.allows(permission) ?? false }
 }
 
 /// The base page every dashboard view renders into (the shape of SwiftPackageIndex-Server's `PublicPage`):
