@@ -38,9 +38,12 @@ extension Node where Context == HTML.BodyContext {
             "<time datetime=\"\(Formatting.rfc3339(date))\">\(HTMLEscape.escape(Formatting.timestamp(date)))</time>")
     }
 
-    /// A status badge: `<span class="badge status-<value>">value</span>`.
+    /// A status badge: `<span class="badge status-<value>">value</span>`. Bitbucket's step states
+    /// (`COMPLETED/SUCCESSFUL`) are coloured by their last part (`status-successful`).
     static func badge(_ value: String, _ extraClass: String = "") -> Node {
-        let classes = "badge status-\(value.lowercased()) \(extraClass)".trimmingCharacters(in: .whitespaces)
+        let last = value.lowercased().split(separator: "/").last.map(String.init) ?? ""
+        let name = String(last.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) ? Character($0) : "_" })
+        let classes = "badge status-\(name) \(extraClass)".trimmingCharacters(in: .whitespaces)
         return .span(.safeAttribute("class", classes), .safe(value))
     }
 
