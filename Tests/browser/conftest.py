@@ -16,6 +16,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service as DriverService
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.support.ui import WebDriverWait
 
 from fixtures import REPO, SSHD, FakeBitbucket, Service, wait_until
@@ -192,7 +193,8 @@ class Browser:
         return self.driver.find_elements(By.CSS_SELECTOR, css)
 
     def wait(self, timeout=15):
-        return WebDriverWait(self.driver, timeout)
+        # A condition may read an element of the page a click is replacing: try again on the new page.
+        return WebDriverWait(self.driver, timeout, ignored_exceptions=(StaleElementReferenceException,))
 
     def wait_for(self, css, timeout=15):
         return self.wait(timeout).until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, css)))

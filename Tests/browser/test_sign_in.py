@@ -2,6 +2,8 @@
 
 from urllib.parse import unquote
 
+from selenium.webdriver.support import expected_conditions
+
 
 def test_anonymous_page_redirects_to_login_and_sign_in_returns_there(browser, service):
     browser.get("/keys")
@@ -12,7 +14,10 @@ def test_anonymous_page_redirects_to_login_and_sign_in_returns_there(browser, se
     browser.allow_console("/login - Failed to load resource: the server responded with a status of 401")
     browser.find("input[name=username]").send_keys("admin")
     browser.find("input[name=password]").send_keys("not-the-password")
+    form = browser.find("form[action='/login']")
     browser.find("button[type=submit]").click()
+    # The answer is the same URL: wait until the old form is gone before reading the new page.
+    browser.wait().until(expected_conditions.staleness_of(form))
     assert "Sign in" in browser.find("h1").text
     assert browser.find("[role=alert]").text
     assert browser.find("input[name=username]").get_attribute("value") == "admin"
