@@ -642,7 +642,7 @@ import VaporTesting
                 code: "invalid_regex"))
         for (query, field) in [
             ("level=shout", "level"), ("after_seq=-1", "after_seq"), ("after_seq=x", "after_seq"),
-            ("from_seq=0", "from_seq"),
+            ("from_seq=0", "from_seq"), ("after_seq=0&page=-64691741948938", "page"),
             ("context=51", "context"), ("case_sensitive=maybe", "case_sensitive"), ("highlight=2", "highlight"),
             ("regex=perhaps", "regex"), ("q=" + String(repeating: "q", count: 1001), "q"),
             ("raw?strip_ansi=maybe", "strip_ansi"), ("raw?strip_ansi=%00", "strip_ansi"),

@@ -168,6 +168,8 @@ struct LogLineParameters: QueryParameters {
         let context = try integer(context, "context", range: 0...50) ?? 0
         let pagination: LogPagination
         if let after = try integer(afterSeq, "after_seq", range: 0...Int(Int32.max)) {
+            // `page` has no meaning with a cursor, but a malformed one is still refused (one rule per field).
+            if page != nil { _ = try PageParameters(page: page, perPage: nil).request() }
             let perPage = min(
                 try integer(perPage, "per_page", range: 1...Int(Int32.max))
                     ?? PipewrightCore.PageRequest.defaultPerPage,
