@@ -49,6 +49,7 @@ func routes(_ app: Application) throws {
         try pages.register(collection: OverviewPageController())
         try pages.register(collection: PipelinePagesController())
         try pages.register(collection: TeamPagesController())
+        try pages.register(collection: UserPagesController())
     }
 
     let api = app.grouped("api").grouped(AuthenticationMiddleware(now: services.now))

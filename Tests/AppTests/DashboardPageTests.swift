@@ -241,7 +241,8 @@ extension DashboardPageTests {
     @Test func everyNavigationPage_renders() async throws {
         try await withTestApp { ctx in
             let (pipelineID, ids) = try await LogEndpointTests().seed(ctx, statuses: [.success])
-            let session = try await cookieLogin(ctx)
+            // An admin: the navigation's every section, `/users` included.
+            let session = try await cookieLogin(ctx, username: "admin", password: "admin-password-1")
             for path in DashboardPage.Section.navigation.map(\.path) + [
                 "/pipelines/\(pipelineID)", "/executions/\(ids[0])", "/servers/1", "/audit?action=&actor=",
             ] {

@@ -168,7 +168,40 @@ extension DashboardSnapshotTests {
         show.pullRequest = .init(
             id: 3, url: "https://bitbucket.org/acme/web/pull-requests/3", created: true,
             sourceBranch: "pipewright/add-pipeline")
+        show.detection = .init(
+            facts: [.init(label: "Language", value: "node"), .init(label: "Framework", value: "next")],
+            evidence: [.init(file: "package.json", reason: "depends on next")], others: ["admin: python"])
+        show.createdWebhookSecret = "whsec-shown-once"
         assertSnapshot(of: lines(PipelineShow.View(context: context(.pipelines), model: show).render()), as: .lines)
+    }
+
+    @Test func pipelineForm() {
+        var values = PipelineForm.Values()
+        (values.name, values.connectionID, values.repoSlug, values.serverIDs) = ("web", "1", "web", ["2"])
+        (values.sshKeyID, values.deployPath, values.appPort) = ("4", "/srv/web", "3000")
+        var model = PipelineForm.Model(
+            pipelineID: nil, storedName: nil, values: values,
+            connections: [.init(id: 1, label: "acme (acme)")],
+            servers: [.init(id: 2, label: "deploy@10.0.0.5:22"), .init(id: 3, label: "deploy@10.0.0.6:22")],
+            keys: [.init(id: 4, label: "deploy (ed25519)")], error: nil)
+        assertSnapshot(of: lines(PipelineForm.View(context: context(.pipelines), model: model).render()), as: .lines)
+        (model.pipelineID, model.storedName) = (1, "web")
+        model.error = "Invalid field 'deploy_path': must be an absolute path."
+        assertSnapshot(of: lines(PipelineForm.View(context: context(.pipelines), model: model).render()), as: .lines)
+    }
+
+    @Test func users() {
+        let model = UserIndex.Model(
+            rows: [
+                .init(
+                    id: 1, username: "ada", role: "admin", disabled: false, mustChangePassword: false,
+                    createdAt: Self.date, isSelf: true),
+                .init(
+                    id: 2, username: "bob", role: "maintainer", disabled: true, mustChangePassword: false,
+                    createdAt: Self.date, isSelf: false),
+            ], total: 2,
+            issued: .init(username: "carol", password: "one-time-password-shown-once", reason: "Initial password"))
+        assertSnapshot(of: lines(UserIndex.View(context: context(.users), model: model).render()), as: .lines)
     }
 
     @Test func servers() {

@@ -25,18 +25,27 @@ struct PipelineController: RouteCollection {
     }
 
     @Sendable func create(req: Request) async throws -> Response {
+        let creation = try await Self.create(req, { try req.content.decode(CreatePipelineRequest.self) })
+        var payload = try PipelineResponse(
+            creation.pipeline, webhookURL: try req.pipelineCatalog.webhookURL(of: creation.pipeline))
+        payload.webhookSecret = creation.webhookSecret.value
+        return try Response.json(payload, status: .created)
+    }
+
+    /// Audited creation (`pipeline.create`) through `PipelineCatalog.create`; the API and the dashboard's
+    /// form. The creation carries the webhook secret, shown once. `decode` runs inside the audit, so a
+    /// malformed body is recorded as a failed creation.
+    static func create(_ req: Request, _ decode: () throws -> CreatePipelineRequest) async throws
+        -> PipelineCatalog.Creation
+    {
         try await AuditLog.audited(req, .pipelineCreate, resource: AuditResource(type: "pipeline")) { note in
-            let body = try req.content.decode(CreatePipelineRequest.self)
-            let catalog = req.pipelineCatalog
-            let creation = try await catalog.create(
+            let body = try decode()
+            let creation = try await req.pipelineCatalog.create(
                 name: body.name, connectionID: body.connectionId, repoSlug: body.repoSlug, workspace: body.workspace,
                 branch: body.branch, deploy: body.deploy, stackOverride: body.stackOverride, by: try req.requireUser())
             note.resource?.id = creation.pipeline.id
             note.details["repository"] = "\(creation.pipeline.workspace)/\(creation.pipeline.repoSlug)"
-            var payload = try PipelineResponse(
-                creation.pipeline, webhookURL: try catalog.webhookURL(of: creation.pipeline))
-            payload.webhookSecret = creation.webhookSecret.value
-            return try Response.json(payload, status: .created)
+            return creation
         }
     }
 
@@ -66,10 +75,21 @@ struct PipelineController: RouteCollection {
 
     /// `PUT` and `PATCH` alike: every field optional; the audit entry lists the fields given.
     @Sendable func update(req: Request) async throws -> PipelineResponse {
+        let pipeline = try await Self.update(req, { try req.content.decode(UpdatePipelineRequest.self) })
+        let status = try await req.provisioning.statuses(of: [try pipeline.requireID()])
+        return try PipelineResponse(
+            pipeline, webhookURL: try req.pipelineCatalog.webhookURL(of: pipeline),
+            provisioningStatus: status[try pipeline.requireID()] ?? .never)
+    }
+
+    /// Audited edit (`pipeline.update`, the fields given in its details) of pipeline `:pipelineID` through
+    /// `PipelineCatalog.update`; the API and the dashboard's form. `decode` runs inside the audit, so a
+    /// malformed body is recorded as a failed edit.
+    static func update(_ req: Request, _ decode: () throws -> UpdatePipelineRequest) async throws -> Pipeline {
         let resource = AuditResource(type: "pipeline", id: req.parameters.get("pipelineID").flatMap { Int($0) })
         return try await AuditLog.audited(req, .pipelineUpdate, resource: resource) { note in
             let pipelineID = try FieldRules.pathID(req, "pipelineID")
-            let body = try req.content.decode(UpdatePipelineRequest.self)
+            let body = try decode()
             let given: [(String, Bool)] = [
                 ("name", body.name != nil), ("connection_id", body.connectionId != nil),
                 ("repo_slug", body.repoSlug != nil), ("workspace", body.workspace != nil),
@@ -77,18 +97,13 @@ struct PipelineController: RouteCollection {
                 ("stack_override", body.stackOverride != nil),
             ]
             note.details["fields"] = given.filter(\.1).map(\.0).joined(separator: ",")
-            let catalog = req.pipelineCatalog
-            let pipeline = try await catalog.update(
+            return try await req.pipelineCatalog.update(
                 pipelineID: pipelineID,
                 .init(
                     name: body.name, connectionID: body.connectionId, repoSlug: body.repoSlug,
                     workspace: body.workspace, branch: body.branch, deploy: body.deploy,
                     stackOverride: body.stackOverride),
                 by: try req.requireUser())
-            let status = try await req.provisioning.statuses(of: [try pipeline.requireID()])
-            return try PipelineResponse(
-                pipeline, webhookURL: try catalog.webhookURL(of: pipeline),
-                provisioningStatus: status[try pipeline.requireID()] ?? .never)
         }
     }
 

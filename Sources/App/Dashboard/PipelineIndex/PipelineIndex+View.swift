@@ -26,11 +26,17 @@ enum PipelineIndex {
                 context: context, title: "Pipelines",
                 content: .group(
                     .h1(.text("Pipelines")),
+                    .if(
+                        context.can(.changePipelines),
+                        .p(
+                            .class("actions"),
+                            .a(.class("button primary"), .href("/pipelines/new"), .text("New pipeline")))),
                     model.rows.isEmpty
                         ? .p(
                             .class("empty"),
-                            .text("No pipeline yet. Create one through the API ("), .code(.text("POST /api/pipelines")),
-                            .text("), then preview its configuration and open the pull request here."))
+                            .text(
+                                "No pipeline yet. Create one, then preview its configuration and open the pull request."
+                            ))
                         : .table(
                             .class("list"),
                             .thead(.tr(.th("Name"), .th("Repository"), .th("Branch"), .th("Repository settings"))),

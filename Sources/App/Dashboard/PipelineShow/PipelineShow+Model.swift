@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import PipelineConfig
 
 /// `/pipelines/{id}`: one pipeline; on demand its generated configuration (`?preview=1`) and its
 /// repository provisioning plan (`?plan=1`), both read from Bitbucket; the pull request and trigger forms.
@@ -20,7 +21,29 @@ enum PipelineShow {
         var plan: [PlanRow]?
         var pullRequest: PullRequest?
         var provisionResults: [PlanRow]?
+        /// The stack read from the repository just now (`POST /pipelines/{id}/detect`).
+        var detection: Detection?
+        /// The webhook secret of a pipeline created by this request; shown this once.
+        var createdWebhookSecret: String?
         var error: String?
+
+        struct Detection: Sendable, Equatable {
+            /// Label and value, e.g. `("Language", "node")`, only those detected.
+            var facts: [Fact]
+            var evidence: [Evidence]
+            /// Other application directories of a monorepo (`directory: language`).
+            var others: [String]
+        }
+
+        struct Fact: Sendable, Equatable {
+            var label: String
+            var value: String
+        }
+
+        struct Evidence: Sendable, Equatable {
+            var file: String
+            var reason: String
+        }
 
         struct Recent: Sendable, Equatable {
             var id: Int
@@ -66,6 +89,27 @@ extension PipelineShow.Model {
             webhookURL: webhookURL, provisioningStatus: status,
             recent: recent.map {
                 Recent(id: $0.id ?? 0, branch: $0.branch, status: $0.status.rawValue, createdAt: $0.createdAt)
+            })
+    }
+}
+
+extension PipelineShow.Model.Detection {
+    init(_ report: DetectionReport) {
+        guard let stack = report.primary else {
+            self.init(facts: [], evidence: [], others: [])
+            return
+        }
+        let facts: [(String, String?)] = [
+            ("Language", stack.language.rawValue), ("Framework", stack.framework),
+            ("Runtime version", stack.runtimeVersion), ("Package manager", stack.packageManager),
+            ("Directory", stack.directory.isEmpty ? nil : stack.directory), ("Install", stack.installCommand),
+            ("Build", stack.buildCommand), ("Test", stack.testCommand), ("Start", stack.startCommand),
+        ]
+        self.init(
+            facts: facts.compactMap { label, value in value.map { .init(label: label, value: $0) } },
+            evidence: stack.evidence.map { .init(file: $0.file, reason: $0.reason) },
+            others: report.stacks.filter { $0 != stack }.map {
+                "\($0.directory.isEmpty ? "/" : $0.directory): \($0.language.rawValue)"
             })
     }
 }

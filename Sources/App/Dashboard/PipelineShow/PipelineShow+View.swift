@@ -17,6 +17,7 @@ extension PipelineShow {
                 .p(.class("crumbs"), .a(.href("/pipelines"), .text("Pipelines")), .text(" / ")),
                 .h1(.safe(model.name), .text(" "), .badge(model.provisioningStatus)),
                 .alert(model.error),
+                createdSecret(),
                 pullRequest(),
                 .dl(
                     .class("facts"),
@@ -39,8 +40,10 @@ extension PipelineShow {
                         .text("Preview the generated configuration")),
                     .a(
                         .class("button"), .safeAttribute("href", "\(base)?plan=1"),
-                        .text("Check the repository settings"))
+                        .text("Check the repository settings")),
+                    .if(context.can(.changePipelines), changeActions())
                 ),
+                detection(),
                 preview(),
                 plan(),
                 .div(
@@ -65,6 +68,55 @@ extension PipelineShow {
                             .safeAttribute("href", "/executions?pipeline=\(model.id)"),
                             .text("All executions of this pipeline")))
                 )
+            )
+        }
+
+        /// Edit and detect, for roles that may change pipelines.
+        func changeActions() -> Node<HTML.BodyContext> {
+            .group(
+                .a(.class("button"), .safeAttribute("href", "\(base)/edit"), .text("Edit")),
+                .form(
+                    .class("inline"), .method(.post), .safeAttribute("action", "\(base)/detect"), csrfField(context),
+                    .button(.type(.submit), .text("Detect the stack")))
+            )
+        }
+
+        /// The new pipeline's webhook secret, this once (the page is `no-store`).
+        func createdSecret() -> Node<HTML.BodyContext> {
+            guard let secret = model.createdWebhookSecret else { return .empty }
+            return .section(
+                .class("results ok"),
+                .h2(.text("Pipeline created")),
+                .p(
+                    .text("Webhook secret, shown this once: set it with the webhook URL below in the repository's "),
+                    .text("Bitbucket webhook settings.")),
+                .pre(.class("public-key"), .id("webhook-secret"), .safe(secret)),
+                .button(
+                    .type(.button), .class("copy"), .attribute(named: "data-copy", value: "webhook-secret"),
+                    .text("Copy"))
+            )
+        }
+
+        func detection() -> Node<HTML.BodyContext> {
+            guard let detection = model.detection else { return .empty }
+            return .section(
+                .h2(.text("Detected stack")),
+                .dl(
+                    .class("facts"),
+                    .forEach(detection.facts) { fact in .group(.dt(.safe(fact.label)), .dd(.code(.safe(fact.value)))) }
+                ),
+                .h3(.text("Evidence")),
+                .ul(
+                    .class("checklist"),
+                    .forEach(detection.evidence) { item in
+                        .li(.code(.safe(item.file)), .text(" — "), .safe(item.reason))
+                    }
+                ),
+                .if(
+                    !detection.others.isEmpty,
+                    .p(
+                        .text("Other applications in this repository: "),
+                        .safe(detection.others.joined(separator: ", "))))
             )
         }
 

@@ -23,7 +23,7 @@ struct PageContext: Sendable {
 /// Content-Security-Policy forbids them).
 struct DashboardPage {
     enum Section: String, Sendable, CaseIterable {
-        case overview, executions, pipelines, keys, servers, connections, audit, account, login, error
+        case overview, executions, pipelines, keys, servers, connections, audit, users, account, login, error
 
         var title: String {
             switch self {
@@ -34,6 +34,7 @@ struct DashboardPage {
             case .servers: "Servers"
             case .connections: "Connections"
             case .audit: "Audit"
+            case .users: "Users"
             case .account: "Account"
             case .login: "Sign in"
             case .error: "Error"
@@ -50,8 +51,11 @@ struct DashboardPage {
         }
 
         static let navigation: [Section] = [
-            .overview, .executions, .pipelines, .keys, .servers, .connections, .audit, .account,
+            .overview, .executions, .pipelines, .keys, .servers, .connections, .audit, .users, .account,
         ]
+
+        /// Sections only some roles open (the server refuses the others anyway).
+        var permission: Permission? { self == .users ? .manageUsers : nil }
     }
 
     var context: PageContext
@@ -103,7 +107,7 @@ struct DashboardPage {
             .nav(
                 .attribute(named: "aria-label", value: "Main"),
                 .ul(
-                    .forEach(Section.navigation) { section in
+                    .forEach(Section.navigation.filter { $0.permission.map(context.can) ?? true }) { section in
                         .li(
                             .a(
                                 .href(section.path),
