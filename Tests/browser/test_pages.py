@@ -24,7 +24,7 @@ DEMO_TEST = [
 
 
 @pytest.fixture(scope="module")
-def demo(service, runs, sshd):
+def demo(service, runs, sshd, pipeline):
     """A key deployed to the sshd, a successful run and a failed one, for pages that show something."""
     key = service.ok("POST", "/api/ssh-keys", {"name": "production deploy", "key_type": "ed25519"})
     service.ok("POST", f"/api/ssh-keys/{key['id']}/deploy", {"servers": [
@@ -33,7 +33,8 @@ def demo(service, runs, sshd):
     failed = runs.finished(
         [{"name": "Build", "lines": DEMO_BUILD}, {"name": "Test", "lines": DEMO_TEST, "result": "failed"}],
         status="FAILED")
-    return {"key": key["id"], "passed": passed, "failed": failed}
+    server = service.ok("GET", "/api/servers")["items"][0]["id"]
+    return {"key": key["id"], "passed": passed, "failed": failed, "pipeline": pipeline, "server": server}
 
 
 def pages(demo, million):
@@ -47,6 +48,17 @@ def pages(demo, million):
         ("execution-log-success", f"/executions/{demo['passed']}"),
         ("execution-search", f"/executions/{demo['failed']}?q=tests"),
         ("execution-million", f"/executions/{million}?around=500000#L500000"),
+        ("pipelines", "/pipelines"),
+        ("pipeline", f"/pipelines/{demo['pipeline']}?preview=1"),
+        ("pipeline-new", "/pipelines/new"),
+        ("pipeline-edit", f"/pipelines/{demo['pipeline']}/edit"),
+        ("servers", "/servers"),
+        ("server", f"/servers/{demo['server']}"),
+        ("connections", "/connections"),
+        ("audit", "/audit"),
+        ("account", "/account"),
+        ("account-password", "/account/password"),
+        ("users", "/users"),
     ]
 
 
@@ -84,6 +96,15 @@ def test_screenshots_of_the_main_pages(open_browser, service, demo, size):
         ("key", f"/keys/{demo['key']}"),
         ("executions", "/executions"),
         ("execution-log", f"/executions/{demo['failed']}"),
+        ("pipelines", "/pipelines"),
+        ("pipeline", f"/pipelines/{demo['pipeline']}?preview=1"),
+        ("pipeline-new", "/pipelines/new"),
+        ("servers", "/servers"),
+        ("server", f"/servers/{demo['server']}"),
+        ("connections", "/connections"),
+        ("audit", "/audit"),
+        ("account", "/account"),
+        ("users", "/users"),
     ]:
         browser.get(path)
         browser.wait_for("main")
