@@ -10,6 +10,9 @@ import Foundation
 // the baseline, the JSON API's page of 100 lines of the same log (`GET /api/executions/{id}/logs`), so each
 // figure is also printed as a ratio to it. Goals: the first execution page in < 50 ms server time and
 // < 300 KB; a permalink window deep in the log and a whole-log search are reported with the same ratios.
+// Then the browser half (Benchmarks/browser/ui_browser.py, headless Chromium): time to first lines, JS heap
+// after 20 windows, longest task while 1,000 lines/s arrive for 30 s, DOM rows; its baseline is the same page
+// over a 100-line log.
 
 func benchmarkUI(arguments: [String]) async throws {
     let lines = arguments.first.flatMap { Int($0) } ?? 1_000_000
@@ -110,6 +113,60 @@ enum UIBenchmark {
             goals: (milliseconds: 50, kilobytes: 300))
         report("permalink window ?around=\(lines / 4)", permalink, baseline: baseline)
         report("whole-log search q=needle (one match)", search, baseline: baseline)
+
+        // The browser half (Benchmarks/browser/ui_browser.py): its baseline is the same page over a 100-line
+        // log, and it needs a second running execution to follow live.
+        let (_, shown) = try await request("GET", "\(base)/api/executions/\(id)", token: token, body: nil)
+        guard let pipelineID = shown["pipeline_id"] as? Int else { throw Failure("no pipeline_id in \(shown)") }
+        let small = try await startRun(base: base, token: token, pipelineID: pipelineID, fake: fake)
+        let hundred = (1...100).map { "2026-12-06T10:00:00Z building target \($0)\n" }.joined()
+        let status = try await post(
+            "\(base)/api/executions/\(small)/logs?step=Build&finish=true", token: token, body: Data(hundred.utf8))
+        guard status == 200 else { throw Failure("ingest: HTTP \(status)") }
+        let live = try await startRun(base: base, token: token, pipelineID: pipelineID, fake: fake)
+        try browserHalf(
+            [
+                base, try initialPassword(work + "/data"), token, String(id), String(lines), String(small),
+                String(live),
+            ])
+    }
+
+    /// Triggers `pipelineID` again and ticks its run once in the fake, so the execution is BUILDING.
+    static func startRun(base: String, token: String, pipelineID: Int, fake: FakeBitbucketServer) async throws -> Int {
+        let (status, json) = try await request(
+            "POST", "\(base)/api/pipelines/\(pipelineID)/trigger", token: token, body: ["branch": "main"])
+        guard status == 202, let executionID = json["id"] as? Int else { throw Failure("trigger: \(status) \(json)") }
+        for _ in 0..<200 {
+            let (_, execution) = try await request(
+                "GET", "\(base)/api/executions/\(executionID)", token: token, body: nil)
+            if let uuid = (execution["bitbucket"] as? [String: Any])?["uuid"] as? String {
+                _ = await fake.advancePipeline(uuid)
+                return executionID
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw Failure("the trigger never reached the fake Bitbucket")
+    }
+
+    /// Runs Benchmarks/browser/ui_browser.py with the test suite's Python (`.venv/bin/python`, made by
+    /// `scripts/test`, or `PIPEWRIGHT_BENCH_PYTHON`), which prints its own lines.
+    static func browserHalf(_ arguments: [String]) throws {
+        let python =
+            ProcessInfo.processInfo.environment["PIPEWRIGHT_BENCH_PYTHON"]
+            ?? FileManager.default.currentDirectoryPath + "/.venv/bin/python"
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("browser/ui_browser.py").path
+        guard FileManager.default.isExecutableFile(atPath: python), FileManager.default.fileExists(atPath: script)
+        else {
+            print("  browser half not run: needs \(python) with Selenium (run scripts/test once) and \(script)")
+            return
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [script] + arguments
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw Failure("ui_browser.py exited \(process.terminationStatus)") }
     }
 
     struct Measurement {

@@ -113,6 +113,8 @@ import Testing
         model.pipelineName = "web"
         model.repository = "acme/web"
         model.branch = "main"
+        model.commit = "0123456789abcdef0123"
+        model.commitMessage = "Fix <script>alert(1)</script> & \"quotes\""
         model.status = "FAILED"
         model.bitbucketURL = "https://bitbucket.org/acme/web/pipelines/results/7"
         model.buildNumber = 7

@@ -1,4 +1,4 @@
-"""Markup in user-, server-, Bitbucket- and log-derived text renders as text: no alert, no element, no
+"""Markup in user-, server-, Bitbucket- and log-derived text (a commit message included) renders as text: no alert, no element, no
 console error (an injected inline handler would also be refused by the CSP, which logs an error)."""
 
 import pytest
@@ -20,7 +20,7 @@ def assert_inert(browser, *texts):
         assert text in body, f"{text!r} is not shown as text"
 
 
-def test_markup_in_key_name_hostname_branch_bitbucket_answer_and_log_line_is_inert(
+def test_markup_in_key_name_hostname_branch_commit_message_bitbucket_answer_and_log_line_is_inert(
         admin, service, fake, runs):
     browser = admin
 
@@ -50,8 +50,10 @@ def test_markup_in_key_name_hostname_branch_bitbucket_answer_and_log_line_is_ine
     assert browser.find("form[action$='/deploy'] input[name=username]").get_attribute("value") == SCRIPT
     assert_inert(browser)
 
-    # A branch that exists on Bitbucket, triggered from the executions page.
-    fake.command("branch", name=BRANCH)
+    # A branch that exists on Bitbucket, its head commit's message markup too, triggered from the
+    # executions page.
+    message = f"Fix {SCRIPT} and {IMAGE}"
+    fake.command("branch", name=BRANCH, message=f"{message}\n\nA body that is not shown.")
     runs.script([{"name": "Build", "lines": [f"checking out {BRANCH}"]}])
     browser.get("/executions")
     trigger = browser.find("form.trigger")
@@ -69,7 +71,8 @@ def test_markup_in_key_name_hostname_branch_bitbucket_answer_and_log_line_is_ine
     service.ingest(execution_id, "Build", f"\x1b[31m{IMAGE}\x1b[0m {SCRIPT}\n", finish=True)
     browser.get(f"/executions/{execution_id}")
     assert browser.find_all(".ln")
-    assert_inert(browser, BRANCH, f"checking out {BRANCH}", f"{IMAGE} {SCRIPT}")
+    assert_inert(browser, BRANCH, f"checking out {BRANCH}", f"{IMAGE} {SCRIPT}", message)
+    assert browser.find(".commit-message").text == message
     browser.get(f"/executions?branch={BRANCH}")
     assert_inert(browser, BRANCH)
 

@@ -40,6 +40,8 @@ final class Execution: Model, @unchecked Sendable {
     @OptionalField(key: "bitbucket_uuid") var bitbucketUUID: String?
     @Field(key: "branch") var branch: String
     @OptionalField(key: "commit") var commit: String?
+    /// The built commit's message as Bitbucket reports it (at most 2,000 characters), once the monitor saw it.
+    @OptionalField(key: "commit_message") var commitMessage: String?
     @OptionalField(key: "error_reason") var errorReason: String?
     @OptionalField(key: "finished_at") var finishedAt: Date?
     /// `Idempotency-Key` header of the triggering request, unique per pipeline.

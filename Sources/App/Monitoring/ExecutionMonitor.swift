@@ -88,7 +88,9 @@ struct ExecutionMonitor {
         let status = Self.status(of: remote.state, steps: remoteSteps, current: execution.status)
         let previous = execution.status
         execution.steps = steps
-        if status != previous || !changed.isEmpty {
+        let learnedMessage = execution.commitMessage == nil && remote.commitMessage != nil
+        if learnedMessage { execution.commitMessage = remote.commitMessage.map { String($0.prefix(2000)) } }
+        if status != previous || !changed.isEmpty || learnedMessage {
             execution.status = status
             if status.isTerminal {
                 execution.finishedAt = services.now()

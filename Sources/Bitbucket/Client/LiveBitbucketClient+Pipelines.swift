@@ -40,12 +40,16 @@ extension LiveBitbucketClient {
             key: { (pipeline: BitbucketPipeline) in pipeline.uuid })
     }
 
-    /// `GET …/pipelines/{uuid}` with the braces percent-encoded. See
+    /// `GET …/pipelines/{uuid}?fields=%2Btarget.commit.message` with the braces percent-encoded: the
+    /// partial-response `fields` parameter adds the commit message to the usual fields (reference §2
+    /// "Pipelines"; `+` encoded, since a bare `+` in a query reads as a space). See
     /// ``BitbucketAPI/pipeline(workspace:slug:uuid:)``.
     public func pipeline(workspace: String, slug: String, uuid: String) async throws(BitbucketError)
         -> BitbucketPipeline
     {
-        let response = try await perform(method: "GET", url: url(repositoryPath(workspace, slug, "pipelines", uuid)))
+        let address = url(
+            repositoryPath(workspace, slug, "pipelines", uuid), query: [("fields", "+target.commit.message")])
+        let response = try await perform(method: "GET", url: address)
         return try decode(BitbucketPipeline.self, from: response)
     }
 

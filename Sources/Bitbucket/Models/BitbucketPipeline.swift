@@ -18,6 +18,9 @@ public struct BitbucketPipeline: Sendable, Equatable, Decodable {
     public var refType: String?
     /// `target.commit.hash`, when reported.
     public var commit: String?
+    /// `target.commit.message`: only in answers to a request with `fields=+target.commit.message` (a partial
+    /// response, reference §2 "Pipelines").
+    public var commitMessage: String?
     /// `target.selector.type` (`branches`, `custom`, `default`, …), when present.
     public var selectorType: String?
     /// `target.selector.pattern` (the custom pipeline name for `custom`), when present.
@@ -47,7 +50,7 @@ public struct BitbucketPipeline: Sendable, Equatable, Decodable {
     /// Creates a pipeline value (tests and fakes of higher layers).
     public init(
         uuid: String, buildNumber: Int, state: BitbucketPipelineState, refName: String? = nil,
-        refType: String? = "branch", commit: String? = nil, selectorType: String? = nil,
+        refType: String? = "branch", commit: String? = nil, commitMessage: String? = nil, selectorType: String? = nil,
         selectorPattern: String? = nil, triggerName: String? = nil, createdOn: String? = nil,
         completedOn: String? = nil, durationInSeconds: Int? = nil, errorMessage: String? = nil,
         repositoryFullName: String? = nil
@@ -58,6 +61,7 @@ public struct BitbucketPipeline: Sendable, Equatable, Decodable {
         self.refName = refName
         self.refType = refType
         self.commit = commit
+        self.commitMessage = commitMessage
         self.selectorType = selectorType
         self.selectorPattern = selectorPattern
         self.triggerName = triggerName
@@ -83,7 +87,10 @@ public struct BitbucketPipeline: Sendable, Equatable, Decodable {
         case durationInSeconds = "duration_in_seconds"
     }
     private struct Target: Decodable {
-        struct Commit: Decodable { var hash: String? }
+        struct Commit: Decodable {
+            var hash: String?
+            var message: String?
+        }
         struct Selector: Decodable {
             var type: String?
             var pattern: String?
@@ -121,6 +128,7 @@ public struct BitbucketPipeline: Sendable, Equatable, Decodable {
         refName = target?.refName
         refType = target?.refType
         commit = target?.commit?.hash
+        commitMessage = target?.commit?.message
         selectorType = target?.selector?.type
         selectorPattern = target?.selector?.pattern
         triggerName = ((try? container.decodeIfPresent(Named.self, forKey: .trigger)) ?? nil)?.name

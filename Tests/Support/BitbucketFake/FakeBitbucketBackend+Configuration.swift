@@ -43,7 +43,9 @@ extension FakeBitbucketBackend {
         return root
     }
 
-    func addBranch(workspace: String, slug: String, name: String, from: String, files: [String: [UInt8]]) -> String? {
+    func addBranch(
+        workspace: String, slug: String, name: String, from: String, files: [String: [UInt8]], message: String? = nil
+    ) -> String? {
         guard var repository = repositorySnapshot(workspace, slug),
             let base = repository.commit(matching: repository.branches[from] ?? from)
         else { return nil }
@@ -53,7 +55,7 @@ extension FakeBitbucketBackend {
             files.isEmpty
             ? base
             : repository.addCommit(
-                parents: [base.hash], files: tree, executables: base.executables, message: "Update \(name)",
+                parents: [base.hash], files: tree, executables: base.executables, message: message ?? "Update \(name)",
                 author: "Fake User <fake@example.com>")
         repository.branches[name] = commit.hash
         update(repository)

@@ -13,7 +13,11 @@ extension FakeBitbucketBackend {
                 backend.triggerPipeline(request, captures)
             },
             FakeRoute("GET", base + [.parameter], scope: "pipeline") { backend, request, captures in
-                backend.withRun(captures) { run, repository in .json(backend.pipelineJSON(run, in: repository)) }
+                backend.withRun(captures) { run, repository in
+                    // A partial response: `fields=+target.commit.message` adds the commit's message.
+                    let message = request.queryValues("fields").contains { $0.contains("target.commit.message") }
+                    return .json(backend.pipelineJSON(run, in: repository, commitMessage: message))
+                }
             },
             FakeRoute("POST", base + [.parameter, "stopPipeline"], scope: "pipeline:write") {
                 backend, request, captures in
@@ -138,7 +142,7 @@ extension FakeBitbucketBackend {
         }
     }
 
-    func pipelineJSON(_ run: FakePipelineRun, in repository: FakeRepository) -> FakeJSON {
+    func pipelineJSON(_ run: FakePipelineRun, in repository: FakeRepository, commitMessage: Bool = false) -> FakeJSON {
         var target: [(String, FakeJSON)] = [("type", .string(run.targetType))]
         if let refType = run.refType { target.append(("ref_type", .string(refType))) }
         if let refName = run.refName { target.append(("ref_name", .string(refName))) }
@@ -146,21 +150,23 @@ extension FakeBitbucketBackend {
             target.append(("selector", ["type": .string(selectorType), "pattern": .optional(run.selectorPattern)]))
         }
         if let commit = run.commit {
-            target.append(
+            var commitJSON: [(String, FakeJSON)] = [
+                ("type", "commit"), ("hash", .string(commit)),
                 (
-                    "commit",
+                    "links",
                     [
-                        "type": "commit", "hash": .string(commit),
-                        "links": [
-                            "self": [
-                                "href": .string(
-                                    "https://api.bitbucket.org/2.0/repositories/\(repository.fullName)/commit/\(commit)"
-                                )
-                            ],
-                            "html": ["href": .string("https://bitbucket.org/\(repository.fullName)/commits/\(commit)")],
+                        "self": [
+                            "href": .string(
+                                "https://api.bitbucket.org/2.0/repositories/\(repository.fullName)/commit/\(commit)")
                         ],
+                        "html": ["href": .string("https://bitbucket.org/\(repository.fullName)/commits/\(commit)")],
                     ]
-                ))
+                ),
+            ]
+            if commitMessage, let message = repository.commit(matching: commit)?.message {
+                commitJSON.append(("message", .string(message)))
+            }
+            target.append(("commit", .object(commitJSON)))
         }
         let end = run.completedAt ?? pipelineStore.now
         let duration = run.startedAt.map { Int(end.timeIntervalSince($0)) } ?? 0

@@ -174,11 +174,13 @@ public final class FakeBitbucketServer: Sendable {
     ///
     /// - Returns: the new commit hash, or `nil` when the repository or `from` is unknown.
     @discardableResult
-    public func addBranch(workspace: String, slug: String, name: String, from: String, files: [String: String] = [:])
-        async -> String?
-    {
+    public func addBranch(
+        workspace: String, slug: String, name: String, from: String, files: [String: String] = [:],
+        message: String? = nil
+    ) async -> String? {
         await backend.addBranch(
-            workspace: workspace, slug: slug, name: name, from: from, files: files.mapValues { Array($0.utf8) })
+            workspace: workspace, slug: slug, name: name, from: from, files: files.mapValues { Array($0.utf8) },
+            message: message)
     }
 
     /// Adds an OPEN (or other `state`) pull request directly, without diff checks.

@@ -12,7 +12,8 @@
 //   {"cmd": "advance", "uuid": U}                      → {"run": run} after one tick (see FakeBitbucketServer)
 //   {"cmd": "complete", "uuid": U}                     → {"run": run} ticked until COMPLETED
 //   {"cmd": "append", "uuid": U, "step": 0, "text": T} → {"ok": true} (T appended verbatim to that step's log)
-//   {"cmd": "branch", "name": N}                       → {"commit": HASH} (N created from main)
+//   {"cmd": "branch", "name": N, "message": M}         → {"commit": HASH} (N created from main by one commit
+//                                                        with message M, default "Update N")
 //   {"cmd": "script", "steps": [{"name": N, "lines": [L, …], "result": "successful"|"failed"}]}
 //                                                      → {"ok": true} (runs triggered from now on follow it)
 //
@@ -81,7 +82,8 @@ func handle(_ line: String) async {
         let branch = command["name"] as? String ?? ""
         guard
             let commit = await fake.addBranch(
-                workspace: workspace, slug: slug, name: branch, from: "main", files: ["BRANCH": branch])
+                workspace: workspace, slug: slug, name: branch, from: "main", files: ["BRANCH": branch],
+                message: command["message"] as? String)
         else { return reply(["error": "cannot create branch \(branch)"]) }
         reply(["commit": commit])
     case "script":

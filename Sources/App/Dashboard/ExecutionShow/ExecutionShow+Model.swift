@@ -14,6 +14,8 @@ enum ExecutionShow {
         var repository: String
         var branch: String
         var commit: String?
+        /// The first line of the commit's message, when Bitbucket reported it.
+        var commitMessage: String? = nil
         var status: String
         var isFinished: Bool
         var buildNumber: Int?
@@ -132,6 +134,9 @@ extension ExecutionShow.Model {
             id: try execution.requireID(), pipelineID: try pipeline.requireID(), pipelineName: pipeline.name,
             repository: "\(pipeline.workspace)/\(pipeline.repoSlug)", branch: execution.branch,
             commit: execution.commit,
+            commitMessage: execution.commitMessage.flatMap {
+                $0.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init)
+            },
             status: execution.status.rawValue, isFinished: execution.status.isTerminal,
             buildNumber: execution.buildNumber, bitbucketURL: execution.bitbucketURL, triggeredBy: execution.triggerBy,
             createdAt: execution.createdAt, startedAt: execution.startedAt, finishedAt: execution.finishedAt,

@@ -43,7 +43,10 @@ extension ExecutionShow {
                 .class("facts"),
                 .dt("Repository"), .dd(.code(.safe(model.repository))),
                 .dt("Branch"), .dd(.code(.safe(model.branch))),
-                .dt("Commit"), .dd(.unwrap(model.commit, { .code(.safe(String($0.prefix(12)))) }, else: .text("—"))),
+                .dt("Commit"),
+                .dd(
+                    .unwrap(model.commit, { .code(.safe(String($0.prefix(12)))) }, else: .text("—")),
+                    .unwrap(model.commitMessage) { .span(.class("commit-message"), .safe(" \($0)")) }),
                 .dt("Triggered"), .dd(.time(model.createdAt), .safe(" by \(model.triggeredBy)")),
                 .dt("Started"), .dd(.time(model.startedAt)),
                 .dt("Finished"), .dd(.time(model.finishedAt)),
