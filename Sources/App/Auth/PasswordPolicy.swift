@@ -6,7 +6,8 @@ import Foundation
 ///
 /// A password must have at least 12 characters (at most 1,024 bytes, the sign-in limit), must not be one of
 /// the 10,000 most common passwords (`Resources/common-passwords.txt`, compared lowercased; source and
-/// licence in `Resources/README.md`) and must not be the username (ignoring case).
+/// licence in `Resources/README.md`) and must not be the username (ignoring case) nor
+/// the username repeated or with fewer than 8 other characters.
 enum PasswordPolicy {
     static let minimumCharacters = 12
     static let maximumBytes = 1024
@@ -39,6 +40,12 @@ enum PasswordPolicy {
         }
         guard password.lowercased() != username.lowercased() else {
             throw AppError.invalidField(field, reason: "must not be the username")
+        }
+        // The username repeated or with a few characters around it (`probeprobeprobe`, `Probe2026!`).
+        if username.count >= 3,
+            password.lowercased().replacingOccurrences(of: username.lowercased(), with: "").count < 8
+        {
+            throw AppError.invalidField(field, reason: "is too close to the username")
         }
         guard !commonPasswords.contains(password.lowercased()) else {
             throw AppError.invalidField(field, reason: "is one of the 10,000 most common passwords")

@@ -21,9 +21,21 @@ enum BackupService {
         if manager.fileExists(atPath: target), !((try? manager.contentsOfDirectory(atPath: target)) ?? []).isEmpty {
             throw CommandFailure("--to \(target) is not empty: back up into a new or empty directory")
         }
-        try manager.createDirectory(
-            atPath: target + "/database", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        try manager.setAttributes([.posixPermissions: 0o700], ofItemAtPath: target)
+        let resolvedTarget = URL(fileURLWithPath: target).standardized.resolvingSymlinksInPath().path
+        let resolvedData = URL(fileURLWithPath: app.services.configuration.dataDirectory).standardized
+            .resolvingSymlinksInPath().path
+        if target.isEmpty || resolvedTarget == resolvedData || resolvedTarget.hasPrefix(resolvedData + "/") {
+            throw CommandFailure(
+                "--to \(target.isEmpty ? "\"\"" : target) is inside the data directory \(resolvedData): back up "
+                    + "somewhere else (a backup there would copy itself)")
+        }
+        do {
+            try manager.createDirectory(
+                atPath: target + "/database", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try manager.setAttributes([.posixPermissions: 0o700], ofItemAtPath: target)
+        } catch {
+            throw CommandFailure("--to \(target): cannot create the directory (\(fileSystemReason(error)))")
+        }
         let configuration = app.services.configuration
         let kind: String
         switch configuration.database {
@@ -197,5 +209,21 @@ enum PostgresTools {
             let first = text.split(separator: "\n").first.map(String.init) ?? "exit \(process.terminationStatus)"
             throw CommandFailure("\(tool) failed: \(first)")
         }
+    }
+}
+
+/// A file-system error in a few words (`NSError` descriptions carry a whole dictionary).
+func fileSystemReason(_ error: any Error) -> String {
+    let error = error as NSError
+    if let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain,
+        let code = POSIXErrorCode(rawValue: Int32(underlying.code))
+    {
+        return String(cString: strerror(code.rawValue))
+    }
+    switch error.code {
+    case NSFileWriteNoPermissionError: return "permission denied"
+    case NSFileWriteOutOfSpaceError: return "no space left"
+    case NSFileNoSuchFileError, NSFileReadNoSuchFileError: return "no such file or directory"
+    default: return "file system error \(error.code)"
     }
 }

@@ -53,9 +53,19 @@ extension PipewrightCommand {
             let manifest = try BackupService.verify(backup: from)
             let manager = FileManager.default
             let data = configuration.dataDirectory
-            if manager.fileExists(atPath: data), !((try? manager.contentsOfDirectory(atPath: data)) ?? []).isEmpty {
+            // Empty, or holding nothing but the master key file put in place for this restore.
+            var keyFile: String?
+            if case .file(let path) = configuration.masterKey { keyFile = path }
+            let present = ((try? manager.contentsOfDirectory(atPath: data)) ?? []).map { data + "/" + $0 }
+            if present.contains(where: { URL(fileURLWithPath: $0).standardized.path != keyFile.map(Self.standard) }) {
                 throw CommandFailure(
-                    "PIPEWRIGHT_DATA_DIR=\(data) is not empty: restore only into an empty data directory")
+                    "PIPEWRIGHT_DATA_DIR=\(data) is not empty: restore only into an empty data directory (a master "
+                        + "key file may be there)")
+            }
+            if !manifest.includesMasterKey, let keyFile, !manager.fileExists(atPath: keyFile) {
+                throw CommandFailure(
+                    "the backup has no master key and \(keyFile) does not exist: put the key file there, or set "
+                        + "PIPEWRIGHT_MASTER_KEY or PIPEWRIGHT_MASTER_KEY_FILE (nothing was changed)")
             }
             try prepareDataDirectory(data)
             let lock = try DataDirectoryLock.acquire(directory: data, purpose: "restore")
@@ -70,9 +80,16 @@ extension PipewrightCommand {
                 await ownership?.release()
             } catch {
                 await ownership?.release()
+                // Leave the data directory as it was: remove what this restore wrote into it.
+                for entry in (try? manager.contentsOfDirectory(atPath: data)) ?? [] {
+                    let path = data + "/" + entry
+                    if !present.contains(path) { try? manager.removeItem(atPath: path) }
+                }
                 throw error
             }
         }
+
+        private static func standard(_ path: String) -> String { URL(fileURLWithPath: path).standardized.path }
 
         /// Copies the verified backup in place, then boots the service to check secrets and logs.
         private func restore(_ manifest: BackupManifest, _ configuration: PipewrightConfiguration) async throws {

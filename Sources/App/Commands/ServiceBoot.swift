@@ -42,7 +42,10 @@ enum ServiceBoot {
         var configuration = configuration
         // `serve` creates the first admin itself, once the port check passed (a refused start writes nothing).
         configuration.createsInitialAdmin = false
-        bootstrapLogging(configuration)
+        // A command's output is its result (`TOKEN=$(pipewright token create admin)`): its log goes to stderr.
+        var serving = false
+        if case .serve = access { serving = true }
+        bootstrapLogging(configuration, toStandardError: !serving)
         var lock: DataDirectoryLock?
         if case .sqlite = configuration.database {
             switch access {
@@ -75,15 +78,22 @@ enum ServiceBoot {
     private static let loggingBootstrapped = NIOLockedValueBox(false)
 
     /// Bootstraps swift-log once per process: `PIPEWRIGHT_LOG_FORMAT=json` gives one JSON object per line
-    /// (`JSONLogHandler`), anything else Vapor's console format. `level` is `LOG_LEVEL`.
-    static func bootstrapLogging(_ configuration: PipewrightConfiguration) {
+    /// (`JSONLogHandler`), anything else Vapor's console format; on stderr for the commands other than
+    /// `serve` (`toStandardError`), whose stdout is their result. `level` is `LOG_LEVEL`.
+    static func bootstrapLogging(_ configuration: PipewrightConfiguration, toStandardError: Bool = false) {
         let first = loggingBootstrapped.withLockedValue { done in
             defer { done = true }
             return !done
         }
         guard first else { return }
         let logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
-        if configuration.logFormat == .json {
+        if toStandardError {
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = logLevel
+                return handler
+            }
+        } else if configuration.logFormat == .json {
             LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: logLevel) }
         } else {
             let console = Terminal()

@@ -18,15 +18,22 @@ struct ConnectionController: RouteCollection {
     }
 
     @Sendable func create(req: Request) async throws -> Response {
+        let connection = try await Self.create(req, { try req.content.decode(CreateConnectionRequest.self) })
+        return try Response.json(try ConnectionResponse(connection), status: .created)
+    }
+
+    /// Audited creation (`connection.create`) through `ConnectionService.create`; the API and the
+    /// dashboard's form. `decode` runs inside the audit, so a malformed body is a failed creation.
+    static func create(_ req: Request, _ decode: () throws -> CreateConnectionRequest) async throws -> Connection {
         try await AuditLog.audited(req, .connectionCreate, resource: AuditResource(type: "connection")) { note in
-            let body = try req.content.decode(CreateConnectionRequest.self)
+            let body = try decode()
             note.details["workspace"] = String(body.workspace.prefix(100))
             let connection = try await req.connectionService.create(
                 name: body.name, workspace: body.workspace,
                 credentials: .init(type: body.auth.type, email: body.auth.email, token: Secret(body.auth.token)),
                 owner: try req.requireUser())
             note.resource?.id = connection.id
-            return try Response.json(try ConnectionResponse(connection), status: .created)
+            return connection
         }
     }
 
@@ -77,6 +84,14 @@ struct ConnectionController: RouteCollection {
     }
 
     @Sendable func verify(req: Request) async throws -> VerifyConnectionResponse {
+        var response = VerifyConnectionResponse(try await Self.verify(req))
+        response.warnings = PublicURLCheck.warnings(for: req.services.configuration.publicURL)
+        return response
+    }
+
+    /// Audited verification (`connection.verify`, `verified` in its details) of connection `:connectionID`;
+    /// the API and the dashboard.
+    static func verify(_ req: Request) async throws -> ConnectionService.Verification {
         let resource = AuditResource(type: "connection", id: req.parameters.get("connectionID").flatMap { Int($0) })
         return try await AuditLog.audited(req, .connectionVerify, resource: resource) { note in
             let verification = try await req.connectionService.verify(
@@ -86,9 +101,7 @@ struct ConnectionController: RouteCollection {
             } else {
                 note.details["verified"] = "false"
             }
-            var response = VerifyConnectionResponse(verification)
-            response.warnings = PublicURLCheck.warnings(for: req.services.configuration.publicURL)
-            return response
+            return verification
         }
     }
 }

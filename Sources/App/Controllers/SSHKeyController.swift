@@ -24,24 +24,37 @@ struct SSHKeyController: RouteCollection {
     }
 
     @Sendable func create(req: Request) async throws -> Response {
+        let record = try await Self.generate(req, { try req.content.decode(CreateSSHKeyRequest.self) })
+        return try Response.json(SSHKeyResponse(record, deployments: []), status: .created)
+    }
+
+    /// Audited generation (`ssh_key.create`) through `KeyCatalog.generate`; the API and the dashboard.
+    /// `decode` runs inside the audit, so a malformed body is a failed creation.
+    static func generate(_ req: Request, _ decode: () throws -> CreateSSHKeyRequest) async throws -> StoredKey {
         try await AuditLog.audited(req, .keyCreate, resource: AuditResource(type: "ssh_key")) { note in
-            let body = try req.content.decode(CreateSSHKeyRequest.self)
+            let body = try decode()
             let record = try await req.keyCatalog.generate(
                 name: body.name, type: body.keyType, bits: body.keySize, comment: body.comment,
                 passphrase: body.passphrase, exportable: body.exportable ?? true, owner: try req.requireUser())
             Self.noteCreated(record, into: note)
-            return try Response.json(SSHKeyResponse(record, deployments: []), status: .created)
+            return record
         }
     }
 
     @Sendable func importKey(req: Request) async throws -> Response {
+        let record = try await Self.importKey(req, { try req.content.decode(ImportSSHKeyRequest.self) })
+        return try Response.json(SSHKeyResponse(record, deployments: []), status: .created)
+    }
+
+    /// Audited import (`ssh_key.import`) through `KeyCatalog.importKey`; the API and the dashboard.
+    static func importKey(_ req: Request, _ decode: () throws -> ImportSSHKeyRequest) async throws -> StoredKey {
         try await AuditLog.audited(req, .keyImport, resource: AuditResource(type: "ssh_key")) { note in
-            let body = try req.content.decode(ImportSSHKeyRequest.self)
+            let body = try decode()
             let record = try await req.keyCatalog.importKey(
                 name: body.name, privateKey: body.privateKey, passphrase: body.passphrase, comment: body.comment,
                 exportable: body.exportable ?? true, owner: try req.requireUser())
             Self.noteCreated(record, into: note)
-            return try Response.json(SSHKeyResponse(record, deployments: []), status: .created)
+            return record
         }
     }
 

@@ -82,7 +82,9 @@ enum AppError: APIErrorConvertible, Equatable {
         case .invalidBody(let reason): "The request body is not valid: \(reason)."
         case .unauthenticated: "Sign in or send an API token (Authorization: Bearer pw_…)."
         case .invalidCredentials: "Wrong username or password."
-        case .csrfTokenMissing: "Missing or wrong X-CSRF-Token header for a cookie-authenticated request."
+        case .csrfTokenMissing:
+            "Missing or wrong CSRF token (the X-CSRF-Token header, or a dashboard form's csrf_token field) for a "
+                + "cookie-authenticated request; reload the page and try again."
         case .forbidden(let why): why
         case .exportDisabled: "Private-key export is disabled for this key."
         case .passwordChangeRequired:

@@ -15,6 +15,13 @@ struct APIErrorMiddleware: AsyncMiddleware {
         do {
             return try await next.respond(to: request)
         } catch {
+            // A browser's request for a path no route has (a mistyped dashboard URL) gets the dashboard's
+            // HTML error page; API paths and other clients keep the JSON envelope.
+            if request.route == nil, !request.url.path.hasPrefix("/api/"),
+                request.headers[.accept].contains(where: { $0.contains("text/html") })
+            {
+                return DashboardErrorPage.response(for: error, request: request)
+            }
             return Self.response(for: error, request: request)
         }
     }

@@ -154,6 +154,26 @@ import Testing
             try Data(contentsOf: URL(fileURLWithPath: restoredQuiet + "/master.key"))
                 == Data(contentsOf: URL(fileURLWithPath: keyCopy)))
 
+        // Without the key the restore is refused before it writes anything; with the key file put in the new
+        // data directory (the one file it may hold) it restores.
+        let keyless = try CLIProcess.run(
+            ["restore", "--from", root + "/during"], directory: root,
+            environment: ["PIPEWRIGHT_DATA_DIR": root + "/restored-keyless"])
+        #expect(keyless.status == 1 && keyless.stderr.contains("has no master key"), "\(keyless.stderr)")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: root + "/restored-keyless")) ?? []).isEmpty)
+        try FileManager.default.createDirectory(atPath: root + "/restored-keyed", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: keyCopy, toPath: root + "/restored-keyed/master.key")
+        let keyed = try CLIProcess.run(
+            ["restore", "--from", root + "/during"], directory: root,
+            environment: ["PIPEWRIGHT_DATA_DIR": root + "/restored-keyed"])
+        #expect(keyed.status == 0 && keyed.stdout.contains("0 failure(s)"), "\(keyed.stdout)\(keyed.stderr)")
+
+        // A backup into the data directory would copy itself: refused, nothing written.
+        let inside = try CLIProcess.run(
+            ["backup", "--to", data + "/logs/inside"], directory: root, environment: environment)
+        #expect(inside.status == 1 && inside.stderr.contains("inside the data directory"), "\(inside.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: data + "/logs/inside"))
+
         // Refusals: a non-empty data directory, a changed file, a running server.
         let notEmpty = try CLIProcess.run(
             ["restore", "--from", root + "/quiet"], directory: root, environment: ["PIPEWRIGHT_DATA_DIR": restoredQuiet]

@@ -410,6 +410,19 @@ function startLogViewer(root) {
       root.dataset.finished = "true";
       flush();
       announce(`Execution finished: ${data.status}`);
+      // Nothing to keep on a page without lines: load it again for the final facts, reason and attempts.
+      if (!log.querySelector(".ln")) {
+        location.reload();
+        return;
+      }
+      // "Stop" becomes "Run again" (the same form, its CSRF token included).
+      const stop = document.querySelector("form[action$='/stop']");
+      if (stop) {
+        stop.action = stop.action.replace(/\/stop$/, "/rerun");
+        const button = stop.querySelector("button");
+        button.textContent = "Run again";
+        button.classList.remove("danger");
+      }
     }
   });
 }

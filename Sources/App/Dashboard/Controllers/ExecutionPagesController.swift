@@ -105,8 +105,7 @@ struct ExecutionPagesController: RouteCollection {
             let launch = try await ExecutionController.trigger(req, try form.request(), idempotencyKey: nil)
             return .seeOther("/executions/\(try launch.execution.requireID())")
         } catch {
-            let rendered = APIErrorMiddleware.render(error)
-            guard rendered.status.code < 500 else { throw error }
+            let rendered = try APIErrorMiddleware.clientError(error)
             let kept = ExecutionIndex.Model.TriggerForm(
                 pipelineID: req.parameters.get("pipelineID").flatMap { Int($0) }, branch: form.branch ?? "",
                 maxRetries: form.maxRetries ?? "")
@@ -268,8 +267,7 @@ struct ExecutionPagesController: RouteCollection {
                 ExecutionShow.Model.Match(seq: $0.seq, step: $0.step, html: LogLineHTML.text($0))
             }
         } catch {
-            let rendered = APIErrorMiddleware.render(error)
-            guard rendered.status.code < 500 else { throw error }
+            let rendered = try APIErrorMiddleware.clientError(error)
             state.error = rendered.message
         }
         return state

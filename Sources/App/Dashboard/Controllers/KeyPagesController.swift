@@ -50,8 +50,7 @@ struct KeyPagesController: RouteCollection {
             model.results = results
             return .page(KeyShow.View(context: req.pageContext(.keys), model: model).render())
         } catch {
-            let rendered = APIErrorMiddleware.render(error)
-            guard rendered.status.code < 500 else { throw error }
+            let rendered = try APIErrorMiddleware.clientError(error)
             var model = try await model(req)
             model.error = rendered.message
             model.deployForm = form
@@ -164,8 +163,11 @@ struct KeyPagesController: RouteCollection {
         return deleted ? .seeOther("/keys?notice=deleted") : response
     }
 
+    /// The confirmation before an export, for roles that may export (others get the 403 the export would).
     @Sendable func exportConfirmation(req: Request) async throws -> Response {
-        .page(KeyShow.ExportView(context: req.pageContext(.keys), model: try await model(req)).render())
+        let model = try await model(req)
+        try req.requireUser().require(.exportPrivateKeys)
+        return .page(KeyShow.ExportView(context: req.pageContext(.keys), model: model).render())
     }
 
     /// The private key as a file download (`text/plain`, `Content-Disposition: attachment`), never a page.
@@ -211,18 +213,14 @@ struct KeyPagesController: RouteCollection {
     @Sendable func generate(req: Request) async throws -> Response {
         let form = try req.form(GenerateForm.self)
         do {
-            let entry = try await AuditLog.audited(req, .keyCreate, resource: AuditResource(type: "ssh_key")) { note in
-                let key = try await req.keyCatalog.generate(
-                    name: form.name, type: form.keyType ?? "ed25519", bits: nil,
-                    comment: form.comment?.isEmpty == false ? form.comment : nil, passphrase: nil, exportable: true,
-                    owner: try req.requireUser())
-                SSHKeyController.noteCreated(key, into: note)
-                return key
+            let entry = try await SSHKeyController.generate(req) {
+                CreateSSHKeyRequest(
+                    name: form.name, keyType: form.keyType ?? "ed25519", keySize: nil,
+                    comment: form.comment?.isEmpty == false ? form.comment : nil, passphrase: nil, exportable: true)
             }
             return .seeOther("/keys/\(try entry.requireID())?notice=created")
         } catch {
-            let rendered = APIErrorMiddleware.render(error)
-            guard rendered.status.code < 500 else { throw error }
+            let rendered = try APIErrorMiddleware.clientError(error)
             let state = KeyIndex.Model.FormState(
                 name: form.name, keyType: form.keyType ?? "ed25519", comment: form.comment ?? "")
             return try await renderIndex(req, form: state, error: rendered.message, status: rendered.status)
@@ -242,18 +240,15 @@ struct KeyPagesController: RouteCollection {
     @Sendable func importKey(req: Request) async throws -> Response {
         let form = try req.form(ImportForm.self)
         do {
-            let key = try await AuditLog.audited(req, .keyImport, resource: AuditResource(type: "ssh_key")) { note in
-                let key = try await req.keyCatalog.importKey(
+            let key = try await SSHKeyController.importKey(req) {
+                ImportSSHKeyRequest(
                     name: form.name, privateKey: form.privateKey,
                     passphrase: form.passphrase?.isEmpty == false ? form.passphrase : nil, comment: nil,
-                    exportable: true, owner: try req.requireUser())
-                SSHKeyController.noteCreated(key, into: note)
-                return key
+                    exportable: true)
             }
             return .seeOther("/keys/\(try key.requireID())?notice=imported")
         } catch {
-            let rendered = APIErrorMiddleware.render(error)
-            guard rendered.status.code < 500 else { throw error }
+            let rendered = try APIErrorMiddleware.clientError(error)
             return try await renderIndex(req, form: .init(), error: rendered.message, status: rendered.status)
         }
     }

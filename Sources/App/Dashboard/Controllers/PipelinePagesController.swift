@@ -47,9 +47,10 @@ struct PipelinePagesController: RouteCollection {
             pipelineID: id, status: nil, page: try .init(page: 1, perPage: 5), for: user
         ).items
         let status = try await req.provisioning.statuses(of: [id])[id]?.rawValue ?? "never"
-        let model = try PipelineShow.Model(
+        var model = try PipelineShow.Model(
             pipeline, webhookURL: try req.pipelineCatalog.webhookURL(of: pipeline), status: status, servers: servers,
             recent: recent)
+        model.keyName = try await StoredKey.find(pipeline.$sshKey.id, on: req.db)?.name
         return (model, pipeline)
     }
 
@@ -66,8 +67,7 @@ struct PipelinePagesController: RouteCollection {
             try await change(&model, pipeline)
             return render(req, model)
         } catch {
-            let rendered = APIErrorMiddleware.render(error)
-            guard rendered.status.code < 500 else { throw error }
+            let rendered = try APIErrorMiddleware.clientError(error)
             model.error = rendered.message
             return render(req, model, status: rendered.status)
         }
@@ -167,8 +167,7 @@ struct PipelinePagesController: RouteCollection {
             model.createdWebhookSecret = creation.webhookSecret.value
             return render(req, model, status: .created)
         } catch {
-            let rendered = APIErrorMiddleware.render(error)
-            guard rendered.status.code < 500 else { throw error }
+            let rendered = try APIErrorMiddleware.clientError(error)
             let form = try await formModel(req, pipeline: nil, values: values, error: rendered.message)
             return renderForm(req, form, status: rendered.status)
         }
@@ -195,8 +194,7 @@ struct PipelinePagesController: RouteCollection {
                 })
             return .seeOther("/pipelines/\(try FieldRules.pathID(req, "pipelineID"))")
         } catch {
-            let rendered = APIErrorMiddleware.render(error)
-            guard rendered.status.code < 500 else { throw error }
+            let rendered = try APIErrorMiddleware.clientError(error)
             let pipeline = try await req.pipelineCatalog.show(
                 pipelineID: try FieldRules.pathID(req, "pipelineID"), for: try req.requireUser())
             var kept = values

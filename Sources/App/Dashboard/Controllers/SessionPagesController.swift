@@ -34,8 +34,7 @@ struct SessionPagesController: RouteCollection {
                 return response
             }
         } catch {
-            let rendered = APIErrorMiddleware.render(error)
-            guard rendered.status.code < 500 else { throw error }
+            let rendered = try APIErrorMiddleware.clientError(error)
             let model = Login.Model(
                 next: next, username: String((form?.username ?? "").prefix(64)), error: rendered.message)
             let response = Response.page(

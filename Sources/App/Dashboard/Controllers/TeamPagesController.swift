@@ -72,8 +72,7 @@ struct TeamPagesController: RouteCollection {
             _ = try await ServerController.acceptHostKey(req, fingerprintSHA256: form.fingerprintSHA256)
             return .seeOther("/servers/\(try FieldRules.pathID(req, "serverID"))")
         } catch {
-            let rendered = APIErrorMiddleware.render(error)
-            guard rendered.status.code < 500 else { throw error }
+            let rendered = try APIErrorMiddleware.clientError(error)
             var model = try await serverModel(req, presented: form.fingerprintSHA256)
             model.error = rendered.message
             return .page(
@@ -117,21 +116,15 @@ struct TeamPagesController: RouteCollection {
     @Sendable func createConnection(req: Request) async throws -> Response {
         let form = try req.form(ConnectionForm.self)
         do {
-            // Audited like `POST /api/connections` (issue 13 item 6: every change of connections).
-            try await AuditLog.audited(req, .connectionCreate, resource: AuditResource(type: "connection")) { note in
-                note.details["workspace"] = String(form.workspace.prefix(100))
-                let connection = try await req.connectionService.create(
+            _ = try await ConnectionController.create(req) {
+                CreateConnectionRequest(
                     name: form.name, workspace: form.workspace,
-                    credentials: .init(
-                        type: form.authType, email: form.email?.isEmpty == false ? form.email : nil,
-                        token: Secret(form.token)),
-                    owner: try req.requireUser())
-                note.resource?.id = connection.id
+                    auth: .init(
+                        type: form.authType, email: form.email?.isEmpty == false ? form.email : nil, token: form.token))
             }
             return .seeOther("/connections")
         } catch {
-            let rendered = APIErrorMiddleware.render(error)
-            guard rendered.status.code < 500 else { throw error }
+            let rendered = try APIErrorMiddleware.clientError(error)
             return try await connectionsPage(
                 req, error: rendered.message,
                 form: .init(
@@ -142,17 +135,7 @@ struct TeamPagesController: RouteCollection {
 
     @Sendable func verifyConnection(req: Request) async throws -> Response {
         let id = try FieldRules.pathID(req, "connectionID")
-        let verification = try await AuditLog.audited(
-            req, .connectionVerify, resource: AuditResource(type: "connection", id: id)
-        ) { note in
-            let verification = try await req.connectionService.verify(connectionID: id, for: try req.requireUser())
-            if case .verified = verification {
-                note.details["verified"] = "true"
-            } else {
-                note.details["verified"] = "false"
-            }
-            return verification
-        }
+        let verification = try await ConnectionController.verify(req)
         let response = VerifyConnectionResponse(verification)
         let message =
             response.ok
@@ -183,8 +166,7 @@ struct TeamPagesController: RouteCollection {
             model.rows = entries.map(AuditIndex.Model.Row.init)
             model.total = total
         } catch {
-            let rendered = APIErrorMiddleware.render(error)
-            guard rendered.status.code < 500 else { throw error }
+            let rendered = try APIErrorMiddleware.clientError(error)
             model.error = rendered.message
             status = rendered.status
         }
@@ -236,8 +218,7 @@ struct TeamPagesController: RouteCollection {
             let issued = try await TokenController.create(req, name: form.name, expiresInDays: days)
             return try await accountPage(req, newToken: issued.token, status: .created)
         } catch {
-            let rendered = APIErrorMiddleware.render(error)
-            guard rendered.status.code < 500 else { throw error }
+            let rendered = try APIErrorMiddleware.clientError(error)
             return try await accountPage(req, error: rendered.message, status: rendered.status)
         }
     }
@@ -265,8 +246,7 @@ struct TeamPagesController: RouteCollection {
                 req, current: form.currentPassword, new: form.newPassword, revokeTokens: form.revokeTokens == "true")
             return .seeOther("/account?notice=password")
         } catch {
-            let rendered = APIErrorMiddleware.render(error)
-            guard rendered.status.code < 500 else { throw error }
+            let rendered = try APIErrorMiddleware.clientError(error)
             let model = Account.PasswordModel(forced: try req.requireUser().mustChangePassword, error: rendered.message)
             let response = Response.page(
                 Account.PasswordView(context: req.pageContext(.account), model: model).render(), status: rendered.status

@@ -27,8 +27,7 @@ struct UserPagesController: RouteCollection {
         do {
             issued = try await change()
         } catch {
-            let rendered = APIErrorMiddleware.render(error)
-            guard rendered.status.code < 500 else { throw error }
+            let rendered = try APIErrorMiddleware.clientError(error)
             failure = (rendered.message, rendered.status)
         }
         if failure == nil, issued == nil, req.method == .POST { return .seeOther("/users") }

@@ -14,6 +14,8 @@ enum PipelineShow {
         var domain: String?
         var servers: [String]
         var keyID: Int?
+        /// The key's name (`nil` when it is gone).
+        var keyName: String? = nil
         var webhookURL: String
         var provisioningStatus: String
         var recent: [Recent]

@@ -29,7 +29,8 @@ extension PipelineShow {
                     .dt("SSH key"),
                     .dd(
                         .unwrap(
-                            model.keyID, { .a(.safeAttribute("href", "/keys/\($0)"), .safe("key \($0)")) },
+                            model.keyID,
+                            { .a(.safeAttribute("href", "/keys/\($0)"), .safe(model.keyName ?? "key \($0)")) },
                             else: .text("—"))),
                     .dt("Webhook URL"), .dd(.code(.safe(model.webhookURL)))
                 ),

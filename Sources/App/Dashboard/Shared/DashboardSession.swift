@@ -38,6 +38,11 @@ struct DashboardSessionMiddleware: AsyncMiddleware {
                 throw AppError.passwordChangeRequired
             }
             if request.method == .POST, case .session(_, let csrfToken)? = request.authenticatedUser?.method {
+                // Middleware runs before the route collects the body: collect it here (same limit), or a form
+                // that arrives in several reads would look as if it had no token.
+                if request.body.data == nil {
+                    _ = try await request.body.collect(max: request.application.routes.defaultMaxBodySize.value).get()
+                }
                 let sent =
                     request.headers.first(name: "X-CSRF-Token")
                     ?? (try? request.form(CSRFField.self))?.csrfToken ?? ""
@@ -162,5 +167,16 @@ struct DashboardRoutes: RoutesBuilder {
     /// Whether `route` is a dashboard page, asset or fragment.
     static func isDashboard(_ route: Route) -> Bool {
         route.userInfo[surfaceKey] as? String == "dashboard"
+    }
+}
+
+extension APIErrorMiddleware {
+    /// The error as the JSON API renders it, when it is the client's (status below 500): a dashboard form
+    /// shows its message on the page, with its status. A failure of the service is rethrown, for the
+    /// dashboard's error page.
+    static func clientError(_ error: any Error) throws -> Rendered {
+        let rendered = render(error)
+        guard rendered.status.code < 500 else { throw error }
+        return rendered
     }
 }
