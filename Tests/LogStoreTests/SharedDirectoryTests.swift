@@ -26,7 +26,8 @@ import Testing
             let stats = try reader.stats(execution: 4)
             #expect(stats == (try writer.stats(execution: 4)))
             #expect(stats.bySteps["Deploy"]?.bytes == 9)
-            #expect(try await collect(reader.rawBytes(execution: 4)) == "one\ntwo\nERROR three\nfour\nfive\nsix\n".bytes)
+            #expect(
+                try await collect(reader.rawBytes(execution: 4)) == "one\ntwo\nERROR three\nfour\nfive\nsix\n".bytes)
         }
     }
 

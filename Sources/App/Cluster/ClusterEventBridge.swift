@@ -2,7 +2,6 @@ import FluentPostgresDriver
 import Foundation
 import Logging
 import PipewrightCore
-import PostgresNIO
 import Realtime
 import SQLKit
 import Vapor
@@ -162,9 +161,9 @@ actor ClusterEventBridge {
             do {
                 let connection = try await PostgresConnection.connect(
                     configuration: configuration, id: 1, logger: logger)
+                delay = .milliseconds(100)
                 do {
                     try await connection.listen(on: Self.channel) { notices in
-                        delay = .milliseconds(100)
                         // Anything announced while not listening is read from the store now.
                         await self.connected()
                         for try await notice in notices { await self.handle(notice.payload) }
@@ -237,7 +236,8 @@ actor ClusterEventBridge {
         var position = have
         do {
             while position < seq {
-                let events = try await source.logEvents(executionID: execution, afterSeq: position, limit: seq - position)
+                let events = try await source.logEvents(
+                    executionID: execution, afterSeq: position, limit: seq - position)
                 if events.isEmpty { break }
                 for event in events {
                     await hub.publish(event)

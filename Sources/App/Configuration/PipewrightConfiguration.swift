@@ -119,7 +119,8 @@ public struct PipewrightConfiguration: Sendable {
         /// `<host name>-<pid>-<4 random hex digits>`: unique among the instances of one database.
         static func defaultInstanceID() -> String {
             let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"
-            return "\(host)-\(getpid())-\(String(format: "%04x", UInt16.random(in: 0...UInt16.max)))"
+            return
+                "\(host)-\(ProcessInfo.processInfo.processIdentifier)-\(String(format: "%04x", UInt16.random(in: 0...UInt16.max)))"
         }
     }
 

@@ -136,7 +136,9 @@ final class ScaleOutCluster: @unchecked Sendable {
             client, base, .POST, "/api/connections",
             [
                 "name": "acme", "workspace": "acme",
-                "auth": ["type": "api_token", "email": FakeBitbucketProcess.email, "token": FakeBitbucketProcess.token],
+                "auth": [
+                    "type": "api_token", "email": FakeBitbucketProcess.email, "token": FakeBitbucketProcess.token,
+                ],
             ])
         let key = try await api(client, base, .POST, "/api/ssh-keys", ["name": "deploy", "key_type": "ed25519"])
         let server = try await api(
@@ -163,7 +165,7 @@ final class ScaleOutCluster: @unchecked Sendable {
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(data: try JSONSerialization.data(withJSONObject: body)))
+            request.body = .bytes(ByteBuffer(bytes: Array(try JSONSerialization.data(withJSONObject: body))))
         }
         let response = try await client.execute(request, timeout: .seconds(30))
         let bytes = try await response.collectedBody()

@@ -11,7 +11,9 @@ import Testing
 /// complete log, and live lines on an instance that does not monitor the execution.
 @Suite(.serialized) struct ScaleOutTests {
     /// The text of fake log line `number`.
-    static func line(_ number: Int) -> String { "line \(number) of the build \(String(repeating: "=", count: number % 40))\n" }
+    static func line(_ number: Int) -> String {
+        "line \(number) of the build \(String(repeating: "=", count: number % 40))\n"
+    }
 
     /// Appends lines `range` to the run's first step in the fake, `perBatch` at a time with `pause` between.
     static func append(
@@ -79,7 +81,8 @@ import Testing
             for name in ["a", "b", "c"] where name != holder {
                 let base = try #require(cluster.instances[name]).baseURL
                 let stored = try await cluster.raw(client, base, "/api/executions/\(id)/logs/raw")
-                #expect(stored == expected, "log read through \(name): \(stored.count) bytes, expected \(expected.count)")
+                #expect(
+                    stored == expected, "log read through \(name): \(stored.count) bytes, expected \(expected.count)")
             }
             let after = try cluster.fake.pollers(of: uuid, since: requestsAtKill).pollers
             #expect(after.keys.filter { $0 != "pipewright (instance \(holder))" }.count == 1, "pollers: \(after)")
