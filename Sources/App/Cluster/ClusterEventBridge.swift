@@ -1,5 +1,7 @@
+import Fluent
 import FluentPostgresDriver
 import Foundation
+import LogStore
 import Logging
 import PipewrightCore
 import Realtime

@@ -1,6 +1,7 @@
 import Bitbucket
 import Fluent
 import Foundation
+import LogStore
 import Logging
 import PipewrightCore
 import Realtime
