@@ -89,6 +89,35 @@ import Testing
         }
     }
 
+    @Test func gracefulShutdownOfTheHolder_handsTheExecutionToAnotherInstanceAtOnce() async throws {
+        // A long lease: a takeover by lapse would take 20 s; the hand-back must not wait for it.
+        let cluster = try ScaleOutCluster(lease: 20)
+        defer { cluster.stop() }
+        try await withHTTPClient { client in
+            try await cluster.start(["a", "b"], client: client)
+            let (id, uuid) = try await cluster.runningExecution(via: "a", client: client)
+            try await Self.append(1...50, to: uuid, fake: cluster.fake)
+            let holder = try #require(try cluster.leaseHolder(id))
+            let other = holder == "a" ? "b" : "a"
+            let stoppedAt = ContinuousClock.now
+            try #require(cluster.instances[holder]).signal(SIGTERM)
+            var taken: Duration?
+            while taken == nil, ContinuousClock.now - stoppedAt < .seconds(15) {
+                if try cluster.leaseHolder(id) == other { taken = ContinuousClock.now - stoppedAt }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            print("scale-out: hand-back after SIGTERM: taken by the other instance after \(taken ?? .zero)")
+            let after = try #require(taken, "execution \(id) was not taken over after a graceful shutdown")
+            #expect(after < .seconds(10))
+            try await Self.append(51...80, to: uuid, fake: cluster.fake)
+            try cluster.fake.command("complete", ["uuid": uuid])
+            try await cluster.waitForStatus(id, ["SUCCESS"], via: other, client: client)
+            let base = try #require(cluster.instances[other]).baseURL
+            let stored = try await cluster.raw(client, base, "/api/executions/\(id)/logs/raw")
+            #expect(stored == Array((1...80).map(Self.line).joined().utf8))
+        }
+    }
+
     @Test func viewerOnB_monitorOnA_receivesEveryLineInOrder() async throws {
         let cluster = try ScaleOutCluster(lease: 3)
         defer { cluster.stop() }
