@@ -110,8 +110,14 @@ public func configure(
 
     app.executionEvents = ExecutionEventHub()
     app.executionSupervisor = ExecutionSupervisor(application: app)
+    var postgresURL: String?
+    if case .postgres(let url) = configuration.database { postgresURL = url }
+    app.clusterEvents = try ClusterEventBridge(
+        application: app, postgresURL: postgresURL, instanceID: configuration.cluster.instanceID)
     // Registered first so it shuts down last, just before the database closes.
     app.lifecycle.use(InFlightWorkLifecycle())
+    // Before the supervisor: listening when it resumes work, and still sending its hand-back notice.
+    app.lifecycle.use(ClusterEventBridgeLifecycle())
     app.lifecycle.use(ExecutionSupervisorLifecycle())
     app.lifecycle.use(LogRetentionLifecycle())
     // Registered last so it shuts down first (Vapor runs shutdown handlers in reverse): clients are

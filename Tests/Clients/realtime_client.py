@@ -47,7 +47,7 @@ class Tracker:
         if self.stop_now.is_set():
             return
         if not (self.args.join_lines and name == "pipeline_logs"):
-            out({"type": "event", "name": name, "data": data})
+            out({"type": "event", "name": name, "data": data, "at": time.time()})
         if name == "pipeline_logs":
             for line in data.get("lines", []):
                 if self.args.join_lines:

@@ -51,7 +51,7 @@ enum BackupService {
                 "pg_dump", ["--format=custom", "--no-owner", "--file", target + "/database/pipewright.pgdump"], url: url
             )
         }
-        let logs = configuration.dataDirectory + "/logs"
+        let logs = configuration.logDirectory
         if manager.fileExists(atPath: logs) {
             try copyTree(from: logs, to: target + "/logs")
         }

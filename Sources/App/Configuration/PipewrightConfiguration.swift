@@ -99,6 +99,33 @@ public struct PipewrightConfiguration: Sendable {
     /// Most bytes of output stored per step (`PIPEWRIGHT_LOG_MAX_STEP_BYTES`, 64 MiB; docs/API.md "Logs");
     /// the rest is dropped, counted in the statistics and reported by one marker line.
     public var logMaxStepBytes: Int64 = 64 << 20
+    /// `PIPEWRIGHT_LOG_DIR`: where the log store lives when not under the data directory, e.g. one directory
+    /// shared by every instance (docs/scaling.md "Log store"); `nil` means ``logDirectory``'s default.
+    public var logDirectoryOverride: String? = nil
+    /// Work sharing between instances on one database (docs/scaling.md "Leases").
+    public var cluster = ClusterSettings()
+
+    /// Settings of work sharing between several instances on one PostgreSQL database.
+    public struct ClusterSettings: Sendable, Equatable {
+        /// How long a monitor lease lasts without a heartbeat (`PIPEWRIGHT_MONITOR_LEASE_SECONDS`, 15 s); an
+        /// instance that dies is replaced within this time. Heartbeats renew it every third of it.
+        public var monitorLease: Duration = .seconds(15)
+        /// This process's name in lease rows, notifications and the Bitbucket `User-Agent`
+        /// (`PIPEWRIGHT_INSTANCE_ID`; default `<host name>-<pid>-<4 random hex digits>`).
+        public var instanceID: String = ClusterSettings.defaultInstanceID()
+
+        public init() {}
+
+        /// `<host name>-<pid>-<4 random hex digits>`: unique among the instances of one database.
+        static func defaultInstanceID() -> String {
+            let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"
+            return
+                "\(host)-\(ProcessInfo.processInfo.processIdentifier)-\(String(format: "%04x", UInt16.random(in: 0...UInt16.max)))"
+        }
+    }
+
+    /// Directory of the log store: `PIPEWRIGHT_LOG_DIR`, else `$PIPEWRIGHT_DATA_DIR/logs`.
+    public var logDirectory: String { logDirectoryOverride ?? dataDirectory + "/logs" }
 
     /// Parses the environment.
     ///
@@ -230,6 +257,16 @@ public struct PipewrightConfiguration: Sendable {
         // 1 MiB (one stored line piece) to 64 GiB.
         configuration.logMaxStepBytes = Int64(
             try integer("PIPEWRIGHT_LOG_MAX_STEP_BYTES", default: 64 << 20, range: (1 << 20)...(1 << 36)))
+        configuration.logDirectoryOverride = value("PIPEWRIGHT_LOG_DIR")
+        configuration.cluster.monitorLease = try seconds("PIPEWRIGHT_MONITOR_LEASE_SECONDS", default: 15)
+        if let instanceID = value("PIPEWRIGHT_INSTANCE_ID") {
+            guard instanceID.count <= 100, instanceID.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 32 })
+            else {
+                throw ConfigurationError.invalid(
+                    variable: "PIPEWRIGHT_INSTANCE_ID", reason: "expected 1-100 visible ASCII characters")
+            }
+            configuration.cluster.instanceID = instanceID
+        }
         return configuration
 
         func realtimeSettings() throws -> RealtimeSettings {

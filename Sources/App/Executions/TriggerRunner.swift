@@ -166,7 +166,7 @@ struct TriggerRunner {
         if execution.commit == nil { execution.commit = created.commit }
         try await execution.save(on: db)
         let id = try execution.requireID()
-        await application.executionEvents.publish(
+        await application.publishExecutionEvent(
             .pipelineStatus(
                 PipelineStatusPayload(
                     executionID: id, pipelineID: pipeline.id ?? 0, status: Execution.Status.pending.rawValue,
@@ -182,7 +182,7 @@ struct TriggerRunner {
         execution.errorReason = reason
         execution.finishedAt = services.now()
         try await execution.save(on: db)
-        await application.executionEvents.publish(
+        await application.publishExecutionEvent(
             .pipelineStatus(
                 PipelineStatusPayload(
                     executionID: executionID, pipelineID: execution.$pipeline.id,

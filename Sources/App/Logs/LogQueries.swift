@@ -10,6 +10,8 @@ struct LogQueries: Sendable {
     let db: any Database
     let store: LogStore
     let events: ExecutionEventHub
+    /// Tells the other instances about an event published into `events` (`ClusterEventBridge.announce`).
+    var announce: @Sendable (RealtimeEvent) -> Void = { _ in }
     /// `PIPEWRIGHT_REGEX_BUDGET_MS`: how long one regex search may scan before answering with a partial page.
     let regexBudget: Duration
 
@@ -155,12 +157,14 @@ struct LogQueries: Sendable {
         let stepRef = StepRef.named(step, in: execution.steps)
         let pipelineID = execution.$pipeline.id
         let events = self.events
+        let announce = self.announce
         func publish(_ lines: [LogLine]) async {
             guard !lines.isEmpty else { return }
             for event in RealtimeEvent.pipelineLogs(
                 executionID: id, pipelineID: pipelineID, step: stepRef, lines: lines.map(LogLinePayload.init))
             {
                 await events.publish(event)
+                announce(event)
             }
         }
         var stored = 0

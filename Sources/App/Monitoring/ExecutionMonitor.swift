@@ -23,6 +23,19 @@ struct ExecutionMonitor {
     func run() async {
         let started = ContinuousClock.now
         let pipelineID = try? await Execution.find(executionID, on: db)?.$pipeline.id
+        // Where to resume is read only once no other process appends to the log (a former lease holder
+        // that has not yet noticed it lost the lease): this store becomes its one writer first.
+        while !Task.isCancelled, services.logStore.hasLog(execution: executionID) {
+            do {
+                try services.logStore.becomeWriter(execution: executionID)
+                break
+            } catch {
+                logger.notice(
+                    "monitor waits for the log's previous writer to stop",
+                    metadata: ["execution_id": "\(executionID)"])
+                await wakeUps.wait(for: services.configuration.pollInterval, clock: services.clock)
+            }
+        }
         var offsets = storedOffsets()
         var carry: [String: [UInt8]] = [:]
         var backoff = services.configuration.pollInterval
@@ -60,7 +73,8 @@ struct ExecutionMonitor {
 
     enum PollResult { case running, finished }
 
-    /// Bytes of each step's log already stored: where reading resumes (after a restart too).
+    /// Bytes of each step's log already stored: where reading resumes (after a restart, or on another
+    /// instance after a takeover, too — the store keeps only complete lines, so nothing is read twice).
     private func storedOffsets() -> [String: Int64] {
         guard let stats = try? services.logStore.stats(execution: executionID) else { return [:] }
         return stats.bySteps.mapValues(\.bytes)
@@ -160,8 +174,9 @@ struct ExecutionMonitor {
     /// Partial-line bytes held by the monitor before they go to the store anyway (1 MiB, the store's split size).
     static let maximumCarryBytes = 1 << 20
 
+    /// Publishes to this instance's viewers and announces to the other instances (docs/scaling.md).
     private func publish(_ event: RealtimeEvent) async {
-        await application.executionEvents.publish(event)
+        await application.publishExecutionEvent(event)
     }
 
     /// Highest stored line seq (0 when none): the position status and error events carry.

@@ -22,7 +22,7 @@ public struct AppServices: Sendable {
     var makeBitbucketClient: @Sendable (String, BitbucketCredentials, Logger) -> any BitbucketAPI
     /// Current time (injected so tests can pin it).
     var now: @Sendable () -> Date
-    /// Build logs, under `<data dir>/logs`.
+    /// Build logs, under `PIPEWRIGHT_LOG_DIR` (default `<data dir>/logs`).
     var logStore: LogStore
     /// Sleeps of retries and monitors (tests use a short or manual clock).
     var clock: any Clock<Duration> = ContinuousClock()
@@ -67,7 +67,9 @@ public struct AppServices: Sendable {
             logger: logger)
         // One redirect-free client for the process (step logs redirect to storage: the client follows
         // those itself, without forwarding Authorization).
-        let transport = MeteredBitbucketTransport(base: AsyncHTTPClientTransport(httpClient: bitbucketHTTPClient))
+        let transport = InstanceTaggedTransport(
+            base: MeteredBitbucketTransport(base: AsyncHTTPClientTransport(httpClient: bitbucketHTTPClient)),
+            instanceID: configuration.cluster.instanceID)
         return AppServices(
             configuration: configuration, masterKey: masterKey, ssh: runner,
             hostKeyScanner: HostKeyScanner(processRunner: SubprocessRunner()),
@@ -76,7 +78,7 @@ public struct AppServices: Sendable {
             },
             now: { Date() },
             logStore: try openLogStore(
-                directory: configuration.dataDirectory + "/logs", maximumStepBytes: configuration.logMaxStepBytes,
+                directory: configuration.logDirectory, maximumStepBytes: configuration.logMaxStepBytes,
                 logger: logger),
             passwordHashCost: 12)
     }
@@ -90,7 +92,7 @@ func openLogStore(directory: String, maximumStepBytes: Int64 = LogStore.defaultM
         return try LogStore(directory: directory, maximumStepBytes: maximumStepBytes, logger: logger)
     } catch {
         throw ConfigurationError.invalid(
-            variable: "PIPEWRIGHT_DATA_DIR", reason: "cannot open the log store in \(directory)")
+            variable: "PIPEWRIGHT_LOG_DIR", reason: "cannot open the log store in \(directory)")
     }
 }
 

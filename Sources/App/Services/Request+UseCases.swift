@@ -72,9 +72,10 @@ extension Request {
     }
 
     var logQueries: LogQueries {
-        LogQueries(
+        let bridge = application.clusterEvents
+        return LogQueries(
             db: db, store: services.logStore, events: application.executionEvents,
-            regexBudget: services.configuration.regexBudget)
+            announce: { bridge.announce($0) }, regexBudget: services.configuration.regexBudget)
     }
 }
 

@@ -32,6 +32,8 @@ final class ExecutionLog: @unchecked Sendable {
     private let stateLock = NSLock()
 
     // Published state (stateLock).
+    /// The open `writer.lock` holding the exclusive `flock`, `nil` for a reader (or once released).
+    private var writerLock: LogFile?
     private var publishedLines: Int
     private var publishedBytes: Int64
     private var publishedSteps: [String]
@@ -61,9 +63,10 @@ final class ExecutionLog: @unchecked Sendable {
 
     private init(
         execution: Int, directory: String, data: LogFile, index: LogFile, lines: Int, bytes: Int64, steps: [String],
-        stats: StatisticsAccumulator, maximumStepBytes: Int64
+        stats: StatisticsAccumulator, maximumStepBytes: Int64, writerLock: LogFile? = nil
     ) {
         self.maximumStepBytes = maximumStepBytes
+        self.writerLock = writerLock
         self.execution = execution
         self.directory = directory
         self.data = data
@@ -76,9 +79,15 @@ final class ExecutionLog: @unchecked Sendable {
         stepIDs = Dictionary(steps.enumerated().map { ($1, UInt16($0)) }, uniquingKeysWith: { first, _ in first })
     }
 
-    /// Opens (and repairs) an execution's files; `nil` when absent and `create` is false.
+    /// Opens an execution's files; `nil` when absent and `create` is false.
+    ///
+    /// - Parameter writer: open as the one writer of the log: takes the exclusive `flock(2)` on
+    ///   `writer.lock` (held until ``releaseWriter()`` or deinit) and repairs the files after a crash
+    ///   (truncates what no complete line covers). A reader (`false`) never changes a file: it sees the
+    ///   complete lines and follows lines another process appends through ``refresh()``.
+    /// - Throws: ``LogStoreError/ioFailure(reason:)``, also when another process holds the writer lock.
     static func open(
-        directory: String, execution: Int, create: Bool, maximumStepBytes: Int64 = .max
+        directory: String, execution: Int, create: Bool, maximumStepBytes: Int64 = .max, writer: Bool = true
     ) throws(LogStoreError) -> ExecutionLog? {
         let manager = FileManager.default
         if !manager.fileExists(atPath: directory + "/index.bin") {
@@ -89,14 +98,9 @@ final class ExecutionLog: @unchecked Sendable {
                 throw .ioFailure(reason: "create directory for execution \(execution): \(error.localizedDescription)")
             }
         }
-        var steps: [String] = []
-        if let json = manager.contents(atPath: directory + "/steps.json") {
-            do {
-                steps = try JSONDecoder().decode([String].self, from: json)
-            } catch {
-                throw .ioFailure(reason: "steps.json of execution \(execution) is unreadable")
-            }
-        }
+        // The writer lock comes before anything is read: the files cannot change under the repair.
+        let writerLock = try writer ? LogFile.lockExclusively(path: directory + "/writer.lock") : nil
+        var steps: [String] = try readSteps(directory: directory, execution: execution)
         // Data first: an index without data would be repaired away anyway.
         let data = try LogFile(path: directory + "/data.log", create: true)
         let index = try LogFile(path: directory + "/index.bin", create: true)
@@ -115,6 +119,10 @@ final class ExecutionLog: @unchecked Sendable {
             let last = record.withUnsafeBytes { IndexEntry($0.baseAddress! + (lines >= 2 ? IndexEntry.size : 0)) }
             // swift-format-ignore: NeverForceUnwrap
             let expectedOffset = lines >= 2 ? record.withUnsafeBytes { IndexEntry($0.baseAddress!) }.end : 0
+            if !writer, Int(last.step) >= steps.count {
+                // A reader may have read steps.json just before the writer added this step.
+                steps = try readSteps(directory: directory, execution: execution)
+            }
             if last.offset == expectedOffset, last.end <= dataSize, Int(last.step) < steps.count,
                 last.length <= LogStore.maximumLineBytes, last.level <= 4
             {
@@ -123,8 +131,10 @@ final class ExecutionLog: @unchecked Sendable {
             }
             lines -= 1
         }
-        if indexSize != Int64(lines * IndexEntry.size) { try index.truncate(to: Int64(lines * IndexEntry.size)) }
-        if dataSize != end { try data.truncate(to: end) }
+        if writer {
+            if indexSize != Int64(lines * IndexEntry.size) { try index.truncate(to: Int64(lines * IndexEntry.size)) }
+            if dataSize != end { try data.truncate(to: end) }
+        }
 
         // Statistics: the snapshot, plus the lines stored after it.
         var stats = StatisticsAccumulator()
@@ -136,12 +146,73 @@ final class ExecutionLog: @unchecked Sendable {
         let log = ExecutionLog(
             execution: execution, directory: directory, data: data, index: index, lines: lines, bytes: end,
             steps: steps,
-            stats: stats, maximumStepBytes: maximumStepBytes)
+            stats: stats, maximumStepBytes: maximumStepBytes, writerLock: writerLock)
         if stats.lineCount < lines {
             try log.replayStatistics(through: lines)
-            try log.writeSnapshot()
+            if writer { try log.writeSnapshot() }
         }
         return log
+    }
+
+    /// The step names in `steps.json` (empty when absent).
+    private static func readSteps(directory: String, execution: Int) throws(LogStoreError) -> [String] {
+        guard let json = FileManager.default.contents(atPath: directory + "/steps.json") else { return [] }
+        do {
+            return try JSONDecoder().decode([String].self, from: json)
+        } catch {
+            throw .ioFailure(reason: "steps.json of execution \(execution) is unreadable")
+        }
+    }
+
+    /// Whether this object is the log's one writer (it holds `writer.lock`).
+    var isWriter: Bool { stateLock.withLock { writerLock != nil } }
+
+    /// Gives up the writer lock (``LogStore/close(execution:)``): another process may now write the log.
+    func releaseWriter() {
+        stateLock.withLock { writerLock = nil }
+    }
+
+    /// A reader's catch-up: publishes the complete lines another process appended since the last look
+    /// (one `fstat` when nothing changed). A writer's own state is always current: a no-op there.
+    ///
+    /// Lines are accepted in seq order while each entry starts where the previous one ended, its bytes
+    /// are in the data file and its step is in `steps.json` (re-read when the writer added a step), so a
+    /// reader never publishes a line whose bytes the writer has not finished writing.
+    func refresh() throws(LogStoreError) {
+        if isWriter { return }
+        writeLock.lock()
+        defer { writeLock.unlock() }
+        let (current, publishedEnd, publishedNames) = stateLock.withLock {
+            (publishedLines, publishedBytes, publishedSteps)
+        }
+        var end = publishedEnd
+        var steps = publishedNames
+        let available = Int(try index.size() / Int64(IndexEntry.size))
+        guard available > current else { return }
+        let dataSize = try data.size()
+        var accepted = current
+        scan: while accepted < available {
+            let entries = try readEntries(from: accepted + 1, count: min(available - accepted, 65_536))
+            if entries.isEmpty { break }
+            for entry in entries {
+                if Int(entry.step) >= steps.count {
+                    steps = try Self.readSteps(directory: directory, execution: execution)
+                }
+                guard entry.offset == end, entry.end <= dataSize, Int(entry.step) < steps.count,
+                    entry.length <= LogStore.maximumLineBytes, entry.level <= 4
+                else { break scan }
+                end = entry.end
+                accepted += 1
+            }
+        }
+        guard accepted > current else { return }
+        let names = steps
+        stateLock.withLock { publishedSteps = names }
+        try replayStatistics(through: accepted)
+        stateLock.withLock {
+            publishedLines = accepted
+            publishedBytes = end
+        }
     }
 
     /// Recomputes statistics for lines after the snapshot by reading them back.

@@ -31,6 +31,23 @@ final class LogFile: @unchecked Sendable {
         .ioFailure(reason: "\(operation) \((path as NSString).lastPathComponent): \(String(cString: strerror(code)))")
     }
 
+    /// Opens (creating) `path` and takes the exclusive `flock(2)` on it without waiting; the lock lasts as
+    /// long as the returned file is open (the kernel drops it when the process dies, `kill -9` included).
+    ///
+    /// - Throws: ``LogStoreError/ioFailure(reason:)``, also when another open file description (another
+    ///   process) holds the lock.
+    static func lockExclusively(path: String) throws(LogStoreError) -> LogFile {
+        let file = try LogFile(path: path, create: true)
+        while flock(file.descriptor, LOCK_EX | LOCK_NB) != 0 {
+            if errno == EINTR { continue }
+            if errno == EWOULDBLOCK {
+                throw .ioFailure(reason: "another process is writing this log (\(path) is locked)")
+            }
+            throw Self.failure("lock", path)
+        }
+        return file
+    }
+
     /// Current size in bytes.
     func size() throws(LogStoreError) -> Int64 {
         var info = stat()

@@ -13,6 +13,13 @@ import PipewrightCore
 /// seq), so pages never skip or repeat a line while lines are appended. Methods do blocking file I/O; from
 /// an event loop, call them on a thread pool (`NIOThreadPool`, `Task.detached`).
 ///
+/// **Several processes** (instances sharing one `PIPEWRIGHT_LOG_DIR`, docs/scaling.md "Log store"). One
+/// process at a time writes an execution's log: the first append takes an exclusive `flock(2)` on
+/// `<execution>/writer.lock` (released by ``close(execution:)`` or when the process dies) and only then
+/// repairs the files. Every other process reads: each read first looks at the index file's size and
+/// publishes the complete lines appended since, so it sees what the writer stored; readers never change a
+/// file.
+///
 /// **Crash safety.** Each append writes the data bytes, then the index entries. Opening an execution after
 /// a crash (`kill -9` mid-append) truncates index entries whose bytes are incomplete and data bytes that no
 /// entry covers, so every complete line is kept and nothing else. A partial line held in memory (no newline
@@ -62,23 +69,45 @@ public final class LogStore: @unchecked Sendable {
 
     private func path(for execution: Int) -> String { "\(directory)/\(execution)" }
 
-    private func log(for execution: Int, create: Bool) throws(LogStoreError) -> ExecutionLog? {
+    /// The execution's log for reading, caught up with lines another process appended (``ExecutionLog/refresh()``);
+    /// `nil` when none is stored.
+    private func log(for execution: Int) throws(LogStoreError) -> ExecutionLog? {
+        let open: ExecutionLog
+        if let cached = lock.withLock({ executions[execution] }) {
+            open = cached
+        } else {
+            guard
+                let opened = try ExecutionLog.open(
+                    directory: path(for: execution), execution: execution, create: false,
+                    maximumStepBytes: maximumStepBytes, writer: false)
+            else { return nil }
+            open = lock.withLock {
+                if let raced = executions[execution] { return raced }
+                executions[execution] = opened
+                return opened
+            }
+        }
+        try open.refresh()
+        return open
+    }
+
+    /// The execution's log for writing: this store becomes its one writer (the `flock` on `writer.lock`,
+    /// held until ``close(execution:)``), created and crash-repaired as needed.
+    private func writer(for execution: Int) throws(LogStoreError) -> ExecutionLog {
         lock.lock()
         defer { lock.unlock() }
-        if let open = executions[execution] { return open }
+        if let open = executions[execution], open.isWriter { return open }
         guard
             let opened = try ExecutionLog.open(
-                directory: path(for: execution), execution: execution, create: create,
-                maximumStepBytes: maximumStepBytes)
-        else {
-            return nil
-        }
+                directory: path(for: execution), execution: execution, create: true,
+                maximumStepBytes: maximumStepBytes, writer: true)
+        else { throw .ioFailure(reason: "create the log of execution \(execution)") }
         executions[execution] = opened
         return opened
     }
 
     private func existing(_ execution: Int) throws(LogStoreError) -> ExecutionLog {
-        guard let log = try log(for: execution, create: false) else { throw .executionNotFound(execution: execution) }
+        guard let log = try log(for: execution) else { throw .executionNotFound(execution: execution) }
         return log
     }
 
@@ -103,7 +132,7 @@ public final class LogStore: @unchecked Sendable {
     /// - Throws: ``LogStoreError/ioFailure(reason:)``, ``LogStoreError/tooManySteps(execution:)``.
     @discardableResult
     public func append(execution: Int, step: String, bytes: [UInt8]) throws(LogStoreError) -> [LogLine] {
-        guard let log = try log(for: execution, create: true) else { return [] }
+        let log = try writer(for: execution)
         return try bytes.withUnsafeBufferPointer { (buffer) throws(LogStoreError) in
             try log.append(step: step, bytes: buffer, collect: true).0
         }
@@ -120,7 +149,7 @@ public final class LogStore: @unchecked Sendable {
     /// - Throws: as ``append(execution:step:bytes:)``.
     @discardableResult
     public func ingest(execution: Int, step: String, bytes: UnsafeRawBufferPointer) throws(LogStoreError) -> Int {
-        guard let log = try log(for: execution, create: true) else { return 0 }
+        let log = try writer(for: execution)
         return try log.append(step: step, bytes: bytes.bindMemory(to: UInt8.self), collect: false).1
     }
 
@@ -135,7 +164,8 @@ public final class LogStore: @unchecked Sendable {
     /// - Throws: ``LogStoreError/ioFailure(reason:)``.
     @discardableResult
     public func finishStep(execution: Int, step: String) throws(LogStoreError) -> [LogLine] {
-        guard let log = try log(for: execution, create: false) else { return [] }
+        guard hasLog(execution: execution) else { return [] }
+        let log = try writer(for: execution)
         let lines = try log.finishStep(step)
         try log.data.sync()
         try log.index.sync()
@@ -228,7 +258,7 @@ public final class LogStore: @unchecked Sendable {
     /// - Returns: the last seq, or 0.
     /// - Throws: ``LogStoreError/ioFailure(reason:)``.
     public func highestSeq(execution: Int) throws(LogStoreError) -> Int {
-        try log(for: execution, create: false)?.snapshot().lines ?? 0
+        try log(for: execution)?.snapshot().lines ?? 0
     }
 
     /// Whether a log is stored for `execution`.
@@ -279,11 +309,22 @@ public final class LogStore: @unchecked Sendable {
         }
     }
 
-    /// Closes an execution's files (they reopen on next use). Held partial lines are discarded; call
+    /// Closes an execution's files (they reopen on next use) and gives up writing it, so another process
+    /// (another instance taking over the execution) may append. Held partial lines are discarded; call
     /// ``finishStep(execution:step:)`` first.
     ///
     /// - Parameter execution: execution id.
     public func close(execution: Int) {
-        lock.withLock { _ = executions.removeValue(forKey: execution) }
+        lock.withLock { executions.removeValue(forKey: execution) }?.releaseWriter()
+    }
+
+    /// Makes this store the one writer of the execution's log now (creating it), before it reads where to
+    /// resume: from then on its statistics are exact and no other process appends
+    /// (docs/scaling.md "Log store").
+    ///
+    /// - Parameter execution: execution id.
+    /// - Throws: ``LogStoreError/ioFailure(reason:)``, also while another process writes the log.
+    public func becomeWriter(execution: Int) throws(LogStoreError) {
+        _ = try writer(for: execution)
     }
 }

@@ -16,6 +16,10 @@
 //                                                        with message M, default "Update N")
 //   {"cmd": "script", "steps": [{"name": N, "lines": [L, …], "result": "successful"|"failed"}]}
 //                                                      → {"ok": true} (runs triggered from now on follow it)
+//   {"cmd": "pollers", "uuid": U, "since": N}          → {"pollers": {user_agent: count}, "requests": M}
+//        who read run U's steps or step logs (`GET …/pipelines/U/steps…`) among the requests received
+//        after the first N (0 by default), counted by `User-Agent` (Pipewright sends
+//        `pipewright (instance <PIPEWRIGHT_INSTANCE_ID>)`); M is the number of requests received so far.
 //
 // where run = {"uuid", "build_number", "state", "result", "branch", "steps": [{"name", "state", "result"}]}.
 // A command it cannot do answers {"error": "…"}. End of stdin stops the server and exits 0.
@@ -53,6 +57,15 @@ let fake = try await FakeBitbucketServer.start()
 await fake.acceptedAPIToken(email: email, token: token)
 await fake.addRepository(workspace: workspace, slug: slug, mainBranch: "main", files: ["package.json": "{}"])
 reply(["base_url": fake.baseURL, "port": fake.port])
+
+/// Whether `request` reads the steps (or a step's log) of run `uuid` (braces optional on both sides).
+func polls(_ request: FakeRequest, run uuid: String) -> Bool {
+    let bare = uuid.trimmingCharacters(in: CharacterSet(charactersIn: "{}"))
+    let segments = request.apiSegments
+    guard let index = segments.firstIndex(of: "pipelines"), index + 2 < segments.count else { return false }
+    return segments[index + 1].trimmingCharacters(in: CharacterSet(charactersIn: "{}")) == bare
+        && segments[index + 2] == "steps"
+}
 
 /// Runs one command line and answers it.
 func handle(_ line: String) async {
@@ -94,6 +107,14 @@ func handle(_ line: String) async {
         }
         await fake.scriptPipelines(workspace: workspace, slug: slug, steps: steps)
         reply(["ok": true])
+    case "pollers":
+        let since = command["since"] as? Int ?? 0
+        let requests = await fake.requests()
+        var pollers: [String: Int] = [:]
+        for request in requests.dropFirst(since) where request.method == "GET" && polls(request, run: uuid) {
+            pollers[request.header("User-Agent") ?? "", default: 0] += 1
+        }
+        reply(["pollers": pollers, "requests": requests.count])
     default:
         reply(["error": "unknown command \(name)"])
     }
