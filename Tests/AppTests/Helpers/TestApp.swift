@@ -8,7 +8,8 @@ import VaporTesting
 
 @testable import App
 
-/// A configured application on a fresh in-memory SQLite database, with three accounts — `admin` (admin),
+/// A configured application on a fresh database (in-memory SQLite, or a database of its own on the test
+/// PostgreSQL cluster when `PIPEWRIGHT_TEST_DATABASE=postgres`; see `withTestApp`), with three accounts — `admin` (admin),
 /// `member` (a maintainer: creates, deploys, triggers) and `viewer` (reads only) — and a bearer token for
 /// each. Always shut down.
 struct TestContext {
@@ -26,7 +27,17 @@ struct TestContext {
     var viewerAuth: HTTPHeaders { ["Authorization": "Bearer \(viewerToken)"] }
 }
 
+/// The database `withTestApp` gives a test that does not choose one: `PIPEWRIGHT_TEST_DATABASE=postgres`
+/// selects PostgreSQL (scripts/test runs the App suites once more that way), anything else in-memory SQLite.
+enum TestDatabase {
+    static var isPostgres: Bool { ProcessInfo.processInfo.environment["PIPEWRIGHT_TEST_DATABASE"] == "postgres" }
+}
+
 /// Runs `body` with a fresh app. `customize` may replace services (SSH runner, clock).
+///
+/// The database is in-memory SQLite, or with `PIPEWRIGHT_TEST_DATABASE=postgres` a new database on the test
+/// cluster (`TestPostgres.createDatabase()`), dropped after shutdown, also when `body` throws. A test that sets
+/// `configuration.database` itself (a SQLite file it reopens, a PostgreSQL database it owns) keeps that database.
 @discardableResult
 func withTestApp<T>(
     masterKey: MasterKey = MasterKey.generate(),
@@ -38,6 +49,13 @@ func withTestApp<T>(
     defer { try? FileManager.default.removeItem(atPath: directory) }
     var configuration = PipewrightConfiguration.testing(dataDirectory: directory, masterKey: masterKey)
     customizeConfiguration(&configuration)
+    var postgresDatabase: String?
+    if configuration.database == .sqliteInMemory, TestDatabase.isPostgres {
+        let created = try TestPostgres.createDatabase()
+        postgresDatabase = created.name
+        configuration.database = .postgres(url: created.url)
+    }
+    defer { if let postgresDatabase { try? TestPostgres.dropDatabase(postgresDatabase) } }
     let app = try await Application.make(.testing)
     do {
         try await configure(app, configuration: configuration) { services in
