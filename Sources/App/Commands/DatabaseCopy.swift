@@ -149,7 +149,7 @@ enum DatabaseCopy {
     private static func firstOccupiedTable(_ sql: any SQLDatabase) async throws -> String? {
         let tables = try await sql.raw(
             """
-            SELECT table_name FROM information_schema.tables \
+            SELECT table_name::text AS table_name FROM information_schema.tables \
             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name
             """
         ).all(decodingColumn: "table_name", as: String.self)
@@ -165,17 +165,17 @@ enum DatabaseCopy {
     private static func tablesInDependencyOrder(_ sql: any SQLDatabase) async throws -> [String] {
         let tables = try await sql.raw(
             """
-            SELECT table_name FROM information_schema.tables \
+            SELECT table_name::text AS table_name FROM information_schema.tables \
             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
             """
         ).all(decodingColumn: "table_name", as: String.self).filter { $0 != migrationsTable }
-        struct Edge: Decodable {
+        struct Edge: Decodable, Sendable {
             var child: String
             var parent: String
         }
         let edges = try await sql.raw(
             """
-            SELECT DISTINCT child.relname AS child, parent.relname AS parent FROM pg_constraint c \
+            SELECT DISTINCT child.relname::text AS child, parent.relname::text AS parent FROM pg_constraint c \
             JOIN pg_class child ON child.oid = c.conrelid JOIN pg_class parent ON parent.oid = c.confrelid \
             WHERE c.contype = 'f' AND child.relnamespace = current_schema()::regnamespace
             """
@@ -195,7 +195,7 @@ enum DatabaseCopy {
         return ordered
     }
 
-    private struct Column: Decodable {
+    private struct Column: Decodable, Sendable {
         var name: String
         var dataType: String
         var udtName: String
@@ -204,7 +204,7 @@ enum DatabaseCopy {
     private static func targetColumns(_ table: String, _ sql: any SQLDatabase) async throws -> [Column] {
         try await sql.raw(
             """
-            SELECT column_name AS name, data_type AS "dataType", udt_name AS "udtName" \
+            SELECT column_name::text AS name, data_type::text AS "dataType", udt_name::text AS "udtName" \
             FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = \(bind: table) \
             ORDER BY ordinal_position
             """

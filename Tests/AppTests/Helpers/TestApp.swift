@@ -1,4 +1,6 @@
 import Fluent
+import FluentPostgresDriver
+import FluentSQLiteDriver
 import Foundation
 import PipewrightCore
 import SSHKeys
@@ -81,6 +83,21 @@ func withTestApp<T>(
         try? await app.asyncShutdown()
         throw error
     }
+}
+
+/// Points `app` (not configured by `configure`, e.g. a migration test) at a fresh database of the current pass:
+/// in-memory SQLite, or with `PIPEWRIGHT_TEST_DATABASE=postgres` a new database on the test cluster.
+///
+/// - Returns: whether it is SQLite (for `Migrations.all(sqlite:)`), and the PostgreSQL database to drop with
+///   `TestPostgres.dropDatabase` after the app has shut down (`nil` for SQLite).
+func useFreshTestDatabase(_ app: Application) throws -> (isSQLite: Bool, postgresDatabase: String?) {
+    guard TestDatabase.isPostgres else {
+        app.databases.use(.sqlite(.memory), as: .sqlite)
+        return (true, nil)
+    }
+    let created = try TestPostgres.createDatabase()
+    app.databases.use(try .postgres(url: created.url), as: .psql)
+    return (false, created.name)
 }
 
 /// The user (kept when the test reopens a database file), password `<name>-password-1`.
