@@ -138,8 +138,10 @@ enum DatabaseCopy {
             let entry = AuditEntry(
                 at: now, actorID: nil, actorUsername: "cli:\(osUser)", action: AuditAction.databaseCopy.rawValue,
                 resourceType: nil, resourceID: nil, ip: "cli", outcome: .success,
-                details: ["from": "sqlite", "tables": "\(copies.count)", "rows": "\(report.rows)",
-                    "secrets": "\(verified.checked)"])
+                details: [
+                    "from": "sqlite", "tables": "\(copies.count)", "rows": "\(report.rows)",
+                    "secrets": "\(verified.checked)",
+                ])
             try await entry.create(on: tx)
             return report
         }

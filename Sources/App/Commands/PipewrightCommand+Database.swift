@@ -41,7 +41,8 @@ extension PipewrightCommand.DB {
                 let report = try await DatabaseCopy.copy(app: app, to: to, osUser: ConsoleActor.current)
                 let width = report.tables.map(\.table.count).max() ?? 0
                 for table in report.tables {
-                    print("  \(table.table.padding(toLength: width, withPad: " ", startingAt: 0))  \(table.rows) row(s)")
+                    print(
+                        "  \(table.table.padding(toLength: width, withPad: " ", startingAt: 0))  \(table.rows) row(s)")
                 }
                 print(
                     "Copied \(report.rows) row(s) in \(report.tables.count) table(s) to \(Self.redacted(to)); "

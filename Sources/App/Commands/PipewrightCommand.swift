@@ -20,7 +20,8 @@ public struct PipewrightCommand: AsyncParsableCommand {
             """,
         version: "pipewright \(BuildInfo.description)",
         subcommands: [
-            Serve.self, Migrate.self, User.self, Token.self, MasterKey.self, Keys.self, Backup.self, Restore.self, DB.self,
+            Serve.self, Migrate.self, User.self, Token.self, MasterKey.self, Keys.self, Backup.self, Restore.self,
+            DB.self,
         ]
     )
 

@@ -1,8 +1,8 @@
 import Fluent
 import FluentSQLiteDriver
 import Foundation
-import SQLKit
 import PipewrightCore
+import SQLKit
 import Testing
 import Vapor
 
@@ -89,7 +89,8 @@ import Vapor
         _ = try CLIProcess.run(
             ["user", "create", "ops", "--admin", "--password-stdin"], directory: root, environment: environment,
             stdin: "ops-password-1234\n")
-        _ = try CLIProcess.run(["user", "create", "dana", "--role", "viewer"], directory: root, environment: environment)
+        _ = try CLIProcess.run(
+            ["user", "create", "dana", "--role", "viewer"], directory: root, environment: environment)
         let token = try CLIProcess.run(["token", "create", "ops"], directory: root, environment: environment)
             .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let connection = try create(
