@@ -4,6 +4,7 @@ import FluentSQLiteDriver
 import Foundation
 import PipewrightCore
 import SSHKeys
+import Synchronization
 import Testing
 import Vapor
 import VaporTesting
@@ -33,12 +34,69 @@ struct TestContext {
 /// selects PostgreSQL (scripts/test runs the App suites once more that way), anything else in-memory SQLite.
 enum TestDatabase {
     static var isPostgres: Bool { ProcessInfo.processInfo.environment["PIPEWRIGHT_TEST_DATABASE"] == "postgres" }
+
+    /// A new database for one test application: a copy (`CREATE DATABASE … TEMPLATE`) of a database this test
+    /// process migrated once (`Migrations.all(sqlite: false)`, no rows), so each application skips the
+    /// migrations; drop it with `TestPostgres.dropDatabase`.
+    static func createMigratedPostgresDatabase() async throws -> (name: String, url: String) {
+        let template = try await migratedTemplate()
+        let admin = try TestPostgres.adminURL()
+        let name = "pw_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
+        // The template's last connection may still be closing right after it was migrated.
+        var attempt = 0
+        while true {
+            do {
+                try TestPostgres.psql(admin, "CREATE DATABASE \(name) TEMPLATE \(template)")
+                break
+            } catch  where attempt < 20 {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        let base = admin.hasSuffix("/postgres") ? String(admin.dropLast("/postgres".count)) : admin
+        return (String(name), "\(base)/\(name)")
+    }
+
+    /// The migrated template's name, made on first use and dropped when the process exits.
+    private static func migratedTemplate() async throws -> String {
+        let task = template.withLock { existing in
+            if let existing { return existing }
+            let created = Task { () async throws -> String in
+                let database = try TestPostgres.createDatabase()
+                postgresTemplateToDrop.withLock { $0 = database.name }
+                atexit { dropPostgresTemplate() }
+                let app = try await Application.make(.testing)
+                do {
+                    app.databases.use(try .postgres(url: database.url), as: .psql)
+                    app.migrations.add(Migrations.all(sqlite: false))
+                    try await app.autoMigrate()
+                    try await app.asyncShutdown()
+                } catch {
+                    try? await app.asyncShutdown()
+                    throw error
+                }
+                return database.name
+            }
+            existing = created
+            return created
+        }
+        return try await task.value
+    }
+
+    private static let template = Mutex<Task<String, any Error>?>(nil)
+}
+
+/// The migrated template of this process (`TestDatabase.createMigratedPostgresDatabase`), dropped at exit.
+private let postgresTemplateToDrop = Mutex<String?>(nil)
+
+private func dropPostgresTemplate() {
+    if let name = postgresTemplateToDrop.withLock({ $0 }) { try? TestPostgres.dropDatabase(name) }
 }
 
 /// Runs `body` with a fresh app. `customize` may replace services (SSH runner, clock).
 ///
 /// The database is in-memory SQLite, or with `PIPEWRIGHT_TEST_DATABASE=postgres` a new database on the test
-/// cluster (`TestPostgres.createDatabase()`), dropped after shutdown, also when `body` throws. A test that sets
+/// cluster (`TestDatabase.createMigratedPostgresDatabase()`), dropped after shutdown, also when `body` throws. A test that sets
 /// `configuration.database` itself (a SQLite file it reopens, a PostgreSQL database it owns) keeps that database.
 @discardableResult
 func withTestApp<T>(
@@ -53,7 +111,7 @@ func withTestApp<T>(
     customizeConfiguration(&configuration)
     var postgresDatabase: String?
     if configuration.database == .sqliteInMemory, TestDatabase.isPostgres {
-        let created = try TestPostgres.createDatabase()
+        let created = try await TestDatabase.createMigratedPostgresDatabase()
         postgresDatabase = created.name
         configuration.database = .postgres(url: created.url)
     }

@@ -104,10 +104,12 @@ import Vapor
             server, "api/pipelines", token: token,
             #"{"name": "web", "connection_id": \#(connection), "repo_slug": "web", "deploy": {"server_ids": [\#(host)], "ssh_key_id": \#(key), "deploy_path": "/srv/web"}}"#
         )
-        for _ in 0..<2 {
+        // Two branches: an identical trigger in quick succession would reuse the first execution.
+        for branch in ["main", "release"] {
             _ = try create(
                 server, "api/pipelines/\(pipeline)/trigger", token: token,
-                #"{"max_retries": 0, "variables": [{"key": "SECRET", "value": "v-1", "secured": true}]}"#)
+                #"{"branch": "\#(branch)", "max_retries": 0, "variables": [{"key": "SECRET", "value": "v-1", "secured": true}]}"#
+            )
         }
 
         // While serve owns the data directory, the copy is refused and writes nothing.
@@ -133,7 +135,7 @@ import Vapor
         #expect(onTarget["audit_entries"] == (source["audit_entries"] ?? 0) + 1)
         onTarget["audit_entries"] = source["audit_entries"]
         #expect(onTarget == source)
-        #expect((source["executions"] ?? 0) == 2 && (source["ssh_keys"] ?? 0) == 2 && (source["users"] ?? 0) >= 3)
+        #expect(source["executions"] == 2 && source["ssh_keys"] == 2 && (source["users"] ?? 0) >= 3, "\(source)")
         let copyEntry = try TestPostgres.psql(
             target.url, "SELECT actor_username || ' ' || outcome FROM audit_entries WHERE action = 'database.copy'")
         #expect(copyEntry == "cli:\(ConsoleActor.current) success")
