@@ -518,6 +518,7 @@ import VaporTesting
             .path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let masterKey = MasterKey.generate()
+        // SQLite on purpose: the restarted service reopens the same database file.
         let persistent: (inout PipewrightConfiguration) -> Void = {
             $0.dataDirectory = directory
             $0.database = .sqlite(path: directory + "/pipewright.sqlite")

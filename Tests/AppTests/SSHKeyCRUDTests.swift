@@ -108,6 +108,7 @@ import VaporTesting
             .path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let file = directory + "/db.sqlite"
+        // SQLite on purpose: the test reads the database file's bytes for plaintext.
         try await withTestApp(configure: { configuration in
             configuration.database = .sqlite(path: file)
             configuration.dataDirectory = directory
@@ -305,6 +306,7 @@ import VaporTesting
         let file = directory + "/db.sqlite"
         let original = MasterKey.generate()
         var sealedBefore = ""
+        // SQLite on purpose: the same database file is reopened with another key, then the original.
         try await withTestApp(
             masterKey: original,
             configure: {
@@ -346,6 +348,7 @@ import VaporTesting
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let keyFile = directory + "/master.key"
+        // SQLite on purpose: the service restarts on the same database file.
         try await withTestApp(configure: {
             $0.masterKey = .file(path: keyFile)
             $0.database = .sqlite(path: directory + "/db.sqlite")
@@ -375,6 +378,7 @@ import VaporTesting
         let file = directory + "/db.sqlite"
         let original = MasterKey.generate()
         var newKey: MasterKey?
+        // SQLite on purpose: the database file is reopened with the new key and with the old one.
         try await withTestApp(masterKey: original, configure: { $0.database = .sqlite(path: file) }) { ctx in
             for name in ["a", "b"] {
                 try await ctx.app.testing().test(

@@ -8,14 +8,15 @@ import Vapor
 @testable import App
 
 /// Issue 13 item 1: schema version 8 turns `member` into `maintainer` and adds the account flags, on a
-/// database that was migrated to version 7 with users in it (SQLite here; the PostgreSQL smoke run in
-/// scripts/test migrates a fresh cluster through the same `UPDATE` and `DEFAULT FALSE` columns).
+/// database that was migrated to version 7 with users in it (SQLite, and PostgreSQL in scripts/test's second
+/// pass: `useFreshTestDatabase`).
 @Suite struct TeamRolesMigrationTests {
     @Test func version8_turnsMembersIntoMaintainers_onADatabaseWithUsers() async throws {
         let app = try await Application.make(.testing)
+        let database = try useFreshTestDatabase(app)
+        defer { if let name = database.postgresDatabase { try? TestPostgres.dropDatabase(name) } }
         do {
-            app.databases.use(.sqlite(.memory), as: .sqlite)
-            let all = Migrations.all(sqlite: true)
+            let all = Migrations.all(sqlite: database.isSQLite)
             let version8 = try #require(all.firstIndex { $0 is UpdateUserAddTeamRoles })
             #expect(version8 == 7)
             for migration in all[..<version8] { app.migrations.add(migration) }
@@ -45,9 +46,10 @@ import Vapor
     /// of version 7), the columns go away.
     @Test func version8_revert_mapsRolesBackToMember() async throws {
         let app = try await Application.make(.testing)
+        let database = try useFreshTestDatabase(app)
+        defer { if let name = database.postgresDatabase { try? TestPostgres.dropDatabase(name) } }
         do {
-            app.databases.use(.sqlite(.memory), as: .sqlite)
-            for migration in Migrations.all(sqlite: true) { app.migrations.add(migration) }
+            for migration in Migrations.all(sqlite: database.isSQLite) { app.migrations.add(migration) }
             try await app.autoMigrate()
             for (name, role) in [("ada", User.Role.admin), ("bob", .maintainer), ("cy", .viewer)] {
                 try await User(username: name, passwordHash: "x", role: role).create(on: app.db)

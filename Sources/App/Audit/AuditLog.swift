@@ -42,6 +42,7 @@ enum AuditAction: String, CaseIterable, Sendable {
     case userPasswordReset = "user.password_reset"
     case passwordChange = "auth.password_change"
     case masterKeyRotate = "master_key.rotate"
+    case databaseCopy = "database.copy"
 }
 
 /// What an entry is about: `{"type": "ssh_key", "id": 7}`.

@@ -21,6 +21,7 @@ public struct PipewrightCommand: AsyncParsableCommand {
         version: "pipewright \(BuildInfo.description)",
         subcommands: [
             Serve.self, Migrate.self, User.self, Token.self, MasterKey.self, Keys.self, Backup.self, Restore.self,
+            DB.self,
         ]
     )
 
