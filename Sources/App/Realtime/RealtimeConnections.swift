@@ -1,7 +1,9 @@
 import Fluent
 import Foundation
+import NIOCore
 import NIOWebSocket
 import Realtime
+import Synchronization
 import Vapor
 import WebSocketKit
 
@@ -117,6 +119,67 @@ struct RealtimeLifecycle: LifecycleHandler {
     func shutdownAsync(_ application: Application) async {
         await application.realtimeConnections.closeAll()
         await application.executionEvents.finishAll()
+    }
+}
+
+/// Writes realtime events as text frames on a WebSocket, each event encoded once for every viewer (the
+/// frame's bytes are kept in the event's ``SharedEncodings`` and the same buffer is written to every socket).
+///
+/// Back-pressure (docs/realtime.md "Fan-out"): bytes handed to the socket's event loop and not yet written
+/// to the kernel are counted; above ``allowanceBytes`` the writer is not writable, the hub stops writing to
+/// it, and the viewer's feed takes over with awaited writes (its bounded buffer, then `slow_consumer`).
+final class WebSocketFrameWriter: RealtimeFrameWriter {
+    /// How an event becomes a text frame.
+    enum Encoding: String, Sendable {
+        /// Socket.IO v5 EVENT in an Engine.IO v4 message: `42["name",{…}]`.
+        case socketIO = "socket.io"
+        /// Plain WebSocket JSON: `{"event":"name","data":{…}}`.
+        case webSocket = "websocket"
+    }
+
+    /// Queued, unwritten bytes above which the connection counts as not writable (1 MiB: a few hundred
+    /// merged frames, far more than a reading client ever has outstanding).
+    static let allowanceBytes = 1 << 20
+
+    let socket: WebSocket
+    let encoding: Encoding
+    private let queuedBytes = Atomic<Int>(0)
+
+    init(socket: WebSocket, encoding: Encoding) {
+        self.socket = socket
+        self.encoding = encoding
+    }
+
+    var isWritable: Bool { !socket.isClosed && queuedBytes.load(ordering: .relaxed) < Self.allowanceBytes }
+
+    /// The event's frame bytes, made by the first writer that needs them.
+    func frame(_ event: RealtimeEvent) -> ByteBuffer {
+        let encoding = self.encoding
+        return event.encodings.value(encoding.rawValue) {
+            ByteBuffer(string: encoding == .socketIO ? event.socketIOFrame : event.webSocketMessage)
+        }
+    }
+
+    func write(_ event: RealtimeEvent) {
+        let buffer = frame(event)
+        let size = buffer.readableBytes
+        queuedBytes.add(size, ordering: .relaxed)
+        let promise = socket.eventLoop.makePromise(of: Void.self)
+        promise.futureResult.whenComplete { _ in self.queuedBytes.subtract(size, ordering: .relaxed) }
+        socket.send(buffer, opcode: .text, fin: true, promise: promise)
+    }
+
+    func send(_ event: RealtimeEvent) async throws {
+        let promise = socket.eventLoop.makePromise(of: Void.self)
+        socket.send(frame(event), opcode: .text, fin: true, promise: promise)
+        try await promise.futureResult.get()
+    }
+
+    var barrierKey: ObjectIdentifier { ObjectIdentifier(socket.eventLoop) }
+
+    func barrier() async {
+        // Fails only when the event loop has shut down, and then nothing is left to wait for.
+        _ = try? await socket.eventLoop.submit {}.get()
     }
 }
 
