@@ -95,10 +95,13 @@ enum RealtimeBench {
                 case "--peers":
                     guard index + 1 < arguments.count else { throw Failure("--peers needs plain,merge or none") }
                     let names = arguments[index + 1].split(separator: ",").map(String.init)
-                    peers = try names == ["none"] ? [] : names.map {
-                        guard let mode = PeerMode(rawValue: $0) else { throw Failure("unknown peer mode \($0)") }
-                        return mode
-                    }
+                    peers =
+                        try names == ["none"]
+                        ? []
+                        : names.map {
+                            guard let mode = PeerMode(rawValue: $0) else { throw Failure("unknown peer mode \($0)") }
+                            return mode
+                        }
                     index += 2
                 default: throw Failure("unknown option \(arguments[index])")
                 }
@@ -573,7 +576,8 @@ enum RealtimeBench {
         print("")
         print(
             "Pipewright vs python-socketio 5 peer (aiohttp + uvloop, one process): \(n) viewers × \(options.rate) lines/s "
-                + "for \(format(options.duration, 0)) s, \(options.batchMilliseconds) ms batches, same viewers and producer")
+                + "for \(format(options.duration, 0)) s, \(options.batchMilliseconds) ms batches, same viewers and producer"
+        )
         let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
         for row in rows {
             let cells = row.enumerated().map { column, text in

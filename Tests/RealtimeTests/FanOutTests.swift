@@ -3,6 +3,9 @@ import Testing
 
 @testable import Realtime
 
+/// Stands for an event loop: writers with the same one share a barrier.
+final class FakeEventLoop: Sendable {}
+
 /// A connection the hub can write to directly: records every frame in order and how it arrived (written by
 /// the hub's fan-out, or sent by the feed's own task), with writability and the barrier under test control.
 final class RecordingWriter: RealtimeFrameWriter {
@@ -16,9 +19,9 @@ final class RecordingWriter: RealtimeFrameWriter {
     private let barrierOpen = Mutex(true)
     /// While closed, the feed's awaited `send` waits (a client that does not read).
     private let sendOpen = Mutex(true)
-    let loop: AnyObject
+    let loop: FakeEventLoop
 
-    init(loop: AnyObject) { self.loop = loop }
+    init(loop: FakeEventLoop) { self.loop = loop }
 
     var isWritable: Bool { writable.withLock { $0 } }
     func setWritable(_ value: Bool) { writable.withLock { $0 = value } }
@@ -49,8 +52,6 @@ final class RecordingWriter: RealtimeFrameWriter {
 /// encoding per event, coalesced once per flush window, and back to the feed's own bounded path when a
 /// connection is not writable.
 @Suite struct FanOutTests {
-    final class Loop {}
-
     func waitUntil(_ condition: @Sendable () async -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(5)
         while !(await condition()) {
@@ -63,7 +64,8 @@ final class RecordingWriter: RealtimeFrameWriter {
     }
 
     /// Starts a feed on `writer` and waits until it is live (snapshot status delivered).
-    func start(_ feed: ExecutionFeed, writer: RecordingWriter, afterSeq: Int = 0) async throws -> Task<Void, any Error> {
+    func start(_ feed: ExecutionFeed, writer: RecordingWriter, afterSeq: Int = 0) async throws -> Task<Void, any Error>
+    {
         let task = Task {
             try await feed.run(topic: .execution(5), snapshotExecutionID: 5, afterSeq: afterSeq, writer: writer) {
                 try await writer.send($0)
@@ -79,7 +81,7 @@ final class RecordingWriter: RealtimeFrameWriter {
         let store = FakeStore(executionID: 5)
         for event in await store.store(12) { await hub.publish(event) }
         let feed = ExecutionFeed(hub: hub, source: store)
-        let loop = Loop()
+        let loop = FakeEventLoop()
         let viewers = (0..<3).map { _ in RecordingWriter(loop: loop) }
         var tasks: [Task<Void, any Error>] = []
         for viewer in viewers { tasks.append(try await start(feed, writer: viewer)) }
@@ -108,7 +110,7 @@ final class RecordingWriter: RealtimeFrameWriter {
         let hub = ExecutionEventHub()
         let store = FakeStore(executionID: 5)
         let feed = ExecutionFeed(hub: hub, source: store)
-        let viewer = RecordingWriter(loop: Loop())
+        let viewer = RecordingWriter(loop: FakeEventLoop())
         let task = try await start(feed, writer: viewer)
         viewer.setBarrierOpen(false)
         for event in await store.store(3) { await hub.publish(event) }  // written at once
@@ -134,7 +136,7 @@ final class RecordingWriter: RealtimeFrameWriter {
         let hub = ExecutionEventHub(bufferLimitEvents: 10, bufferLimitBytes: 1 << 20)
         let store = FakeStore(executionID: 5)
         let feed = ExecutionFeed(hub: hub, source: store)
-        let loop = Loop()
+        let loop = FakeEventLoop()
         let stuck = RecordingWriter(loop: loop)
         let healthy = RecordingWriter(loop: loop)
         let stuckTask = try await start(feed, writer: stuck)
@@ -164,7 +166,7 @@ final class RecordingWriter: RealtimeFrameWriter {
         let hub = ExecutionEventHub()
         let store = FakeStore(executionID: 5)
         let feed = ExecutionFeed(hub: hub, source: store)
-        let viewer = RecordingWriter(loop: Loop())
+        let viewer = RecordingWriter(loop: FakeEventLoop())
         let task = try await start(feed, writer: viewer)
         for round in 0..<40 {
             viewer.setWritable(round % 10 >= 5)
@@ -183,7 +185,7 @@ final class RecordingWriter: RealtimeFrameWriter {
         let hub = ExecutionEventHub()
         let store = FakeStore(executionID: 5)
         let feed = ExecutionFeed(hub: hub, source: store)
-        let viewer = RecordingWriter(loop: Loop())
+        let viewer = RecordingWriter(loop: FakeEventLoop())
         let task = try await start(feed, writer: viewer)
         for event in await store.store(3) { await hub.publish(event) }
         try await waitUntil { viewer.seqs == [1, 2, 3] }
@@ -207,8 +209,8 @@ final class RecordingWriter: RealtimeFrameWriter {
         let events = [logs(1...10), logs(11...20), status, logs(21...30), logs(31...35, step: other), logs(40...41)]
         let result = RealtimeEvent.coalesced(events)
         #expect(result.map(\.name) == [.pipelineLogs, .pipelineStatus, .pipelineLogs, .pipelineLogs, .pipelineLogs])
-        #expect(result.map { $0.logs?.lines.map(\.seq) ?? [] }.joined().elementsEqual(
-            [1...20, 21...30, 31...35, 40...41].flatMap { Array($0) }))
+        let seqs = result.flatMap { $0.logs?.lines.map(\.seq) ?? [] }
+        #expect(seqs == [1...20, 21...30, 31...35, 40...41].flatMap { Array($0) })
         #expect(result[0].logs?.lines.count == 20)
         // A merged payload is the JSON of its lines, as encoded alone.
         #expect(result[0].payloadJSON == logs(1...20).payloadJSON)

@@ -144,10 +144,12 @@ final class WebSocketFrameWriter: RealtimeFrameWriter {
     let socket: WebSocket
     let encoding: Encoding
     private let queuedBytes = Atomic<Int>(0)
+    private let outbox: EventLoopOutbox
 
     init(socket: WebSocket, encoding: Encoding) {
         self.socket = socket
         self.encoding = encoding
+        self.outbox = EventLoopOutbox.of(socket.eventLoop)
     }
 
     var isWritable: Bool { !socket.isClosed && queuedBytes.load(ordering: .relaxed) < Self.allowanceBytes }
@@ -162,8 +164,13 @@ final class WebSocketFrameWriter: RealtimeFrameWriter {
 
     func write(_ event: RealtimeEvent) {
         let buffer = frame(event)
+        queuedBytes.add(buffer.readableBytes, ordering: .relaxed)
+        outbox.enqueue(self, buffer)
+    }
+
+    /// On the event loop (from the outbox): hands the frame to the socket; its bytes stop counting once written.
+    fileprivate func writeOnLoop(_ buffer: ByteBuffer) {
         let size = buffer.readableBytes
-        queuedBytes.add(size, ordering: .relaxed)
         let promise = socket.eventLoop.makePromise(of: Void.self)
         promise.futureResult.whenComplete { _ in self.queuedBytes.subtract(size, ordering: .relaxed) }
         socket.send(buffer, opcode: .text, fin: true, promise: promise)
@@ -180,6 +187,44 @@ final class WebSocketFrameWriter: RealtimeFrameWriter {
     func barrier() async {
         // Fails only when the event loop has shut down, and then nothing is left to wait for.
         _ = try? await socket.eventLoop.submit {}.get()
+    }
+}
+
+/// The frames the hub's fan-out queued for the sockets of one event loop, written by one task on that loop:
+/// one cross-thread hand-off per loop and fan-out instead of one per viewer and frame. Frames of one socket
+/// keep their order, and stay ahead of anything queued on the loop after them (the task is scheduled when
+/// the first frame arrives).
+final class EventLoopOutbox: Sendable {
+    private let loop: any EventLoop
+    private let frames = Mutex<[(WebSocketFrameWriter, ByteBuffer)]>([])
+    private static let all = Mutex<[ObjectIdentifier: EventLoopOutbox]>([:])
+
+    private init(loop: any EventLoop) { self.loop = loop }
+
+    /// The outbox of `loop` (one per event loop for the life of the process).
+    static func of(_ loop: any EventLoop) -> EventLoopOutbox {
+        all.withLock { outboxes in
+            if let outbox = outboxes[ObjectIdentifier(loop)] { return outbox }
+            let outbox = EventLoopOutbox(loop: loop)
+            outboxes[ObjectIdentifier(loop)] = outbox
+            return outbox
+        }
+    }
+
+    func enqueue(_ writer: WebSocketFrameWriter, _ buffer: ByteBuffer) {
+        let first = frames.withLock { frames in
+            frames.append((writer, buffer))
+            return frames.count == 1
+        }
+        if first { loop.execute { self.drain() } }
+    }
+
+    private func drain() {
+        let batch = frames.withLock { frames in
+            defer { frames = [] }
+            return frames
+        }
+        for (writer, buffer) in batch { writer.writeOnLoop(buffer) }
     }
 }
 
