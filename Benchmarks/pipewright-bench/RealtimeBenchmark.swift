@@ -18,8 +18,16 @@
 //      `POST /api/executions/{id}/logs?step=bench`, a batch every `--batch-ms`; every line carries its
 //      number and its send time (wall clock ns); each viewer records receive time − send time per line
 //      and which numbers it got; RSS of the service at the end.
-// Goals (issue 6): p99 < 50 ms at 1,000 viewers × 1,000 lines/s, no line lost or duplicated,
-// RSS growth < 200 MB, Bitbucket requests/minute identical for 1 and N viewers.
+//   7. the peers (issue 16 item 8, `--peers plain,merge`, default both): Benchmarks/realtime-peer/peer_server.py,
+//      python-socketio 5 on aiohttp + uvloop in one process, installed from PyPI into .build/bench-venv on
+//      first use (pinned in Benchmarks/realtime-peer/requirements.txt), in its per-batch (`plain`) and
+//      merge-queued-batches-before-fan-out (`merge`) modes; the same N viewers connect (token CONNECT,
+//      `subscribe_pipeline_status` with ack) and the same producer streams the same lines to its ingestion
+//      endpoint; then one table compares p50/p99/max, CPU per delivered line, connect time and RSS, with
+//      Pipewright/peer ratios.
+// Goals (issues 6 and 16): p99 < 50 ms at 1,000 viewers × 1,000 lines/s with 10 ms batches, no line lost
+// or duplicated, order kept; 1,000 viewers connected in < 1 s; RSS growth < 100 MB; Bitbucket requests/minute
+// identical for 1 and N viewers.
 import AsyncHTTPClient
 import BitbucketFake
 import Foundation
@@ -42,7 +50,7 @@ func benchmarkRealtime(arguments: [String]) async throws {
     } catch {
         print("\(error)")
         print(
-            "usage: pipewright-bench realtime [--viewers N] [--rate LINES_PER_S] [--duration S] [--window S] [--baseline-duration S] [--batch-ms MS]"
+            "usage: pipewright-bench realtime [--viewers N] [--rate LINES_PER_S] [--duration S] [--window S] [--baseline-duration S] [--batch-ms MS] [--peers plain,merge|none]"
         )
         exit(2)
     }
@@ -63,6 +71,8 @@ enum RealtimeBench {
         var window = 15.0
         var baselineDuration = 10.0
         var batchMilliseconds = 10
+        /// Peer servers to run after Pipewright with the same viewers and producer (issue 16 item 8).
+        var peers: [PeerMode] = PeerMode.allCases
 
         init(_ arguments: [String]) throws {
             var index = 0
@@ -82,6 +92,17 @@ enum RealtimeBench {
                 case "--window": window = try number("--window", 2...600)
                 case "--baseline-duration": baselineDuration = try number("--baseline-duration", 1...600)
                 case "--batch-ms": batchMilliseconds = Int(try number("--batch-ms", 1...1_000))
+                case "--peers":
+                    guard index + 1 < arguments.count else { throw Failure("--peers needs plain,merge or none") }
+                    let names = arguments[index + 1].split(separator: ",").map(String.init)
+                    peers =
+                        try names == ["none"]
+                        ? []
+                        : names.map {
+                            guard let mode = PeerMode(rawValue: $0) else { throw Failure("unknown peer mode \($0)") }
+                            return mode
+                        }
+                    index += 2
                 default: throw Failure("unknown option \(arguments[index])")
                 }
             }
@@ -314,19 +335,9 @@ enum RealtimeBench {
             let rampStart = ContinuousClock.now
             let others = (1..<options.viewers).map { Viewer(index: $0) }
             viewers += others
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                var started = 0
-                for viewer in others {
-                    if started >= 50 { try await group.next() }
-                    group.addTask {
-                        try await viewer.open(
-                            url: url, token: token, executionID: executionID.id, afterSeq: baseline.highestStoredSeq,
-                            group: viewerGroup)
-                    }
-                    started += 1
-                }
-                try await group.waitForAll()
-            }
+            try await connect(
+                others, url: url, token: token, executionID: executionID.id, afterSeq: baseline.highestStoredSeq,
+                group: viewerGroup)
             let rampSeconds = seconds(ContinuousClock.now - rampStart)
             let rssIdle = status(pid, "VmRSS")
             print("\(options.viewers) viewers subscribed in \(format(rampSeconds, 1)) s; service RSS \(mb(rssIdle))")
@@ -351,6 +362,22 @@ enum RealtimeBench {
                 options: options, baseline: baseline, load: load, one: oneViewer, many: manyViewers,
                 underLoad: underLoad,
                 rss: (rssBefore, rssIdle, rssEnd, peak), rampSeconds: rampSeconds, openAtEnd: openAtEnd)
+            // The peers run alone: Pipewright and its viewers are gone first.
+            for viewer in viewers { viewer.close() }
+            viewers = []
+            server?.terminate()
+            server?.waitUntilExit()
+            server = nil
+            var runs = [
+                ServerRun(
+                    name: "Pipewright", load: load, connectSeconds: rampSeconds, connected: options.viewers - 1,
+                    rssBefore: rssBefore, rssEnd: rssEnd, openAtEnd: openAtEnd)
+            ]
+            for mode in options.peers {
+                runs.append(
+                    try await runPeer(mode, options: options, work: work, http: http, viewerGroup: viewerGroup))
+            }
+            if runs.count > 1 { compare(runs, options: options) }
         } catch {
             print("realtime benchmark failed: \(error)")
             if let log = try? String(contentsOfFile: work + "/service.log", encoding: .utf8), !log.isEmpty {
@@ -372,6 +399,198 @@ enum RealtimeBench {
         try await viewerGroup.shutdownGracefully()
         try await producerGroup.shutdownGracefully()
         try await fake.stop()
+    }
+
+    /// Opens `viewers` (50 handshakes in flight at a time) and returns once every one is subscribed.
+    static func connect(
+        _ viewers: [Viewer], url: String, token: String, executionID: Int, afterSeq: Int, group: any EventLoopGroup
+    ) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            var started = 0
+            for viewer in viewers {
+                if started >= 50 { try await tasks.next() }
+                tasks.addTask {
+                    try await viewer.open(
+                        url: url, token: token, executionID: executionID, afterSeq: afterSeq, group: group)
+                }
+                started += 1
+            }
+            try await tasks.waitForAll()
+        }
+    }
+
+    // MARK: - Peers (issue 16 item 8)
+
+    /// The peer server's fan-out (Benchmarks/realtime-peer/peer_server.py `--mode`).
+    enum PeerMode: String, CaseIterable {
+        /// Every ingested chunk is emitted to the room as it is read.
+        case plain
+        /// Queued chunks are merged and emitted once for all viewers.
+        case merge
+    }
+
+    /// What one server did under the load, for the comparison table.
+    struct ServerRun {
+        var name: String
+        var load: PhaseResult
+        var connectSeconds: Double
+        var connected: Int
+        var rssBefore: Int
+        var rssEnd: Int
+        var openAtEnd: Int
+    }
+
+    /// The repository root: the first folder above the benchmark binary (or the working directory) that has
+    /// Benchmarks/realtime-peer/peer_server.py.
+    static func repositoryRoot() throws -> String {
+        var candidates = [FileManager.default.currentDirectoryPath]
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<6 {
+            candidates.append(url.path)
+            url.deleteLastPathComponent()
+        }
+        for folder in candidates
+        where FileManager.default.fileExists(atPath: folder + "/Benchmarks/realtime-peer/peer_server.py") {
+            return folder
+        }
+        throw Failure("Benchmarks/realtime-peer/peer_server.py not found; run from the repository root")
+    }
+
+    /// `.build/bench-venv` with the pinned requirements, created (`python3 -m venv`, pip from PyPI) when
+    /// missing or when requirements.txt changed; returns its python.
+    static func peerPython(root: String) throws -> String {
+        let venv = root + "/.build/bench-venv"
+        let requirements = root + "/Benchmarks/realtime-peer/requirements.txt"
+        let stamp = venv + "/requirements.installed"
+        let wanted = try String(contentsOfFile: requirements, encoding: .utf8)
+        let python = venv + "/bin/python"
+        if FileManager.default.isExecutableFile(atPath: python),
+            (try? String(contentsOfFile: stamp, encoding: .utf8)) == wanted
+        {
+            return python
+        }
+        print("installing the peer server's packages into \(venv) (pip, PyPI)…")
+        let (created, createOutput) = try run("/usr/bin/env", ["python3", "-m", "venv", venv], environment: [:])
+        guard created == 0 else { throw Failure("python3 -m venv failed: \(createOutput)") }
+        let (installed, installOutput) = try run(
+            python, ["-m", "pip", "install", "--quiet", "-r", requirements], environment: [:])
+        guard installed == 0 else { throw Failure("pip install failed: \(installOutput.suffix(2_000))") }
+        try wanted.write(toFile: stamp, atomically: true, encoding: .utf8)
+        return python
+    }
+
+    /// Runs one peer mode: start, connect the viewers, the same load phase, RSS; then stops it.
+    static func runPeer(
+        _ mode: PeerMode, options: Options, work: String, http: HTTPClient, viewerGroup: any EventLoopGroup
+    ) async throws -> ServerRun {
+        let root = try repositoryRoot()
+        let python = try peerPython(root: root)
+        let port = try freePort()
+        let base = "http://127.0.0.1:\(port)"
+        let token = "pw_peer" + UUID().uuidString.replacingOccurrences(of: "-", with: "")
+        let peer = Process()
+        peer.executableURL = URL(fileURLWithPath: python)
+        peer.arguments = [
+            root + "/Benchmarks/realtime-peer/peer_server.py", "--port", String(port), "--mode", mode.rawValue,
+        ]
+        peer.environment = ProcessInfo.processInfo.environment.merging(["PEER_TOKEN": token]) { $1 }
+        let log = work + "/peer-\(mode.rawValue).log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        peer.standardOutput = handle
+        peer.standardError = handle
+        try peer.run()
+        defer {
+            peer.terminate()
+            peer.waitUntilExit()
+        }
+        let pid = peer.processIdentifier
+        var up = false
+        for _ in 0..<300 where !up {
+            try await Task.sleep(for: .milliseconds(100))
+            up = (try? await request("GET", "\(base)/health", token: nil, body: nil).0) == 200
+        }
+        guard up else {
+            throw Failure("peer \(mode) did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        }
+        let rssBefore = status(pid, "VmRSS")
+        let url = "ws://127.0.0.1:\(port)/socket.io/?EIO=4&transport=websocket"
+        let viewers = (0..<options.viewers).map { Viewer(index: $0) }
+        defer { for viewer in viewers { viewer.close() } }
+        let start = ContinuousClock.now
+        try await connect(viewers, url: url, token: token, executionID: 1, afterSeq: 0, group: viewerGroup)
+        let connectSeconds = seconds(ContinuousClock.now - start)
+        print(
+            "peer \(mode.rawValue) (pid \(pid)): \(options.viewers) viewers subscribed in \(format(connectSeconds, 2)) s; "
+                + "RSS \(mb(rssBefore)) → \(mb(status(pid, "VmRSS")))")
+        let load = try await loadPhase(
+            viewers: viewers, http: http, base: base, token: token, executionID: 1, firstSeq: 1, rate: options.rate,
+            duration: options.duration, batchMilliseconds: options.batchMilliseconds, pid: pid)
+        let rssEnd = status(pid, "VmRSS")
+        return ServerRun(
+            name: "peer \(mode.rawValue)", load: load, connectSeconds: connectSeconds, connected: options.viewers,
+            rssBefore: rssBefore, rssEnd: rssEnd, openAtEnd: viewers.filter(\.isOpen).count)
+    }
+
+    /// Pipewright beside the peers: latency, CPU per delivered line, connect time, RSS, and the ratios.
+    static func compare(_ runs: [ServerRun], options: Options) {
+        guard let pipewright = runs.first else { return }
+        let n = options.viewers
+        func ms(_ value: Double) -> String { "\(format(value, value < 10 ? 2 : 1)) ms" }
+        func delivered(_ run: ServerRun) -> Int { run.load.latencies.count }
+        func cpuPerLine(_ run: ServerRun) -> Double { run.load.serviceCPU / Double(max(delivered(run), 1)) * 1e6 }
+        func connectMs(_ run: ServerRun) -> Double { run.connectSeconds * 1000 }
+        func growth(_ run: ServerRun) -> Double { Double(run.rssEnd - run.rssBefore) / 1024 }
+        let measures: [(String, (ServerRun) -> Double, (Double) -> String, String, Bool)] = [
+            ("p50", { $0.load.percentile(0.5) }, ms, "-", false),
+            ("p99", { $0.load.percentile(0.99) }, ms, "< 50 ms", true),
+            ("max", { $0.load.maxMilliseconds }, ms, "-", false),
+            ("CPU per delivered line", cpuPerLine, { "\(format($0, 2)) µs" }, "-", false),
+            ("connect + subscribe, all viewers", connectMs, ms, n >= 1_000 ? "< 1 s" : "-", true),
+            ("RSS growth (before viewers → end)", growth, { "\(format($0, 1)) MB" }, "< 100 MB", true),
+            ("RSS at end", { Double($0.rssEnd) / 1024 }, { "\(format($0, 1)) MB" }, "-", false),
+        ]
+        var rows: [[String]] = [
+            ["measure"] + runs.map(\.name) + runs.dropFirst().map { "Pipewright/\($0.name)" } + ["goal (Pipewright)"]
+        ]
+        for (label, value, render, goal, _) in measures {
+            let values = runs.map(value)
+            let ratios = values.dropFirst().map { format(values[0] / $0, 2) + "×" }
+            rows.append([label] + values.map(render) + ratios + [goal])
+        }
+        rows.append(
+            ["lines delivered / lost / dup / out of order"]
+                + runs.map {
+                    "\(delivered($0)) / \($0.load.lost) / \($0.load.duplicates) / \($0.load.outOfOrder)"
+                } + runs.dropFirst().map { _ in "-" } + ["all / 0 / 0 / 0"])
+        rows.append(
+            ["logs frames received"] + runs.map { "\($0.load.frames)" } + runs.dropFirst().map { _ in "-" } + ["-"])
+        rows.append(
+            ["service CPU during phase"]
+                + runs.map {
+                    "\(format($0.load.serviceCPU / ($0.load.sendSeconds + $0.load.drainSeconds) * 100, 0)) % of a core"
+                } + runs.dropFirst().map { _ in "-" } + ["-"])
+        rows.append(
+            ["viewers still open at end"] + runs.map { "\($0.openAtEnd) of \($0.connected)" }
+                + runs.dropFirst().map { _ in "-" } + ["all"])
+        print("")
+        print(
+            "Pipewright vs python-socketio 5 peer (aiohttp + uvloop, one process): \(n) viewers × \(options.rate) lines/s "
+                + "for \(format(options.duration, 0)) s, \(options.batchMilliseconds) ms batches, same viewers and producer"
+        )
+        let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        for row in rows {
+            let cells = row.enumerated().map { column, text in
+                text + String(repeating: " ", count: max(0, widths[column] - text.count))
+            }
+            print("  " + cells.joined(separator: "  "))
+        }
+        let p99 = pipewright.load.percentile(0.99)
+        print(
+            "goals: p99 \(ms(p99)) \(p99 < 50 ? "ok" : "MISSED"); lost \(pipewright.load.lost) "
+                + "\(pipewright.load.lost == 0 ? "ok" : "MISSED"); connect \(format(pipewright.connectSeconds, 2)) s "
+                + "\(n < 1_000 || pipewright.connectSeconds < 1 ? "ok" : "MISSED"); RSS growth \(format(growth(pipewright), 1)) MB "
+                + "\(growth(pipewright) < 100 ? "ok" : "MISSED")")
     }
 
     // MARK: - Setup through the API
@@ -715,12 +934,13 @@ enum RealtimeBench {
             (
                 "service RSS growth (before viewers → end)",
                 "\(mb(growth)) (\(mb(rss.before)) → \(mb(rss.end)); \(n) idle: \(mb(rss.idle)); peak \(mb(rss.peak)))",
-                "-", "< 200 MB", verdict(Double(growth) / 1024 < 200)
+                "-", "< 100 MB", verdict(Double(growth) / 1024 < 100)
             ))
         rows.append(
             (
                 "viewers connected+subscribed / still open at end",
-                "\(n) in \(format(rampSeconds, 1)) s / \(openAtEnd)", "-", "\(n)", verdict(openAtEnd == n)
+                "\(n) in \(format(rampSeconds, 2)) s / \(openAtEnd)", "-", "\(n) (in < 1 s at 1,000)",
+                verdict(openAtEnd == n && (n < 1_000 || rampSeconds < 1))
             ))
         // One poll's worth of requests (pipeline, steps, step log), the noise of a window boundary.
         let polls = one.seconds / pollIntervalSeconds

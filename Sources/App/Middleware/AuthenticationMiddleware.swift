@@ -40,6 +40,9 @@ struct AuthenticationMiddleware: AsyncMiddleware {
 extension AuthenticationMiddleware {
     /// The user an API token (`pw_…`) belongs to, or `nil` when it is unknown or expired or the user is
     /// disabled or deleted; records its use.
+    /// How stale a token's `last_used_at` may be before a request records the new time (seconds).
+    static let lastUsedResolution: TimeInterval = 60
+
     static func user(bearerToken: String, on db: any Database, now: Date) async throws -> AuthenticatedUser? {
         guard bearerToken.hasPrefix("pw_"), bearerToken.utf8.count <= 512 else { return nil }
         let hash = TokenHasher.hash(bearerToken)
@@ -52,8 +55,12 @@ extension AuthenticationMiddleware {
         let authenticated = AuthenticatedUser(
             id: try user.requireID(), username: user.username, role: user.role,
             method: .bearerToken(id: try token.requireID()), mustChangePassword: user.mustChangePassword)
-        token.lastUsedAt = now
-        try await token.save(on: db)
+        // `last_used_at` is recorded to the minute: a database write per request would serialise bursts of
+        // requests on one token (1,000 realtime viewers connecting at once; docs/realtime.md "Fan-out").
+        if token.lastUsedAt.map({ now.timeIntervalSince($0) >= Self.lastUsedResolution || $0 > now }) ?? true {
+            token.lastUsedAt = now
+            try await token.save(on: db)
+        }
         return authenticated
     }
 

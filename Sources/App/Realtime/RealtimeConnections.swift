@@ -1,7 +1,9 @@
 import Fluent
 import Foundation
+import NIOCore
 import NIOWebSocket
 import Realtime
+import Synchronization
 import Vapor
 import WebSocketKit
 
@@ -117,6 +119,112 @@ struct RealtimeLifecycle: LifecycleHandler {
     func shutdownAsync(_ application: Application) async {
         await application.realtimeConnections.closeAll()
         await application.executionEvents.finishAll()
+    }
+}
+
+/// Writes realtime events as text frames on a WebSocket, each event encoded once for every viewer (the
+/// frame's bytes are kept in the event's ``SharedEncodings`` and the same buffer is written to every socket).
+///
+/// Back-pressure (docs/realtime.md "Fan-out"): bytes handed to the socket's event loop and not yet written
+/// to the kernel are counted; above ``allowanceBytes`` the writer is not writable, the hub stops writing to
+/// it, and the viewer's feed takes over with awaited writes (its bounded buffer, then `slow_consumer`).
+final class WebSocketFrameWriter: RealtimeFrameWriter {
+    /// How an event becomes a text frame.
+    enum Encoding: String, Sendable {
+        /// Socket.IO v5 EVENT in an Engine.IO v4 message: `42["name",{…}]`.
+        case socketIO = "socket.io"
+        /// Plain WebSocket JSON: `{"event":"name","data":{…}}`.
+        case webSocket = "websocket"
+    }
+
+    /// Queued, unwritten bytes above which the connection counts as not writable (1 MiB: a few hundred
+    /// merged frames, far more than a reading client ever has outstanding).
+    static let allowanceBytes = 1 << 20
+
+    let socket: WebSocket
+    let encoding: Encoding
+    private let queuedBytes = Atomic<Int>(0)
+    private let outbox: EventLoopOutbox
+
+    init(socket: WebSocket, encoding: Encoding) {
+        self.socket = socket
+        self.encoding = encoding
+        self.outbox = EventLoopOutbox.of(socket.eventLoop)
+    }
+
+    var isWritable: Bool { !socket.isClosed && queuedBytes.load(ordering: .relaxed) < Self.allowanceBytes }
+
+    /// The event's frame bytes, made by the first writer that needs them.
+    func frame(_ event: RealtimeEvent) -> ByteBuffer {
+        let encoding = self.encoding
+        return event.encodings.value(encoding.rawValue) {
+            ByteBuffer(string: encoding == .socketIO ? event.socketIOFrame : event.webSocketMessage)
+        }
+    }
+
+    func write(_ event: RealtimeEvent) {
+        let buffer = frame(event)
+        queuedBytes.add(buffer.readableBytes, ordering: .relaxed)
+        outbox.enqueue(self, buffer)
+    }
+
+    /// On the event loop (from the outbox): hands the frame to the socket; its bytes stop counting once written.
+    fileprivate func writeOnLoop(_ buffer: ByteBuffer) {
+        let size = buffer.readableBytes
+        let promise = socket.eventLoop.makePromise(of: Void.self)
+        promise.futureResult.whenComplete { _ in self.queuedBytes.subtract(size, ordering: .relaxed) }
+        socket.send(buffer, opcode: .text, fin: true, promise: promise)
+    }
+
+    func send(_ event: RealtimeEvent) async throws {
+        let promise = socket.eventLoop.makePromise(of: Void.self)
+        socket.send(frame(event), opcode: .text, fin: true, promise: promise)
+        try await promise.futureResult.get()
+    }
+
+    var barrierKey: ObjectIdentifier { ObjectIdentifier(socket.eventLoop) }
+
+    func barrier() async {
+        // Fails only when the event loop has shut down, and then nothing is left to wait for.
+        _ = try? await socket.eventLoop.submit {}.get()
+    }
+}
+
+/// The frames the hub's fan-out queued for the sockets of one event loop, written by one task on that loop:
+/// one cross-thread hand-off per loop and fan-out instead of one per viewer and frame. Frames of one socket
+/// keep their order, and stay ahead of anything queued on the loop after them (the task is scheduled when
+/// the first frame arrives).
+final class EventLoopOutbox: Sendable {
+    private let loop: any EventLoop
+    private let frames = Mutex<[(WebSocketFrameWriter, ByteBuffer)]>([])
+    private static let all = Mutex<[ObjectIdentifier: EventLoopOutbox]>([:])
+
+    private init(loop: any EventLoop) { self.loop = loop }
+
+    /// The outbox of `loop` (one per event loop for the life of the process).
+    static func of(_ loop: any EventLoop) -> EventLoopOutbox {
+        all.withLock { outboxes in
+            if let outbox = outboxes[ObjectIdentifier(loop)] { return outbox }
+            let outbox = EventLoopOutbox(loop: loop)
+            outboxes[ObjectIdentifier(loop)] = outbox
+            return outbox
+        }
+    }
+
+    func enqueue(_ writer: WebSocketFrameWriter, _ buffer: ByteBuffer) {
+        let first = frames.withLock { frames in
+            frames.append((writer, buffer))
+            return frames.count == 1
+        }
+        if first { loop.execute { self.drain() } }
+    }
+
+    private func drain() {
+        let batch = frames.withLock { frames in
+            defer { frames = [] }
+            return frames
+        }
+        for (writer, buffer) in batch { writer.writeOnLoop(buffer) }
     }
 }
 

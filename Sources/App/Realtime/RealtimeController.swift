@@ -96,9 +96,11 @@ struct RealtimeController {
                     await sender.close()
                     return
                 }
-                let session = RealtimeSession(application: application, user: user, close: { await sender.close() }) {
-                    event in
-                    try await sender.send(event.webSocketMessage)
+                let writer = WebSocketFrameWriter(socket: socket, encoding: .webSocket)
+                let session = RealtimeSession(
+                    application: application, user: user, close: { await sender.close() }, writer: writer
+                ) { event in
+                    try await writer.send(event)
                 }
                 for await frame in frames {
                     await Self.handlePlainMessage(frame, session: session, sender: sender)

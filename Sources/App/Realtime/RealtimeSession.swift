@@ -21,6 +21,8 @@ actor RealtimeSession {
     private let application: Application
     let user: AuthenticatedUser
     private let emit: Emit
+    /// The connection, when the hub may write live events to it directly (WebSocket transports).
+    private let writer: (any RealtimeFrameWriter)?
     /// Closes the connection (credential revoked).
     private let closeConnection: @Sendable () async -> Void
     private var feeds: [RealtimeTopic: Task<Void, Never>] = [:]
@@ -28,8 +30,9 @@ actor RealtimeSession {
 
     init(
         application: Application, user: AuthenticatedUser, close: @escaping @Sendable () async -> Void = {},
-        emit: @escaping Emit
+        writer: (any RealtimeFrameWriter)? = nil, emit: @escaping Emit
     ) {
+        self.writer = writer
         self.application = application
         self.user = user
         self.closeConnection = close
@@ -120,13 +123,14 @@ actor RealtimeSession {
         }
         let feed = application.executionFeed
         let emit = self.emit
+        let writer = self.writer
         let logger = application.logger
         let feedID = UUID()
         feedIDs[topic] = feedID
         feeds[topic] = Task {
             do {
                 try await feed.run(
-                    topic: topic, snapshotExecutionID: executionID, afterSeq: afterSeq,
+                    topic: topic, snapshotExecutionID: executionID, afterSeq: afterSeq, writer: writer,
                     ready: { try await ack?(ackJSON) }, emit: emit)
             } catch is CancellationError {
             } catch {

@@ -26,6 +26,7 @@ final class SocketIOConnection: Sendable {
     private let upgradeUser: AuthenticatedUser?
     private let application: Application
     private let sender: WebSocketSender
+    private let writer: WebSocketFrameWriter
     private let engineSID: String
     private let state = Mutex(State())
     private let pongs = WakeSignal()
@@ -42,6 +43,7 @@ final class SocketIOConnection: Sendable {
     init(application: Application, socket: WebSocket, upgradeUser: AuthenticatedUser?, logger: Logger) {
         self.application = application
         self.sender = WebSocketSender(socket: socket)
+        self.writer = WebSocketFrameWriter(socket: socket, encoding: .socketIO)
         self.upgradeUser = upgradeUser
         self.engineSID = Self.randomSID()
         self.logger = logger
@@ -170,8 +172,11 @@ final class SocketIOConnection: Sendable {
         if let registryID = state.withLock({ $0.registryID }) {
             await application.realtimeConnections.authenticated(registryID, by: RealtimeCredential(user.method))
         }
-        let session = RealtimeSession(application: application, user: user, close: { await sender.close() }) { event in
-            try await sender.send(event.socketIOFrame)
+        let writer = self.writer
+        let session = RealtimeSession(
+            application: application, user: user, close: { await sender.close() }, writer: writer
+        ) { event in
+            try await writer.send(event)
         }
         let previous = state.withLock { state -> RealtimeSession? in
             defer { state.session = session }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One event about an execution, as every transport delivers it (docs/API.md "Realtime events").
 ///
@@ -29,6 +30,9 @@ public struct RealtimeEvent: Sendable {
     public let logs: PipelineLogsPayload?
     /// For `pipeline_logs`: UTF-8 offset of the `[` that opens the `lines` array in `payloadJSON`.
     let linesOffset: Int?
+    /// Transport encodings of this event, made once and shared by every copy of it (the hub hands the
+    /// same event to all viewers of an execution, so a frame is encoded once per event, not per viewer).
+    public let encodings = SharedEncodings()
 
     /// Approximate memory held by the event (payload bytes), for subscriber buffer limits.
     public var byteCount: Int { payloadJSON.utf8.count + 64 }
@@ -142,9 +146,53 @@ public struct RealtimeEvent: Sendable {
         ]
     }
 
+    /// Runs of consecutive logs events of one execution and step with contiguous `seq` merged by
+    /// ``mergedLogs(_:)``, each merged event holding at most `maximumLines` lines and `maximumBytes` bytes of
+    /// payload; other events keep their place. Order and content are unchanged: the hub's flush window
+    /// (docs/realtime.md "Fan-out") uses this to send one frame per window instead of one per batch.
+    ///
+    /// Example: logs 1–10, logs 11–20 (same step), status, logs 21–30 → logs 1–20, status, logs 21–30.
+    public static func coalesced(
+        _ events: [RealtimeEvent], maximumLines: Int = 1_000, maximumBytes: Int = 256 * 1024
+    ) -> [RealtimeEvent] {
+        guard events.count > 1 else { return events }
+        var result: [RealtimeEvent] = []
+        var run: [RealtimeEvent] = []
+        var lines = 0
+        var bytes = 0
+        func flush() {
+            result += mergedLogs(run)
+            run = []
+            lines = 0
+            bytes = 0
+        }
+        for event in events {
+            let count = event.logs?.lines.count ?? 0
+            let size = event.payloadJSON.utf8.count
+            if let previous = run.last {
+                let joins =
+                    event.name == .pipelineLogs && event.executionID == previous.executionID
+                    && event.logs?.step == previous.logs?.step && event.firstSeq == previous.seq + 1
+                    && lines + count <= maximumLines && bytes + size <= maximumBytes
+                if !joins { flush() }
+            }
+            if event.name == .pipelineLogs, event.linesOffset != nil {
+                run.append(event)
+                lines += count
+                bytes += size
+            } else {
+                result.append(event)
+            }
+        }
+        flush()
+        return result
+    }
+
     /// The same logs event with only the lines after `seq` (and up to `upTo`), nil when none remain.
     func trimmed(after seq: Int, upTo last: Int = .max) -> RealtimeEvent? {
         guard let logs else { return self }
+        // Common case first (a live viewer that is exactly caught up): nothing to cut, no copy.
+        if let first = logs.lines.first?.seq, first > seq, (logs.lines.last?.seq ?? 0) <= last { return self }
         let remaining = logs.lines.filter { $0.seq > seq && $0.seq <= last }
         guard !remaining.isEmpty else { return nil }
         if remaining.count == logs.lines.count { return self }
@@ -277,6 +325,26 @@ public struct RealtimeEvent: Sendable {
     /// The payload is single-line JSON, so one `data:` field suffices.
     public var serverSentEvent: String {
         "id: \(seq)\nevent: \(name.rawValue)\ndata: \(payloadJSON)\n\n"
+    }
+}
+
+/// Encodings of one event made by the transports (e.g. a Socket.IO frame as the bytes a socket writes),
+/// computed on first use and then shared: every copy of a ``RealtimeEvent`` refers to the same instance.
+public final class SharedEncodings: Sendable {
+    private let values = Mutex<[String: any Sendable]>([:])
+
+    public init() {}
+
+    /// The value stored under `key`, made by `make` (once; later calls return the stored one) when absent.
+    /// - Parameters:
+    ///   - key: the encoding's name, e.g. `"socket.io"`.
+    ///   - make: builds the encoding; called at most once per key unless two callers race (both results are
+    ///     equal, one is kept).
+    public func value<Value: Sendable>(_ key: String, make: () -> Value) -> Value {
+        if let stored = values.withLock({ $0[key] }) as? Value { return stored }
+        let made = make()
+        values.withLock { $0[key] = made }
+        return made
     }
 }
 

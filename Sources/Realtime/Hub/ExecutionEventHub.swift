@@ -14,6 +14,14 @@ public enum RealtimeTopic: Sendable, Hashable {
 /// `.overflow` and ends, and the caller resumes from the store (`ExecutionFeed` turns this into a
 /// `log_error` with code `slow_consumer` and the position to resume after). Memory per subscriber is
 /// therefore bounded whatever the publication rate.
+///
+/// Fan-out (docs/realtime.md "Fan-out"): a subscriber whose feed is live and caught up and whose connection
+/// takes frames without being awaited (``RealtimeFrameWriter``) is written to by the hub itself, one shared
+/// frame per event for all such viewers. While the connections' event loops are still writing one fan-out
+/// (the hub awaits each loop's ``RealtimeFrameWriter/barrier()``), newly published events of the topic
+/// queue, and the next fan-out sends them merged (``RealtimeEvent/coalesced(_:maximumLines:maximumBytes:)``):
+/// the flush window is as long as the previous fan-out took, so an execution's events are coalesced once,
+/// not per viewer, and a busy server sends fewer, larger frames instead of falling behind.
 public actor ExecutionEventHub {
     /// What a subscription's stream yields.
     public enum Delivery: Sendable {
@@ -23,6 +31,10 @@ public actor ExecutionEventHub {
     }
 
     private var subscribers: [RealtimeTopic: [UUID: Subscriber]] = [:]
+    /// Events published while the topic's previous fan-out is still being written (one flush window).
+    private var pending: [RealtimeTopic: [RealtimeEvent]] = [:]
+    /// Topics whose fan-out is in progress (their events queue in `pending`).
+    private var flushing: Set<RealtimeTopic> = []
     public let bufferLimitEvents: Int
     public let bufferLimitBytes: Int
 
@@ -34,18 +46,62 @@ public actor ExecutionEventHub {
         self.bufferLimitBytes = bufferLimitBytes
     }
 
-    /// Delivers `event` to the subscribers of its execution and of its pipeline.
+    /// Delivers `event` to the subscribers of its execution and of its pipeline, in publication order.
+    ///
+    /// When no fan-out of the topic is in progress the event is delivered before this returns; otherwise
+    /// it joins the next flush window.
     public func publish(_ event: RealtimeEvent) {
-        deliver(event, to: .execution(event.executionID))
-        if let pipelineID = event.pipelineID { deliver(event, to: .pipeline(pipelineID)) }
+        enqueue(event, to: .execution(event.executionID))
+        if let pipelineID = event.pipelineID { enqueue(event, to: .pipeline(pipelineID)) }
     }
 
-    private func deliver(_ event: RealtimeEvent, to topic: RealtimeTopic) {
-        guard let group = subscribers[topic] else { return }
-        for (id, subscriber) in group where !subscriber.offer(event) {
-            subscribers[topic]?[id] = nil
+    private func enqueue(_ event: RealtimeEvent, to topic: RealtimeTopic) {
+        guard subscribers[topic] != nil else { return }
+        if flushing.contains(topic) {
+            pending[topic, default: []].append(event)
+            return
         }
-        if subscribers[topic]?.isEmpty == true { subscribers[topic] = nil }
+        let barriers = deliver([event], to: topic)
+        guard !barriers.isEmpty else { return }
+        flushing.insert(topic)
+        Task { await self.drain(topic, after: barriers) }
+    }
+
+    /// Waits for the event loops of the last fan-out, then sends what queued meanwhile, merged; repeats
+    /// until nothing queued during a fan-out.
+    private func drain(_ topic: RealtimeTopic, after first: [any RealtimeFrameWriter]) async {
+        var barriers = first
+        while !barriers.isEmpty {
+            // Reentrancy point: publications meanwhile queue in `pending` (the flush window).
+            for writer in barriers { await writer.barrier() }
+            guard let events = pending.removeValue(forKey: topic), !events.isEmpty else { break }
+            barriers = deliver(RealtimeEvent.coalesced(events), to: topic)
+        }
+        flushing.remove(topic)
+    }
+
+    /// Offers `events` to every subscriber of `topic`; returns one writer per event loop written to directly.
+    private func deliver(_ events: [RealtimeEvent], to topic: RealtimeTopic) -> [any RealtimeFrameWriter] {
+        guard let group = subscribers[topic] else { return [] }
+        var barriers: [ObjectIdentifier: any RealtimeFrameWriter] = [:]
+        for (id, subscriber) in group {
+            offering: for event in events {
+                switch subscriber.offer(event) {
+                case .queued:
+                    continue
+                case .written(let writer):
+                    barriers[writer.barrierKey] = writer
+                case .removed:
+                    subscribers[topic]?[id] = nil
+                    break offering
+                }
+            }
+        }
+        if subscribers[topic]?.isEmpty == true {
+            subscribers[topic] = nil
+            pending[topic] = nil
+        }
+        return Array(barriers.values)
     }
 
     /// Registers a subscriber; events published after this call returns are delivered in order.
@@ -58,7 +114,9 @@ public actor ExecutionEventHub {
         let subscriber = Subscriber(
             continuation: continuation, limitEvents: bufferLimitEvents, limitBytes: bufferLimitBytes)
         subscribers[topic, default: [:]][id] = subscriber
-        continuation.onTermination = { [weak self] _ in
+        continuation.onTermination = { [weak self, subscriber] _ in
+            // At once, not after the hop below: no direct write may follow an unsubscribe's ack.
+            subscriber.markClosed()
             Task { await self?.remove(topic: topic, id: id) }
         }
         return Subscription(stream: stream, subscriber: subscriber)
@@ -71,19 +129,46 @@ public actor ExecutionEventHub {
     public func finishAll() {
         for group in subscribers.values { for subscriber in group.values { subscriber.finish() } }
         subscribers = [:]
+        pending = [:]
     }
 
     private func remove(topic: RealtimeTopic, id: UUID) {
         subscribers[topic]?[id] = nil
-        if subscribers[topic]?.isEmpty == true { subscribers[topic] = nil }
+        if subscribers[topic]?.isEmpty == true {
+            subscribers[topic] = nil
+            pending[topic] = nil
+        }
     }
 
-    /// One subscriber's bounded queue: the stream's buffer plus counters of what is pending.
+    /// Hands a caught-up subscription's live events to `cursor`, which writes them to the connection itself,
+    /// until it gives one back (see ``FeedCursor``). Refused (returns `false`) when events are already queued
+    /// for the subscription's own task or it has ended.
+    nonisolated func attach(_ cursor: FeedCursor, to subscription: Subscription) -> Bool {
+        subscription.subscriber.attach(cursor)
+    }
+
+    /// One subscriber's bounded queue: the stream's buffer plus counters of what is pending, and — while
+    /// the feed is live and caught up — the cursor the hub writes through directly.
     final class Subscriber: Sendable {
         private let continuation: AsyncStream<Delivery>.Continuation
-        private let pending = Mutex<(events: Int, bytes: Int, closed: Bool)>((0, 0, false))
+        private struct State {
+            var events = 0
+            var bytes = 0
+            var closed = false
+            var direct: FeedCursor?
+        }
+        private let pending = Mutex(State())
         private let limitEvents: Int
         private let limitBytes: Int
+
+        enum Offer {
+            /// Queued for the subscription's task.
+            case queued
+            /// Written (or skipped as already delivered) through the direct cursor's writer.
+            case written(any RealtimeFrameWriter)
+            /// Closed or overflowed: forget the subscriber.
+            case removed
+        }
 
         init(continuation: AsyncStream<Delivery>.Continuation, limitEvents: Int, limitBytes: Int) {
             self.continuation = continuation
@@ -91,9 +176,19 @@ public actor ExecutionEventHub {
             self.limitBytes = limitBytes
         }
 
-        /// Queues `event`; returns `false` (after yielding `.overflow` and finishing) when over the limits.
-        func offer(_ event: RealtimeEvent) -> Bool {
+        /// Writes `event` through the direct cursor, or queues it (yielding `.overflow` and finishing when
+        /// over the limits).
+        func offer(_ event: RealtimeEvent) -> Offer {
+            let cursor = pending.withLock { state -> FeedCursor?? in
+                state.closed ? .none : .some(state.direct)
+            }
+            guard let cursor else { return .removed }
+            if let cursor {
+                // Only the hub's fan-out offers, one event at a time, so the cursor sees events in order.
+                if cursor.take(event) { return .written(cursor.writer) }
+            }
             let accepted = pending.withLock { state -> Bool? in
+                state.direct = nil
                 if state.closed { return nil }
                 if state.events + 1 > limitEvents || state.bytes + event.byteCount > limitBytes {
                     state.closed = true
@@ -105,13 +200,22 @@ public actor ExecutionEventHub {
             }
             switch accepted {
             case nil:
-                return false
+                return .removed
             case false?:
                 continuation.yield(.overflow)
                 continuation.finish()
-                return false
+                return .removed
             case true?:
                 continuation.yield(.event(event))
+                return .queued
+            }
+        }
+
+        /// Starts direct delivery through `cursor` unless events are queued or the subscriber has ended.
+        func attach(_ cursor: FeedCursor) -> Bool {
+            pending.withLock { state in
+                guard !state.closed, state.events == 0 else { return false }
+                state.direct = cursor
                 return true
             }
         }
@@ -126,8 +230,16 @@ public actor ExecutionEventHub {
             }
         }
 
+        /// Stops every delivery (the consumer has gone).
+        func markClosed() {
+            pending.withLock {
+                $0.closed = true
+                $0.direct = nil
+            }
+        }
+
         func finish() {
-            pending.withLock { $0.closed = true }
+            markClosed()
             continuation.finish()
         }
     }

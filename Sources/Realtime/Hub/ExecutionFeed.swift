@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Where a feed reads what happened before it subscribed: the log store and the execution's state.
 ///
 /// Implemented by the app (log store + database); the feed never sees the storage.
@@ -40,16 +42,25 @@ public struct ExecutionFeed: Sendable {
 
     /// Runs the feed until `emit` throws, the task is cancelled, or the subscriber overflows.
     ///
+    /// With a `writer`, whenever the feed is caught up (nothing queued for it) it hands its live events to
+    /// the hub, which writes them through `writer` during its fan-out (one shared frame per event, no awaited
+    /// hop per frame; docs/realtime.md "Fan-out"). The hub gives an event back — and this task emits it
+    /// through `emit` as without a writer — when the writer is not writable or the event starts beyond what
+    /// was delivered; the order of frames on the connection is the order of events either way.
+    ///
     /// - Parameters:
     ///   - topic: the execution, or a pipeline (then the snapshot is of `snapshotExecutionID`, its latest
     ///     execution, and live events of later executions follow too).
     ///   - snapshotExecutionID: the execution to replay (`nil`: live events only).
     ///   - afterSeq: the last seq the client already has for `snapshotExecutionID` (0 for everything).
+    ///   - writer: the connection, when it takes frames without being awaited (WebSocket transports); `nil`
+    ///     (SSE, tests) keeps every event on this task.
     ///   - ready: called once registration is done, before the snapshot (e.g. to send an ack).
     ///   - emit: delivers one event; throwing ends the feed (connection gone).
     /// - Throws: what `emit`, `ready` or the snapshot source throws.
     public func run(
         topic: RealtimeTopic, snapshotExecutionID: Int?, afterSeq: Int,
+        writer: (any RealtimeFrameWriter)? = nil,
         ready: @Sendable () async throws -> Void = {},
         emit deliver: @escaping @Sendable (RealtimeEvent) async throws -> Void
     ) async throws {
@@ -73,13 +84,24 @@ public struct ExecutionFeed: Sendable {
         }
         var iterator = subscription.makeAsyncIterator()
         var lookahead: ExecutionEventHub.Delivery?
+        let cursor = writer.map { FeedCursor(writer: $0, maximumPayloadBytes: limit) }
         while true {
             let delivery: ExecutionEventHub.Delivery
             if let held = lookahead {
                 delivery = held
                 lookahead = nil
             } else {
-                guard let next = await iterator.next() else { break }
+                var attached = false
+                if let cursor, !iterator.hasPending {
+                    cursor.load(delivered: delivered, lastStatus: lastStatus)
+                    attached = hub.attach(cursor, to: subscription)
+                }
+                let next = await iterator.next()
+                if attached {
+                    // The hub wrote through the cursor until it gave this delivery back (or the stream ended).
+                    (delivered, lastStatus) = cursor?.positions ?? (delivered, lastStatus)
+                }
+                guard let next else { break }
                 delivery = next
             }
             try Task.checkCancellation()
@@ -158,6 +180,60 @@ public struct ExecutionFeed: Sendable {
                 try await emit(fresh)
                 delivered[executionID] = fresh.seq
             }
+        }
+    }
+}
+
+/// A live, caught-up subscription's position, through which the hub writes its events directly
+/// (``ExecutionEventHub`` "Fan-out"): the same rules as the feed's own loop — logs trimmed to what was not
+/// delivered yet, a status already delivered skipped — applied synchronously during the fan-out.
+///
+/// Only one side uses it at a time: the hub while the subscription is attached, the feed's task otherwise
+/// (it loads the positions before attaching and reads them back after the hub gave an event back).
+final class FeedCursor: Sendable {
+    let writer: any RealtimeFrameWriter
+    let maximumPayloadBytes: Int
+    private struct Positions {
+        var delivered: [Int: Int] = [:]
+        var lastStatus: [Int: String] = [:]
+    }
+    private let state = Mutex(Positions())
+
+    init(writer: any RealtimeFrameWriter, maximumPayloadBytes: Int) {
+        self.writer = writer
+        self.maximumPayloadBytes = maximumPayloadBytes
+    }
+
+    func load(delivered: [Int: Int], lastStatus: [Int: String]) {
+        state.withLock { $0 = Positions(delivered: delivered, lastStatus: lastStatus) }
+    }
+
+    var positions: ([Int: Int], [Int: String]) { state.withLock { ($0.delivered, $0.lastStatus) } }
+
+    /// Writes (or skips) `event`; returns `false`, changing nothing, when the feed's task must handle it:
+    /// the writer is not writable (back-pressure) or the event starts beyond the delivered position (a gap
+    /// to fill from the store).
+    func take(_ event: RealtimeEvent) -> Bool {
+        guard writer.isWritable else { return false }
+        let writer = self.writer
+        let limit = maximumPayloadBytes
+        return state.withLock { positions in
+            let executionID = event.executionID
+            switch event.name {
+            case .pipelineLogs:
+                let have = positions.delivered[executionID] ?? 0
+                if let first = event.firstSeq, first > have + 1 { return false }
+                guard let fresh = event.trimmed(after: have) else { return true }
+                for frame in fresh.framed(maximumPayloadBytes: limit) { writer.write(frame) }
+                positions.delivered[executionID] = fresh.seq
+            case .pipelineStatus:
+                if let status = event.status, positions.lastStatus[executionID] == status { return true }
+                positions.lastStatus[executionID] = event.status
+                writer.write(event)
+            case .logError, .logTimeout:
+                writer.write(event)
+            }
+            return true
         }
     }
 }
