@@ -110,7 +110,8 @@ public func configure(
 
     app.executionEvents = ExecutionEventHub()
     app.executionSupervisor = ExecutionSupervisor(application: app)
-    // Registered first so it shuts down last, just before the database closes.
+    // Registered first so they shut down last, just before the database closes.
+    app.lifecycle.use(OperationLocksLifecycle())
     app.lifecycle.use(InFlightWorkLifecycle())
     app.lifecycle.use(ExecutionSupervisorLifecycle())
     app.lifecycle.use(LogRetentionLifecycle())

@@ -14,6 +14,7 @@ enum Migrations {
             UpdateServerAddLegacyRSASHA1(),
             CreatePipelineProvisioning(sqlite: sqlite),
             UpdateUserAddTeamRoles(),
+            CreateRateLimitBucket(),
         ]
     }
 }
