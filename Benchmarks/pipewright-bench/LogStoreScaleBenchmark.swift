@@ -73,9 +73,6 @@ enum LogStoreScaleBench {
         try await exec(admin, "SELECT pg_reload_conf()", logger)
         let database = "pw_bench_\(UUID().uuidString.prefix(8).lowercased())"
         try await exec(admin, "CREATE DATABASE \(database)", logger)
-        defer {
-            Task { try? await exec(admin, "DROP DATABASE IF EXISTS \(database) WITH (FORCE)", logger) }
-        }
         let base = adminURL.hasSuffix("/postgres") ? String(adminURL.dropLast("/postgres".count)) : adminURL
         let url = "\(base)/\(database)"
         let pg = try await connect(url, logger: logger)
@@ -291,6 +288,7 @@ enum LogStoreScaleBench {
 
         try await benchmarkSharedBucket(pg, logger: logger, url: url)
         try await pg.close()
+        try await exec(admin, "DROP DATABASE IF EXISTS \(database) WITH (FORCE)", logger)
         try await admin.close()
     }
 

@@ -34,11 +34,11 @@ import Vapor
         var memberToken: String
         var http: HTTPClient
 
-        /// One request to `instance`; the status and the JSON body (`[:]` when not an object).
+        /// One request to `instance`: the status and the JSON body (`[:]` when not an object).
         func call(
             _ instance: Int, _ method: HTTPMethod, _ path: String, body: [String: Any]? = nil,
             token: String? = nil, headers extra: [(String, String)] = []
-        ) async throws -> (status: Int, json: [String: Any]) {
+        ) async throws -> Reply {
             var request = HTTPClientRequest(url: instances[instance].url + "/" + path)
             request.method = method
             request.headers.add(name: "Authorization", value: "Bearer \(token ?? memberToken)")
@@ -49,9 +49,16 @@ import Vapor
             }
             let response = try await http.execute(request, timeout: .seconds(120))
             let bytes = try await response.body.collect(upTo: 16 << 20)
-            let json = (try? JSONSerialization.jsonObject(with: Data(buffer: bytes)) as? [String: Any]) ?? [:]
-            return (Int(response.status.code), json)
+            return Reply(status: Int(response.status.code), data: Data(buffer: bytes))
         }
+    }
+
+    /// An HTTP answer.
+    struct Reply: Sendable {
+        var status: Int
+        var data: Data
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:] }
+        var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
     }
 
     /// Starts `count` instances on a fresh PostgreSQL database, runs `body`, stops them and drops the database.
@@ -164,18 +171,18 @@ import Vapor
                     ("api/ssh-keys", ["name": "deploy", "key_type": "ed25519"]),
                     ("api/servers", ["host": "203.0.113.10", "username": "deploy"]),
                 ] as [(String, [String: Any])] {
-                    let (status, json) = try await cluster.call(0, .POST, path, body: payload)
-                    #expect(status == 201, "\(path): \(json)")
-                    ids.append(try #require(json["id"] as? Int))
+                    let reply = try await cluster.call(0, .POST, path, body: payload)
+                    #expect(reply.status == 201, "\(path): \(reply.json)")
+                    ids.append(try #require(reply.json["id"] as? Int))
                 }
-                let (status, pipeline) = try await cluster.call(
+                let reply = try await cluster.call(
                     0, .POST, "api/pipelines",
                     body: [
                         "name": "web", "connection_id": ids[0], "repo_slug": "web",
                         "deploy": ["server_ids": [ids[2]], "ssh_key_id": ids[1], "deploy_path": "/srv/web"],
                     ])
-                #expect(status == 201, "\(pipeline)")
-                try await body(cluster, fake, try #require(pipeline["id"] as? Int))
+                #expect(reply.status == 201, "\(reply.json)")
+                try await body(cluster, fake, try #require(reply.json["id"] as? Int))
             }
         } catch {
             try? await client.shutdown()
@@ -191,10 +198,10 @@ import Vapor
         try await withThrowingTaskGroup(of: (Int, Int?).self) { group in
             for index in 0..<20 {
                 group.addTask {
-                    let (status, json) = try await cluster.call(
+                    let reply = try await cluster.call(
                         index % cluster.instances.count, .POST, "api/pipelines/\(pipelineID)/trigger",
                         body: ["branch": "main"], headers: key.map { [("Idempotency-Key", $0)] } ?? [])
-                    return (status, json["id"] as? Int)
+                    return (reply.status, reply.json["id"] as? Int)
                 }
             }
             return try await group.reduce(into: []) { $0.append($1) }
@@ -220,7 +227,7 @@ import Vapor
             let id = try #require(ids.first)
             var uuid: String?
             for _ in 0..<400 where uuid == nil {
-                let (_, json) = try await cluster.call(2, .GET, "api/executions/\(id)")
+                let json = try await cluster.call(2, .GET, "api/executions/\(id)").json
                 uuid = (json["bitbucket"] as? [String: Any])?["uuid"] as? String
                 if uuid == nil { try await Task.sleep(for: .milliseconds(25)) }
             }
@@ -256,18 +263,18 @@ import Vapor
     @Test func deployAndRotateOfOneKey_onTwoInstancesAtOnce_neverInterleave() async throws {
         try await SSHDFixture.withFixture(users: 3) { fixture in
             try await withCluster(count: 2) { cluster in
-                let (created, key) = try await cluster.call(
+                let created = try await cluster.call(
                     0, .POST, "api/ssh-keys", body: ["name": "shared", "key_type": "ed25519"])
-                #expect(created == 201)
-                let keyID = try #require(key["id"] as? Int)
+                #expect(created.status == 201)
+                let keyID = try #require(created.json["id"] as? Int)
                 func target(_ user: SSHDFixtureUser) -> [String: Any] {
                     ["host": fixture.host, "port": fixture.port, "username": user.name, "password": user.password.value]
                 }
                 // Recorded on two accounts, so a rotation makes several SSH sessions (seconds, not milliseconds).
-                let (first, firstBody) = try await cluster.call(
+                let first = try await cluster.call(
                     0, .POST, "api/ssh-keys/\(keyID)/deploy",
                     body: ["servers": fixture.users.prefix(2).map(target)])
-                #expect(first == 200 && firstBody["ok"] as? Bool == true, "\(firstBody)")
+                #expect(first.status == 200 && first.json["ok"] as? Bool == true, "\(first.json)")
 
                 // Rotation on instance 1; a deploy of the same key to the third account on instance 0 starts
                 // while it runs.
@@ -278,7 +285,7 @@ import Vapor
                 let rotated = try await rotation
                 #expect(rotated.status == 200, "\(rotated.json)")
                 #expect(deploy.status == 409, "\(deploy.json)")
-                #expect((deploy.json["error"] as? [String: Any])?["code"] as? String == "operation_in_progress")
+                #expect(deploy.errorCode == "operation_in_progress")
 
                 // And the other way round: a slow deploy (three accounts) on instance 0, a rotation on instance 1.
                 #expect(rotated.json["retired_key_id"] as? Int == keyID)
@@ -291,6 +298,7 @@ import Vapor
                 let spreadResult = try await spread
                 #expect(spreadResult.status == 200, "\(spreadResult.json)")
                 #expect(secondRotation.status == 409, "\(secondRotation.json)")
+                #expect(secondRotation.errorCode == "operation_in_progress")
 
                 try await expectLedgerMatchesServer(cluster, fixture)
             }
@@ -326,16 +334,16 @@ import Vapor
             count: 3,
             configure: { $0.rateLimits.limits[.export] = RateLimit(requests: 4, periodSeconds: 3600) }
         ) { cluster in
-            let (created, key) = try await cluster.call(
+            let created = try await cluster.call(
                 0, .POST, "api/ssh-keys", body: ["name": "limited", "key_type": "ed25519"])
-            #expect(created == 201)
-            let keyID = try #require(key["id"] as? Int)
+            #expect(created.status == 201)
+            let keyID = try #require(created.json["id"] as? Int)
             var statuses: [Int] = []
             for index in 0..<6 {
-                let (status, json) = try await cluster.call(
+                let reply = try await cluster.call(
                     index % 3, .GET, "api/ssh-keys/\(keyID)/private", token: cluster.adminToken)
-                statuses.append(status)
-                if status == 429 { #expect((json["error"] as? [String: Any])?["code"] as? String == "rate_limited") }
+                statuses.append(reply.status)
+                if reply.status == 429 { #expect(reply.errorCode == "rate_limited") }
             }
             #expect(statuses == [200, 200, 200, 200, 429, 429])
         }
@@ -362,9 +370,19 @@ import Vapor
         for await _ in entered { break }
         await #expect(throws: AppError.self) { try await second.withLock("ssh_key:7") {} }
         try await second.withLock("ssh_key:8") {}  // another name is free
-        // The holding process dies: its session closes, PostgreSQL drops the lock.
+        // The holding process dies: its session closes, PostgreSQL drops the lock (once the server process of
+        // the session has ended: a few milliseconds).
         await first.close()
-        try await second.withLock("ssh_key:7") {}
+        var taken = false
+        for _ in 0..<50 where !taken {
+            do {
+                try await second.withLock("ssh_key:7") {}
+                taken = true
+            } catch {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        #expect(taken)
         releaseContinuation.yield()
         _ = try? await holder.value
         await second.close()
