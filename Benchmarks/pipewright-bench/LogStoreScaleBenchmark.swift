@@ -58,7 +58,9 @@ enum LogStoreScaleBench {
         } else {
             let directory = "/tmp/pw-bench-postgres-\(UUID().uuidString.prefix(8))"
             guard FileManager.default.fileExists(atPath: "scripts/test-postgres") else {
-                throw Failure(description: "run from the repository root (scripts/test-postgres) or set PIPEWRIGHT_TEST_POSTGRES_URL")
+                throw Failure(
+                    description:
+                        "run from the repository root (scripts/test-postgres) or set PIPEWRIGHT_TEST_POSTGRES_URL")
             }
             adminURL = try LogsBench.runTool("/bin/bash", ["scripts/test-postgres", "start", directory])
                 .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -414,7 +416,9 @@ enum LogStoreScaleBench {
         for (number, row) in columns.enumerated() {
             let cells = zip(row, widths).map { $0 + String(repeating: " ", count: $1 - $0.count) }
             print("| " + cells.joined(separator: " | ") + " |")
-            if number == 0 { print("|" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "|") + "|") }
+            if number == 0 {
+                print("|" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "|") + "|")
+            }
         }
     }
 

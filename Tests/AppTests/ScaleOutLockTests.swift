@@ -138,7 +138,8 @@ import Vapor
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         let transport = AsyncHTTPClientTransport(httpClient: client)
         do {
-            _ = await fake.addRepository(workspace: "acme", slug: "web", mainBranch: "main", files: ["package.json": "{}"])
+            _ = await fake.addRepository(
+                workspace: "acme", slug: "web", mainBranch: "main", files: ["package.json": "{}"])
             await fake.acceptedAPIToken(email: Self.email, token: Self.token)
             await fake.scriptPipelines(
                 workspace: "acme", slug: "web", steps: [FakeStepScript(name: "Build", lines: ["building"])])
@@ -154,7 +155,8 @@ import Vapor
                     services.makeBitbucketClient = { url, credentials, logger in
                         LiveBitbucketClient(
                             baseURL: url, credentials: credentials, transport: transport,
-                            retryPolicy: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(5), cap: .milliseconds(20)),
+                            retryPolicy: RetryPolicy(
+                                maxAttempts: 3, baseDelay: .milliseconds(5), cap: .milliseconds(20)),
                             logger: logger, requestTimeout: .seconds(60))
                     }
                 }
@@ -268,7 +270,10 @@ import Vapor
                 #expect(created.status == 201)
                 let keyID = try #require(created.json["id"] as? Int)
                 func target(_ user: SSHDFixtureUser) -> [String: Any] {
-                    ["host": fixture.host, "port": fixture.port, "username": user.name, "password": user.password.value]
+                    [
+                        "host": fixture.host, "port": fixture.port, "username": user.name,
+                        "password": user.password.value,
+                    ]
                 }
                 // Recorded on two accounts, so a rotation makes several SSH sessions (seconds, not milliseconds).
                 let first = try await cluster.call(
@@ -318,8 +323,12 @@ import Vapor
             for key in keys {
                 let present = try await KeyDeployment.query(on: db).filter(\.$key.$id == key.requireID())
                     .with(\.$server).all()
-                    .filter { $0.status == .present && $0.server.username == user.name && $0.server.port == fixture.port }
-                if !present.isEmpty { expected.insert(key.publicKey.split(separator: " ").prefix(2).joined(separator: " ")) }
+                    .filter {
+                        $0.status == .present && $0.server.username == user.name && $0.server.port == fixture.port
+                    }
+                if !present.isEmpty {
+                    expected.insert(key.publicKey.split(separator: " ").prefix(2).joined(separator: " "))
+                }
             }
             #expect(lines == expected, "\(user.name): server \(lines) ledger \(expected)")
         }
