@@ -262,6 +262,10 @@ import Vapor
     /// A key deploy on instance 0 and a rotation of the same key on instance 1 overlap: the second to start is
     /// refused with 409 `operation_in_progress`, and afterwards every account's `authorized_keys` on the real
     /// sshd holds exactly the keys the ledger records as present there.
+    ///
+    /// "Overlap" is made certain without sleeping on guesses: the second request is sent once the sshd log shows
+    /// the first operation's first SSH login (operations log in only while holding the key's lock, and each
+    /// has further logins to make after that one).
     @Test func deployAndRotateOfOneKey_onTwoInstancesAtOnce_neverInterleave() async throws {
         try await SSHDFixture.withFixture(users: 3) { fixture in
             try await withCluster(count: 2) { cluster in
@@ -275,7 +279,13 @@ import Vapor
                         "password": user.password.value,
                     ]
                 }
-                // Recorded on two accounts, so a rotation makes several SSH sessions (seconds, not milliseconds).
+                /// Waits until sshd has accepted more logins than `count` (at most 60 s).
+                func waitForLogin(after count: Int) async throws {
+                    for _ in 0..<6000 where acceptedLogins(fixture) <= count {
+                        try await Task.sleep(for: .milliseconds(10))
+                    }
+                }
+                // Recorded on two accounts, so a rotation makes several SSH sessions.
                 let first = try await cluster.call(
                     0, .POST, "api/ssh-keys/\(keyID)/deploy",
                     body: ["servers": fixture.users.prefix(2).map(target)])
@@ -283,22 +293,25 @@ import Vapor
 
                 // Rotation on instance 1; a deploy of the same key to the third account on instance 0 starts
                 // while it runs.
+                var logins = acceptedLogins(fixture)
                 async let rotation = cluster.call(1, .POST, "api/ssh-keys/\(keyID)/rotate")
-                try await Task.sleep(for: .milliseconds(150))
+                try await waitForLogin(after: logins)
                 let deploy = try await cluster.call(
                     0, .POST, "api/ssh-keys/\(keyID)/deploy", body: ["servers": [target(fixture.users[2])]])
                 let rotated = try await rotation
                 #expect(rotated.status == 200, "\(rotated.json)")
                 #expect(deploy.status == 409, "\(deploy.json)")
                 #expect(deploy.errorCode == "operation_in_progress")
-
-                // And the other way round: a slow deploy (three accounts) on instance 0, a rotation on instance 1.
                 #expect(rotated.json["retired_key_id"] as? Int == keyID)
                 let newKeyID = try #require((rotated.json["key"] as? [String: Any])?["id"] as? Int)
+
+                // And the other way round: a deploy to three accounts, one after another, on instance 0; a
+                // rotation on instance 1 while it runs.
+                logins = acceptedLogins(fixture)
                 async let spread = cluster.call(
                     0, .POST, "api/ssh-keys/\(newKeyID)/deploy",
                     body: ["servers": fixture.users.map(target), "parallel": false])
-                try await Task.sleep(for: .milliseconds(150))
+                try await waitForLogin(after: logins)
                 let secondRotation = try await cluster.call(1, .POST, "api/ssh-keys/\(newKeyID)/rotate")
                 let spreadResult = try await spread
                 #expect(spreadResult.status == 200, "\(spreadResult.json)")
@@ -308,6 +321,11 @@ import Vapor
                 try await expectLedgerMatchesServer(cluster, fixture)
             }
         }
+    }
+
+    /// Logins sshd has accepted so far (password or key).
+    func acceptedLogins(_ fixture: SSHDFixture) -> Int {
+        fixture.log().split(whereSeparator: \.isNewline).filter { $0.contains("Accepted ") }.count
     }
 
     /// Every account's `authorized_keys` holds exactly the public keys the ledger records `present` there.
