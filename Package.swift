@@ -117,6 +117,7 @@ let package = Package(
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
                 .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "OpenAPIKit", package: "OpenAPIKit"),
@@ -149,6 +150,8 @@ let package = Package(
             dependencies: [
                 "PipewrightCore", "SSHKeys", "LogStore", "PipewrightTesting", "BitbucketFake",
                 .product(name: "WebSocketKit", package: "websocket-kit"),
+                // PostgresNIO (re-exported) for the log-lines table of `logstore-scale`.
+                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

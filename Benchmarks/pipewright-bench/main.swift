@@ -4,6 +4,7 @@
 //   swift build -c release && swift run -c release pipewright-bench deploy   [runs]   (root: starts sshd)
 //   swift run -c release pipewright-bench logs [SIZE_MB]   (default 100; 1000 for the 1 GB goals)
 //   swift run -c release pipewright-bench realtime [--viewers 1000] [--rate 1000] [--duration 20]
+//   swift run -c release pipewright-bench logstore-scale [--lines 1000000] [--batches 20000]   (PostgreSQL)
 //
 // `keys`:   RSA-4096 generation in-process (swift-crypto) vs `ssh-keygen -t rsa -b 4096 -N ''`, medians.
 // `deploy`: one `POST /api/ssh-keys/{id}/deploy` to 10 sshd instances vs to 1, medians of wall time,
@@ -167,10 +168,11 @@ case "deploy": try await benchmarkDeploy(runs: runs)
 case "logs": try await benchmarkLogs(arguments: Array(arguments.dropFirst()))
 case "realtime": try await benchmarkRealtime(arguments: Array(arguments.dropFirst()))
 case "ui": try await benchmarkUI(arguments: Array(arguments.dropFirst()))
+case "logstore-scale": try await benchmarkLogStoreScale(arguments: Array(arguments.dropFirst()))
 default:
     print(
         "usage: pipewright-bench keys|deploy [runs] | logs [SIZE_MB] | realtime [--viewers N] [--rate L] [--duration S]"
-            + " | ui [LINES]"
+            + " | ui [LINES] | logstore-scale [--lines N] [--batches N]"
     )
     exit(2)
 }

@@ -114,7 +114,8 @@ public func configure(
     if case .postgres(let url) = configuration.database { postgresURL = url }
     app.clusterEvents = try ClusterEventBridge(
         application: app, postgresURL: postgresURL, instanceID: configuration.cluster.instanceID)
-    // Registered first so it shuts down last, just before the database closes.
+    // Registered first so they shut down last, just before the database closes.
+    app.lifecycle.use(OperationLocksLifecycle())
     app.lifecycle.use(InFlightWorkLifecycle())
     // Before the supervisor: listening when it resumes work, and still sending its hand-back notice.
     app.lifecycle.use(ClusterEventBridgeLifecycle())

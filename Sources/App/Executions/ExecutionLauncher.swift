@@ -59,7 +59,8 @@ struct ExecutionLauncher: Sendable {
         let key = try Self.validateIdempotencyKey(idempotencyKey)
         let plan = try Self.validate(request, defaultBranch: pipeline.branch)
         // Identical triggers of one pipeline are decided one after another, so a concurrent duplicate sees
-        // the first one's execution (with or without Idempotency-Key).
+        // the first one's execution (with or without Idempotency-Key): in this process by the queue, across
+        // instances on PostgreSQL by an advisory lock held by the transaction that checks and inserts.
         let (execution, created) = try await queues.serialized("trigger:\(pipelineID)") {
             try await createOrReuse(plan: plan, key: key, pipeline: pipeline, user: user)
         }
@@ -207,31 +208,36 @@ struct ExecutionLauncher: Sendable {
         -> (Execution, Bool)
     {
         let pipelineID = try pipeline.requireID()
-        if let existing = try await existing(pipelineID: pipelineID, key: key, plan: plan) {
-            // The commit may have been filled in from Bitbucket since; only a different requested one conflicts.
-            let sameCommit = plan.commit == nil || existing.commit == nil || existing.commit == plan.commit
-            guard existing.branch == plan.branch, existing.pattern == plan.pattern, sameCommit else {
-                throw AppError.unprocessable(
-                    "Idempotency-Key",
-                    reason: "was already used for a different trigger (execution \(existing.id ?? 0))")
-            }
-            return (existing, false)
-        }
         do {
-            return (try await insert(plan, key: key, pipeline: pipeline, user: user), true)
+            return try await db.transaction { tx in
+                try await TransactionLocks.lock("trigger:\(pipelineID)", on: tx)
+                if let existing = try await existing(pipelineID: pipelineID, key: key, plan: plan, on: tx) {
+                    // The commit may have been filled in from Bitbucket since; only a different requested one
+                    // conflicts.
+                    let sameCommit = plan.commit == nil || existing.commit == nil || existing.commit == plan.commit
+                    guard existing.branch == plan.branch, existing.pattern == plan.pattern, sameCommit else {
+                        throw AppError.unprocessable(
+                            "Idempotency-Key",
+                            reason: "was already used for a different trigger (execution \(existing.id ?? 0))")
+                    }
+                    return (existing, false)
+                }
+                return (try await insert(plan, key: key, pipeline: pipeline, user: user, on: tx), true)
+            }
         } catch {
-            // A concurrent request with the same Idempotency-Key won the unique constraint: return theirs.
+            // A concurrent request with the same Idempotency-Key won the unique constraint (the last line of
+            // defence; the lock above normally orders them): return theirs.
             guard (error as? any DatabaseError)?.isConstraintFailure == true,
-                let existing = try await existing(pipelineID: pipelineID, key: key, plan: plan)
+                let existing = try await existing(pipelineID: pipelineID, key: key, plan: plan, on: db)
             else { throw error }
             return (existing, false)
         }
     }
 
     /// Inserts a `TRIGGERING` execution with its variables sealed, in one transaction.
-    private func insert(_ plan: Plan, key: String?, pipeline: Pipeline, user: AuthenticatedUser) async throws
-        -> Execution
-    {
+    private func insert(
+        _ plan: Plan, key: String?, pipeline: Pipeline, user: AuthenticatedUser, on database: (any Database)? = nil
+    ) async throws -> Execution {
         let execution = Execution()
         execution.$owner.id = pipeline.$owner.id
         execution.$pipeline.id = try pipeline.requireID()
@@ -246,7 +252,7 @@ struct ExecutionLauncher: Sendable {
         execution.triggerBy = user.username
         execution.triggerAt = now()
         let vault = self.vault
-        try await db.transaction { tx in
+        try await (database ?? db).transaction { tx in
             try await execution.create(on: tx)
             if let sealed = try vault.sealVariables(plan.variables, execution: try execution.requireID()) {
                 execution.sealedVariables = sealed
@@ -256,7 +262,7 @@ struct ExecutionLauncher: Sendable {
         return execution
     }
 
-    private func existing(pipelineID: Int, key: String?, plan: Plan) async throws -> Execution? {
+    private func existing(pipelineID: Int, key: String?, plan: Plan, on db: any Database) async throws -> Execution? {
         if let key {
             return try await Execution.query(on: db).filter(\.$pipeline.$id == pipelineID)
                 .filter(\.$idempotencyKey == key).first()

@@ -15,6 +15,7 @@ enum Migrations {
             CreatePipelineProvisioning(sqlite: sqlite),
             UpdateUserAddTeamRoles(),
             CreateExecutionLease(sqlite: sqlite),
+            CreateRateLimitBucket(),
             UpdateExecutionAddCommitMessage(),
         ]
     }

@@ -1,14 +1,33 @@
+import Fluent
 import Foundation
 import PipewrightCore
 import Vapor
 
-/// In-process token buckets keyed by strings such as `deploy|user:7` or `login|ip:203.0.113.9`.
+/// Token buckets keyed by strings such as `deploy|user:7` or `login|ip:203.0.113.9`: in this process's
+/// memory (SQLite, one instance), or with `sharesBuckets` in the PostgreSQL table `rate_limit_buckets`
+/// shared by every instance (`SharedRateLimitBuckets`; docs/scaling.md "Locks, idempotency and rate limits").
 ///
-/// One process, one memory: with several instances behind a load balancer each keeps its own buckets,
-/// so the effective limit is multiplied by the instance count (a shared store such as Redis or a
-/// PostgreSQL table would be needed for exact limits; documented in docs/API.md).
-/// Memory is bounded: full (idle) buckets are dropped when the table grows past ``maximumKeys``.
+/// In memory, the table is bounded: full (idle) buckets are dropped when it grows past ``maximumKeys``.
+/// Consecutive login failures (`recordFailure`) are counted in process in both modes.
 actor RateLimiter {
+    /// Whether `Request.enforceRateLimit` uses the shared table instead of ``take(_:limit:)``.
+    nonisolated let sharesBuckets: Bool
+    private var lastPrune: ContinuousClock.Instant?
+    /// How often one instance deletes idle shared buckets.
+    static let pruneInterval: Duration = .seconds(600)
+
+    init(sharesBuckets: Bool = false) {
+        self.sharesBuckets = sharesBuckets
+    }
+
+    /// Whether it is this caller's turn to prune the shared table (at most once per ``pruneInterval``).
+    func claimPrune() -> Bool {
+        let now = ContinuousClock.now
+        if let lastPrune, now - lastPrune < Self.pruneInterval { return false }
+        lastPrune = now
+        return true
+    }
+
     /// The result of taking one token.
     enum Verdict: Sendable, Equatable {
         case allowed
@@ -117,7 +136,15 @@ extension Request {
     /// Takes one request from each bucket in `keys` under the limit of `action`.
     func enforceRateLimit(_ action: RateLimitSettings.Action, keys: [String]) async throws {
         let limit = services.configuration.rateLimits[action]
-        switch await services.rateLimiter.take(keys, limit: limit) {
+        let limiter = services.rateLimiter
+        let verdict: RateLimiter.Verdict
+        if limiter.sharesBuckets {
+            verdict = try await SharedRateLimitBuckets.take(keys, limit: limit, on: db)
+            if await limiter.claimPrune() { try? await SharedRateLimitBuckets.prune(on: db) }
+        } else {
+            verdict = await limiter.take(keys, limit: limit)
+        }
+        switch verdict {
         case .allowed:
             return
         case .limited(let retryAfter, let first):

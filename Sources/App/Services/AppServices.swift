@@ -32,7 +32,7 @@ public struct AppServices: Sendable {
     var triggerRetryCap: Duration = .seconds(60)
     /// Clock skew allowed when matching a pipeline created by an ambiguous POST.
     var triggerLookupSkew: Duration = .seconds(30)
-    /// Fail-fast per-resource locks for state-changing operations.
+    /// Fail-fast per-resource locks for state-changing operations (across instances on PostgreSQL).
     var locks = OperationLocks()
     /// Serial queues for decisions that must see each other (identical triggers).
     var queues = SerialQueues()
@@ -40,7 +40,8 @@ public struct AppServices: Sendable {
     var passwordHashCost: Int
     /// A hash of a random string, verified against on unknown usernames so timing reveals nothing.
     var dummyPasswordHash = ""
-    /// Token buckets of the rate-limited actions (in-process; see `RateLimiter`).
+    /// Token buckets of the rate-limited actions (in process on SQLite, a shared table on PostgreSQL; see
+    /// `RateLimiter`).
     var rateLimiter = RateLimiter()
     /// Resolves SSH target hosts before the allowlist check.
     var hostResolver: any HostResolving = SystemHostResolver()
@@ -70,7 +71,7 @@ public struct AppServices: Sendable {
         let transport = InstanceTaggedTransport(
             base: MeteredBitbucketTransport(base: AsyncHTTPClientTransport(httpClient: bitbucketHTTPClient)),
             instanceID: configuration.cluster.instanceID)
-        return AppServices(
+        var services = AppServices(
             configuration: configuration, masterKey: masterKey, ssh: runner,
             hostKeyScanner: HostKeyScanner(processRunner: SubprocessRunner()),
             makeBitbucketClient: { baseURL, credentials, logger in
@@ -81,6 +82,13 @@ public struct AppServices: Sendable {
                 directory: configuration.logDirectory, maximumStepBytes: configuration.logMaxStepBytes,
                 logger: logger),
             passwordHashCost: 12)
+        if case .postgres(let url) = configuration.database {
+            // Several instances may share the database: locks and rate-limit buckets live in it
+            // (docs/scaling.md "Locks, idempotency and rate limits").
+            services.locks = OperationLocks(shared: try PostgresAdvisoryLocks(url: url, logger: logger))
+            services.rateLimiter = RateLimiter(sharesBuckets: true)
+        }
+        return services
     }
 }
 

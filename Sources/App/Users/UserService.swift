@@ -229,12 +229,13 @@ struct UserService: Sendable {
         return user
     }
 
-    /// Runs `change` in a transaction, one at a time in this process, and refuses it when it takes the
-    /// number of admins who are neither disabled nor deleted from one or more to none.
+    /// Runs `change` in a transaction, one at a time (across instances on PostgreSQL), and refuses it when it
+    /// takes the number of admins who are neither disabled nor deleted from one or more to none.
     private func guardingAdmins(_ change: @escaping @Sendable (any Database) async throws -> Void) async throws {
         let db = self.db
         try await queues.serialized("users:admins") {
             try await db.transaction { tx in
+                try await TransactionLocks.lock("users:admins", on: tx)
                 func activeAdmins() async throws -> Int {
                     try await User.query(on: tx).filter(\.$role == .admin).filter(\.$isDisabled == false)
                         .filter(\.$deletedAt == nil).count()
