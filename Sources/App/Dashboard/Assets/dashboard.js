@@ -91,18 +91,25 @@ function startLogViewer(root) {
       element.contains(selection.getRangeAt(0).commonAncestorContainer);
   }
 
-  // Drops rows beyond maxRows from the end away from `keep` ("top" keeps the top rows).
+  // Drops rows beyond maxRows from the end away from `keep` ("top" keeps the top rows), in one DOM
+  // operation. While following, the view jumps to the bottom anyway: no scroll position to keep, so no
+  // layout is forced here.
   function trim(pane, keep) {
     const rows = rowsOf(pane);
     const excess = rows.children.length - maxRows;
     if (excess <= 0 || selectionInside(rows)) return;
+    const range = document.createRange();
     if (keep === "top") {
-      for (let i = 0; i < excess; i++) rows.lastElementChild.remove();
+      range.setStartBefore(rows.children[rows.children.length - excess]);
+      range.setEndAfter(rows.lastElementChild);
+      range.deleteContents();
       setEdges(pane, pane.dataset.first, rows.lastElementChild?.dataset.seq, pane.dataset.hasBefore === "true", true);
     } else {
-      const before = log.scrollHeight;
-      for (let i = 0; i < excess; i++) rows.firstElementChild.remove();
-      log.scrollTop -= before - log.scrollHeight;
+      const before = following ? 0 : log.scrollHeight;
+      range.setStartBefore(rows.firstElementChild);
+      range.setEndAfter(rows.children[excess - 1]);
+      range.deleteContents();
+      if (!following) log.scrollTop -= before - log.scrollHeight;
       setEdges(pane, rows.firstElementChild?.dataset.seq, pane.dataset.last, true, pane.dataset.hasAfter === "true");
     }
   }
