@@ -33,6 +33,7 @@ import Testing
         #expect(
             transport.requests.first?.url
                 == "https://api.bitbucket.org/2.0/repositories/acme/web/pipelines/%7B01fad871-cd21-4a80-bd59-74148dd5be8e%7D"
+                + "?fields=%2Btarget.commit.message"
         )
         let log = client(transport).url(
             client(transport).repositoryPath("acme", "web", "pipelines", Self.uuid, "steps", Self.step, "log"))

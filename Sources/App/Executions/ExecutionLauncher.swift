@@ -3,6 +3,7 @@ import Fluent
 import Foundation
 import Logging
 import PipewrightCore
+import SQLKit
 
 /// Triggering, rerunning, stopping and reading executions (docs/API.md "Triggering and executions").
 ///
@@ -208,22 +209,26 @@ struct ExecutionLauncher: Sendable {
         -> (Execution, Bool)
     {
         let pipelineID = try pipeline.requireID()
-        do {
-            return try await db.transaction { tx in
-                try await TransactionLocks.lock("trigger:\(pipelineID)", on: tx)
-                if let existing = try await existing(pipelineID: pipelineID, key: key, plan: plan, on: tx) {
-                    // The commit may have been filled in from Bitbucket since; only a different requested one
-                    // conflicts.
-                    let sameCommit = plan.commit == nil || existing.commit == nil || existing.commit == plan.commit
-                    guard existing.branch == plan.branch, existing.pattern == plan.pattern, sameCommit else {
-                        throw AppError.unprocessable(
-                            "Idempotency-Key",
-                            reason: "was already used for a different trigger (execution \(existing.id ?? 0))")
-                    }
-                    return (existing, false)
+        // SQLite is one instance, already ordered by the queue: no transaction held across the check (a write
+        // transaction there would only make concurrent writers of other connections fail as busy).
+        let shared = (db as? any SQLDatabase)?.dialect.name == "postgresql"
+        @Sendable func decide(_ tx: any Database) async throws -> (Execution, Bool) {
+            try await TransactionLocks.lock("trigger:\(pipelineID)", on: tx)
+            if let existing = try await existing(pipelineID: pipelineID, key: key, plan: plan, on: tx) {
+                // The commit may have been filled in from Bitbucket since; only a different requested one
+                // conflicts.
+                let sameCommit = plan.commit == nil || existing.commit == nil || existing.commit == plan.commit
+                guard existing.branch == plan.branch, existing.pattern == plan.pattern, sameCommit else {
+                    throw AppError.unprocessable(
+                        "Idempotency-Key",
+                        reason: "was already used for a different trigger (execution \(existing.id ?? 0))")
                 }
-                return (try await insert(plan, key: key, pipeline: pipeline, user: user, on: tx), true)
+                return (existing, false)
             }
+            return (try await insert(plan, key: key, pipeline: pipeline, user: user, on: tx), true)
+        }
+        do {
+            return shared ? try await db.transaction { try await decide($0) } : try await decide(db)
         } catch {
             // A concurrent request with the same Idempotency-Key won the unique constraint (the last line of
             // defence; the lock above normally orders them): return theirs.
