@@ -5,8 +5,9 @@
 //   swift build -c release && .build/release/pipewright-bench logstore-scale [--lines 1000000] [--batches 20000]
 //
 // PostgreSQL: $PIPEWRIGHT_TEST_POSTGRES_URL (an admin URL), else a throwaway cluster started with
-// scripts/test-postgres in a temporary directory (run from the repository root) and removed afterwards. The
-// cluster's test settings (fsync off) are switched to production ones (fsync, full_page_writes on) first.
+// scripts/test-postgres in a temporary directory (run from the repository root) and removed afterwards,
+// with production durability (PIPEWRIGHT_TEST_POSTGRES_DURABLE=1: fsync, full_page_writes and
+// synchronous_commit on, where the tests turn them off). The settings in force are printed.
 //
 // Measured, each for (a) `LogStore` in a temporary directory and (b) a prototype table
 // `log_lines (execution_id, seq, step, level, text, PRIMARY KEY (execution_id, seq))`:
@@ -47,32 +48,39 @@ enum LogStoreScaleBench {
     static func run(lines: Int, batches: Int) async throws {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("pw-lss-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        var cluster: String?
-        defer {
-            try? FileManager.default.removeItem(atPath: work)
-            if let cluster { _ = try? LogsBench.runTool("/bin/bash", ["scripts/test-postgres", "stop", cluster]) }
-        }
-        let adminURL: String
+        defer { try? FileManager.default.removeItem(atPath: work) }
         if let configured = ProcessInfo.processInfo.environment["PIPEWRIGHT_TEST_POSTGRES_URL"], !configured.isEmpty {
-            adminURL = configured
-        } else {
-            let directory = "/tmp/pw-bench-postgres-\(UUID().uuidString.prefix(8))"
-            guard FileManager.default.fileExists(atPath: "scripts/test-postgres") else {
-                throw Failure(
-                    description:
-                        "run from the repository root (scripts/test-postgres) or set PIPEWRIGHT_TEST_POSTGRES_URL")
-            }
-            adminURL = try LogsBench.runTool("/bin/bash", ["scripts/test-postgres", "start", directory])
-                .trimmingCharacters(in: .whitespacesAndNewlines)
-            cluster = directory
+            try await measure(adminURL: configured, work: work, lines: lines, batches: batches)
+            return
         }
+        guard FileManager.default.fileExists(atPath: "scripts/test-postgres") else {
+            throw Failure(
+                description: "run from the repository root (scripts/test-postgres) or set PIPEWRIGHT_TEST_POSTGRES_URL")
+        }
+        // A durable cluster (fsync, full_page_writes, synchronous_commit as in production): these are
+        // command-line settings of scripts/test-postgres, which ALTER SYSTEM cannot override.
+        let cluster = "/tmp/pw-bench-postgres-\(UUID().uuidString.prefix(8))"
+        let (status, output) = try await runCommand(
+            "/bin/bash", ["scripts/test-postgres", "start", cluster],
+            environment: ["PIPEWRIGHT_TEST_POSTGRES_DURABLE": "1"])
+        guard status == 0 else {
+            throw Failure(description: "scripts/test-postgres start failed (\(status)): \(output)")
+        }
+        do {
+            try await measure(
+                adminURL: output.trimmingCharacters(in: .whitespacesAndNewlines), work: work, lines: lines,
+                batches: batches)
+        } catch {
+            _ = try? await runCommand("/bin/bash", ["scripts/test-postgres", "stop", cluster])
+            throw error
+        }
+        _ = try await runCommand("/bin/bash", ["scripts/test-postgres", "stop", cluster])
+    }
+
+    static func measure(adminURL: String, work: String, lines: Int, batches: Int) async throws {
         var logger = Logger(label: "bench")
         logger.logLevel = .error
         let admin = try await connect(adminURL, logger: logger)
-        // Production durability on the throwaway cluster (scripts/test-postgres turns it off for tests).
-        try await exec(admin, "ALTER SYSTEM SET fsync = on", logger)
-        try await exec(admin, "ALTER SYSTEM SET full_page_writes = on", logger)
-        try await exec(admin, "SELECT pg_reload_conf()", logger)
         let database = "pw_bench_\(UUID().uuidString.prefix(8).lowercased())"
         try await exec(admin, "CREATE DATABASE \(database)", logger)
         let base = adminURL.hasSuffix("/postgres") ? String(adminURL.dropLast("/postgres".count)) : adminURL

@@ -264,7 +264,7 @@ enum RealtimeBench {
         let viewerGroup = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let producerGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let http = HTTPClient(eventLoopGroup: producerGroup)
-        var server: Process?
+        var server: BenchChild?
         var viewers: [Viewer] = []
         do {
             let email = "bench@example.com"
@@ -281,18 +281,10 @@ enum RealtimeBench {
                 "LOG_LEVEL": "warning", "BITBUCKET_API_URL": fake.baseURL,
                 "PIPEWRIGHT_POLL_INTERVAL": String(pollIntervalSeconds), "PIPEWRIGHT_MONITOR_TIMEOUT": "3600",
             ]
-            let service = Process()
-            service.executableURL = URL(fileURLWithPath: binary)
-            service.arguments = ["serve"]
-            service.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
             let serviceLog = work + "/service.log"
-            FileManager.default.createFile(atPath: serviceLog, contents: nil)
-            let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: serviceLog))
-            service.standardOutput = logHandle
-            service.standardError = logHandle
-            try service.run()
+            let service = try await BenchChild.start(binary, ["serve"], environment: environment, log: serviceLog)
             server = service
-            let pid = service.processIdentifier
+            let pid = service.pid
             var up = false
             for _ in 0..<300 where !up {
                 try await Task.sleep(for: .milliseconds(100))
@@ -333,6 +325,7 @@ enum RealtimeBench {
 
             // N viewers.
             let rampStart = ContinuousClock.now
+            let rampCPU = (cpuSeconds(pid), ownCPUSeconds())
             let others = (1..<options.viewers).map { Viewer(index: $0) }
             viewers += others
             try await connect(
@@ -340,7 +333,11 @@ enum RealtimeBench {
                 group: viewerGroup)
             let rampSeconds = seconds(ContinuousClock.now - rampStart)
             let rssIdle = status(pid, "VmRSS")
-            print("\(options.viewers) viewers subscribed in \(format(rampSeconds, 1)) s; service RSS \(mb(rssIdle))")
+            print(
+                "\(options.viewers) viewers subscribed in \(format(rampSeconds, 2)) s (service CPU "
+                    + "\(format((cpuSeconds(pid) - rampCPU.0) * 1000 / Double(others.count), 2)) ms per viewer, viewers' "
+                    + "client \(format((ownCPUSeconds() - rampCPU.1) * 1000 / Double(others.count), 2)) ms); "
+                    + "service RSS \(mb(rssIdle))")
             let manyViewers = try await countRequests(fake: fake, uuid: uuid, window: options.window)
 
             // The load phase (Bitbucket requests counted during it too).
@@ -365,8 +362,7 @@ enum RealtimeBench {
             // The peers run alone: Pipewright and its viewers are gone first.
             for viewer in viewers { viewer.close() }
             viewers = []
-            server?.terminate()
-            server?.waitUntilExit()
+            await server?.stop()
             server = nil
             var runs = [
                 ServerRun(
@@ -384,8 +380,7 @@ enum RealtimeBench {
                 print("service log (last 2,000 characters):\n\(log.suffix(2_000))")
             }
             for viewer in viewers { viewer.close() }
-            server?.terminate()
-            server?.waitUntilExit()
+            await server?.stop()
             try? await http.shutdown()
             try? await viewerGroup.shutdownGracefully()
             try? await producerGroup.shutdownGracefully()
@@ -393,8 +388,7 @@ enum RealtimeBench {
             exit(1)
         }
         for viewer in viewers { viewer.close() }
-        server?.terminate()
-        server?.waitUntilExit()
+        await server?.stop()
         try await http.shutdown()
         try await viewerGroup.shutdownGracefully()
         try await producerGroup.shutdownGracefully()
@@ -488,48 +482,61 @@ enum RealtimeBench {
         let port = try freePort()
         let base = "http://127.0.0.1:\(port)"
         let token = "pw_peer" + UUID().uuidString.replacingOccurrences(of: "-", with: "")
-        let peer = Process()
-        peer.executableURL = URL(fileURLWithPath: python)
-        peer.arguments = [
-            root + "/Benchmarks/realtime-peer/peer_server.py", "--port", String(port), "--mode", mode.rawValue,
-        ]
-        peer.environment = ProcessInfo.processInfo.environment.merging(["PEER_TOKEN": token]) { $1 }
         let log = work + "/peer-\(mode.rawValue).log"
-        FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        peer.standardOutput = handle
-        peer.standardError = handle
-        try peer.run()
-        defer {
-            peer.terminate()
-            peer.waitUntilExit()
+        let peer = try await BenchChild.start(
+            python,
+            [root + "/Benchmarks/realtime-peer/peer_server.py", "--port", String(port), "--mode", mode.rawValue],
+            environment: ["PEER_TOKEN": token], log: log)
+        let pid = peer.pid
+        do {
+            let run = try await measurePeer(
+                mode, pid: pid, port: port, base: base, token: token, log: log, options: options, http: http,
+                viewerGroup: viewerGroup)
+            await peer.stop()
+            return run
+        } catch {
+            await peer.stop()
+            throw error
         }
-        let pid = peer.processIdentifier
-        var up = false
-        for _ in 0..<300 where !up {
-            try await Task.sleep(for: .milliseconds(100))
-            up = (try? await request("GET", "\(base)/health", token: nil, body: nil).0) == 200
-        }
-        guard up else {
-            throw Failure("peer \(mode) did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
-        }
-        let rssBefore = status(pid, "VmRSS")
-        let url = "ws://127.0.0.1:\(port)/socket.io/?EIO=4&transport=websocket"
+    }
+
+    /// The peer phase itself: health, connect + subscribe all viewers, the load phase, RSS.
+    static func measurePeer(
+        _ mode: PeerMode, pid: Int32, port: Int, base: String, token: String, log: String, options: Options,
+        http: HTTPClient, viewerGroup: any EventLoopGroup
+    ) async throws -> ServerRun {
         let viewers = (0..<options.viewers).map { Viewer(index: $0) }
-        defer { for viewer in viewers { viewer.close() } }
-        let start = ContinuousClock.now
-        try await connect(viewers, url: url, token: token, executionID: 1, afterSeq: 0, group: viewerGroup)
-        let connectSeconds = seconds(ContinuousClock.now - start)
-        print(
-            "peer \(mode.rawValue) (pid \(pid)): \(options.viewers) viewers subscribed in \(format(connectSeconds, 2)) s; "
-                + "RSS \(mb(rssBefore)) → \(mb(status(pid, "VmRSS")))")
-        let load = try await loadPhase(
-            viewers: viewers, http: http, base: base, token: token, executionID: 1, firstSeq: 1, rate: options.rate,
-            duration: options.duration, batchMilliseconds: options.batchMilliseconds, pid: pid)
-        let rssEnd = status(pid, "VmRSS")
-        return ServerRun(
-            name: "peer \(mode.rawValue)", load: load, connectSeconds: connectSeconds, connected: options.viewers,
-            rssBefore: rssBefore, rssEnd: rssEnd, openAtEnd: viewers.filter(\.isOpen).count)
+        do {
+            var up = false
+            for _ in 0..<300 where !up {
+                try await Task.sleep(for: .milliseconds(100))
+                up = (try? await request("GET", "\(base)/health", token: nil, body: nil).0) == 200
+            }
+            guard up else {
+                throw Failure(
+                    "peer \(mode) did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+            }
+            let rssBefore = status(pid, "VmRSS")
+            let url = "ws://127.0.0.1:\(port)/socket.io/?EIO=4&transport=websocket"
+            let start = ContinuousClock.now
+            try await connect(viewers, url: url, token: token, executionID: 1, afterSeq: 0, group: viewerGroup)
+            let connectSeconds = seconds(ContinuousClock.now - start)
+            print(
+                "peer \(mode.rawValue) (pid \(pid)): \(options.viewers) viewers subscribed in \(format(connectSeconds, 2)) s; "
+                    + "RSS \(mb(rssBefore)) → \(mb(status(pid, "VmRSS")))")
+            let load = try await loadPhase(
+                viewers: viewers, http: http, base: base, token: token, executionID: 1, firstSeq: 1, rate: options.rate,
+                duration: options.duration, batchMilliseconds: options.batchMilliseconds, pid: pid)
+            let rssEnd = status(pid, "VmRSS")
+            let openAtEnd = viewers.filter(\.isOpen).count
+            for viewer in viewers { viewer.close() }
+            return ServerRun(
+                name: "peer \(mode.rawValue)", load: load, connectSeconds: connectSeconds, connected: options.viewers,
+                rssBefore: rssBefore, rssEnd: rssEnd, openAtEnd: openAtEnd)
+        } catch {
+            for viewer in viewers { viewer.close() }
+            throw error
+        }
     }
 
     /// Pipewright beside the peers: latency, CPU per delivered line, connect time, RSS, and the ratios.
@@ -1041,8 +1048,16 @@ final class Viewer: Sendable {
         defer { timeout.cancel() }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             state.withLock { $0.waiter = continuation }
+            // The path as written: `URL.path` (used by `connect(to:)`) drops the trailing slash of
+            // `/socket.io/`, which python-socketio's aiohttp route requires (404 without it).
+            guard let parts = URLComponents(string: url), let host = parts.host else {
+                fail(RealtimeBench.Failure("viewer \(index): bad URL \(url)"))
+                return
+            }
             WebSocket.connect(
-                to: url, configuration: WebSocketClient.Configuration(maxFrameSize: 1 << 22), on: group
+                scheme: parts.scheme ?? "ws", host: host, port: parts.port ?? 80, path: parts.percentEncodedPath,
+                query: parts.percentEncodedQuery,
+                configuration: WebSocketClient.Configuration(maxFrameSize: 1 << 22), on: group
             ) { socket in
                 self.state.withLock { $0.socket = socket }
                 socket.onText { socket, text in self.receive(socket, text) }

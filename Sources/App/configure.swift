@@ -44,7 +44,14 @@ public func configure(
         throw masterKeyMismatch(loadedKey.key, configuration)
     }
     do {
-        try await app.autoMigrate()
+        if case .postgres(let url) = configuration.database {
+            // Instances starting together migrate one after the other (docs/scaling.md "Configuration").
+            try await DatabaseOwnership.serializingMigrations(url: url, logger: app.logger) {
+                try await app.autoMigrate()
+            }
+        } else {
+            try await app.autoMigrate()
+        }
     } catch {
         throw ConfigurationError.invalid(
             variable: "DATABASE_URL", reason: "cannot open or migrate the database (\(type(of: error)))")

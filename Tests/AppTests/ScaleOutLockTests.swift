@@ -8,6 +8,7 @@ import NIOHTTP1
 import PipewrightCore
 import PipewrightTesting
 import SSHKeys
+import Synchronization
 import Testing
 import Vapor
 
@@ -425,6 +426,116 @@ import Vapor
         releaseContinuation.yield()
         _ = try? await holder.value
         await second.close()
+    }
+
+    /// Advisory locks of the ownership key held by sessions now (`pg_locks`, `mode` "ShareLock" for a shared
+    /// holder, "ExclusiveLock" for an exclusive one).
+    func ownershipHolders(_ url: String) throws -> [String] {
+        let key = DatabaseOwnership.lockKey
+        let high = UInt32(truncatingIfNeeded: key >> 32)
+        let low = UInt32(truncatingIfNeeded: key)
+        let text = try TestPostgres.psql(
+            url,
+            "SELECT mode FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND classid = \(high) "
+                + "AND objid = \(low) AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
+        return text.split(separator: "\n").map(String.init)
+    }
+
+    /// The session whose lock connection PostgreSQL ends (a restart, a network cut) takes its locks again; and
+    /// an offline command that grabbed the database meanwhile makes the server stop instead of writing beside
+    /// it (docs/operations.md "One owner of a data directory").
+    @Test func ownershipLock_lostConnection_isTakenAgain_orTheServerStops() async throws {
+        let database = try TestPostgres.createDatabase()
+        defer { try? TestPostgres.dropDatabase(database.name) }
+        let logger = Logger(label: "test")
+        let lost = Mutex<[String]>([])
+        let server = try await DatabaseOwnership.acquire(
+            url: database.url, exclusive: false, purpose: "serve", logger: logger, instanceID: "web-a"
+        ) { reason in lost.withLock { $0.append(reason) } }
+        #expect(try ownershipHolders(database.url) == ["ShareLock"])
+        let terminate =
+            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 "
+            + "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+
+        // 1. The lock session is killed: within a second the server holds the lock again, and an offline command
+        //    is refused as before.
+        try TestPostgres.psql(database.url, terminate)
+        var holders: [String] = []
+        for _ in 0..<40 {
+            try await Task.sleep(for: .milliseconds(50))
+            holders = try ownershipHolders(database.url)
+            if holders == ["ShareLock"] { break }
+        }
+        #expect(holders == ["ShareLock"], "the shared lock is held again")
+        await #expect(throws: CommandFailure.self) {
+            _ = try await DatabaseOwnership.acquire(
+                url: database.url, exclusive: true, purpose: "master-key rotate", logger: logger)
+        }
+        #expect(lost.withLock { $0 }.isEmpty)
+
+        // 2. The session is killed and an offline command takes the database before the server is back (the
+        //    command's psql session takes the exclusive lock in the same statement that ends the server's
+        //    session): the server gives up (its `serve` stops) instead of writing beside the command.
+        let command = Task {
+            try TestPostgres.psql(
+                database.url,
+                terminate + "; SELECT pg_advisory_lock(\(DatabaseOwnership.lockKey)); SELECT pg_sleep(3)")
+        }
+        for _ in 0..<60 where lost.withLock({ $0.isEmpty }) { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(lost.withLock { $0 }.count == 1)
+        #expect(lost.withLock { $0 }.first?.contains("offline pipewright command") == true)
+        _ = try? await command.value
+        await server.release()
+    }
+
+    /// Two instances with one `PIPEWRIGHT_INSTANCE_ID` would renew each other's leases: the second is refused.
+    @Test func ownershipLock_refusesASecondInstanceWithTheSameID() async throws {
+        let database = try TestPostgres.createDatabase()
+        defer { try? TestPostgres.dropDatabase(database.name) }
+        let logger = Logger(label: "test")
+        let first = try await DatabaseOwnership.acquire(
+            url: database.url, exclusive: false, purpose: "serve", logger: logger, instanceID: "web-a")
+        do {
+            _ = try await DatabaseOwnership.acquire(
+                url: database.url, exclusive: false, purpose: "serve", logger: logger, instanceID: "web-a")
+            Issue.record("a second web-a was accepted")
+        } catch let error as CommandFailure {
+            #expect(error.message.contains("PIPEWRIGHT_INSTANCE_ID=web-a"), "\(error.message)")
+        }
+        let other = try await DatabaseOwnership.acquire(
+            url: database.url, exclusive: false, purpose: "serve", logger: logger, instanceID: "web-b")
+        await first.release()
+        await other.release()
+    }
+
+    /// Three applications configured at once on an empty database: migrations run one after the other, every
+    /// start succeeds, each migration is recorded once.
+    @Test func instancesStartingTogether_onAnEmptyDatabase_allMigrate() async throws {
+        let database = try TestPostgres.createDatabase()
+        defer { try? TestPostgres.dropDatabase(database.name) }
+        let masterKey = MasterKey.generate()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<3 {
+                group.addTask {
+                    var configuration = PipewrightConfiguration.testing(
+                        dataDirectory: NSTemporaryDirectory() + "pw-migrate-\(UUID().uuidString)", masterKey: masterKey)
+                    configuration.database = .postgres(url: database.url)
+                    configuration.cluster.instanceID = "start-\(index)"
+                    let app = try await Application.make(.testing)
+                    do {
+                        try await App.configure(app, configuration: configuration)
+                        try await app.asyncShutdown()
+                    } catch {
+                        try? await app.asyncShutdown()
+                        throw error
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let recorded = try TestPostgres.psql(
+            database.url, "SELECT count(*) - count(DISTINCT name) FROM _fluent_migrations")
+        #expect(recorded == "0", "no migration recorded twice")
     }
 
     /// The key mapping is stable and keeps kinds apart (docs/scaling.md "Locks, idempotency and rate limits").

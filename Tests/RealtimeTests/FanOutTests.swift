@@ -132,6 +132,51 @@ final class RecordingWriter: RealtimeFrameWriter {
         #expect(lines.compactMap { $0["seq"]?.intValue } == Array(4...103))
     }
 
+    @Test func manyViewers_areWrittenAtMostOncePerFrameBudgetWindow_nothingLostOrReordered() async throws {
+        // 10 viewers and a budget of 200 frames/s: fan-outs at most every 50 ms.
+        let hub = ExecutionEventHub(fanOutFramesPerSecond: 200)
+        let store = FakeStore(executionID: 5)
+        let feed = ExecutionFeed(hub: hub, source: store)
+        let loop = FakeEventLoop()
+        let viewers = (0..<10).map { _ in RecordingWriter(loop: loop) }
+        #expect(await hub.minimumFlushWindow(.execution(5)) == .zero, "no subscribers, no pacing")
+        var tasks: [Task<Void, any Error>] = []
+        for viewer in viewers { tasks.append(try await start(feed, writer: viewer)) }
+        #expect(await hub.minimumFlushWindow(.execution(5)) == .milliseconds(50))
+        // 60 events of 2 lines over about 300 ms: unpaced, about 60 frames per viewer.
+        let start = ContinuousClock.now
+        for _ in 0..<60 {
+            for event in await store.store(2) { await hub.publish(event) }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        for viewer in viewers { try await waitUntil { viewer.seqs.last == 120 } }
+        let elapsed = ContinuousClock.now - start
+        for task in tasks { task.cancel() }
+        let windows = Int((elapsed / .milliseconds(50)).rounded(.up))
+        for viewer in viewers {
+            #expect(viewer.seqs == Array(1...120))
+            let live = viewer.logs.filter(\.direct)
+            #expect(live.count <= windows + 1, "\(live.count) frames in \(elapsed), at most one per 50 ms window")
+            #expect(live.count >= 3)
+        }
+    }
+
+    @Test func fewViewers_areNotPaced() async throws {
+        // 3 viewers at the default budget: a window of 60 µs, below 1 ms, so no pacing at all.
+        let hub = ExecutionEventHub()
+        let store = FakeStore(executionID: 5)
+        let feed = ExecutionFeed(hub: hub, source: store)
+        let loop = FakeEventLoop()
+        let viewers = (0..<3).map { _ in RecordingWriter(loop: loop) }
+        var tasks: [Task<Void, any Error>] = []
+        for viewer in viewers { tasks.append(try await start(feed, writer: viewer)) }
+        #expect(await hub.minimumFlushWindow(.execution(5)) == .zero)
+        for event in await store.store(1) { await hub.publish(event) }
+        // Delivered before `publish` returned: the hub wrote it in the same actor turn.
+        for viewer in viewers { #expect(viewer.seqs == [1]) }
+        for task in tasks { task.cancel() }
+    }
+
     @Test func aViewerThatIsNotWritable_doesNotHoldOthersBack_andIsCutOffAsASlowConsumer() async throws {
         let hub = ExecutionEventHub(bufferLimitEvents: 10, bufferLimitBytes: 1 << 20)
         let store = FakeStore(executionID: 5)

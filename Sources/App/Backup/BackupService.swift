@@ -111,7 +111,7 @@ enum BackupService {
         return manifest
     }
 
-    /// Copies a verified backup into the (empty) data directory and database of `configuration`.
+    /// Copies a verified backup into the (empty) data directory, log directory and database of `configuration`.
     ///
     /// - Throws: `CommandFailure` when the data directory is not empty, a key file would be overwritten,
     ///   or the PostgreSQL database already has tables.
@@ -132,7 +132,11 @@ enum BackupService {
             throw CommandFailure(
                 "the backup holds a \(manifest.database) database but DATABASE_URL points to another kind")
         }
-        if manager.fileExists(atPath: source + "/logs") { try copyTree(from: source + "/logs", to: data + "/logs") }
+        // Into the log store's directory: `PIPEWRIGHT_LOG_DIR` when set (a volume shared by instances), else
+        // `<data>/logs`.
+        if manager.fileExists(atPath: source + "/logs") {
+            try copyTree(from: source + "/logs", to: configuration.logDirectory)
+        }
         if manifest.includesMasterKey, case .file(let keyPath) = configuration.masterKey {
             guard !manager.fileExists(atPath: keyPath) else {
                 throw CommandFailure(

@@ -62,6 +62,15 @@ extension PipewrightCommand {
                     "PIPEWRIGHT_DATA_DIR=\(data) is not empty: restore only into an empty data directory (a master "
                         + "key file may be there)")
             }
+            // A log directory outside the data directory (PIPEWRIGHT_LOG_DIR) must be empty too: restore never
+            // mixes its logs into another installation's.
+            let logs = configuration.logDirectoryOverride
+            let logsPresent = logs.map { (try? manager.contentsOfDirectory(atPath: $0)) ?? [] } ?? []
+            if let logs, !logsPresent.isEmpty {
+                throw CommandFailure(
+                    "PIPEWRIGHT_LOG_DIR=\(logs) is not empty: restore only into an empty log directory (nothing was "
+                        + "changed)")
+            }
             if !manifest.includesMasterKey, let keyFile, !manager.fileExists(atPath: keyFile) {
                 throw CommandFailure(
                     "the backup has no master key and \(keyFile) does not exist: put the key file there, or set "
@@ -80,10 +89,15 @@ extension PipewrightCommand {
                 await ownership?.release()
             } catch {
                 await ownership?.release()
-                // Leave the data directory as it was: remove what this restore wrote into it.
+                // Leave the data and log directories as they were: remove what this restore wrote into them.
                 for entry in (try? manager.contentsOfDirectory(atPath: data)) ?? [] {
                     let path = data + "/" + entry
                     if !present.contains(path) { try? manager.removeItem(atPath: path) }
+                }
+                if let logs {
+                    for entry in (try? manager.contentsOfDirectory(atPath: logs)) ?? [] {
+                        try? manager.removeItem(atPath: logs + "/" + entry)
+                    }
                 }
                 throw error
             }

@@ -35,7 +35,12 @@ extension PipewrightCommand {
             // Before anything is written: a busy port refuses the start with the data untouched.
             try PortCheck.requireFree(host: configuration.host, port: configuration.port, variable: portSource)
             let termination = TerminationSignal()
-            try await ServiceBoot.withApplication(configuration, access: .serve) { app in
+            let ownershipLost = NIOLockedValueBox<String?>(nil)
+            let access = DataAccess.serve { reason in
+                ownershipLost.withLockedValue { $0 = reason }
+                termination.fire()
+            }
+            try await ServiceBoot.withApplication(configuration, access: access) { app in
                 // Before the port opens, so whoever sees /health answer also finds the password file.
                 let admin = try await InitialAdmin.createIfNeeded(app: app)
                 try await app.asyncBoot()
@@ -52,6 +57,9 @@ extension PipewrightCommand {
                     fflush(nil)
                 }
                 await termination.wait()
+                if let reason = ownershipLost.withLockedValue({ $0 }) {
+                    throw CommandFailure("serve stopped: the database ownership lock was lost: \(reason)")
+                }
             }
         }
 
@@ -127,6 +135,15 @@ final class TerminationSignal: @unchecked Sendable {
     }
 
     deinit { sources.forEach { $0.cancel() } }
+
+    /// Acts as if SIGTERM had arrived (the server stops itself).
+    func fire() {
+        let waiter = received.withLockedValue { state in
+            defer { state = (true, nil) }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
 
     /// Returns once SIGTERM or SIGINT has arrived (at once if it already has).
     func wait() async {

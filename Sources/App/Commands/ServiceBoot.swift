@@ -9,8 +9,9 @@ enum DataAccess: Sendable {
     /// Reads and writes beside a running server (`user create`, `token create`, `keys verify`, `migrate`).
     case shared
     /// `serve`: with SQLite the data directory's exclusive lock (one server per directory); with PostgreSQL
-    /// a shared advisory lock (several instances, no offline rewrite meanwhile).
-    case serve
+    /// a shared advisory lock (several instances, no offline rewrite meanwhile) and the instance id's lock.
+    /// `ownershipLost` is called when PostgreSQL's locks were lost and could not be taken again.
+    case serve(ownershipLost: @Sendable (String) -> Void)
     /// An offline command that rewrites data (`master-key rotate`, `migrate --revert`, `restore`): the
     /// data directory's lock or PostgreSQL's exclusive advisory lock; refused while any server runs.
     case rewrite(purpose: String)

@@ -100,6 +100,12 @@ struct APIErrorMiddleware: AsyncMiddleware {
             return Rendered(
                 status: .conflict, code: "conflict", message: "The resource conflicts with an existing one.",
                 details: [:])
+        case let error where DatabaseReachability.isUnreachable(error):
+            // The database is down or restarting (docs/scaling.md "Limits"): not the client's fault, not a bug.
+            return Rendered(
+                status: .serviceUnavailable, code: "not_ready",
+                message: "The database cannot be reached; try again shortly.", details: [:],
+                headers: ["Retry-After": "5"])
         default:
             return Rendered(
                 status: .internalServerError, code: "internal_error", message: "Internal error.", details: [:])

@@ -46,11 +46,13 @@ extension AuthenticationMiddleware {
     static func user(bearerToken: String, on db: any Database, now: Date) async throws -> AuthenticatedUser? {
         guard bearerToken.hasPrefix("pw_"), bearerToken.utf8.count <= 512 else { return nil }
         let hash = TokenHasher.hash(bearerToken)
-        guard let token = try await APIToken.query(on: db).filter(\.$tokenHash == hash).with(\.$user).first() else {
-            return nil
-        }
+        // One query: the token joined with its user (an eager load would be a second round trip).
+        guard
+            let token = try await APIToken.query(on: db).join(User.self, on: \APIToken.$user.$id == \User.$id)
+                .filter(\.$tokenHash == hash).first()
+        else { return nil }
         if let expiry = token.expiresAt, expiry <= now { return nil }
-        let user = token.user
+        let user = try token.joined(User.self)
         guard user.isActive else { return nil }
         let authenticated = AuthenticatedUser(
             id: try user.requireID(), username: user.username, role: user.role,
@@ -69,10 +71,13 @@ extension AuthenticationMiddleware {
     static func user(sessionCookie: String, on db: any Database, now: Date) async throws -> AuthenticatedUser? {
         guard sessionCookie.utf8.count <= 512 else { return nil }
         let hash = TokenHasher.hash(sessionCookie)
-        guard let session = try await UserSession.query(on: db).filter(\.$tokenHash == hash).with(\.$user).first(),
-            session.expiresAt > now, session.user.isActive
+        guard
+            let session = try await UserSession.query(on: db).join(User.self, on: \UserSession.$user.$id == \User.$id)
+                .filter(\.$tokenHash == hash).first(),
+            session.expiresAt > now
         else { return nil }
-        let user = session.user
+        let user = try session.joined(User.self)
+        guard user.isActive else { return nil }
         return AuthenticatedUser(
             id: try user.requireID(), username: user.username, role: user.role,
             method: .session(id: try session.requireID(), csrfToken: session.csrfToken),

@@ -88,15 +88,20 @@ enum RealtimeCredential: Sendable, Hashable {
     func isValid(on db: any Database, now: Date) async throws -> Bool {
         switch self {
         case .token(let id):
-            guard let token = try await APIToken.query(on: db).filter(\.$id == id).with(\.$user).first() else {
-                return false
-            }
-            return (token.expiresAt.map { $0 > now } ?? true) && token.user.isActive
+            guard
+                let token = try await APIToken.query(on: db).join(User.self, on: \APIToken.$user.$id == \User.$id)
+                    .filter(\.$id == id).first()
+            else { return false }
+            let user = try token.joined(User.self)
+            return (token.expiresAt.map { $0 > now } ?? true) && user.isActive
         case .session(let id):
-            guard let session = try await UserSession.query(on: db).filter(\.$id == id).with(\.$user).first() else {
-                return false
-            }
-            return session.expiresAt > now && session.user.isActive
+            guard
+                let session = try await UserSession.query(on: db).join(
+                    User.self, on: \UserSession.$user.$id == \User.$id
+                ).filter(\.$id == id).first()
+            else { return false }
+            let user = try session.joined(User.self)
+            return session.expiresAt > now && user.isActive
         }
     }
 }

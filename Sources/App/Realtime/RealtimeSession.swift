@@ -27,24 +27,44 @@ actor RealtimeSession {
     private let closeConnection: @Sendable () async -> Void
     private var feeds: [RealtimeTopic: Task<Void, Never>] = [:]
     private var feedIDs: [RealtimeTopic: UUID] = [:]
+    /// When the credential was last found valid in the database (CONNECT, or an earlier request).
+    private var credentialCheckedAt: ContinuousClock.Instant?
+    /// How long a credential check stands: requests within it are not checked again (a viewer's
+    /// `subscribe_pipeline_status` right after CONNECT costs no second token lookup). Revocation through the
+    /// API closes the connections at once (`RealtimeConnections`); this bounds how late a change made
+    /// elsewhere (another instance, the CLI) is noticed at the next request.
+    static let credentialCheckValidity: Duration = .seconds(1)
 
+    /// - Parameter credentialCheckedAt: when the caller last checked `user`'s credential against the database
+    ///   (CONNECT); `nil` makes the first request check it.
     init(
         application: Application, user: AuthenticatedUser, close: @escaping @Sendable () async -> Void = {},
-        writer: (any RealtimeFrameWriter)? = nil, emit: @escaping Emit
+        writer: (any RealtimeFrameWriter)? = nil, credentialCheckedAt: ContinuousClock.Instant? = nil,
+        emit: @escaping Emit
     ) {
         self.writer = writer
         self.application = application
         self.user = user
         self.closeConnection = close
+        self.credentialCheckedAt = credentialCheckedAt
         self.emit = emit
+    }
+
+    /// Whether the credential is still valid: from the last check when it is recent, else from the database.
+    private func credentialIsValid() async throws -> Bool {
+        let now = ContinuousClock.now
+        if let checked = credentialCheckedAt, now - checked < Self.credentialCheckValidity { return true }
+        guard try await RealtimeCredential(user.method).isValid(on: application.db, now: application.services.now())
+        else { return false }
+        credentialCheckedAt = now
+        return true
     }
 
     /// Handles one client event; `ack` (when the client asked for one) receives the ack payload JSON.
     func handle(event name: String, argument: JSONValue?, ack: (@Sendable (String) async throws -> Void)?) async {
         do {
             // A token revoked or a session ended since the connection opened ends the connection.
-            guard try await RealtimeCredential(user.method).isValid(on: application.db, now: application.services.now())
-            else {
+            guard try await credentialIsValid() else {
                 try? await ack?(
                     "{\"ok\":false,\"error\":{\"code\":\"unauthenticated\",\"message\":\"Sign in again.\"}}")
                 close()

@@ -153,6 +153,7 @@ final class SocketIOConnection: Sendable {
             return .keepOpen
         }
         var user = upgradeUser
+        let checkedAt = ContinuousClock.now
         if let token = packet.payload?["token"] {
             user = nil
             if let token = token.stringValue {
@@ -173,8 +174,10 @@ final class SocketIOConnection: Sendable {
             await application.realtimeConnections.authenticated(registryID, by: RealtimeCredential(user.method))
         }
         let writer = self.writer
+        // A token in CONNECT was just checked against the database; a header or cookie at the upgrade.
         let session = RealtimeSession(
-            application: application, user: user, close: { await sender.close() }, writer: writer
+            application: application, user: user, close: { await sender.close() }, writer: writer,
+            credentialCheckedAt: packet.payload?["token"] != nil ? checkedAt : nil
         ) { event in
             try await writer.send(event)
         }

@@ -18,7 +18,13 @@ enum InitialAdmin {
         let password = PasswordPolicy.generate()
         try PasswordPolicy.check(password, username: "admin")
         let hash = try await app.password.async.hash(password)
-        try await User(username: "admin", passwordHash: hash, role: .admin).create(on: app.db)
+        do {
+            try await User(username: "admin", passwordHash: hash, role: .admin).create(on: app.db)
+        } catch let error as any DatabaseError where error.isConstraintFailure {
+            // Another instance starting on the same PostgreSQL database created it first: its banner and its
+            // data directory have the password.
+            return nil
+        }
         let path = app.services.configuration.dataDirectory + "/" + fileName
         FileManager.default.createFile(
             atPath: path, contents: Data((password + "\n").utf8), attributes: [.posixPermissions: 0o600])

@@ -22,6 +22,12 @@ public enum RealtimeTopic: Sendable, Hashable {
 /// queue, and the next fan-out sends them merged (``RealtimeEvent/coalesced(_:maximumLines:maximumBytes:)``):
 /// the flush window is as long as the previous fan-out took, so an execution's events are coalesced once,
 /// not per viewer, and a busy server sends fewer, larger frames instead of falling behind.
+///
+/// The flush window is also at least `subscribers / fanOutFramesPerSecond` seconds (a frame budget per
+/// topic): with 1,000 viewers and the default 50,000 frames/s, fan-outs of one execution start at most every
+/// 20 ms, whatever the publication rate, so the frames written per second (each one a system call) stay
+/// bounded and the added latency stays below one window. Below 1 ms (fewer than 50 viewers) there is no
+/// pacing: an event goes out as soon as the previous fan-out has been written.
 public actor ExecutionEventHub {
     /// What a subscription's stream yields.
     public enum Delivery: Sendable {
@@ -35,15 +41,30 @@ public actor ExecutionEventHub {
     private var pending: [RealtimeTopic: [RealtimeEvent]] = [:]
     /// Topics whose fan-out is in progress (their events queue in `pending`).
     private var flushing: Set<RealtimeTopic> = []
+    /// When each topic's last fan-out started (the frame budget's clock).
+    private var lastFanOut: [RealtimeTopic: ContinuousClock.Instant] = [:]
     public let bufferLimitEvents: Int
     public let bufferLimitBytes: Int
+    /// Frames per second one topic's fan-outs may cost (subscribers × fan-outs per second).
+    public let fanOutFramesPerSecond: Int
 
     /// - Parameters:
     ///   - bufferLimitEvents: events a subscriber may have pending before it is cut off.
     ///   - bufferLimitBytes: payload bytes a subscriber may have pending before it is cut off.
-    public init(bufferLimitEvents: Int = 4_096, bufferLimitBytes: Int = 8 << 20) {
+    ///   - fanOutFramesPerSecond: the frame budget per topic that sets the shortest flush window
+    ///     (subscribers / budget seconds; no pacing below 1 ms).
+    public init(bufferLimitEvents: Int = 4_096, bufferLimitBytes: Int = 8 << 20, fanOutFramesPerSecond: Int = 50_000) {
         self.bufferLimitEvents = bufferLimitEvents
         self.bufferLimitBytes = bufferLimitBytes
+        self.fanOutFramesPerSecond = max(1, fanOutFramesPerSecond)
+    }
+
+    /// The shortest time between two fan-outs of `topic`: its subscribers over the frame budget, or zero
+    /// below 1 ms.
+    func minimumFlushWindow(_ topic: RealtimeTopic) -> Duration {
+        let subscribers = subscribers[topic]?.count ?? 0
+        let window = Duration.microseconds(Int64(subscribers) * 1_000_000 / Int64(fanOutFramesPerSecond))
+        return window < .milliseconds(1) ? .zero : window
     }
 
     /// Delivers `event` to the subscribers of its execution and of its pipeline, in publication order.
@@ -61,20 +82,35 @@ public actor ExecutionEventHub {
             pending[topic, default: []].append(event)
             return
         }
+        let now = ContinuousClock.now
+        let window = minimumFlushWindow(topic)
+        if window > .zero, let last = lastFanOut[topic], now < last + window {
+            // Within the frame budget's window: the event waits for the window's end, with what follows.
+            pending[topic, default: []].append(event)
+            flushing.insert(topic)
+            Task { await self.drain(topic, after: []) }
+            return
+        }
+        if window > .zero { lastFanOut[topic] = now }
         let barriers = deliver([event], to: topic)
-        guard !barriers.isEmpty else { return }
+        guard !barriers.isEmpty || window > .zero else { return }
         flushing.insert(topic)
         Task { await self.drain(topic, after: barriers) }
     }
 
-    /// Waits for the event loops of the last fan-out, then sends what queued meanwhile, merged; repeats
-    /// until nothing queued during a fan-out.
+    /// Waits for the event loops of the last fan-out and for the end of the topic's minimum flush window,
+    /// then sends what queued meanwhile, merged; repeats until nothing queued during a fan-out.
     private func drain(_ topic: RealtimeTopic, after first: [any RealtimeFrameWriter]) async {
         var barriers = first
-        while !barriers.isEmpty {
-            // Reentrancy point: publications meanwhile queue in `pending` (the flush window).
+        while true {
+            // Reentrancy points: publications meanwhile queue in `pending` (the flush window).
             for writer in barriers { await writer.barrier() }
+            let window = minimumFlushWindow(topic)
+            if window > .zero, let last = lastFanOut[topic], ContinuousClock.now < last + window {
+                try? await Task.sleep(until: last + window, clock: .continuous)
+            }
             guard let events = pending.removeValue(forKey: topic), !events.isEmpty else { break }
+            if minimumFlushWindow(topic) > .zero { lastFanOut[topic] = ContinuousClock.now }
             barriers = deliver(RealtimeEvent.coalesced(events), to: topic)
         }
         flushing.remove(topic)
@@ -100,6 +136,7 @@ public actor ExecutionEventHub {
         if subscribers[topic]?.isEmpty == true {
             subscribers[topic] = nil
             pending[topic] = nil
+            lastFanOut[topic] = nil
         }
         return Array(barriers.values)
     }
@@ -130,6 +167,7 @@ public actor ExecutionEventHub {
         for group in subscribers.values { for subscriber in group.values { subscriber.finish() } }
         subscribers = [:]
         pending = [:]
+        lastFanOut = [:]
     }
 
     private func remove(topic: RealtimeTopic, id: UUID) {
@@ -137,6 +175,7 @@ public actor ExecutionEventHub {
         if subscribers[topic]?.isEmpty == true {
             subscribers[topic] = nil
             pending[topic] = nil
+            lastFanOut[topic] = nil
         }
     }
 

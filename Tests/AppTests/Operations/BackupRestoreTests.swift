@@ -168,6 +168,26 @@ import Testing
             environment: ["PIPEWRIGHT_DATA_DIR": root + "/restored-keyed"])
         #expect(keyed.status == 0 && keyed.stdout.contains("0 failure(s)"), "\(keyed.stdout)\(keyed.stderr)")
 
+        // With PIPEWRIGHT_LOG_DIR (a log volume shared by instances) the logs go there, not to <data>/logs, and
+        // the check reads them there; a log directory that holds anything is refused before anything is written.
+        let sharedLogs = root + "/shared-logs"
+        let elsewhere = try CLIProcess.run(
+            ["restore", "--from", root + "/quiet"], directory: root,
+            environment: ["PIPEWRIGHT_DATA_DIR": root + "/restored-elsewhere", "PIPEWRIGHT_LOG_DIR": sharedLogs])
+        #expect(elsewhere.status == 0, "\(elsewhere.stdout)\(elsewhere.stderr)")
+        #expect(
+            elsewhere.stdout.contains("logs of \(originalLogs.count / 2) execution(s) read"), "\(elsewhere.stdout)")
+        #expect(lineFiles(sharedLogs) == originalLogs)
+        #expect(!FileManager.default.fileExists(atPath: root + "/restored-elsewhere/logs"))
+        let sharedNotEmpty = try CLIProcess.run(
+            ["restore", "--from", root + "/quiet"], directory: root,
+            environment: ["PIPEWRIGHT_DATA_DIR": root + "/restored-elsewhere-2", "PIPEWRIGHT_LOG_DIR": sharedLogs])
+        #expect(
+            sharedNotEmpty.status == 1
+                && sharedNotEmpty.stderr.contains("PIPEWRIGHT_LOG_DIR=\(sharedLogs) is not empty"),
+            "\(sharedNotEmpty.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: root + "/restored-elsewhere-2/pipewright.sqlite"))
+
         // A backup into the data directory would copy itself: refused, nothing written.
         let inside = try CLIProcess.run(
             ["backup", "--to", data + "/logs/inside"], directory: root, environment: environment)
