@@ -366,7 +366,7 @@ enum RealtimeBench {
             server = nil
             var runs = [
                 ServerRun(
-                    name: "Pipewright", load: load, connectSeconds: rampSeconds, connected: options.viewers - 1,
+                    name: "Pipewright", load: load, connectSeconds: rampSeconds, connected: options.viewers,
                     rssBefore: rssBefore, rssEnd: rssEnd, openAtEnd: openAtEnd)
             ]
             for mode in options.peers {

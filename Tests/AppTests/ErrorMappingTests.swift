@@ -1,6 +1,8 @@
 import Bitbucket
+import FluentPostgresDriver
 import Foundation
 import LogStore
+import NIOPosix
 import PipelineConfig
 import PipewrightCore
 import Realtime
@@ -59,5 +61,35 @@ import Vapor
         #expect(rendered.status == .serviceUnavailable)
         #expect(rendered.code == "connection_token_unreadable")
         #expect(rendered.details["connection_id"] == "4")
+    }
+}
+
+/// PostgreSQL down or restarting is 503 `not_ready` with `Retry-After`, never a 500 (docs/scaling.md
+/// "Configuration"): the errors a real failed connection and an exhausted pool give.
+@Suite struct DatabaseUnreachableMappingTests {
+    @Test func aRefusedPostgresConnection_andAPoolTimeout_areNotReady() async throws {
+        // Port 1 on 127.0.0.1: nothing listens, the connect is refused at once.
+        var refused: (any Error)?
+        do {
+            let configuration = try SQLPostgresConfiguration(url: "postgres://postgres@127.0.0.1:1/postgres")
+                .coreConfiguration
+            let connection = try await PostgresConnection.connect(
+                on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: 1,
+                logger: Logger(label: "test")
+            ).get()
+            try? await connection.close()
+        } catch {
+            refused = error
+        }
+        let error = try #require(refused)
+        #expect(DatabaseReachability.isUnreachable(error), "\(String(reflecting: error))")
+        for failure in [error, ConnectionPoolTimeoutError.connectionRequestTimeout] as [any Error] {
+            let rendered = APIErrorMiddleware.render(failure)
+            #expect(rendered.status == .serviceUnavailable)
+            #expect(rendered.code == "not_ready")
+            #expect(rendered.headers["Retry-After"] == ["5"])
+        }
+        // Other database errors keep their mapping (a constraint is a 409, anything else a 500).
+        #expect(!DatabaseReachability.isUnreachable(CancellationError()))
     }
 }

@@ -183,3 +183,32 @@ final class Flag: @unchecked Sendable {
     func set() { lock.withLock { value = true } }
     var isSet: Bool { lock.withLock { value } }
 }
+
+/// A whole-log text search counts every matching line of a long log, whatever chunks the scan is split into
+/// (docs/log-search.md): 300,000 lines, every 97th an ERROR.
+@Suite struct LongLogSearchCountTests {
+    @Test func pageQueryTotal_countsEveryMatchOfALongLog() async throws {
+        try await withStore { store, _ in
+            let lines = 300_000
+            var bytes: [UInt8] = []
+            for seq in 1...lines {
+                let level = seq % 97 == 0 ? "ERROR" : (seq % 13 == 0 ? "WARN" : "INFO")
+                bytes += Array(
+                    "2026-12-07T02:00:00.\(seq % 1000)Z [\(level)] step \(seq % 7): module \(seq % 1009)\n".utf8)
+                if seq % 10_000 == 0 {
+                    _ = try bytes.withUnsafeBytes { try store.ingest(execution: 3, step: "Build", bytes: $0) }
+                    bytes.removeAll(keepingCapacity: true)
+                }
+            }
+            _ = try store.finishStep(execution: 3, step: "Build")
+            for text in ["error", "ERROR", "[error]"] {
+                let page = try store.lines(
+                    execution: 3,
+                    query: LogQuery(
+                        filter: LogFilter(text: text), pagination: .page(try PageRequest(page: 1, perPage: 20))))
+                #expect(page.total == lines / 97, "\(text): \(page.total ?? -1) of \(lines / 97)")
+                #expect(page.resumeAfterSeq == nil)
+            }
+        }
+    }
+}

@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import PipewrightCore
+import SQLKit
 import Vapor
 
 /// Resolves `Authorization: Bearer pw_…` or the `pw_session` cookie to an `AuthenticatedUser`, and enforces
@@ -38,15 +39,51 @@ struct AuthenticationMiddleware: AsyncMiddleware {
 }
 
 extension AuthenticationMiddleware {
-    /// The user an API token (`pw_…`) belongs to, or `nil` when it is unknown or expired or the user is
-    /// disabled or deleted; records its use.
     /// How stale a token's `last_used_at` may be before a request records the new time (seconds).
     static let lastUsedResolution: TimeInterval = 60
 
+    /// The user an API token (`pw_…`) belongs to, or `nil` when it is unknown or expired or the user is
+    /// disabled or deleted; records its use (`last_used_at`, to the minute).
     static func user(bearerToken: String, on db: any Database, now: Date) async throws -> AuthenticatedUser? {
         guard bearerToken.hasPrefix("pw_"), bearerToken.utf8.count <= 512 else { return nil }
         let hash = TokenHasher.hash(bearerToken)
-        // One query: the token joined with its user (an eager load would be a second round trip).
+        guard let sql = db as? any SQLDatabase else {
+            return try await modelUser(tokenHash: hash, on: db, now: now)
+        }
+        // One plain query, the token joined with its user: no Fluent models are built on this path, which
+        // every API request and every realtime CONNECT takes (docs/realtime.md "Fan-out").
+        guard
+            let row = try await sql.raw(
+                """
+                SELECT t.id AS token_id, t.expires_at, t.last_used_at, u.id AS user_id, u.username, u.role, \
+                u.disabled, u.deleted_at, u.must_change_password FROM api_tokens t JOIN users u ON u.id = t.user_id \
+                WHERE t.token_hash = \(bind: hash)
+                """
+            ).first()
+        else { return nil }
+        if let expiry = try row.decode(column: "expires_at", as: Date?.self), expiry <= now { return nil }
+        guard try !row.decode(column: "disabled", as: Bool.self),
+            try row.decode(column: "deleted_at", as: Date?.self) == nil
+        else { return nil }
+        let tokenID = try row.decode(column: "token_id", as: Int.self)
+        let authenticated = AuthenticatedUser(
+            id: try row.decode(column: "user_id", as: Int.self),
+            username: try row.decode(column: "username", as: String.self),
+            role: try row.decode(column: "role", as: User.Role.self), method: .bearerToken(id: tokenID),
+            mustChangePassword: try row.decode(column: "must_change_password", as: Bool.self))
+        // `last_used_at` is recorded to the minute: a database write per request would serialise bursts of
+        // requests on one token (1,000 realtime viewers connecting at once; docs/realtime.md "Fan-out").
+        let lastUsed = try row.decode(column: "last_used_at", as: Date?.self)
+        if lastUsed.map({ now.timeIntervalSince($0) >= Self.lastUsedResolution || $0 > now }) ?? true {
+            try await APIToken.query(on: db).filter(\.$id == tokenID).set(\.$lastUsedAt, to: now).update()
+        }
+        return authenticated
+    }
+
+    /// ``user(bearerToken:on:now:)`` through Fluent models, for a database that is not an SQL database.
+    private static func modelUser(tokenHash hash: String, on db: any Database, now: Date) async throws
+        -> AuthenticatedUser?
+    {
         guard
             let token = try await APIToken.query(on: db).join(User.self, on: \APIToken.$user.$id == \User.$id)
                 .filter(\.$tokenHash == hash).first()
@@ -54,16 +91,13 @@ extension AuthenticationMiddleware {
         if let expiry = token.expiresAt, expiry <= now { return nil }
         let user = try token.joined(User.self)
         guard user.isActive else { return nil }
-        let authenticated = AuthenticatedUser(
-            id: try user.requireID(), username: user.username, role: user.role,
-            method: .bearerToken(id: try token.requireID()), mustChangePassword: user.mustChangePassword)
-        // `last_used_at` is recorded to the minute: a database write per request would serialise bursts of
-        // requests on one token (1,000 realtime viewers connecting at once; docs/realtime.md "Fan-out").
         if token.lastUsedAt.map({ now.timeIntervalSince($0) >= Self.lastUsedResolution || $0 > now }) ?? true {
             token.lastUsedAt = now
             try await token.save(on: db)
         }
-        return authenticated
+        return AuthenticatedUser(
+            id: try user.requireID(), username: user.username, role: user.role,
+            method: .bearerToken(id: try token.requireID()), mustChangePassword: user.mustChangePassword)
     }
 
     /// The user a session cookie belongs to, or `nil` when it is unknown or expired or the user is disabled

@@ -65,10 +65,15 @@ final class Execution: Model, @unchecked Sendable {
     /// The steps as last stored by the monitor (empty before the first poll); the one place
     /// `steps_json` is read and written.
     var steps: [ExecutionStep] {
-        get { (try? JSONDecoder.iso8601.decode([ExecutionStep].self, from: Data(stepsJSON.utf8))) ?? [] }
+        get { Self.decodeSteps(stepsJSON) }
         set {
             stepsJSON = (try? JSONEncoder.iso8601.encode(newValue)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
         }
+    }
+
+    /// `steps_json` as steps (empty when unreadable).
+    static func decodeSteps(_ json: String) -> [ExecutionStep] {
+        (try? JSONDecoder.iso8601.decode([ExecutionStep].self, from: Data(json.utf8))) ?? []
     }
 }
 

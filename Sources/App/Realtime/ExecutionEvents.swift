@@ -31,6 +31,12 @@ extension Application {
         guard !execution.status.isTerminal, execution.bitbucketUUID != nil, let id = execution.id else { return }
         await executionSupervisor.ensureMonitor(executionID: id)
     }
+
+    /// ``monitorIfRunning(_:)-(Execution)`` for the columns the realtime path reads.
+    func monitorIfRunning(_ execution: ExecutionHead) async {
+        guard !execution.status.isTerminal, execution.bitbucketUUID != nil else { return }
+        await executionSupervisor.ensureMonitor(executionID: execution.id)
+    }
 }
 
 extension LogLinePayload {

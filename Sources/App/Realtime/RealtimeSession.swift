@@ -27,12 +27,12 @@ actor RealtimeSession {
     private let closeConnection: @Sendable () async -> Void
     private var feeds: [RealtimeTopic: Task<Void, Never>] = [:]
     private var feedIDs: [RealtimeTopic: UUID] = [:]
-    /// When the credential was last found valid in the database (CONNECT, or an earlier request).
+    /// When CONNECT checked the credential against the database; used once, by the first request.
     private var credentialCheckedAt: ContinuousClock.Instant?
-    /// How long a credential check stands: requests within it are not checked again (a viewer's
-    /// `subscribe_pipeline_status` right after CONNECT costs no second token lookup). Revocation through the
-    /// API closes the connections at once (`RealtimeConnections`); this bounds how late a change made
-    /// elsewhere (another instance, the CLI) is noticed at the next request.
+    /// How long CONNECT's credential check stands for the first request on the connection (a viewer's
+    /// `subscribe_pipeline_status` right after CONNECT costs no second token lookup). Every later request is
+    /// checked against the database; revoking a token or ending a session through the API closes the
+    /// connections at once anyway (`RealtimeConnections`).
     static let credentialCheckValidity: Duration = .seconds(1)
 
     /// - Parameter credentialCheckedAt: when the caller last checked `user`'s credential against the database
@@ -50,14 +50,14 @@ actor RealtimeSession {
         self.emit = emit
     }
 
-    /// Whether the credential is still valid: from the last check when it is recent, else from the database.
+    /// Whether the credential is still valid: CONNECT's check for the first request when it is recent, else
+    /// the database.
     private func credentialIsValid() async throws -> Bool {
-        let now = ContinuousClock.now
-        if let checked = credentialCheckedAt, now - checked < Self.credentialCheckValidity { return true }
-        guard try await RealtimeCredential(user.method).isValid(on: application.db, now: application.services.now())
-        else { return false }
-        credentialCheckedAt = now
-        return true
+        if let checked = credentialCheckedAt {
+            credentialCheckedAt = nil
+            if ContinuousClock.now - checked < Self.credentialCheckValidity { return true }
+        }
+        return try await RealtimeCredential(user.method).isValid(on: application.db, now: application.services.now())
     }
 
     /// Handles one client event; `ack` (when the client asked for one) receives the ack payload JSON.
@@ -75,7 +75,10 @@ actor RealtimeSession {
             case "subscribe_pipeline_status":
                 try await subscribe(argument, ack: ack)
             case "get_execution_status":
-                let execution = try await readableExecution(try requiredID(argument, "execution_id"))
+                guard
+                    let execution = try await Execution.find(
+                        try requiredID(argument, "execution_id"), on: application.db)
+                else { throw RealtimeError.notFound("Execution") }
                 let attempts = try await TriggerAttempt.query(on: application.db)
                     .filter(\.$execution.$id == execution.requireID()).all()
                 let response = try ExecutionResponse(execution, attempts: attempts)
@@ -112,7 +115,7 @@ actor RealtimeSession {
     private func subscribe(_ argument: JSONValue?, ack: (@Sendable (String) async throws -> Void)?) async throws {
         guard let topic = try topic(argument, required: true) else { return }
         var afterSeq = try optionalInt(argument, "after_seq", range: 0...Int(Int32.max)) ?? 0
-        let snapshotExecution: Execution?
+        let snapshotExecution: ExecutionHead?
         switch topic {
         case .execution(let id):
             snapshotExecution = try await readableExecution(id)
@@ -121,9 +124,9 @@ actor RealtimeSession {
                 throw RealtimeError.notFound("Pipeline")
             }
             snapshotExecution = try await Execution.query(on: application.db).filter(\.$pipeline.$id == id)
-                .sort(\.$id, .descending).first()
+                .sort(\.$id, .descending).first().map(ExecutionHead.init)
         }
-        let executionID = try snapshotExecution?.requireID()
+        let executionID = snapshotExecution?.id
         if let executionID {
             // A position beyond the stored log (a client that remembers another store) resumes at its end.
             let store = application.services.logStore
@@ -184,8 +187,8 @@ actor RealtimeSession {
         await task.value
     }
 
-    private func readableExecution(_ id: Int) async throws -> Execution {
-        guard let execution = try await Execution.find(id, on: application.db) else {
+    private func readableExecution(_ id: Int) async throws -> ExecutionHead {
+        guard let execution = try await ExecutionHead.find(id, on: application.db) else {
             throw RealtimeError.notFound("Execution")
         }
         return execution

@@ -18,7 +18,7 @@ struct StoreSnapshotSource: ExecutionSnapshotSource {
                 execution: executionID,
                 query: LogQuery(pagination: .after(seq: afterSeq, perPage: min(max(limit, 1), 100))))
         }
-        guard !page.items.isEmpty, let execution = try await Execution.find(executionID, on: db) else { return [] }
+        guard !page.items.isEmpty, let execution = try await ExecutionHead.find(executionID, on: db) else { return [] }
         let steps = execution.steps
         var events: [RealtimeEvent] = []
         // Consecutive lines of the same step form one `pipeline_logs` event.
@@ -27,7 +27,7 @@ struct StoreSnapshotSource: ExecutionSnapshotSource {
             guard let first = run.first else { return }
             let step = StepRef.named(first.step, in: steps)
             events += RealtimeEvent.pipelineLogs(
-                executionID: executionID, pipelineID: execution.$pipeline.id, step: step,
+                executionID: executionID, pipelineID: execution.pipelineID, step: step,
                 lines: run.map(LogLinePayload.init))
             run = []
         }
@@ -40,14 +40,14 @@ struct StoreSnapshotSource: ExecutionSnapshotSource {
     }
 
     func statusEvent(executionID: Int) async throws -> RealtimeEvent {
-        guard let execution = try await Execution.find(executionID, on: db) else {
+        guard let execution = try await ExecutionHead.find(executionID, on: db) else {
             throw RealtimeError.notFound("Execution")
         }
         let seq =
             logStore.hasLog(execution: executionID) ? ((try? logStore.highestSeq(execution: executionID)) ?? 0) : 0
         return .pipelineStatus(
             PipelineStatusPayload(
-                executionID: executionID, pipelineID: execution.$pipeline.id, status: execution.status.rawValue,
+                executionID: executionID, pipelineID: execution.pipelineID, status: execution.status.rawValue,
                 previousStatus: nil, steps: execution.steps.map(StepPayload.init), seq: seq))
     }
 }
