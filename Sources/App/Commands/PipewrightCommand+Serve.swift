@@ -72,6 +72,8 @@ extension PipewrightCommand {
                 "listening": .string("\(configuration.host):\(configuration.port)"),
                 "public_url": .string(configuration.publicURL), "data_dir": .string(configuration.dataDirectory),
                 "database": .string(databaseDescription(configuration)),
+                "instance_id": .string(configuration.cluster.instanceID),
+                "log_dir": .string(configuration.logDirectory),
             ]
             if let admin { metadata["initial_admin_password_file"] = .string(admin.path) }
             logger.notice("pipewright started", metadata: metadata)
@@ -97,6 +99,15 @@ extension PipewrightCommand {
                 "  data directory \(configuration.dataDirectory)",
                 "  database       \(database)",
             ]
+            if case .postgres = configuration.database {
+                // Several instances may share the database: which one this is, and where its logs go.
+                lines += [
+                    "  instance       \(configuration.cluster.instanceID) (PIPEWRIGHT_INSTANCE_ID)",
+                    "  log directory  \(configuration.logDirectory)"
+                        + (configuration.logDirectoryOverride == nil
+                            ? " (not shared: set PIPEWRIGHT_LOG_DIR for several instances)" : " (PIPEWRIGHT_LOG_DIR)"),
+                ]
+            }
             if let admin {
                 lines += [
                     "",
