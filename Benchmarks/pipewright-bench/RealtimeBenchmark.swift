@@ -285,15 +285,7 @@ enum RealtimeBench {
             let service = try await BenchChild.start(binary, ["serve"], environment: environment, log: serviceLog)
             server = service
             let pid = service.pid
-            var up = false
-            for _ in 0..<300 where !up {
-                try await Task.sleep(for: .milliseconds(100))
-                up = (try? await request("GET", "\(base)/health", token: nil, body: nil).0) == 200
-            }
-            guard up else {
-                throw Failure(
-                    "service did not start; log: \((try? String(contentsOfFile: serviceLog, encoding: .utf8)) ?? "")")
-            }
+            try await waitForHealth(base: base, name: "service", log: serviceLog)
             let (tokenStatus, tokenText) = try run(binary, ["token", "create", "admin"], environment: environment)
             let token = tokenText.trimmingCharacters(in: .whitespacesAndNewlines)
             guard tokenStatus == 0, token.hasPrefix("pw_") else { throw Failure("token create failed: \(tokenText)") }
@@ -393,6 +385,16 @@ enum RealtimeBench {
         try await viewerGroup.shutdownGracefully()
         try await producerGroup.shutdownGracefully()
         try await fake.stop()
+    }
+
+    /// Waits (30 s at most) until `base`/health answers 200; else fails with the end of `log`.
+    static func waitForHealth(base: String, name: String, log: String) async throws {
+        for _ in 0..<300 {
+            try await Task.sleep(for: .milliseconds(100))
+            if (try? await request("GET", "\(base)/health", token: nil, body: nil).0) == 200 { return }
+        }
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        throw Failure("\(name) did not start; log (last 2,000 characters): \(text.suffix(2_000))")
     }
 
     /// Opens `viewers` (50 handshakes in flight at a time) and returns once every one is subscribed.
@@ -507,15 +509,7 @@ enum RealtimeBench {
     ) async throws -> ServerRun {
         let viewers = (0..<options.viewers).map { Viewer(index: $0) }
         do {
-            var up = false
-            for _ in 0..<300 where !up {
-                try await Task.sleep(for: .milliseconds(100))
-                up = (try? await request("GET", "\(base)/health", token: nil, body: nil).0) == 200
-            }
-            guard up else {
-                throw Failure(
-                    "peer \(mode) did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
-            }
+            try await waitForHealth(base: base, name: "peer \(mode)", log: log)
             let rssBefore = status(pid, "VmRSS")
             let url = "ws://127.0.0.1:\(port)/socket.io/?EIO=4&transport=websocket"
             let start = ContinuousClock.now
