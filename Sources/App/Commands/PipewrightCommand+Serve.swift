@@ -57,9 +57,10 @@ extension PipewrightCommand {
                     fflush(nil)
                 }
                 await termination.wait()
-                if let reason = ownershipLost.withLockedValue({ $0 }) {
-                    throw CommandFailure("serve stopped: the database ownership lock was lost: \(reason)")
-                }
+            }
+            // After the normal drain and shutdown (throwing inside would skip stopping the HTTP server).
+            if let reason = ownershipLost.withLockedValue({ $0 }) {
+                throw CommandFailure("serve stopped: the database ownership lock was lost: \(reason)")
             }
         }
 

@@ -118,6 +118,45 @@ import Testing
         }
     }
 
+    /// An instance whose ownership lock an offline command takes while the lock's connection is down drains
+    /// and exits with status 1 and a clear message — it neither writes on beside the command nor crashes
+    /// (docs/scaling.md "While running"); an instance that gets its lock back keeps serving.
+    @Test func lostOwnershipLock_takenByAnOfflineCommand_stopsServeWithStatus1() async throws {
+        let cluster = try ScaleOutCluster(lease: 5)
+        defer { cluster.stop() }
+        try await withHTTPClient { client in
+            try await cluster.start(["a"], client: client)
+            let instance = try #require(cluster.instances["a"])
+            let terminate =
+                "SELECT pg_terminate_backend(pid) FROM (SELECT DISTINCT pid FROM pg_locks WHERE locktype = 'advisory' "
+                + "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())) s"
+            // The lock's session is killed, nothing else happens: the instance takes it back and serves on.
+            try TestPostgres.psql(cluster.database.url, terminate)
+            try await Task.sleep(for: .seconds(2))
+            #expect(instance.process.isRunning)
+            _ = try await cluster.api(client, instance.baseURL, .GET, "/api/ssh-keys")  // 2xx or the test fails
+            // Killed again, and an offline command takes the database (the ownership key, "PIPEWRIG",
+            // `DatabaseOwnership.lockKey`) before the instance is back.
+            let command = Task {
+                try TestPostgres.psql(
+                    cluster.database.url,
+                    terminate + "; SELECT pg_advisory_lock(\(Int64(0x5049_5045_5752_4947))); SELECT pg_sleep(4)")
+            }
+            let deadline = ContinuousClock.now + .seconds(30)
+            while instance.process.isRunning, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            _ = try? await command.value
+            #expect(!instance.process.isRunning, "serve still runs beside the offline command")
+            #expect(instance.process.terminationReason == .exit)
+            #expect(instance.process.terminationStatus == 1)
+            #expect(
+                instance.log.contains("serve stopped: the database ownership lock was lost"),
+                "\(instance.log.suffix(2_000))")
+            #expect(!instance.log.contains("Assertion failed"))
+        }
+    }
+
     @Test func viewerOnB_monitorOnA_receivesEveryLineInOrder() async throws {
         let cluster = try ScaleOutCluster(lease: 3)
         defer { cluster.stop() }
