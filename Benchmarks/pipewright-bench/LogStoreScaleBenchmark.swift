@@ -216,13 +216,7 @@ enum LogStoreScaleBench {
                         _ = try store.lines(execution: big, query: LogQuery(pagination: pagination))
                     }
                 })
-            var times: [Double] = []
-            for _ in 0..<21 {
-                let start = ContinuousClock.now
-                _ = try await fetchCount(pg, sql, logger)
-                times.append((ContinuousClock.now - start).seconds)
-            }
-            let database = LogsBench.median(times)
+            let database = try await medianSeconds(21) { _ = try await fetchCount(pg, sql, logger) }
             rows.append((name, milliseconds(file), milliseconds(database), LogsBench.format(database / file, 1)))
         }
 
@@ -242,13 +236,7 @@ enum LogStoreScaleBench {
             })
         let searchSQL = "SELECT count(*)::text FROM log_lines WHERE execution_id = \(big) AND text ILIKE '%error%'"
         var pgCount = ""
-        var searchTimes: [Double] = []
-        for _ in 0..<3 {
-            let start = ContinuousClock.now
-            pgCount = try await scalar(pg, searchSQL, logger)
-            searchTimes.append((ContinuousClock.now - start).seconds)
-        }
-        let pgSearch = LogsBench.median(searchTimes)
+        let pgSearch = try await medianSeconds(3) { pgCount = try await scalar(pg, searchSQL, logger) }
         // Both stores must hold the same lines, or the comparison means nothing.
         guard String(fileCount) == pgCount else {
             throw Failure(description: "the stores disagree: the file store counts \(fileCount), PostgreSQL \(pgCount)")
@@ -263,13 +251,7 @@ enum LogStoreScaleBench {
             let indexStart = ContinuousClock.now
             try await exec(pg, "CREATE INDEX log_lines_text_trgm ON log_lines USING gin (text gin_trgm_ops)", logger)
             let indexSeconds = (ContinuousClock.now - indexStart).seconds
-            var indexed: [Double] = []
-            for _ in 0..<3 {
-                let start = ContinuousClock.now
-                pgCount = try await scalar(pg, searchSQL, logger)
-                indexed.append((ContinuousClock.now - start).seconds)
-            }
-            let pgIndexed = LogsBench.median(indexed)
+            let pgIndexed = try await medianSeconds(3) { pgCount = try await scalar(pg, searchSQL, logger) }
             rows.append(
                 (
                     "search 'error' with pg_trgm GIN index", "\(milliseconds(fileSearch))",
@@ -379,6 +361,17 @@ enum LogStoreScaleBench {
     }
 
     // MARK: - Helpers
+
+    /// Median wall time in seconds of `runs` runs of `body` (the async counterpart of `LogsBench.time`).
+    static func medianSeconds(_ runs: Int, _ body: () async throws -> Void) async throws -> Double {
+        var times: [Double] = []
+        for _ in 0..<runs {
+            let start = ContinuousClock.now
+            try await body()
+            times.append((ContinuousClock.now - start).seconds)
+        }
+        return LogsBench.median(times)
+    }
 
     /// A synthetic build-log line (~90 bytes); every 97th line is an error.
     static func line(_ seq: Int) -> String {

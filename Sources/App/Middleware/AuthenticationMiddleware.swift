@@ -47,9 +47,8 @@ extension AuthenticationMiddleware {
     static func user(bearerToken: String, on db: any Database, now: Date) async throws -> AuthenticatedUser? {
         guard bearerToken.hasPrefix("pw_"), bearerToken.utf8.count <= 512 else { return nil }
         let hash = TokenHasher.hash(bearerToken)
-        guard let sql = db as? any SQLDatabase else {
-            return try await modelUser(tokenHash: hash, on: db, now: now)
-        }
+        // Both drivers (SQLite, PostgreSQL) are SQL databases.
+        guard let sql = db as? any SQLDatabase else { throw AppError.notReady("The database does not speak SQL.") }
         // One plain query, the token joined with its user: no Fluent models are built on this path, which
         // every API request and every realtime CONNECT takes (docs/realtime.md "Fan-out").
         guard
@@ -78,26 +77,6 @@ extension AuthenticationMiddleware {
             try await APIToken.query(on: db).filter(\.$id == tokenID).set(\.$lastUsedAt, to: now).update()
         }
         return authenticated
-    }
-
-    /// ``user(bearerToken:on:now:)`` through Fluent models, for a database that is not an SQL database.
-    private static func modelUser(tokenHash hash: String, on db: any Database, now: Date) async throws
-        -> AuthenticatedUser?
-    {
-        guard
-            let token = try await APIToken.query(on: db).join(User.self, on: \APIToken.$user.$id == \User.$id)
-                .filter(\.$tokenHash == hash).first()
-        else { return nil }
-        if let expiry = token.expiresAt, expiry <= now { return nil }
-        let user = try token.joined(User.self)
-        guard user.isActive else { return nil }
-        if token.lastUsedAt.map({ now.timeIntervalSince($0) >= Self.lastUsedResolution || $0 > now }) ?? true {
-            token.lastUsedAt = now
-            try await token.save(on: db)
-        }
-        return AuthenticatedUser(
-            id: try user.requireID(), username: user.username, role: user.role,
-            method: .bearerToken(id: try token.requireID()), mustChangePassword: user.mustChangePassword)
     }
 
     /// The user a session cookie belongs to, or `nil` when it is unknown or expired or the user is disabled

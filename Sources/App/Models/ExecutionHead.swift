@@ -7,8 +7,7 @@ import SQLKit
 ///
 /// Why: building a Fluent model reflects over all of its properties (21 for `Execution`), once per model
 /// instance and again for every key-path filter; with 1,000 viewers connecting at once that reflection was
-/// most of the service's CPU per subscription (docs/scaling.md "Fan-out per instance"). Databases that are
-/// not SQL databases (none today) fall back to the model.
+/// most of the service's CPU per subscription (docs/scaling.md "Fan-out per instance").
 struct ExecutionHead: Sendable {
     var id: Int
     var pipelineID: Int
@@ -35,9 +34,8 @@ struct ExecutionHead: Sendable {
 
     /// The execution `id`, or `nil` when there is none.
     static func find(_ id: Int, on db: any Database) async throws -> ExecutionHead? {
-        guard let sql = db as? any SQLDatabase else {
-            return try await Execution.find(id, on: db).map(ExecutionHead.init)
-        }
+        // Both drivers (SQLite, PostgreSQL) are SQL databases.
+        guard let sql = db as? any SQLDatabase else { throw AppError.notReady("The database does not speak SQL.") }
         guard
             let row = try await sql.raw(
                 "SELECT id, pipeline_id, status, bitbucket_uuid, steps_json FROM executions WHERE id = \(bind: id)"
