@@ -16,7 +16,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service as DriverService
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.support.ui import WebDriverWait
 
 from fixtures import REPO, SSHD, FakeBitbucket, Service, wait_until
@@ -161,6 +161,29 @@ def million(service, runs):
 
 # --- Chromium ----------------------------------------------------------------------------------------
 
+class PageWait:
+    """WebDriverWait whose condition is tried again when it read an element of a page being replaced.
+
+    chromedriver reports that race in two ways: StaleElementReferenceException, or, when the old
+    document goes away between finding a node and reading it, an "unknown error" whose message says the
+    node "does not belong to the document". Both mean "the new page is not there yet"; every other error
+    still fails the test at once.
+    """
+
+    def __init__(self, waiter):
+        self.waiter = waiter
+
+    def until(self, condition, message=""):
+        def attempt(driver):
+            try:
+                return condition(driver)
+            except WebDriverException as error:
+                if "does not belong to the document" in str(error):
+                    return False
+                raise
+        return self.waiter.until(attempt, message)
+
+
 class Browser:
     """One headless Chromium session through chromedriver, with its console collected."""
 
@@ -194,7 +217,7 @@ class Browser:
 
     def wait(self, timeout=15):
         # A condition may read an element of the page a click is replacing: try again on the new page.
-        return WebDriverWait(self.driver, timeout, ignored_exceptions=(StaleElementReferenceException,))
+        return PageWait(WebDriverWait(self.driver, timeout, ignored_exceptions=(StaleElementReferenceException,)))
 
     def wait_for(self, css, timeout=15):
         return self.wait(timeout).until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, css)))
