@@ -354,7 +354,7 @@ import VaporTesting
             $0.database = .sqlite(path: directory + "/db.sqlite")
         }) { ctx in
             let before = try String(contentsOfFile: keyFile, encoding: .utf8)
-            let result = try await rotateMasterKey(app: ctx.app, newKeyFile: nil)
+            let result = try await MasterKeyRotation.rotate(app: ctx.app, newKeyFile: nil)
             let after = try String(contentsOfFile: keyFile, encoding: .utf8)
             #expect(before != after)
             #expect(result.path == keyFile)
@@ -368,6 +368,58 @@ import VaporTesting
             $0.masterKey = .file(path: keyFile)
             $0.database = .sqlite(path: directory + "/db.sqlite")
         }) { _ in }
+    }
+
+    @Test func masterKeyRotate_neverOverwritesAKeyFileItDidNotWrite() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pw-rotx-\(UUID().uuidString)")
+            .path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let keyFile = directory + "/master.key"
+        // SQLite on purpose: the key file and the database live in one directory of the test's own.
+        try await withTestApp(configure: {
+            $0.masterKey = .file(path: keyFile)
+            $0.database = .sqlite(path: directory + "/db.sqlite")
+        }) { ctx in
+            let current = try String(contentsOfFile: keyFile, encoding: .utf8)
+            try await ctx.app.testing().test(
+                .POST, "api/ssh-keys", headers: .json(ctx.memberAuth),
+                body: try jsonBody(["name": "kept", "key_type": "ed25519"])
+            ) { res async throws in #expect(res.status == .created) }
+
+            // --new-key-file naming a file that exists (another installation's key, say): refused, untouched.
+            let other = directory + "/other.key"
+            try "another installation's key\n".write(toFile: other, atomically: true, encoding: .utf8)
+            await #expect(throws: KeyFileExistsError.self) {
+                _ = try await MasterKeyRotation.rotate(app: ctx.app, newKeyFile: other)
+            }
+            #expect(try String(contentsOfFile: other, encoding: .utf8) == "another installation's key\n")
+            #expect(!FileManager.default.fileExists(atPath: other + ".new"))
+
+            // A `master.key.new` left by a rotation whose rename failed holds the only key that opens the
+            // data then: neither the command nor the endpoint replaces it.
+            let staged = keyFile + ".new"
+            try "the key a failed rotation sealed with\n".write(toFile: staged, atomically: true, encoding: .utf8)
+            await #expect(throws: KeyFileExistsError.self) {
+                _ = try await MasterKeyRotation.rotate(app: ctx.app, newKeyFile: nil)
+            }
+            try await ctx.app.testing().test(.POST, "api/admin/master-key/rotate", headers: .json(ctx.adminAuth)) {
+                res async throws in
+                #expect(res.status == .conflict)
+                let error = try JSONDecoder().decode(ErrorBody.self, from: Data(buffer: res.body)).error
+                #expect(error.code == "key_file_exists")
+                #expect(error.message.contains(staged))
+            }
+            #expect(try String(contentsOfFile: staged, encoding: .utf8) == "the key a failed rotation sealed with\n")
+            #expect(try String(contentsOfFile: keyFile, encoding: .utf8) == current)
+            let report = try await SecretInventory.verify(with: ctx.app.services.masterKey, on: ctx.app.db)
+            #expect(report.failures.isEmpty && report.checked >= 1)
+
+            // Moved away, the rotation goes through.
+            try FileManager.default.removeItem(atPath: staged)
+            let result = try await MasterKeyRotation.rotate(app: ctx.app, newKeyFile: nil)
+            #expect(result.path == keyFile && result.count >= 1)
+        }
     }
 
     @Test func masterKeyRotate_resealsEverything_oldKeyNoLongerOpens() async throws {
@@ -386,7 +438,7 @@ import VaporTesting
                     body: try jsonBody(["name": name, "key_type": "ed25519", "passphrase": "pp-\(name)"])
                 ) { res async throws in #expect(res.status == .created) }
             }
-            let result = try await rotateMasterKey(app: ctx.app, newKeyFile: directory + "/new.key")
+            let result = try await MasterKeyRotation.rotate(app: ctx.app, newKeyFile: directory + "/new.key")
             #expect(result.count == 5)  // 2 private keys, 2 passphrases, 1 check value
             let written = try String(contentsOfFile: directory + "/new.key", encoding: .utf8)
             #expect(

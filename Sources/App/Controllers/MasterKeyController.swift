@@ -15,7 +15,8 @@ struct MasterKeyController: RouteCollection {
     ///
     /// - Returns: 200 `{"key_id": "…", "resealed": 12, "key_file": "/var/lib/pipewright/master.key"}`.
     /// - Throws: 403 `forbidden` for non-admins; 409 `master_key_in_environment` when the key comes from
-    ///   `PIPEWRIGHT_MASTER_KEY` (rotate offline with `--new-key-file`).
+    ///   `PIPEWRIGHT_MASTER_KEY` (rotate offline with `--new-key-file`); 409 `key_file_exists` when
+    ///   `<key file>.new` is left from an earlier rotation (`KeyFileExistsError`).
     @Sendable func rotate(req: Request) async throws -> MasterKeyRotationResponse {
         try req.requireUser().require(.rotateMasterKey)
         return try await AuditLog.audited(req, .masterKeyRotate) { note in

@@ -661,7 +661,8 @@ enum OpenAPIDocument {
                 description:
                     "State-changing requests wait while the secrets are re-sealed; the new key replaces the key file "
                     + "atomically. 409 `master_key_in_environment` when the key comes from `PIPEWRIGHT_MASTER_KEY`, "
-                    + "`other_instances_running` when other servers share the PostgreSQL database.",
+                    + "`other_instances_running` when other servers share the PostgreSQL database, `key_file_exists` "
+                    + "when `<key file>.new` is left from an earlier rotation (never overwritten).",
                 access: .admin,
                 responses: [200: json(ref("MasterKeyRotation"), "The new key's id and how many values were re-sealed")],
                 errors: [401, 403, 409, 429])

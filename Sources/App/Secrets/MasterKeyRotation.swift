@@ -14,9 +14,15 @@ enum MasterKeyRotation {
     /// `PIPEWRIGHT_MASTER_KEY`, `newKeyFile` is required and the operator sets the variable to its content
     /// afterwards.
     ///
+    /// No key file is ever overwritten but the configured one: `newKeyFile` must not exist yet (unless it
+    /// is the configured file), and an existing `<file>.new` stops the rotation, because a rotation whose
+    /// final rename failed leaves there the only key the data opens with.
+    ///
     /// - Returns: the new key, the number of values re-sealed and where the key was written.
-    /// - Throws: `ConfigurationError` when the key file cannot be written or moved;
-    ///   `SecretError.sealedSecretCorrupt` when a stored value does not open (nothing is changed then).
+    /// - Throws: `KeyFileExistsError` when `newKeyFile` or `<file>.new` already exists (nothing is changed);
+    ///   `ConfigurationError` when the key file cannot be written or moved (nothing is changed, except
+    ///   after a failed final rename, which says so); `SecretError.sealedSecretCorrupt` when a stored
+    ///   value does not open (nothing is changed).
     static func rotate(app: Application, newKeyFile: String?) async throws -> (
         newKey: MasterKey, count: Int, path: String
     ) {
@@ -38,15 +44,12 @@ enum MasterKeyRotation {
             finalPath = newKeyFile
             stagingPath = newKeyFile + ".new"
         }
-        try? manager.removeItem(atPath: stagingPath)
-        guard
-            manager.createFile(
-                atPath: stagingPath, contents: Data((newKey.base64Representation.value + "\n").utf8),
-                attributes: [.posixPermissions: 0o600])
-        else {
-            throw ConfigurationError.invalid(
-                variable: "PIPEWRIGHT_MASTER_KEY_FILE", reason: "cannot write \(stagingPath)")
+        if let newKeyFile, newKeyFile != configuredKeyFile(services.configuration.masterKey),
+            manager.fileExists(atPath: newKeyFile)
+        {
+            throw KeyFileExistsError(path: newKeyFile, leftByEarlierRotation: false)
         }
+        try writeNewKeyFile(newKey, at: stagingPath)
         let count: Int
         do {
             count = try await SecretInventory.reseal(from: services.masterKey, to: newKey, on: app.db)
@@ -64,6 +67,35 @@ enum MasterKeyRotation {
         }
         app.services.masterKey = newKey
         return (newKey, count, finalPath)
+    }
+
+    /// The key file the configuration reads, if the key comes from a file.
+    private static func configuredKeyFile(_ source: PipewrightConfiguration.MasterKeySource) -> String? {
+        if case .file(let path) = source { return path }
+        return nil
+    }
+
+    /// Writes `key` (base64 and a newline, mode 0600) to a file that must not exist yet: `O_EXCL`
+    /// creation (open(2)), so a key left there by an earlier rotation is never replaced.
+    ///
+    /// - Throws: `KeyFileExistsError` when it exists; `ConfigurationError` when it cannot be written.
+    private static func writeNewKeyFile(_ key: MasterKey, at path: String) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard descriptor >= 0 else {
+            if errno == EEXIST { throw KeyFileExistsError(path: path, leftByEarlierRotation: true) }
+            throw ConfigurationError.invalid(
+                variable: "PIPEWRIGHT_MASTER_KEY_FILE",
+                reason: "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        let bytes = Array((key.base64Representation.value + "\n").utf8)
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        guard written == bytes.count, fsync(descriptor) == 0 else {
+            unlink(path)
+            throw ConfigurationError.invalid(
+                variable: "PIPEWRIGHT_MASTER_KEY_FILE",
+                reason: "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
     }
 }
 
@@ -124,9 +156,21 @@ struct OtherInstancesRunningError: APIErrorConvertible {
     }
 }
 
-/// `MasterKeyRotation.rotate` (kept for callers of the earlier free function).
-func rotateMasterKey(app: Application, newKeyFile: String?) async throws -> (
-    newKey: MasterKey, count: Int, path: String
-) {
-    try await MasterKeyRotation.rotate(app: app, newKeyFile: newKeyFile)
+/// 409 `key_file_exists`: a rotation would have to overwrite a key file it did not write itself. The API
+/// answers 409; `pipewright master-key rotate` prints `error: <message>` and exits 1.
+struct KeyFileExistsError: APIErrorConvertible {
+    /// The file in the way.
+    var path: String
+    /// `true` for `<key file>.new`, the staging file a rotation whose final rename failed leaves behind.
+    var leftByEarlierRotation: Bool
+    var status: HTTPResponseStatus { .conflict }
+    var code: String { "key_file_exists" }
+    var details: [String: String] { ["path": path] }
+    var message: String {
+        leftByEarlierRotation
+            ? "\(path) already exists: an earlier rotation may have left there the key the data is sealed with; "
+                + "check it with 'PIPEWRIGHT_MASTER_KEY_FILE=\(path) pipewright keys verify', move it away and rotate again "
+                + "(nothing was changed)"
+            : "\(path) already exists: name a key file that does not exist yet (nothing was changed)"
+    }
 }
