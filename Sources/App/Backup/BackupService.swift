@@ -47,7 +47,7 @@ enum BackupService {
             try await sql.raw("VACUUM INTO \(bind: file)").run()
         case .postgres(let url):
             kind = "postgres"
-            try PostgresTools.run(
+            try await PostgresTools.run(
                 "pg_dump", ["--format=custom", "--no-owner", "--file", target + "/database/pipewright.pgdump"], url: url
             )
         }
@@ -117,7 +117,7 @@ enum BackupService {
     ///   or the PostgreSQL database already has tables.
     static func restoreFiles(
         from source: String, manifest: BackupManifest, configuration: PipewrightConfiguration
-    ) throws {
+    ) async throws {
         let manager = FileManager.default
         let data = configuration.dataDirectory
         switch (manifest.database, configuration.database) {
@@ -125,9 +125,8 @@ enum BackupService {
             try copyFile(source + "/database/pipewright.sqlite", to: path)
             try? manager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
         case ("postgres", .postgres(let url)):
-            try PostgresTools.run(
-                "pg_restore", ["--no-owner", "--exit-on-error", source + "/database/pipewright.pgdump"], url: url,
-                databaseFlag: true)
+            try await PostgresTools.run(
+                "pg_restore", ["--no-owner", "--exit-on-error", source + "/database/pipewright.pgdump"], url: url)
         default:
             throw CommandFailure(
                 "the backup holds a \(manifest.database) database but DATABASE_URL points to another kind")
@@ -186,33 +185,72 @@ enum BackupService {
     }
 }
 
-/// Runs `pg_dump`/`pg_restore` with the password in `PGPASSWORD`, never on the command line.
+/// Runs PostgreSQL's client tools (`pg_dump`, `pg_restore`) for backup and restore.
 enum PostgresTools {
-    static func run(_ tool: String, _ arguments: [String], url: String, databaseFlag: Bool = false) throws {
+    /// Runs `tool --dbname <url without password> arguments…` through swift-subprocess and waits for it.
+    ///
+    /// The password never reaches the command line or the environment: it goes into a passfile (mode 0600,
+    /// one `*:*:*:*:<password>` line, `:` and `\` escaped with `\`; format per
+    /// https://www.postgresql.org/docs/current/libpq-pgpass.html) named by `PGPASSFILE`, in a private
+    /// directory removed afterwards.
+    ///
+    /// - Parameters:
+    ///   - tool: `pg_dump` or `pg_restore`, looked up in `PATH`.
+    ///   - arguments: The tool's arguments after `--dbname`.
+    ///   - url: `DATABASE_URL` (`postgres://user:password@host:port/database`).
+    ///   - timeout: Wall-clock limit; 12 hours by default (a dump is as long as the database is large).
+    /// - Throws: `CommandFailure` with the tool's first line of standard error when it exits non-zero, is
+    ///   not installed, or runs out of time.
+    static func run(_ tool: String, _ arguments: [String], url: String, timeout: Duration = .seconds(12 * 3600))
+        async throws
+    {
         guard var components = URLComponents(string: url) else { throw CommandFailure("DATABASE_URL is not a URL") }
-        var environment = ProcessInfo.processInfo.environment
-        if let password = components.password {
-            environment["PGPASSWORD"] = password.removingPercentEncoding ?? password
-            components.password = nil
+        let password = components.password
+        components.password = nil
+        var environment: [String: String] = [:]
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pipewright-pg-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        if let password {
+            guard !password.contains(where: \.isNewline) else {
+                throw CommandFailure("the DATABASE_URL password has a line break, which \(tool) cannot be given")
+            }
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+            let passfile = directory + "/pgpass"
+            guard
+                FileManager.default.createFile(
+                    atPath: passfile, contents: Data(passfileLine(password: password).utf8),
+                    attributes: [.posixPermissions: 0o600])
+            else { throw CommandFailure("cannot write a password file for \(tool) in \(directory)") }
+            environment["PGPASSFILE"] = passfile
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [tool, "--dbname", components.string ?? url] + arguments
-        process.environment = environment
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
+        let invocation = ProcessInvocation(
+            executable: .name(tool), arguments: ["--dbname", components.string ?? url] + arguments,
+            environmentAdditions: environment, timeout: timeout)
+        let result: ProcessResult
         do {
-            try process.run()
-        } catch {
-            throw CommandFailure("\(tool) could not be started (install the PostgreSQL client tools)")
+            result = try await SubprocessRunner().run(invocation)
+        } catch let error as ProcessError {
+            if case .launchFailed = error {
+                throw CommandFailure("\(tool) could not be started (install the PostgreSQL client tools)")
+            }
+            throw CommandFailure("\(tool) failed: \(error.message)")
         }
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let first = text.split(separator: "\n").first.map(String.init) ?? "exit \(process.terminationStatus)"
+        switch result.termination {
+        case .exited(0): return
+        case .timedOut: throw CommandFailure("\(tool) failed: still running after \(timeout), stopped")
+        default:
+            let first =
+                result.standardErrorText.split(separator: "\n").first.map(String.init) ?? "\(result.termination)"
             throw CommandFailure("\(tool) failed: \(first)")
         }
+    }
+
+    /// The passfile line matching any host, port, database and user with `password`: `*:*:*:*:<password>`
+    /// and a newline, where `\` and `:` in the password are escaped with `\` (libpq-pgpass format).
+    static func passfileLine(password: String) -> String {
+        let escaped = password.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: ":", with: "\\:")
+        return "*:*:*:*:\(escaped)\n"
     }
 }
 

@@ -107,7 +107,7 @@ extension PipewrightCommand {
 
         /// Copies the verified backup in place, then boots the service to check secrets and logs.
         private func restore(_ manifest: BackupManifest, _ configuration: PipewrightConfiguration) async throws {
-            try BackupService.restoreFiles(from: from, manifest: manifest, configuration: configuration)
+            try await BackupService.restoreFiles(from: from, manifest: manifest, configuration: configuration)
             try await ServiceBoot.withApplication(configuration, access: .shared) { app in
                 let checked = try await BackupService.check(app: app)
                 print(

@@ -212,6 +212,99 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: root + "/restored-tampered/pipewright.sqlite"))
     }
 
+    /// Backup and restore on PostgreSQL with a role that must give its password (SCRAM: scripts/test-postgres
+    /// names `pw_password_login` in pg_hba.conf). `pg_dump` and `pg_restore` get the password, which has the
+    /// characters the URL and the passfile escape, and every row and secret comes back.
+    @Test func postgres_backupAndRestore_withAPasswordRole_bringsBackEveryRowAndSecret() async throws {
+        let role = "pw_password_login"
+        // `%41` stays `%41`: a password is percent-decoded once, from the URL, and never again.
+        let password = #"p@ss:w\rd%41 'x"#
+        let admin = try TestPostgres.adminURL()
+        try TestPostgres.psql(
+            admin, "DO $$ BEGIN CREATE ROLE \(role) LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+        try TestPostgres.psql(
+            admin, "ALTER ROLE \(role) PASSWORD '\(password.replacingOccurrences(of: "'", with: "''"))'")
+        let source = try TestPostgres.createDatabase()
+        let target = try TestPostgres.createDatabase()
+        defer {
+            try? TestPostgres.dropDatabase(source.name)
+            try? TestPostgres.dropDatabase(target.name)
+        }
+        for database in [source.name, target.name] {
+            try TestPostgres.psql(admin, "ALTER DATABASE \(database) OWNER TO \(role)")
+        }
+        let server = try #require(URLComponents(string: admin))
+        let encoded = try #require(password.addingPercentEncoding(withAllowedCharacters: .alphanumerics))
+        let address = "127.0.0.1:\(try #require(server.port))"
+        let sourceURL = "postgres://\(role):\(encoded)@\(address)/\(source.name)"
+        let targetURL = "postgres://\(role):\(encoded)@\(address)/\(target.name)"
+
+        let root = try CLIProcess.makeDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let data = root + "/data"
+        // The role really must give its password: a wrong one is refused.
+        let wrong = try CLIProcess.run(
+            ["keys", "verify"], directory: root,
+            environment: [
+                "PIPEWRIGHT_DATA_DIR": data, "DATABASE_URL": "postgres://\(role):wrong@\(address)/\(source.name)",
+            ])
+        #expect(wrong.status != 0, "\(wrong.stdout)\(wrong.stderr)")
+
+        let port = try freeTCPPort()
+        let served = try await ServedBinary.start(
+            arguments: ["serve", "--port", "\(port)"], dataDirectory: data, port: port,
+            environment: ["DATABASE_URL": sourceURL, "BITBUCKET_API_URL": "http://127.0.0.1:9/2.0"])
+        defer { served.stop() }
+        let environment = ["PIPEWRIGHT_DATA_DIR": data, "DATABASE_URL": sourceURL]
+        let created = try CLIProcess.run(
+            ["user", "create", "ops", "--admin", "--password-stdin"], directory: root, environment: environment,
+            stdin: "ops-password-1234\n")
+        #expect(created.status == 0, "\(created.stderr)")
+        let token = try CLIProcess.run(["token", "create", "ops"], directory: root, environment: environment)
+            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try await withHTTPClient { client in
+            for (path, body) in [
+                ("api/ssh-keys", #"{"name": "deploy", "key_type": "ed25519", "passphrase": "pp-1"}"#),
+                (
+                    "api/connections",
+                    #"{"name": "acme", "workspace": "acme", "auth": {"type": "access_token", "token": "t0k3n"}}"#
+                ),
+            ] {
+                var request = HTTPClientRequest(url: "\(served.baseURL)/\(path)")
+                request.method = .POST
+                request.headers.add(name: "Authorization", value: "Bearer \(token)")
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.body = .bytes(ByteBuffer(string: body))
+                let response = try await client.execute(request, timeout: .seconds(30))
+                #expect(response.status == .created, "\(path)")
+            }
+        }
+        let backup = try CLIProcess.run(
+            ["backup", "--to", root + "/backup"], directory: root, environment: environment)
+        #expect(backup.status == 0, "\(backup.stdout)\(backup.stderr)")
+        #expect(FileManager.default.fileExists(atPath: root + "/backup/database/pipewright.pgdump"))
+        served.stop()
+
+        let restored = try CLIProcess.run(
+            ["restore", "--from", root + "/backup"], directory: root,
+            environment: [
+                "PIPEWRIGHT_DATA_DIR": root + "/restored", "DATABASE_URL": targetURL,
+                "PIPEWRIGHT_MASTER_KEY_FILE": data + "/master.key",
+            ])
+        #expect(restored.status == 0, "\(restored.stdout)\(restored.stderr)")
+        #expect(restored.stdout.contains("0 failure(s)"), "\(restored.stdout)")
+        let base = String(admin.dropLast("/postgres".count))
+        for query in [
+            "SELECT string_agg(username || ':' || role, ',' ORDER BY id) FROM users",
+            "SELECT string_agg(name || ':' || sealed_private_key, ',' ORDER BY id) FROM ssh_keys",
+            "SELECT count(*) FROM connections", "SELECT count(*) FROM audit_entries",
+        ] {
+            let before = try TestPostgres.psql("\(base)/\(source.name)", query)
+            #expect(!before.isEmpty && before != "0", "\(query)")
+            #expect(try TestPostgres.psql("\(base)/\(target.name)", query) == before, "\(query)")
+        }
+    }
+
     /// Every row of every table of a SQLite file, as sorted JSON strings per table (Python's sqlite3).
     func tableRows(_ path: String) throws -> [String: [String]] {
         let python = ProcessInfo.processInfo.environment["PIPEWRIGHT_TEST_PYTHON"] ?? "/usr/bin/python3"
