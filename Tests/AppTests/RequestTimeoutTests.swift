@@ -186,7 +186,7 @@ final class StallingListener: @unchecked Sendable {
             firstLine.append(byte)
         }
         guard let port = Int(String(decoding: firstLine, as: UTF8.self)) else {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             throw CancellationError()
         }
         let listener = StallingListener(port: port, process: process, output: output)
@@ -207,9 +207,12 @@ final class StallingListener: @unchecked Sendable {
         return lock.withLock { collected.contains(text) }
     }
 
+    /// SIGKILL, then waits. Not SIGTERM: a child started by Foundation's `Process` from a cooperative thread
+    /// inherits that thread's blocked signals, ignores SIGTERM, and `waitUntilExit()` then spins forever
+    /// (a whole test run once hung here).
     func stop() {
         output.fileHandleForReading.readabilityHandler = nil
-        if process.isRunning { process.terminate() }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 }

@@ -137,13 +137,26 @@ enum BackupService {
             try copyTree(from: source + "/logs", to: configuration.logDirectory)
         }
         if manifest.includesMasterKey, case .file(let keyPath) = configuration.masterKey {
+            // The same key already in place (as docs/operations.md suggests) is fine; another one is never
+            // replaced.
+            if manager.fileExists(atPath: keyPath), sameKey(keyPath, source + "/master.key") { return }
             guard !manager.fileExists(atPath: keyPath) else {
                 throw CommandFailure(
-                    "PIPEWRIGHT_MASTER_KEY_FILE=\(keyPath) exists: the backup's master.key is not copied over it")
+                    "PIPEWRIGHT_MASTER_KEY_FILE=\(keyPath) holds another key than the backup's master.key: it is not "
+                        + "replaced")
             }
             try copyFile(source + "/master.key", to: keyPath)
             try manager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyPath)
         }
+    }
+
+    /// Whether two key files hold the same key (their text without surrounding white space).
+    static func sameKey(_ first: String, _ second: String) -> Bool {
+        guard let one = try? String(contentsOfFile: first, encoding: .utf8),
+            let other = try? String(contentsOfFile: second, encoding: .utf8)
+        else { return false }
+        return one.trimmingCharacters(in: .whitespacesAndNewlines)
+            == other.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// After a restore: every sealed secret opens and every stored log answers a query.

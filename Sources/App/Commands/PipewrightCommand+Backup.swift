@@ -53,6 +53,7 @@ extension PipewrightCommand {
             let manifest = try BackupService.verify(backup: from)
             let manager = FileManager.default
             let data = configuration.dataDirectory
+            try RestoreMarker.refuseIfPresent(in: data)
             // Empty, or holding nothing but the master key file put in place for this restore.
             var keyFile: String?
             if case .file(let path) = configuration.masterKey { keyFile = path }
@@ -71,6 +72,14 @@ extension PipewrightCommand {
                     "PIPEWRIGHT_LOG_DIR=\(logs) is not empty: restore only into an empty log directory (nothing was "
                         + "changed)")
             }
+            if manifest.includesMasterKey, let keyFile, manager.fileExists(atPath: keyFile),
+                !BackupService.sameKey(keyFile, from + "/master.key")
+            {
+                throw CommandFailure(
+                    "PIPEWRIGHT_MASTER_KEY_FILE=\(keyFile) holds another key than the backup's master.key: remove it "
+                        + "to use the backup's, or restore with it after checking which key sealed the data (nothing "
+                        + "was changed)")
+            }
             if !manifest.includesMasterKey, let keyFile, !manager.fileExists(atPath: keyFile) {
                 throw CommandFailure(
                     "the backup has no master key and \(keyFile) does not exist: put the key file there, or set "
@@ -79,6 +88,8 @@ extension PipewrightCommand {
             try prepareDataDirectory(data)
             let lock = try DataDirectoryLock.acquire(directory: data, purpose: "restore")
             defer { withExtendedLifetime(lock) {} }
+            // Until the check passed, the directory says it holds an unfinished restore (a kill -9 leaves it).
+            try RestoreMarker.write(in: data, from: from)
             var ownership: DatabaseOwnership?
             if case .postgres(let url) = configuration.database {
                 ownership = try await DatabaseOwnership.acquire(
@@ -86,6 +97,7 @@ extension PipewrightCommand {
             }
             do {
                 try await restore(manifest, configuration)
+                RestoreMarker.remove(in: data)
                 await ownership?.release()
             } catch {
                 await ownership?.release()
@@ -108,7 +120,7 @@ extension PipewrightCommand {
         /// Copies the verified backup in place, then boots the service to check secrets and logs.
         private func restore(_ manifest: BackupManifest, _ configuration: PipewrightConfiguration) async throws {
             try await BackupService.restoreFiles(from: from, manifest: manifest, configuration: configuration)
-            try await ServiceBoot.withApplication(configuration, access: .shared) { app in
+            try await ServiceBoot.withApplication(configuration, access: .shared, installation: .restoring) { app in
                 let checked = try await BackupService.check(app: app)
                 print(
                     "Restored \(manifest.files.count) file(s) from \(from) (backup of \(manifest.createdAt), "

@@ -33,6 +33,16 @@ extension PipewrightCommand.MasterKey {
                 let result = try await MasterKeyRotation.rotate(app: app, newKeyFile: newKeyFile)
                 print("Re-sealed \(result.count) secret(s); new master key id \(result.newKey.id).")
                 print("New key written to \(result.path).")
+                switch configuration.masterKey {
+                case .file(let configured) where configured != result.path:
+                    print(
+                        "\(configured) still holds the old key, which no longer opens the data: set "
+                            + "PIPEWRIGHT_MASTER_KEY_FILE=\(result.path) (or move that file to \(configured)) before "
+                            + "the next start.")
+                case .environment, .fixed:
+                    print("Set PIPEWRIGHT_MASTER_KEY to the content of \(result.path) before the next start.")
+                default: break
+                }
             }
         }
     }

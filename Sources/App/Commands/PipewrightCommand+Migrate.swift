@@ -1,6 +1,7 @@
 import ArgumentParser
 import Fluent
 import Foundation
+import LogStore
 import SQLKit
 import Vapor
 
@@ -12,7 +13,8 @@ extension PipewrightCommand {
     /// `pipewright migrate [--revert --yes-destroy-data]`.
     ///
     /// Without `--revert`: applies pending migrations (`serve` does too). With `--revert`: lists the
-    /// migrations of the last batch and the rows the database holds, and drops them only with
+    /// migrations of the last batch, the rows the database holds and, when the executions table goes, the
+    /// build logs that go with it, and drops them only with
     /// `--yes-destroy-data` *and* the word `destroy` typed at a terminal; refused without a terminal and
     /// while a server holds the data.
     struct Migrate: AsyncParsableCommand {
@@ -44,7 +46,8 @@ extension PipewrightCommand {
         func run() async throws {
             let configuration = try ServiceBoot.loadConfiguration()
             guard revert else {
-                try await ServiceBoot.withApplication(configuration, access: .shared) { app in
+                try await ServiceBoot.withApplication(configuration, access: .shared, installation: .createsIfMissing) {
+                    app in
                     let applied = try await app.db.query(MigrationLog.self).count()
                     print("Database is at the latest schema (\(applied) migration(s) applied).")
                 }
@@ -56,6 +59,15 @@ extension PipewrightCommand {
                 for (migration, _) in batch { print("  \(migration.name)") }
                 print("The database holds (table: rows):")
                 for (table, rows) in try await tableRowCounts(app.db) { print("  \(table): \(rows)") }
+                // Without the executions table the build logs belong to nothing, and a new execution would
+                // take the id (and the log) of an old one: they go with it, and the listing says so.
+                let dropsExecutions = batch.contains { $0.0 is CreateExecution }
+                let logs = dropsExecutions ? try app.services.logStore.storedExecutions() : []
+                if dropsExecutions {
+                    print(
+                        "The build logs of \(logs.count) execution(s) in \(configuration.logDirectory) (deleted with "
+                            + "the executions table).")
+                }
                 guard yesDestroyData else {
                     throw CommandFailure("nothing was changed: add --yes-destroy-data and confirm at a terminal")
                 }
@@ -70,6 +82,8 @@ extension PipewrightCommand {
                 }
                 try await app.migrator.revertLastBatch().get()
                 print("Reverted \(batch.count) migration(s).")
+                for execution in logs { try app.services.logStore.delete(execution: execution) }
+                if dropsExecutions { print("Deleted the build logs of \(logs.count) execution(s).") }
             }
         }
 

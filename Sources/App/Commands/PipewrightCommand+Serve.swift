@@ -40,7 +40,8 @@ extension PipewrightCommand {
                 ownershipLost.withLockedValue { $0 = reason }
                 termination.fire()
             }
-            try await ServiceBoot.withApplication(configuration, access: access) { app in
+            try await ServiceBoot.withApplication(configuration, access: access, installation: .createsIfMissing) {
+                app in
                 // Before the port opens, so whoever sees /health answer also finds the password file.
                 let admin = try await InitialAdmin.createIfNeeded(app: app)
                 try await app.asyncBoot()

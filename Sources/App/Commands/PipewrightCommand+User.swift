@@ -100,7 +100,12 @@ extension PipewrightCommand.User {
         var passwordStdin = false
 
         func validate() throws {
-            if let role { _ = try parseRole(role) }
+            if let role {
+                let parsed = try parseRole(role)
+                if admin && parsed != .admin {
+                    throw ValidationError("--admin and --role \(role) name different roles: give one of them")
+                }
+            }
         }
 
         func run() async throws {
@@ -112,7 +117,9 @@ extension PipewrightCommand.User {
                 }
                 password = line
             }
-            try await ServiceBoot.withApplication(try ServiceBoot.loadConfiguration(), access: .shared) { app in
+            try await ServiceBoot.withApplication(
+                try ServiceBoot.loadConfiguration(), access: .shared, installation: .createsIfMissing
+            ) { app in
                 let osUser = ConsoleActor.current
                 let creation = try await AuditLog.consoleAudited(
                     app, .userCreate, osUser: osUser, resource: AuditResource(type: "user")

@@ -17,6 +17,17 @@ enum DataAccess: Sendable {
     case rewrite(purpose: String)
 }
 
+/// Whether a command may start on a data directory that holds no installation yet.
+enum InstallationUse: Sendable {
+    /// The data must be there already (every command but the ones below): a mistyped `PIPEWRIGHT_DATA_DIR`
+    /// is refused instead of answered from a brand-new, empty installation.
+    case existing
+    /// `serve`, `migrate` and `user create` make a new installation when there is none.
+    case createsIfMissing
+    /// `restore`'s check of the data it just copied, while `RESTORE-INCOMPLETE` is still there.
+    case restoring
+}
+
 /// Boots the service for a command that needs the database: reads the environment, bootstraps logging,
 /// locks the data directory when asked, configures the application, runs the command, shuts down.
 ///
@@ -34,12 +45,16 @@ enum ServiceBoot {
     ///   - configuration: from ``loadConfiguration()``, adjusted by the command (`serve --port`).
     ///   - access: which lock to take before anything is written (`DataDirectoryLock` for SQLite,
     ///     `DatabaseOwnership` for PostgreSQL).
+    ///   - installation: whether the command may create a new installation (`.existing` by default).
     /// - Throws: `ConfigurationError` for an unusable setting, `CommandFailure` when the data is held by
-    ///   another process, or what `body` throws. The application is always shut down.
+    ///   another process, is not there (`.existing`) or holds an unfinished restore, or what `body` throws.
+    ///   The application is always shut down.
     static func withApplication<T>(
-        _ configuration: PipewrightConfiguration, access: DataAccess,
+        _ configuration: PipewrightConfiguration, access: DataAccess, installation: InstallationUse = .existing,
         _ body: (Application) async throws -> T
     ) async throws -> T {
+        if installation != .restoring { try RestoreMarker.refuseIfPresent(in: configuration.dataDirectory) }
+        if installation == .existing { try requireInstallation(configuration) }
         var configuration = configuration
         // `serve` creates the first admin itself, once the port check passed (a refused start writes nothing).
         configuration.createsInitialAdmin = false
@@ -73,6 +88,30 @@ enum ServiceBoot {
         } catch {
             try? await app.asyncShutdown()
             throw error
+        }
+    }
+
+    /// Refuses a data directory (or database) that holds no installation: with SQLite its database file
+    /// must exist; with PostgreSQL the master key file, when the key comes from a file.
+    ///
+    /// - Throws: `CommandFailure` naming the path and `PIPEWRIGHT_DATA_DIR`; nothing has been written.
+    static func requireInstallation(_ configuration: PipewrightConfiguration) throws {
+        let data = configuration.dataDirectory
+        let creators = "'pipewright serve', 'pipewright migrate' or 'pipewright user create' make a new installation"
+        switch configuration.database {
+        case .sqlite(let path):
+            guard !FileManager.default.fileExists(atPath: path) else { return }
+            throw CommandFailure(
+                "no pipewright data in PIPEWRIGHT_DATA_DIR=\(data): \(path) does not exist. Check the path; "
+                    + creators + " (nothing was changed)")
+        case .postgres:
+            guard case .file(let keyFile) = configuration.masterKey, !FileManager.default.fileExists(atPath: keyFile)
+            else { return }
+            throw CommandFailure(
+                "no master key at \(keyFile) (PIPEWRIGHT_DATA_DIR=\(data)): check the path, or set "
+                    + "PIPEWRIGHT_MASTER_KEY_FILE or PIPEWRIGHT_MASTER_KEY; " + creators + " (nothing was changed)")
+        case .sqliteInMemory:
+            return
         }
     }
 

@@ -50,7 +50,9 @@ final class PythonRealtimeClient: @unchecked Sendable {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {
             if ContinuousClock.now > deadline {
-                process.terminate()
+                // SIGKILL: SIGTERM may be blocked in a child started from a cooperative thread, and the reads
+                // below would then wait forever.
+                kill(process.processIdentifier, SIGKILL)
                 Issue.record("python client did not finish in time")
                 break
             }
@@ -66,7 +68,7 @@ final class PythonRealtimeClient: @unchecked Sendable {
         }
     }
 
-    func terminate() { if process.isRunning { process.terminate() } }
+    func terminate() { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 }
 
 extension Array where Element == [String: Any] {

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import PipewrightCore
 import Testing
 
 @testable import App
@@ -210,6 +211,76 @@ import Testing
         #expect(tampered.status == 1)
         #expect(tampered.stderr == "error: backup damaged: logs/\(victim) does not match its SHA-256 in the manifest\n")
         #expect(!FileManager.default.fileExists(atPath: root + "/restored-tampered/pipewright.sqlite"))
+    }
+
+    /// A restore killed half-way leaves `RESTORE-INCOMPLETE` in the data directory: `serve`, the other
+    /// commands and another restore refuse it until it is emptied. A key file identical to the backup's may
+    /// be in place; another key is refused before anything is written.
+    @Test func interruptedRestore_isRefusedEverywhere_untilEmptied_andOnlyTheSameKeyFileMayBeThere() throws {
+        let root = try CLIProcess.makeDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let data = root + "/data"
+        let created = try CLIProcess.run(
+            ["user", "create", "ops", "--admin", "--password-stdin"], directory: root,
+            environment: ["PIPEWRIGHT_DATA_DIR": data], stdin: "ops-password-1234\n")
+        #expect(created.status == 0, "\(created.stderr)")
+        let backup = try CLIProcess.run(
+            ["backup", "--to", root + "/backup", "--include-master-key"], directory: root,
+            environment: ["PIPEWRIGHT_DATA_DIR": data])
+        #expect(backup.status == 0, "\(backup.stderr)")
+
+        // Killed (SIGKILL) as soon as its marker appears, before the check of the restored data.
+        let target = root + "/restored"
+        let marker = target + "/" + RestoreMarker.fileName
+        let restore = Process()
+        restore.executableURL = URL(fileURLWithPath: try ServeProcess.binaryPath())
+        restore.arguments = ["restore", "--from", root + "/backup"]
+        restore.environment = ["PIPEWRIGHT_DATA_DIR": target, "PATH": "/usr/bin:/bin"]
+        restore.standardOutput = FileHandle.nullDevice
+        restore.standardError = FileHandle.nullDevice
+        try restore.run()
+        let deadline = Date().addingTimeInterval(30)
+        while restore.isRunning, !FileManager.default.fileExists(atPath: marker), Date() < deadline { usleep(1_000) }
+        #expect(restore.isRunning, "the restore was still running when its marker appeared")
+        kill(restore.processIdentifier, SIGKILL)
+        restore.waitUntilExit()
+        #expect(FileManager.default.fileExists(atPath: marker))
+
+        let environment = ["PIPEWRIGHT_DATA_DIR": target]
+        let unfinished = "holds an unfinished restore"
+        // `timeout` stops a serve that would (wrongly) start: exit 124 instead of a hung test.
+        let serve = try CLIProcess.run(
+            ["20", try ServeProcess.binaryPath(), "serve", "--port", "\(try freeTCPPort())"], directory: root,
+            environment: environment, program: "/usr/bin/timeout")
+        #expect(serve.status == 1 && serve.stderr.contains(unfinished), "\(serve.status) \(serve.stderr)")
+        for arguments in [["keys", "verify"], ["user", "list"], ["restore", "--from", root + "/backup"]] {
+            let refused = try CLIProcess.run(arguments, directory: root, environment: environment)
+            #expect(refused.status == 1 && refused.stderr.contains(unfinished), "\(arguments): \(refused.stderr)")
+        }
+        #expect(FileManager.default.fileExists(atPath: marker), "the refusals left the marker")
+
+        // Emptied, the directory takes the restore, and the finished restore removes its marker.
+        try FileManager.default.removeItem(atPath: target)
+        let again = try CLIProcess.run(
+            ["restore", "--from", root + "/backup"], directory: root, environment: environment)
+        #expect(again.status == 0 && again.stdout.contains("0 failure(s)"), "\(again.stdout)\(again.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: marker))
+
+        // The backup's own key already in place is accepted; another key is refused, nothing written.
+        let sameKey = root + "/same-key"
+        try FileManager.default.createDirectory(atPath: sameKey, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: data + "/master.key", toPath: sameKey + "/master.key")
+        let same = try CLIProcess.run(
+            ["restore", "--from", root + "/backup"], directory: root, environment: ["PIPEWRIGHT_DATA_DIR": sameKey])
+        #expect(same.status == 0 && same.stdout.contains("0 failure(s)"), "\(same.stdout)\(same.stderr)")
+        let otherKey = root + "/other-key"
+        try FileManager.default.createDirectory(atPath: otherKey, withIntermediateDirectories: true)
+        try Data((PipewrightCore.MasterKey.generate().base64Representation.value + "\n").utf8)
+            .write(to: URL(fileURLWithPath: otherKey + "/master.key"))
+        let other = try CLIProcess.run(
+            ["restore", "--from", root + "/backup"], directory: root, environment: ["PIPEWRIGHT_DATA_DIR": otherKey])
+        #expect(other.status == 1 && other.stderr.contains("holds another key"), "\(other.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: otherKey) == ["master.key"])
     }
 
     /// Backup and restore on PostgreSQL with a role that must give its password (SCRAM: scripts/test-postgres

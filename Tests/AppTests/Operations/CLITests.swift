@@ -39,9 +39,6 @@ import Testing
         let directory = try CLIProcess.makeDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let data = ["PIPEWRIGHT_DATA_DIR": directory + "/data"]
-        let missing = try CLIProcess.run(["token", "create", "nobody"], directory: directory, environment: data)
-        #expect(missing.status == 1)
-        #expect(missing.errorLines == ["error: no user 'nobody'"], "\(missing.stderr)")
         let badVariable = try CLIProcess.run(
             ["keys", "verify"], directory: directory, environment: data.merging(["PIPEWRIGHT_PORT": "http"]) { $1 })
         #expect(badVariable.status == 1)
@@ -57,11 +54,53 @@ import Testing
             stdin: "alice-password-1\n")
         #expect(duplicate.status == 1)
         #expect(duplicate.errorLines.count == 1 && duplicate.stderr.hasPrefix("error: "), "\(duplicate.stderr)")
+        let missing = try CLIProcess.run(["token", "create", "nobody"], directory: directory, environment: data)
+        #expect(missing.status == 1)
+        #expect(missing.errorLines == ["error: no user 'nobody'"], "\(missing.stderr)")
         let token = try CLIProcess.run(
             ["token", "create", "alice", "--name", "ci"], directory: directory, environment: data)
         #expect(token.status == 0 && token.stdout.hasPrefix("pw_"), "\(token.stderr)")
         let verify = try CLIProcess.run(["keys", "verify"], directory: directory, environment: data)
         #expect(verify.status == 0 && verify.stdout.contains("0 failure(s)"), "\(verify.stdout)\(verify.stderr)")
+    }
+
+    /// A mistyped `PIPEWRIGHT_DATA_DIR` is refused by every command that needs existing data, instead of
+    /// being answered ("0 failures", "backed up") from a brand-new, empty installation made on the spot.
+    @Test func commandsNeedingData_onAMissingInstallation_areRefused_andCreateNothing() throws {
+        let directory = try CLIProcess.makeDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let typo = directory + "/dtaa"
+        let data = ["PIPEWRIGHT_DATA_DIR": typo]
+        for arguments in [
+            ["keys", "verify"], ["backup", "--to", directory + "/backup"], ["user", "list"],
+            ["token", "create", "alice"], ["master-key", "rotate"], ["migrate", "--revert"],
+            ["user", "disable", "alice"],
+        ] {
+            let refused = try CLIProcess.run(arguments, directory: directory, environment: data)
+            #expect(refused.status == 1, "\(arguments)")
+            #expect(
+                refused.errorLines.count == 1
+                    && refused.stderr.hasPrefix("error: no pipewright data in PIPEWRIGHT_DATA_DIR=\(typo)"),
+                "\(arguments): \(refused.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: typo), "\(arguments) created nothing")
+            #expect(!FileManager.default.fileExists(atPath: directory + "/backup"), "\(arguments)")
+        }
+        // The commands that make an installation still do.
+        let migrated = try CLIProcess.run(["migrate"], directory: directory, environment: data)
+        #expect(migrated.status == 0, "\(migrated.stderr)")
+        let verified = try CLIProcess.run(["keys", "verify"], directory: directory, environment: data)
+        #expect(verified.status == 0, "\(verified.stderr)")
+    }
+
+    @Test func userCreate_withConflictingRoleFlags_isAUsageError() throws {
+        let directory = try CLIProcess.makeDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let conflicting = try CLIProcess.run(
+            ["user", "create", "dave", "--role", "viewer", "--admin"], directory: directory,
+            environment: ["PIPEWRIGHT_DATA_DIR": directory + "/data"])
+        #expect(conflicting.status == 64, "\(conflicting.stderr)")
+        #expect(conflicting.stderr.contains("--admin and --role viewer"), "\(conflicting.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/data"))
     }
 
     @Test func migrateRevert_listsWhatItDrops_andNeedsTheFlagAndATerminal() throws {
@@ -98,13 +137,20 @@ import Testing
             environment: data, stdin: "yes\n", program: "/usr/bin/script")
         #expect(refused.status == 1, "\(refused.stdout)")
         #expect(try tables(directory + "/data/pipewright.sqlite").contains("users"))
-        // … and `destroy` drops the tables.
+        // … and `destroy` drops the tables, and the build logs with the executions table (listed first): a
+        // new execution 1 must not inherit the old execution 1's log.
+        let oldLog = directory + "/data/logs/1"
+        try FileManager.default.createDirectory(atPath: oldLog, withIntermediateDirectories: true)
+        try Data("old build output\n".utf8).write(to: URL(fileURLWithPath: oldLog + "/data.log"))
         let confirmed = try CLIProcess.run(
             ["-qec", "\(binary) migrate --revert --yes-destroy-data", "/dev/null"], directory: directory,
             environment: data, stdin: "destroy\n", program: "/usr/bin/script")
         #expect(confirmed.status == 0, "\(confirmed.stdout)")
+        #expect(confirmed.stdout.contains("The build logs of 1 execution(s)"), "\(confirmed.stdout)")
         #expect(confirmed.stdout.contains("Reverted"), "\(confirmed.stdout)")
+        #expect(confirmed.stdout.contains("Deleted the build logs of 1 execution(s)."), "\(confirmed.stdout)")
         #expect(try !tables(directory + "/data/pipewright.sqlite").contains("users"))
+        #expect(!FileManager.default.fileExists(atPath: oldLog))
     }
 
     @Test func listening_movesTheDefaultPublicURL_notAnExplicitOne() throws {

@@ -66,7 +66,8 @@ final class FakeBitbucketProcess: @unchecked Sendable {
         try? input.fileHandleForWriting.close()
         let deadline = Date().addingTimeInterval(10)
         while process.isRunning, Date() < deadline { usleep(20_000) }
-        if process.isRunning { process.terminate() }
+        // SIGKILL: SIGTERM may be blocked in a child started from a cooperative thread (RequestTimeoutTests).
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
     private static func readLine(_ handle: FileHandle, _ buffered: inout [UInt8]) -> String? {
