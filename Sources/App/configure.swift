@@ -37,10 +37,9 @@ public func configure(
     if case .postgres = configuration.database { isSQLite = false } else { isSQLite = true }
     for migration in Migrations.all(sqlite: isSQLite) { app.migrations.add(migration) }
     // A key that does not open the stored data stops start-up before anything is migrated or written.
-    let loadedKey = try MasterKeyStore.load(configuration.masterKey)
-    if loadedKey.pendingFile == nil, let stored = await MasterKeyStore.storedCheck(on: app.db),
-        !MasterKeyStore.opensCheck(stored, with: loadedKey.key)
-    {
+    let storedCheck = await MasterKeyStore.storedCheck(on: app.db)
+    var loadedKey = try await MasterKeyStore.load(configuration.masterKey, opening: storedCheck)
+    if loadedKey.pendingFile == nil, let storedCheck, !MasterKeyStore.opensCheck(storedCheck, with: loadedKey.key) {
         throw masterKeyMismatch(loadedKey.key, configuration)
     }
     do {
@@ -62,6 +61,12 @@ public func configure(
         try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
     }
 
+    // An online rotation may have committed while this process migrated: read its new key file then.
+    if loadedKey.pendingFile == nil, let current = await MasterKeyStore.storedCheck(on: app.db),
+        !MasterKeyStore.opensCheck(current, with: loadedKey.key)
+    {
+        loadedKey = try await MasterKeyStore.load(configuration.masterKey, opening: current)
+    }
     let masterKey = loadedKey.key
     switch try await MasterKeyStore.verify(loadedKey, on: app.db) {
     case .matches: break

@@ -33,6 +33,9 @@ struct BackupManifest: Codable, Equatable {
     /// `sqlite` (file `database/pipewright.sqlite`) or `postgres` (file `database/pipewright.pgdump`, custom format).
     var database: String
     var includesMasterKey: Bool
+    /// Id of the master key the backup's secrets open with (`MasterKey.id`); absent in backups made before
+    /// it was recorded.
+    var masterKeyID: String?
     var files: [File]
 
     enum CodingKeys: String, CodingKey {
@@ -40,6 +43,7 @@ struct BackupManifest: Codable, Equatable {
         case createdAt = "created_at"
         case version, commit, database
         case includesMasterKey = "includes_master_key"
+        case masterKeyID = "master_key_id"
         case files
     }
 

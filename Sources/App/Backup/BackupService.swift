@@ -36,29 +36,78 @@ enum BackupService {
         } catch {
             throw CommandFailure("--to \(target): cannot create the directory (\(fileSystemReason(error)))")
         }
+        // A backup that fails part-way leaves nothing behind: the directory was new or empty.
+        do {
+            return try await writeBackup(app: app, to: target, includeMasterKey: includeMasterKey)
+        } catch {
+            for entry in (try? manager.contentsOfDirectory(atPath: target)) ?? [] {
+                try? manager.removeItem(atPath: target + "/" + entry)
+            }
+            throw error
+        }
+    }
+
+    /// Writes the database snapshot, the logs, the key (when asked) and the manifest into `target`.
+    private static func writeBackup(app: Application, to target: String, includeMasterKey: Bool) async throws
+        -> BackupManifest
+    {
+        let manager = FileManager.default
         let configuration = app.services.configuration
         let kind: String
+        // The master-key check value as the snapshot holds it: it tells which key the snapshot's secrets
+        // open with, even when a rotation committed while the backup ran.
+        let snapshotCheck: String?
         switch configuration.database {
         case .sqlite, .sqliteInMemory:
             kind = "sqlite"
-            guard let sql = app.db as? any SQLDatabase else { throw CommandFailure("the database does not speak SQL") }
             let file = target + "/database/pipewright.sqlite"
-            // VACUUM INTO writes a consistent, compacted copy from one read transaction (SQLite ≥ 3.27).
-            try await sql.raw("VACUUM INTO \(bind: file)").run()
+            snapshotCheck = try await app.db.withConnection { connection in
+                guard let sql = connection as? any SQLDatabase else {
+                    throw CommandFailure("the database does not speak SQL")
+                }
+                // VACUUM INTO writes a consistent, compacted copy from one read transaction (SQLite ≥ 3.27);
+                // the copy is then read through ATTACH on the same connection.
+                try await sql.raw("VACUUM INTO \(bind: file)").run()
+                try await sql.raw("ATTACH DATABASE \(bind: file) AS backup_snapshot").run()
+                let check = try? await sql.raw(
+                    "SELECT value FROM backup_snapshot.settings WHERE name = \(bind: Setting.masterKeyCheck)"
+                ).first(decodingColumn: "value", as: String.self)
+                try await sql.raw("DETACH DATABASE backup_snapshot").run()
+                return check
+            }
         case .postgres(let url):
             kind = "postgres"
-            try await PostgresTools.run(
-                "pg_dump", ["--format=custom", "--no-owner", "--file", target + "/database/pipewright.pgdump"], url: url
-            )
+            // pg_dump reads the snapshot this transaction exports (--snapshot), so the check value read here
+            // is the dump's.
+            snapshotCheck = try await app.db.transaction { transaction in
+                guard let sql = transaction as? any SQLDatabase else {
+                    throw CommandFailure("the database does not speak SQL")
+                }
+                try await sql.raw("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").run()
+                guard
+                    let snapshot = try await sql.raw("SELECT pg_export_snapshot() AS snapshot")
+                        .first(decodingColumn: "snapshot", as: String.self)
+                else { throw CommandFailure("PostgreSQL exported no snapshot") }
+                let check = try await sql.raw(
+                    "SELECT value FROM settings WHERE name = \(bind: Setting.masterKeyCheck)"
+                ).first(decodingColumn: "value", as: String.self)
+                try await PostgresTools.run(
+                    "pg_dump",
+                    [
+                        "--format=custom", "--no-owner", "--snapshot", snapshot, "--file",
+                        target + "/database/pipewright.pgdump",
+                    ], url: url)
+                return check
+            }
         }
+        let key = try await keyOpening(snapshotCheck, app: app)
         let logs = configuration.logDirectory
         if manager.fileExists(atPath: logs) {
             try copyTree(from: logs, to: target + "/logs")
         }
         if includeMasterKey {
-            let key = app.services.masterKey.base64Representation.value
             manager.createFile(
-                atPath: target + "/master.key", contents: Data((key + "\n").utf8),
+                atPath: target + "/master.key", contents: Data((key.base64Representation.value + "\n").utf8),
                 attributes: [.posixPermissions: 0o600])
         }
         var files: [BackupManifest.File] = []
@@ -69,7 +118,7 @@ enum BackupService {
         let manifest = BackupManifest(
             format: BackupManifest.currentFormat, createdAt: ISO8601DateFormatter().string(from: app.services.now()),
             version: BuildInfo.version, commit: BuildInfo.commit, database: kind, includesMasterKey: includeMasterKey,
-            files: files)
+            masterKeyID: key.id, files: files)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         manager.createFile(
@@ -150,6 +199,22 @@ enum BackupService {
         }
     }
 
+    /// The master key the snapshot's secrets open with: this process's key, or, when a rotation committed
+    /// between this process's start and the snapshot, the new key from the key file (read again for up to
+    /// 10 s: the rotation renames it into place right after its commit).
+    ///
+    /// - Parameter check: the snapshot's sealed check value (`nil` for a database that never stored one).
+    /// - Throws: `CommandFailure` when no key at hand opens it (the caller's backup is then incomplete).
+    static func keyOpening(_ check: String?, app: Application) async throws -> MasterKey {
+        let current = app.services.masterKey
+        guard let check, !MasterKeyStore.opensCheck(check, with: current) else { return current }
+        let reread = try await MasterKeyStore.load(
+            app.services.configuration.masterKey, opening: check, patience: .seconds(10))
+        if MasterKeyStore.opensCheck(check, with: reread.key) { return reread.key }
+        throw CommandFailure(
+            "the master key was rotated while the backup ran and the new key is not at hand: run the backup again")
+    }
+
     /// Whether two key files hold the same key (their text without surrounding white space).
     static func sameKey(_ first: String, _ second: String) -> Bool {
         guard let one = try? String(contentsOfFile: first, encoding: .utf8),
@@ -193,7 +258,7 @@ enum BackupService {
         do {
             try FileManager.default.copyItem(atPath: source, toPath: destination)
         } catch {
-            throw CommandFailure("cannot copy \(source) to \(destination)")
+            throw CommandFailure("cannot copy \(source) to \(destination) (\(fileSystemReason(error)))")
         }
     }
 }

@@ -30,6 +30,7 @@ extension PipewrightCommand {
                 let manifest = try await BackupService.backup(app: app, to: to, includeMasterKey: includeMasterKey)
                 let bytes = manifest.files.reduce(Int64(0)) { $0 + $1.sizeBytes }
                 print("Backed up \(manifest.files.count) file(s), \(bytes) bytes, to \(to) (manifest.json).")
+                if let id = manifest.masterKeyID { print("Its secrets open with the master key whose id is \(id).") }
                 if !includeMasterKey { print("The master key is not in the backup: keep it safe separately.") }
             }
         }

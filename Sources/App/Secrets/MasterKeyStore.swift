@@ -49,6 +49,28 @@ enum MasterKeyStore {
         }
     }
 
+    /// ``load(_:)``, read again every 100 ms for up to `patience` while a key file's key does not open
+    /// `check`: an online rotation commits the re-sealed data first and renames the new key file into place
+    /// right after, and a command starting in between would otherwise read the old key and stop.
+    ///
+    /// - Parameters:
+    ///   - source: where the key comes from.
+    ///   - check: the stored sealed check value (`nil`: nothing to open, the first read is returned).
+    ///   - patience: how long to wait for the key file to change (3 s by default).
+    /// - Returns: the key that opens `check`, or the last one read (the caller refuses it).
+    static func load(
+        _ source: PipewrightConfiguration.MasterKeySource, opening check: String?, patience: Duration = .seconds(3)
+    ) async throws -> Loaded {
+        var loaded = try load(source)
+        guard let check, loaded.pendingFile == nil, case .file = source else { return loaded }
+        let deadline = ContinuousClock.now + patience
+        while !opensCheck(check, with: loaded.key), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+            loaded = try load(source)
+        }
+        return loaded
+    }
+
     /// Writes a new key file 0600 (its directory 0700 if missing).
     static func write(_ key: MasterKey, to path: String) throws {
         let manager = FileManager.default

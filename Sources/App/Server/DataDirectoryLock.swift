@@ -49,7 +49,7 @@ final class DataDirectoryLock: Sendable {
     /// 08:01:1234 0 EOF`); `nil` off Linux or when not found.
     private static func holderPID(_ directory: String) -> Int32? {
         guard let number = try? FileManager.default.attributesOfItem(atPath: directory)[.systemFileNumber] as? NSNumber,
-            let text = try? String(contentsOfFile: "/proc/locks", encoding: .utf8)
+            let text = readProcFile("/proc/locks")
         else { return nil }
         let inode = ":\(number.uint64Value)"
         for line in text.split(separator: "\n") {

@@ -56,7 +56,7 @@ enum PortCheck {
         var inodes = Set<String>()
         let hexPort = String(format: ":%04X", port)
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            guard let text = readProcFile(table) else { continue }
             for line in text.split(separator: "\n").dropFirst() {
                 let fields = line.split(separator: " ", omittingEmptySubsequences: true)
                 // local_address, state 0A = LISTEN, inode is field 9.
@@ -74,7 +74,7 @@ enum PortCheck {
                     target.hasPrefix("socket:["), inodes.contains(String(target.dropFirst(8).dropLast()))
                 else { continue }
                 let name =
-                    (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?
+                    readProcFile("/proc/\(pid)/comm")?
                     .trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
                 return (pid, name)
             }

@@ -213,6 +213,54 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: root + "/restored-tampered/pipewright.sqlite"))
     }
 
+    /// A backup taken while the master key is rotated online holds the key its own snapshot opens with
+    /// (`--include-master-key`) and restores; its manifest names that key's id.
+    @Test func backupDuringAnOnlineRotation_includesTheKeyItsSnapshotOpensWith() async throws {
+        let root = try CLIProcess.makeDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let data = root + "/data"
+        let environment = ["PIPEWRIGHT_DATA_DIR": data]
+        let port = try freeTCPPort()
+        let server = try await ServedBinary.start(
+            arguments: ["serve", "--port", "\(port)"], dataDirectory: data, port: port)
+        defer { server.stop() }
+        _ = try CLIProcess.run(
+            ["user", "create", "ops", "--admin", "--password-stdin"], directory: root, environment: environment,
+            stdin: "ops-password-1234\n")
+        let token = try CLIProcess.run(["token", "create", "ops"], directory: root, environment: environment)
+            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try await withHTTPClient { client in
+            for round in 0..<5 {
+                // The rotation starts while the backup process boots with the key it read at start.
+                let rotation = Task {
+                    try await Task.sleep(for: .milliseconds(20 * round))
+                    var request = HTTPClientRequest(url: "\(server.baseURL)/api/admin/master-key/rotate")
+                    request.method = .POST
+                    request.headers.add(name: "Authorization", value: "Bearer \(token)")
+                    return try await client.execute(request, timeout: .seconds(60)).status
+                }
+                let backup = root + "/backup-\(round)"
+                let made = try await Task.detached {
+                    try CLIProcess.run(
+                        ["backup", "--to", backup, "--include-master-key"], directory: root, environment: environment)
+                }.value
+                #expect(try await rotation.value == .ok)
+                #expect(made.status == 0, "\(made.stderr)")
+                let manifest = try JSONDecoder().decode(
+                    BackupManifest.self, from: Data(contentsOf: URL(fileURLWithPath: backup + "/manifest.json")))
+                let included = try String(contentsOfFile: backup + "/master.key", encoding: .utf8)
+                #expect(
+                    try MasterKey(base64: included.trimmingCharacters(in: .whitespacesAndNewlines)).id
+                        == manifest.masterKeyID)
+                #expect(made.stdout.contains("master key whose id is \(manifest.masterKeyID ?? "?")"), "\(made.stdout)")
+                let restored = try CLIProcess.run(
+                    ["restore", "--from", backup], directory: root,
+                    environment: ["PIPEWRIGHT_DATA_DIR": root + "/restored-\(round)"])
+                #expect(restored.status == 0, "round \(round): \(restored.stdout)\(restored.stderr)")
+            }
+        }
+    }
+
     /// A restore killed half-way leaves `RESTORE-INCOMPLETE` in the data directory: `serve`, the other
     /// commands and another restore refuse it until it is emptied. A key file identical to the backup's may
     /// be in place; another key is refused before anything is written.
@@ -275,7 +323,7 @@ import Testing
         #expect(same.status == 0 && same.stdout.contains("0 failure(s)"), "\(same.stdout)\(same.stderr)")
         let otherKey = root + "/other-key"
         try FileManager.default.createDirectory(atPath: otherKey, withIntermediateDirectories: true)
-        try Data((PipewrightCore.MasterKey.generate().base64Representation.value + "\n").utf8)
+        try Data((MasterKey.generate().base64Representation.value + "\n").utf8)
             .write(to: URL(fileURLWithPath: otherKey + "/master.key"))
         let other = try CLIProcess.run(
             ["restore", "--from", root + "/backup"], directory: root, environment: ["PIPEWRIGHT_DATA_DIR": otherKey])
