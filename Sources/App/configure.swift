@@ -77,6 +77,14 @@ public func configure(
             reason: "does not exist, but the database holds data sealed with a master key: restore the key file "
                 + "from your backup (nothing was changed)")
     }
+    // A rotation whose final rename failed left the new key beside the old one (docs/operations.md "Master
+    // key custody and rotation"); the data opened with the configured key, so the staging file is stale.
+    if case .file(let path) = configuration.masterKey, FileManager.default.fileExists(atPath: path + ".new") {
+        let stale =
+            "\(path).new is left from a master-key rotation; the data opens with \(path), so the .new file is "
+            + "stale: move it away (the next rotation refuses to start while it is there)"
+        app.logger.warning("\(stale)")
+    }
     var services = try AppServices.live(configuration: configuration, masterKey: masterKey, logger: app.logger)
     customize(&services)
     app.passwords.use(.bcrypt(cost: services.passwordHashCost))

@@ -36,6 +36,53 @@ import VaporTesting
         return text
     }
 
+    /// A client that closes its connection in the middle of a body is the client's doing: counted (and
+    /// logged) as 400, never as a 500 of the service.
+    @Test func clientClosingMidBody_isA400_notA500() async throws {
+        try await withTestApp { ctx in
+            try await withRunningServer(ctx.app) { port in
+                let before = try await Self.scrape(ctx.app)
+                let head =
+                    "POST /api/ssh-keys HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(ctx.adminToken)\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"name\": \"cut"
+                try Self.sendAndClose(head, port: port)
+                let name = PipewrightMetrics.Name.httpRequests
+                let route = ["method": "POST", "route": "/api/ssh-keys"]
+                var after = before
+                for _ in 0..<100 {
+                    after = try await Self.scrape(ctx.app)
+                    if Self.sample(after, name, route) > Self.sample(before, name, route) { break }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                let bad = route.merging(["status": "400"]) { $1 }
+                let failed = route.merging(["status": "500"]) { $1 }
+                #expect(Self.sample(after, name, bad) - Self.sample(before, name, bad) == 1, "\(after)")
+                #expect(Self.sample(after, name, failed) == Self.sample(before, name, failed))
+            }
+        }
+    }
+
+    /// Connects to 127.0.0.1:`port`, writes `text` and closes the connection.
+    static func sendAndClose(_ text: String, port: Int) throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw POSIXError(.EMFILE) }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+        guard connected else { throw POSIXError(.ECONNREFUSED) }
+        let bytes = Array(text.utf8)
+        guard bytes.withUnsafeBytes({ write(descriptor, $0.baseAddress, $0.count) }) == bytes.count else {
+            throw POSIXError(.EIO)
+        }
+    }
+
     @Test func requests_areCountedByRoutePatternAndStatus_withLatencyHistogram() async throws {
         try await withTestApp { ctx in
             let before = try await Self.scrape(ctx.app)

@@ -343,10 +343,8 @@ import VaporTesting
     }
 
     @Test func masterKeyRotate_withKeyFile_replacesFileAtomically() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pw-rotf-\(UUID().uuidString)")
-            .path
+        let directory = try CLIProcess.makeDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let keyFile = directory + "/master.key"
         // SQLite on purpose: the service restarts on the same database file.
         try await withTestApp(configure: {
@@ -371,10 +369,8 @@ import VaporTesting
     }
 
     @Test func masterKeyRotate_neverOverwritesAKeyFileItDidNotWrite() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pw-rotx-\(UUID().uuidString)")
-            .path
+        let directory = try CLIProcess.makeDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let keyFile = directory + "/master.key"
         // SQLite on purpose: the key file and the database live in one directory of the test's own.
         try await withTestApp(configure: {

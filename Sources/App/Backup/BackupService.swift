@@ -18,16 +18,24 @@ enum BackupService {
     /// - Throws: `CommandFailure` when `target` exists and is not empty, or a copy fails.
     static func backup(app: Application, to target: String, includeMasterKey: Bool) async throws -> BackupManifest {
         let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        if manager.fileExists(atPath: target, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw CommandFailure("--to \(target) is a file: back up into a new or empty directory")
+        }
         if manager.fileExists(atPath: target), !((try? manager.contentsOfDirectory(atPath: target)) ?? []).isEmpty {
             throw CommandFailure("--to \(target) is not empty: back up into a new or empty directory")
         }
-        let resolvedTarget = URL(fileURLWithPath: target).standardized.resolvingSymlinksInPath().path
-        let resolvedData = URL(fileURLWithPath: app.services.configuration.dataDirectory).standardized
-            .resolvingSymlinksInPath().path
-        if target.isEmpty || resolvedTarget == resolvedData || resolvedTarget.hasPrefix(resolvedData + "/") {
-            throw CommandFailure(
-                "--to \(target.isEmpty ? "\"\"" : target) is inside the data directory \(resolvedData): back up "
-                    + "somewhere else (a backup there would copy itself)")
+        // Compared as real paths (symbolic links resolved, also in the part that does not exist yet's parents):
+        // a backup inside the data or log directory would copy itself into every later backup.
+        let configuration = app.services.configuration
+        let resolvedTarget = realPath(target)
+        for (kind, directory) in [("data", configuration.dataDirectory), ("log", configuration.logDirectory)] {
+            let resolved = realPath(directory)
+            if target.isEmpty || resolvedTarget == resolved || resolvedTarget.hasPrefix(resolved + "/") {
+                throw CommandFailure(
+                    "--to \(target.isEmpty ? "\"\"" : target) is inside the \(kind) directory \(resolved): back up "
+                        + "somewhere else (a backup there would copy itself)")
+            }
         }
         do {
             try manager.createDirectory(
@@ -131,6 +139,12 @@ enum BackupService {
     ///
     /// - Throws: `CommandFailure` naming the first file that is missing, changed or unlisted.
     static func verify(backup source: String) throws -> BackupManifest {
+        guard FileManager.default.fileExists(atPath: source) else {
+            throw CommandFailure("--from \(source) does not exist")
+        }
+        guard access(source, R_OK | X_OK) == 0 else {
+            throw CommandFailure("--from \(source) cannot be read by uid \(getuid()) (check its owner and mode)")
+        }
         guard let data = FileManager.default.contents(atPath: source + "/" + BackupManifest.fileName) else {
             throw CommandFailure("--from \(source): no \(BackupManifest.fileName) (not a pipewright backup)")
         }
@@ -215,6 +229,21 @@ enum BackupService {
             "the master key was rotated while the backup ran and the new key is not at hand: run the backup again")
     }
 
+    /// `path` with every symbolic link resolved (realpath(3)), also when its last components do not exist
+    /// yet: the deepest existing ancestor is resolved and the rest appended.
+    static func realPath(_ path: String) -> String {
+        var existing = URL(fileURLWithPath: path).standardized
+        var rest: [String] = []
+        while existing.path != "/", realpath(existing.path, nil) == nil {
+            rest.insert(existing.lastPathComponent, at: 0)
+            existing.deleteLastPathComponent()
+        }
+        guard let resolved = realpath(existing.path, nil) else { return existing.path }
+        defer { free(resolved) }
+        let base = String(cString: resolved)
+        return rest.isEmpty ? base : (base == "/" ? "" : base) + "/" + rest.joined(separator: "/")
+    }
+
     /// Whether two key files hold the same key (their text without surrounding white space).
     static func sameKey(_ first: String, _ second: String) -> Bool {
         guard let one = try? String(contentsOfFile: first, encoding: .utf8),
@@ -230,7 +259,9 @@ enum BackupService {
     static func check(app: Application) async throws -> (secrets: Int, logs: Int) {
         let report = try await SecretInventory.verify(with: app.services.masterKey, on: app.db)
         guard report.failures.isEmpty else {
-            throw CommandFailure("restored, but \(report.failures.count) secret(s) do not open with this master key")
+            throw CommandFailure(
+                "\(report.failures.count) secret(s) of the backup do not open with this master key ('pipewright keys "
+                    + "verify' on the backup's data names them): nothing was restored")
         }
         let store = app.services.logStore
         var logs = 0

@@ -54,6 +54,7 @@ extension PipewrightCommand {
             let manifest = try BackupService.verify(backup: from)
             let manager = FileManager.default
             let data = configuration.dataDirectory
+            try ServiceBoot.refuseRootOnAnotherUsersDirectory(data)
             try RestoreMarker.refuseIfPresent(in: data)
             // Empty, or holding nothing but the master key file put in place for this restore.
             var keyFile: String?

@@ -39,6 +39,12 @@ extension PipewrightCommand.Token {
                 } catch AppError.notFound(_) {
                     throw CommandFailure("no user '\(username)'")
                 }
+                // A disabled user's tokens are refused at every request: printing one would only mislead.
+                if user.isDisabled {
+                    throw CommandFailure(
+                        "user '\(username)' is disabled: 'pipewright user enable \(username)' first (no token was created)"
+                    )
+                }
                 let label = try FieldRules.name(name, field: "name")
                 // Audited as `token.create` by `cli:<OS user>` (docs/API.md "Audit log").
                 let issued = try await AuditLog.consoleAudited(

@@ -53,6 +53,7 @@ enum ServiceBoot {
         _ configuration: PipewrightConfiguration, access: DataAccess, installation: InstallationUse = .existing,
         _ body: (Application) async throws -> T
     ) async throws -> T {
+        try refuseRootOnAnotherUsersDirectory(configuration.dataDirectory)
         if installation != .restoring { try RestoreMarker.refuseIfPresent(in: configuration.dataDirectory) }
         if installation == .existing { try requireInstallation(configuration) }
         var configuration = configuration
@@ -91,6 +92,22 @@ enum ServiceBoot {
         }
     }
 
+    /// Refuses to run as root on a data directory another user owns (the service user): files root writes
+    /// there (`master.key`, the database, logs) would be `root:root 0600`, and the service could no longer
+    /// read them.
+    ///
+    /// - Throws: `CommandFailure` naming the owner and how to run as it; nothing has been written.
+    static func refuseRootOnAnotherUsersDirectory(_ data: String) throws {
+        guard geteuid() == 0, let attributes = try? FileManager.default.attributesOfItem(atPath: data),
+            let uid = (attributes[.ownerAccountID] as? NSNumber)?.uint32Value, uid != 0
+        else { return }
+        let owner = attributes[.ownerAccountName] as? String ?? "uid \(uid)"
+        throw CommandFailure(
+            "PIPEWRIGHT_DATA_DIR=\(data) belongs to \(owner) (uid \(uid)): run pipewright as that user "
+                + "(e.g. sudo -u \(owner) pipewright …); files written as root would be unreadable to it (nothing "
+                + "was changed)")
+    }
+
     /// Refuses a data directory (or database) that holds no installation: with SQLite its database file
     /// must exist; with PostgreSQL the master key file, when the key comes from a file.
     ///
@@ -119,7 +136,8 @@ enum ServiceBoot {
 
     /// Bootstraps swift-log once per process: `PIPEWRIGHT_LOG_FORMAT=json` gives one JSON object per line
     /// (`JSONLogHandler`), anything else Vapor's console format; on stderr for the commands other than
-    /// `serve` (`toStandardError`), whose stdout is their result. `level` is `LOG_LEVEL`.
+    /// `serve` (`toStandardError`), whose stdout is their result. `level` is `LOG_LEVEL`; for those
+    /// commands `warning` when LOG_LEVEL is not set.
     static func bootstrapLogging(_ configuration: PipewrightConfiguration, toStandardError: Bool = false) {
         let first = loggingBootstrapped.withLockedValue { done in
             defer { done = true }
@@ -128,9 +146,12 @@ enum ServiceBoot {
         guard first else { return }
         let logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
         if toStandardError {
+            // A command prints its result and, on failure, one line: its log (migrations, audit notices)
+            // shows only from `warning` up unless LOG_LEVEL asks for more.
+            let commandLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"] == nil ? .warning : logLevel
             LoggingSystem.bootstrap { label in
                 var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = logLevel
+                handler.logLevel = commandLevel
                 return handler
             }
         } else if configuration.logFormat == .json {

@@ -2,6 +2,7 @@ import Bitbucket
 import Fluent
 import FluentKit
 import Foundation
+import NIOHTTP1
 import PipewrightCore
 import Vapor
 
@@ -96,6 +97,12 @@ struct APIErrorMiddleware: AsyncMiddleware {
             }
             let message = error.status.code >= 500 ? "Internal error." : sanitizedReason(error)
             return Rendered(status: error.status, code: code, message: message, details: [:], headers: error.headers)
+        case is HTTPParserError:
+            // The client closed the connection in the middle of its body, or sent a malformed one.
+            return Rendered(
+                status: .badRequest, code: "bad_request",
+                message: "The request could not be read to its end (the body was cut off or malformed).",
+                details: [:])
         case let error as any DatabaseError where error.isConstraintFailure:
             return Rendered(
                 status: .conflict, code: "conflict", message: "The resource conflicts with an existing one.",

@@ -18,16 +18,9 @@ import Testing
         let data = root + "/data"
         let keyCopy = root + "/master.key"
         let environment = ["PIPEWRIGHT_DATA_DIR": data]
-        let port = try freeTCPPort()
-        let server = try await ServedBinary.start(
-            arguments: ["serve", "--port", "\(port)"], dataDirectory: data, port: port,
-            environment: ["BITBUCKET_API_URL": "http://127.0.0.1:9/2.0"])
+        let (server, token) = try await ServedBinary.startWithAdmin(
+            "ops", root: root, dataDirectory: data, environment: ["BITBUCKET_API_URL": "http://127.0.0.1:9/2.0"])
         defer { server.stop() }
-        _ = try CLIProcess.run(
-            ["user", "create", "ops", "--admin", "--password-stdin"], directory: root, environment: environment,
-            stdin: "ops-password-1234\n")
-        let token = try CLIProcess.run(["token", "create", "ops"], directory: root, environment: environment)
-            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
 
         try await withHTTPClient { client in
             @Sendable func call(_ method: HTTPMethod, _ path: String, _ body: String?) async throws -> (
@@ -220,15 +213,8 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: root) }
         let data = root + "/data"
         let environment = ["PIPEWRIGHT_DATA_DIR": data]
-        let port = try freeTCPPort()
-        let server = try await ServedBinary.start(
-            arguments: ["serve", "--port", "\(port)"], dataDirectory: data, port: port)
+        let (server, token) = try await ServedBinary.startWithAdmin("ops", root: root, dataDirectory: data)
         defer { server.stop() }
-        _ = try CLIProcess.run(
-            ["user", "create", "ops", "--admin", "--password-stdin"], directory: root, environment: environment,
-            stdin: "ops-password-1234\n")
-        let token = try CLIProcess.run(["token", "create", "ops"], directory: root, environment: environment)
-            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         try await withHTTPClient { client in
             for round in 0..<5 {
                 // The rotation starts while the backup process boots with the key it read at start.

@@ -92,6 +92,56 @@ import Testing
         #expect(verified.status == 0, "\(verified.stderr)")
     }
 
+    /// Mistakes an operator makes with existing data: each gets one line naming the mistake, and nothing is
+    /// written.
+    @Test func operatorMistakes_areRefusedWithTheirReason_andWriteNothing() throws {
+        let directory = try CLIProcess.makeDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let data = directory + "/data"
+        let environment = ["PIPEWRIGHT_DATA_DIR": data]
+        let created = try CLIProcess.run(
+            ["user", "create", "alice", "--password-stdin"], directory: directory, environment: environment,
+            stdin: "alice-password-1\n")
+        #expect(created.status == 0, "\(created.stderr)")
+
+        // A backup into the data directory through a symbolic link, or into a separate log directory.
+        try FileManager.default.createSymbolicLink(atPath: directory + "/link", withDestinationPath: data + "/logs")
+        let viaLink = try CLIProcess.run(
+            ["backup", "--to", directory + "/link/backup"], directory: directory, environment: environment)
+        #expect(viaLink.status == 1 && viaLink.stderr.contains("is inside the data directory"), "\(viaLink.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: data + "/logs/backup"))
+        let logs = directory + "/shared-logs"
+        let intoLogs = try CLIProcess.run(
+            ["backup", "--to", logs + "/backup"], directory: directory,
+            environment: environment.merging(["PIPEWRIGHT_LOG_DIR": logs]) { $1 })
+        #expect(intoLogs.status == 1 && intoLogs.stderr.contains("is inside the log directory"), "\(intoLogs.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: logs + "/backup"))
+        // A file where a directory belongs; a backup that is not there.
+        try Data("x".utf8).write(to: URL(fileURLWithPath: directory + "/a-file"))
+        let onFile = try CLIProcess.run(
+            ["backup", "--to", directory + "/a-file"], directory: directory, environment: environment)
+        #expect(onFile.status == 1 && onFile.stderr.contains("is a file"), "\(onFile.stderr)")
+        let noBackup = try CLIProcess.run(
+            ["restore", "--from", directory + "/no-such-backup"], directory: directory,
+            environment: ["PIPEWRIGHT_DATA_DIR": directory + "/restored"])
+        #expect(
+            noBackup.errorLines == ["error: --from \(directory)/no-such-backup does not exist"], "\(noBackup.stderr)")
+        // A disabled user gets no token (it would be refused at every request).
+        let disabled = try CLIProcess.run(["user", "disable", "alice"], directory: directory, environment: environment)
+        #expect(disabled.status == 0, "\(disabled.stderr)")
+        let token = try CLIProcess.run(["token", "create", "alice"], directory: directory, environment: environment)
+        #expect(token.status == 1 && token.stdout.isEmpty && token.stderr.contains("is disabled"), "\(token.stderr)")
+        // Root on the service user's data directory would leave root-owned files it cannot read.
+        let before = CLIProcess.snapshot(data)
+        chown(data, 65534, 65534)
+        let asRoot = try CLIProcess.run(["keys", "verify"], directory: directory, environment: environment)
+        chown(data, 0, 0)
+        #expect(
+            asRoot.status == 1 && asRoot.stderr.contains("belongs to nobody (uid 65534): run pipewright as that user"),
+            "\(asRoot.stderr)")
+        #expect(CLIProcess.snapshot(data) == before)
+    }
+
     @Test func userCreate_withConflictingRoleFlags_isAUsageError() throws {
         let directory = try CLIProcess.makeDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -74,18 +74,11 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let data = directory + "/data"
         let environment = ["PIPEWRIGHT_DATA_DIR": data]
-        let port = try freeTCPPort()
-        let server = try await ServedBinary.start(
-            arguments: ["serve", "--port", "\(port)"], dataDirectory: data, port: port)
+        let (server, admin) = try await ServedBinary.startWithAdmin("root2", root: directory, dataDirectory: data)
         defer { server.stop() }
-        _ = try CLIProcess.run(
-            ["user", "create", "root2", "--admin", "--password-stdin"], directory: directory, environment: environment,
-            stdin: "root2-password-123\n")
         _ = try CLIProcess.run(
             ["user", "create", "dev", "--password-stdin"], directory: directory, environment: environment,
             stdin: "dev-password-1234\n")
-        let admin = try CLIProcess.run(["token", "create", "root2"], directory: directory, environment: environment)
-            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let member = try CLIProcess.run(["token", "create", "dev"], directory: directory, environment: environment)
             .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let keyBefore = try Data(contentsOf: URL(fileURLWithPath: data + "/master.key"))

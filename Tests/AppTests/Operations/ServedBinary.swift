@@ -106,3 +106,32 @@ final class ServedBinary: @unchecked Sendable {
         process.waitUntilExit()
     }
 }
+
+extension ServedBinary {
+    /// `serve` on a free port over `dataDirectory`, with an admin `username` made by `user create --admin`
+    /// and an API token for it (`token create`), both run beside the server as an operator would.
+    ///
+    /// - Returns: the running server (stop it) and the admin's bearer token.
+    static func startWithAdmin(
+        _ username: String, root: String, dataDirectory: String, environment extra: [String: String] = [:]
+    ) async throws -> (server: ServedBinary, token: String) {
+        let port = try freeTCPPort()
+        let server = try await start(
+            arguments: ["serve", "--port", "\(port)"], dataDirectory: dataDirectory, port: port, environment: extra)
+        let environment = extra.merging(["PIPEWRIGHT_DATA_DIR": dataDirectory]) { $1 }
+        let created = try CLIProcess.run(
+            ["user", "create", username, "--admin", "--password-stdin"], directory: root, environment: environment,
+            stdin: "\(username)-password-1234\n")
+        let token = try CLIProcess.run(["token", "create", username], directory: root, environment: environment)
+        guard created.status == 0, token.status == 0 else {
+            server.stop()
+            throw CLIFailure(description: "admin \(username): \(created.stderr)\(token.stderr)")
+        }
+        return (server, token.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+}
+
+/// A command run by a test helper failed.
+struct CLIFailure: Error, CustomStringConvertible {
+    var description: String
+}
