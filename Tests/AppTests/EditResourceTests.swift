@@ -289,7 +289,7 @@ import VaporTesting
             try await ctx.app.testing().test(.GET, "/account/password", headers: ["Cookie": fresh.cookie]) {
                 res async throws in
                 #expect(res.status == .ok)
-                #expect(res.body.string.contains("An admin reset your password"))
+                #expect(res.body.string.contains("Your password was set by an admin"))
             }
             let oneTimeEncoded = oneTime.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? oneTime
             try await ctx.app.testing().test(

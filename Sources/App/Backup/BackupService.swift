@@ -230,18 +230,31 @@ enum BackupService {
     }
 
     /// `path` with every symbolic link resolved (realpath(3)), also when its last components do not exist
-    /// yet: the deepest existing ancestor is resolved and the rest appended.
+    /// yet: the deepest existing ancestor is resolved (`..` in it follows the links, as the kernel does),
+    /// then the rest is appended with its `.` and `..` applied. A relative `path` starts at the current
+    /// directory.
     static func realPath(_ path: String) -> String {
-        var existing = URL(fileURLWithPath: path).standardized
+        var existing = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         var rest: [String] = []
-        while existing.path != "/", realpath(existing.path, nil) == nil {
-            rest.insert(existing.lastPathComponent, at: 0)
-            existing.deleteLastPathComponent()
+        var resolved = realpath(existing, nil)
+        while resolved == nil, existing != "/", !existing.isEmpty {
+            rest.insert((existing as NSString).lastPathComponent, at: 0)
+            existing = (existing as NSString).deletingLastPathComponent
+            resolved = realpath(existing, nil)
         }
-        guard let resolved = realpath(existing.path, nil) else { return existing.path }
-        defer { free(resolved) }
-        let base = String(cString: resolved)
-        return rest.isEmpty ? base : (base == "/" ? "" : base) + "/" + rest.joined(separator: "/")
+        var components: [String] = []
+        if let resolved {
+            components = String(cString: resolved).split(separator: "/").map(String.init)
+            free(resolved)
+        }
+        for part in rest {
+            switch part {
+            case "", ".": continue
+            case "..": _ = components.popLast()
+            default: components.append(part)
+            }
+        }
+        return "/" + components.joined(separator: "/")
     }
 
     /// Whether two key files hold the same key (their text without surrounding white space).

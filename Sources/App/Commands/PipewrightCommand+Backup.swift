@@ -87,6 +87,9 @@ extension PipewrightCommand {
                     "the backup has no master key and \(keyFile) does not exist: put the key file there, or set "
                         + "PIPEWRIGHT_MASTER_KEY or PIPEWRIGHT_MASTER_KEY_FILE (nothing was changed)")
             }
+            // A refused restore leaves no directory it created behind.
+            let dataExisted = manager.fileExists(atPath: data)
+            let logsExisted = logs.map { manager.fileExists(atPath: $0) } ?? true
             try prepareDataDirectory(data)
             let lock = try DataDirectoryLock.acquire(directory: data, purpose: "restore")
             defer { withExtendedLifetime(lock) {} }
@@ -112,7 +115,9 @@ extension PipewrightCommand {
                     for entry in (try? manager.contentsOfDirectory(atPath: logs)) ?? [] {
                         try? manager.removeItem(atPath: logs + "/" + entry)
                     }
+                    if !logsExisted { try? manager.removeItem(atPath: logs) }
                 }
+                if !dataExisted { try? manager.removeItem(atPath: data) }
                 throw error
             }
         }

@@ -58,6 +58,12 @@ extension PipewrightCommand.Token {
                     return issued
                 }
                 print(issued.token)
+                if user.mustChangePassword {
+                    printError(
+                        "warning: '\(username)' must choose their own password first (sign in once, or POST "
+                            + "/api/auth/password): until then the API answers this token with 403 password_change_required"
+                    )
+                }
             }
         }
     }

@@ -115,6 +115,11 @@ enum ServiceBoot {
     static func requireInstallation(_ configuration: PipewrightConfiguration) throws {
         let data = configuration.dataDirectory
         let creators = "'pipewright serve', 'pipewright migrate' or 'pipewright user create' make a new installation"
+        // A mistyped log directory would be created empty, and a backup would leave every build log out.
+        if let logs = configuration.logDirectoryOverride, !FileManager.default.fileExists(atPath: logs) {
+            throw CommandFailure(
+                "PIPEWRIGHT_LOG_DIR=\(logs) does not exist: check the path; " + creators + " (nothing was changed)")
+        }
         switch configuration.database {
         case .sqlite(let path):
             guard !FileManager.default.fileExists(atPath: path) else { return }

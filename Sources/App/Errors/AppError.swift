@@ -88,7 +88,8 @@ enum AppError: APIErrorConvertible, Equatable {
         case .forbidden(let why): why
         case .exportDisabled: "Private-key export is disabled for this key."
         case .passwordChangeRequired:
-            "An admin reset your password: choose a new one with POST /api/auth/password before anything else."
+            "Your password was set by an admin (a new account or a reset): choose your own with POST /api/auth/password before "
+                + "anything else."
         case .accountDisabled: "This account is disabled; ask an admin to enable it."
         case .notFound(let what): "\(what) not found."
         case .unprocessable(let field, let reason): "Invalid \(field): \(reason)."

@@ -300,6 +300,16 @@ import Testing
         #expect(again.status == 0 && again.stdout.contains("0 failure(s)"), "\(again.stdout)\(again.stderr)")
         #expect(!FileManager.default.fileExists(atPath: marker))
 
+        // Another key given in the environment: refused by the check, and the new directory is gone again.
+        let wrongKey = try CLIProcess.run(
+            ["restore", "--from", root + "/backup"], directory: root,
+            environment: [
+                "PIPEWRIGHT_DATA_DIR": root + "/wrong-key",
+                "PIPEWRIGHT_MASTER_KEY": MasterKey.generate().base64Representation.value,
+            ])
+        #expect(wrongKey.status == 1 && wrongKey.stderr.contains("does not open"), "\(wrongKey.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: root + "/wrong-key"))
+
         // The backup's own key already in place is accepted; another key is refused, nothing written.
         let sameKey = root + "/same-key"
         try FileManager.default.createDirectory(atPath: sameKey, withIntermediateDirectories: true)

@@ -111,11 +111,27 @@ import Testing
         #expect(viaLink.status == 1 && viaLink.stderr.contains("is inside the data directory"), "\(viaLink.stderr)")
         #expect(!FileManager.default.fileExists(atPath: data + "/logs/backup"))
         let logs = directory + "/shared-logs"
+        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
         let intoLogs = try CLIProcess.run(
             ["backup", "--to", logs + "/backup"], directory: directory,
             environment: environment.merging(["PIPEWRIGHT_LOG_DIR": logs]) { $1 })
         #expect(intoLogs.status == 1 && intoLogs.stderr.contains("is inside the log directory"), "\(intoLogs.stderr)")
         #expect(!FileManager.default.fileExists(atPath: logs + "/backup"))
+        // … or through a relative path that climbs out of and back into it.
+        let relative = try CLIProcess.run(
+            ["backup", "--to", "logs/../inside"], directory: data, environment: environment)
+        #expect(relative.status == 1 && relative.stderr.contains("is inside the data directory"), "\(relative.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: data + "/inside"))
+        // A mistyped log directory would make a backup without a single build log.
+        let typoLogs = try CLIProcess.run(
+            ["backup", "--to", directory + "/backup-typo"], directory: directory,
+            environment: environment.merging(["PIPEWRIGHT_LOG_DIR": directory + "/sahred-logs"]) { $1 })
+        #expect(
+            typoLogs.status == 1
+                && typoLogs.stderr.contains("PIPEWRIGHT_LOG_DIR=\(directory)/sahred-logs does not exist"),
+            "\(typoLogs.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/sahred-logs"))
+        #expect(!FileManager.default.fileExists(atPath: directory + "/backup-typo"))
         // A file where a directory belongs; a backup that is not there.
         try Data("x".utf8).write(to: URL(fileURLWithPath: directory + "/a-file"))
         let onFile = try CLIProcess.run(
@@ -131,6 +147,11 @@ import Testing
         #expect(disabled.status == 0, "\(disabled.stderr)")
         let token = try CLIProcess.run(["token", "create", "alice"], directory: directory, environment: environment)
         #expect(token.status == 1 && token.stdout.isEmpty && token.stderr.contains("is disabled"), "\(token.stderr)")
+        // A user with a generated password gets a token and the warning that it works after the first sign-in.
+        _ = try CLIProcess.run(["user", "create", "ivan"], directory: directory, environment: environment)
+        let pending = try CLIProcess.run(["token", "create", "ivan"], directory: directory, environment: environment)
+        #expect(pending.status == 0 && pending.stdout.hasPrefix("pw_"), "\(pending.stderr)")
+        #expect(pending.stderr.contains("must choose their own password first"), "\(pending.stderr)")
         // Root on the service user's data directory would leave root-owned files it cannot read.
         let before = CLIProcess.snapshot(data)
         chown(data, 65534, 65534)

@@ -108,7 +108,11 @@ extension Account {
                     .h1(.text("Change your password")),
                     .if(
                         model.forced,
-                        .p(.class("notice"), .text("An admin reset your password: choose your own to continue."))),
+                        .p(
+                            .class("notice"),
+                            .text(
+                                "Your password was set by an admin (a new account or a reset): choose your own to continue."
+                            ))),
                     .unwrap(model.error) { .p(.class("error"), .attribute(named: "role", value: "alert"), .safe($0)) },
                     csrfField(context),
                     .label(
