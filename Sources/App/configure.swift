@@ -61,14 +61,14 @@ public func configure(
         try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
     }
 
+    var verdict = try await MasterKeyStore.verify(loadedKey, on: app.db)
     // An online rotation may have committed while this process migrated: read its new key file then.
-    if loadedKey.pendingFile == nil, let current = await MasterKeyStore.storedCheck(on: app.db),
-        !MasterKeyStore.opensCheck(current, with: loadedKey.key)
-    {
+    if verdict == .mismatch, let current = await MasterKeyStore.storedCheck(on: app.db) {
         loadedKey = try await MasterKeyStore.load(configuration.masterKey, opening: current)
+        verdict = try await MasterKeyStore.verify(loadedKey, on: app.db)
     }
     let masterKey = loadedKey.key
-    switch try await MasterKeyStore.verify(loadedKey, on: app.db) {
+    switch verdict {
     case .matches: break
     case .mismatch: throw masterKeyMismatch(masterKey, configuration)
     case .keyFileMissing:

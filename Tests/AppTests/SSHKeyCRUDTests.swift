@@ -347,10 +347,7 @@ import VaporTesting
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let keyFile = directory + "/master.key"
         // SQLite on purpose: the service restarts on the same database file.
-        try await withTestApp(configure: {
-            $0.masterKey = .file(path: keyFile)
-            $0.database = .sqlite(path: directory + "/db.sqlite")
-        }) { ctx in
+        try await withTestApp(configure: keyFileAndSQLite(in: directory)) { ctx in
             let before = try String(contentsOfFile: keyFile, encoding: .utf8)
             let result = try await MasterKeyRotation.rotate(app: ctx.app, newKeyFile: nil)
             let after = try String(contentsOfFile: keyFile, encoding: .utf8)
@@ -362,10 +359,7 @@ import VaporTesting
             #expect(mode == 0o600)
         }
         // The service starts again from the rotated file.
-        try await withTestApp(configure: {
-            $0.masterKey = .file(path: keyFile)
-            $0.database = .sqlite(path: directory + "/db.sqlite")
-        }) { _ in }
+        try await withTestApp(configure: keyFileAndSQLite(in: directory)) { _ in }
     }
 
     @Test func masterKeyRotate_neverOverwritesAKeyFileItDidNotWrite() async throws {
@@ -373,10 +367,7 @@ import VaporTesting
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let keyFile = directory + "/master.key"
         // SQLite on purpose: the key file and the database live in one directory of the test's own.
-        try await withTestApp(configure: {
-            $0.masterKey = .file(path: keyFile)
-            $0.database = .sqlite(path: directory + "/db.sqlite")
-        }) { ctx in
+        try await withTestApp(configure: keyFileAndSQLite(in: directory)) { ctx in
             let current = try String(contentsOfFile: keyFile, encoding: .utf8)
             try await ctx.app.testing().test(
                 .POST, "api/ssh-keys", headers: .json(ctx.memberAuth),
@@ -455,6 +446,15 @@ import VaporTesting
         }
         await #expect(throws: ConfigurationError.self) {
             try await withTestApp(masterKey: original, configure: { $0.database = .sqlite(path: file) }) { _ in }
+        }
+    }
+
+    /// A test application whose master key is `<directory>/master.key` and whose SQLite database is
+    /// `<directory>/db.sqlite` (both survive a restart of the application).
+    private func keyFileAndSQLite(in directory: String) -> (inout PipewrightConfiguration) -> Void {
+        { configuration in
+            configuration.masterKey = .file(path: directory + "/master.key")
+            configuration.database = .sqlite(path: directory + "/db.sqlite")
         }
     }
 }
